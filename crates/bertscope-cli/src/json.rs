@@ -1,0 +1,92 @@
+//! Streams an analysis as JSON with nested arrays (`[batch][layer][head][query][key]`),
+//! without building the whole document in memory first.
+
+use std::io::{self, BufWriter, Write};
+
+use bertscope_core::{Analysis, MaskPrediction};
+
+/// Writes `{"input_ids", "attention_mask", "tokens", "offsets", "truncated", "attentions", "last_hidden_state"[, "fill_mask"]}`.
+pub fn write_analysis(
+    out: &mut impl Write,
+    analysis: &Analysis,
+    fill_mask: Option<Vec<Vec<MaskPrediction>>>,
+) -> io::Result<()> {
+    let mut w = BufWriter::new(out);
+    let sentences = &analysis.batch.sentences;
+    write!(w, "{{\"input_ids\":")?;
+    serde_json::to_writer(&mut w, &sentences.iter().map(|e| &e.input_ids).collect::<Vec<_>>())?;
+    write!(w, ",\"attention_mask\":")?;
+    serde_json::to_writer(&mut w, &sentences.iter().map(|e| &e.attention_mask).collect::<Vec<_>>())?;
+    write!(w, ",\"tokens\":")?;
+    serde_json::to_writer(&mut w, &sentences.iter().map(|e| &e.tokens).collect::<Vec<_>>())?;
+    write!(w, ",\"offsets\":")?;
+    serde_json::to_writer(&mut w, &sentences.iter().map(|e| &e.offsets).collect::<Vec<_>>())?;
+    write!(w, ",\"truncated\":")?;
+    serde_json::to_writer(&mut w, &sentences.iter().map(|e| e.truncated).collect::<Vec<_>>())?;
+    write!(w, ",\"attentions\":[")?;
+    for (i, run) in analysis.runs.iter().enumerate() {
+        let [l, h, n, _] = run.attention.shape();
+        if i > 0 {
+            write!(w, ",")?;
+        }
+        nested(&mut w, run.attention.as_slice(), &[l, h, n, n])?;
+    }
+    write!(w, "],\"last_hidden_state\":[")?;
+    for (i, run) in analysis.runs.iter().enumerate() {
+        let [_, n, d] = run.hidden.shape();
+        if i > 0 {
+            write!(w, ",")?;
+        }
+        nested(&mut w, run.hidden.last(), &[n, d])?;
+    }
+    write!(w, "]")?;
+    if let Some(masks) = fill_mask {
+        write!(w, ",\"fill_mask\":")?;
+        serde_json::to_writer(&mut w, &masks)?;
+    }
+    writeln!(w, "}}")?;
+    w.flush()
+}
+
+/// Writes a flat row-major buffer as nested JSON arrays of the given shape.
+fn nested(w: &mut impl Write, data: &[f32], shape: &[usize]) -> io::Result<()> {
+    match shape {
+        [] => Ok(()),
+        [_] => {
+            write!(w, "[")?;
+            for (i, v) in data.iter().enumerate() {
+                if i > 0 {
+                    write!(w, ",")?;
+                }
+                // Non-finite values are not JSON; a model that produces them is broken, say null.
+                if v.is_finite() {
+                    write!(w, "{v}")?;
+                } else {
+                    write!(w, "null")?;
+                }
+            }
+            write!(w, "]")
+        }
+        [outer, inner @ ..] => {
+            let stride: usize = inner.iter().product();
+            write!(w, "[")?;
+            for i in 0..*outer {
+                if i > 0 {
+                    write!(w, ",")?;
+                }
+                nested(w, &data[i * stride..(i + 1) * stride], inner)?;
+            }
+            write!(w, "]")
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn nested_shapes_round_trip() {
+        let mut out = Vec::new();
+        super::nested(&mut out, &[1.0, 2.0, 3.0, 4.5, 5.0, f32::NAN], &[2, 3]).unwrap();
+        assert_eq!(String::from_utf8(out).unwrap(), "[[1,2,3],[4.5,5,null]]");
+    }
+}

@@ -1,0 +1,107 @@
+//! `bertscope`: run a BERT-family ONNX model on sentences and print what it attends to, as JSON.
+
+mod bench;
+mod json;
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use bertscope_core::{Engine, LoadOptions};
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(name = "bertscope", version, about = "See what a BERT-family model attends to.")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Print input ids, tokens, every layer's attention and the last hidden state as JSON.
+    Attention {
+        /// The ONNX export (fp32, dynamic int8 or weight-only int8).
+        #[arg(long)]
+        model: PathBuf,
+        /// The tokenizer.json (default: the one beside the model).
+        #[arg(long)]
+        tokenizer: Option<PathBuf>,
+        /// A sentence; give several to run them as one padded batch.
+        #[arg(long = "text", required = true)]
+        texts: Vec<String>,
+        /// Also print the top-k fillers of every [MASK] (fill-mask exports only).
+        #[arg(long, value_name = "K")]
+        fill_mask: Option<usize>,
+    },
+    /// Print the model's layers, heads, sizes and quantization as JSON.
+    Info {
+        /// The ONNX export.
+        #[arg(long)]
+        model: PathBuf,
+        /// The tokenizer.json (default: the one beside the model).
+        #[arg(long)]
+        tokenizer: Option<PathBuf>,
+    },
+    /// Time load and runs at several lengths (a benchmark: prints numbers, never fails on them).
+    Bench {
+        /// The ONNX export.
+        #[arg(long)]
+        model: PathBuf,
+        /// The tokenizer.json (default: the one beside the model).
+        #[arg(long)]
+        tokenizer: Option<PathBuf>,
+        /// Token counts to time.
+        #[arg(long, value_delimiter = ',', default_value = "7,32,128,512")]
+        lengths: Vec<usize>,
+        /// Timed runs per length.
+        #[arg(long, default_value_t = 20)]
+        runs: usize,
+    },
+}
+
+fn main() -> ExitCode {
+    match run(Cli::parse()) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("bertscope: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(cli: Cli) -> Result<(), String> {
+    match cli.command {
+        Command::Attention { model, tokenizer, texts, fill_mask } => {
+            let engine = load(
+                &model,
+                tokenizer.as_deref(),
+                LoadOptions { logits: fill_mask.is_some(), batch_size: texts.len() },
+            )?;
+            let analysis = engine.run(&texts).map_err(|e| e.to_string())?;
+            let masks = fill_mask.map(|k| (0..texts.len()).map(|i| engine.fill_mask(&analysis, i, k)).collect());
+            json::write_analysis(&mut std::io::stdout().lock(), &analysis, masks)
+                .map_err(|e| format!("writing output: {e}"))
+        }
+        Command::Info { model, tokenizer } => {
+            let engine = load(&model, tokenizer.as_deref(), LoadOptions::default())?;
+            println!("{}", serde_json::to_string_pretty(engine.info()).map_err(|e| e.to_string())?);
+            Ok(())
+        }
+        Command::Bench { model, tokenizer, lengths, runs } => {
+            bench::run(&model, &tokenizer_path(&model, tokenizer.as_deref()), &lengths, runs)
+        }
+    }
+}
+
+fn tokenizer_path(model: &Path, tokenizer: Option<&Path>) -> PathBuf {
+    tokenizer.map(Path::to_path_buf).unwrap_or_else(|| model.with_file_name("tokenizer.json"))
+}
+
+/// Reads both files and builds the engine, with file names in every message.
+pub(crate) fn load(model: &Path, tokenizer: Option<&Path>, options: LoadOptions) -> Result<Engine, String> {
+    let tokenizer = tokenizer_path(model, tokenizer);
+    let model_bytes = std::fs::read(model).map_err(|e| format!("cannot read model {}: {e}", model.display()))?;
+    let tokenizer_bytes =
+        std::fs::read(&tokenizer).map_err(|e| format!("cannot read tokenizer {}: {e}", tokenizer.display()))?;
+    Engine::new(&model_bytes, &tokenizer_bytes, options).map_err(|e| format!("{}: {e}", model.display()))
+}

@@ -1,0 +1,40 @@
+//! The one error type of the engine: every failure is a value with a plain message.
+
+use thiserror::Error;
+
+/// Everything that can go wrong between bytes and attention maps.
+#[derive(Debug, Error)]
+pub enum Error {
+    /// The model bytes were empty.
+    #[error("the model file is empty (0 bytes)")]
+    EmptyModel,
+    /// The bytes are not a readable ONNX model (corrupt, truncated, or another format).
+    #[error("this is not a readable ONNX model ({0}); the file may be truncated, corrupt or in another format")]
+    NotOnnx(String),
+    /// The ONNX graph is readable but not a BERT-family encoder this engine can explain.
+    #[error("this ONNX model is not a BERT-family encoder: {0}")]
+    NotBert(String),
+    /// The graph is BERT-like but tract could not prepare it for running.
+    #[error("the model could not be prepared for running: {0}")]
+    Prepare(String),
+    /// tract failed while running the model.
+    #[error("the model failed while running: {0}")]
+    Run(String),
+    /// The tokenizer.json could not be read.
+    #[error("the tokenizer could not be read: {0}")]
+    Tokenizer(String),
+    /// The tokenizer produces ids the model has no embedding for.
+    #[error("the tokenizer and the model do not match: the tokenizer knows {tokenizer} tokens but the model's embedding table has {model} rows")]
+    VocabMismatch {
+        /// Size of the tokenizer's vocabulary.
+        tokenizer: usize,
+        /// Rows in the model's word-embedding table.
+        model: usize,
+    },
+    /// A run was asked for with no sentences.
+    #[error("there is no sentence to run")]
+    NoSentences,
+}
+
+/// Shorthand for results of this crate.
+pub type Result<T, E = Error> = std::result::Result<T, E>;

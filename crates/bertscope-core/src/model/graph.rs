@@ -1,0 +1,166 @@
+//! Reads the shape of a BERT-family ONNX graph from its nodes alone: where attention is
+//! computed, which tensor enters each layer, how large the embedding tables are.
+
+use std::collections::{HashMap, HashSet, VecDeque};
+
+use tract_onnx::pb::{GraphProto, NodeProto};
+
+/// What the engine needs to know about a graph, by tensor name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Anatomy {
+    /// The attention Softmax outputs, one per layer, in layer order.
+    pub attention: Vec<String>,
+    /// Hidden states: the embeddings, then each layer's output (`attention.len() + 1` names).
+    pub hidden: Vec<String>,
+    /// The graph's `logits` output, for masked-language-model exports.
+    pub logits: Option<String>,
+    /// Rows of the word-embedding table (the model's vocabulary size), when found.
+    pub vocab_rows: Option<usize>,
+    /// Rows of the position-embedding table (the longest input), when found.
+    pub max_positions: Option<usize>,
+    /// True when weights are multiplied as integers (`MatMulInteger`).
+    pub dynamic_int8: Option<&'static str>,
+}
+
+/// Index of a graph: who produces each tensor and which tensors are constant.
+struct Index<'a> {
+    graph: &'a GraphProto,
+    producer: HashMap<&'a str, usize>,
+    constant: HashSet<&'a str>,
+}
+
+impl<'a> Index<'a> {
+    fn new(graph: &'a GraphProto) -> Self {
+        let mut producer = HashMap::new();
+        let mut constant: HashSet<&str> = graph.initializer.iter().map(|t| t.name.as_str()).collect();
+        for (i, node) in graph.node.iter().enumerate() {
+            for out in &node.output {
+                producer.insert(out.as_str(), i);
+                if node.op_type == "Constant" {
+                    constant.insert(out.as_str());
+                }
+            }
+        }
+        Self { graph, producer, constant }
+    }
+
+    fn node(&self, i: usize) -> &'a NodeProto {
+        &self.graph.node[i]
+    }
+
+    /// For a product with a constant weight, the activation it multiplies (looking through
+    /// the `DynamicQuantizeLinear` of quantized exports).
+    fn projection_input(&self, node: &'a NodeProto) -> Option<&'a str> {
+        let weighted = matches!(node.op_type.as_str(), "MatMul" | "MatMulInteger" | "Gemm")
+            && node.input.len() >= 2
+            && self.constant.contains(node.input[1].as_str())
+            && !self.constant.contains(node.input[0].as_str());
+        if !weighted {
+            return None;
+        }
+        let activation = node.input[0].as_str();
+        match self.producer.get(activation).map(|&p| self.node(p)) {
+            Some(q) if q.op_type == "DynamicQuantizeLinear" => q.input.first().map(String::as_str),
+            _ => Some(activation),
+        }
+    }
+
+    /// The hidden state a layer starts from: what its query and key projections multiply.
+    /// Walks back from the Softmax, never through `Shape` (which reads only dimensions).
+    fn layer_input(&self, softmax: usize) -> Option<&'a str> {
+        let mut queue = VecDeque::from([softmax]);
+        let mut seen = HashSet::from([softmax]);
+        while let Some(n) = queue.pop_front() {
+            let node = self.node(n);
+            if n != softmax {
+                if let Some(x) = self.projection_input(node) {
+                    return Some(x);
+                }
+            }
+            if node.op_type == "Shape" {
+                continue;
+            }
+            for input in &node.input {
+                if let Some(&p) = self.producer.get(input.as_str()) {
+                    if seen.insert(p) {
+                        queue.push_back(p);
+                    }
+                }
+            }
+        }
+        None
+    }
+
+    /// The last layer's output. Layers are exported node for node alike, so the output of
+    /// the last layer sits as far after its Softmax as the previous layer's output does.
+    fn last_layer_output(&self, softmaxes: &[usize], layer_inputs: &[&'a str]) -> Option<&'a str> {
+        if let Some(out) = self.graph.output.iter().find(|o| o.name == "last_hidden_state") {
+            return Some(out.name.as_str());
+        }
+        let l = softmaxes.len();
+        if l < 2 {
+            return None;
+        }
+        let previous_output = *self.producer.get(layer_inputs[l - 1])?;
+        let offset = previous_output.checked_sub(softmaxes[l - 2])?;
+        let candidate = softmaxes[l - 1] + offset;
+        let node = self.graph.node.get(candidate)?;
+        (node.op_type == self.node(previous_output).op_type).then(|| node.output.first().map(String::as_str))?
+    }
+
+    fn initializer_dims(&self, name: &str) -> Option<&'a [i64]> {
+        self.graph.initializer.iter().find(|t| t.name == name).map(|t| t.dims.as_slice())
+    }
+
+    /// Rows of the embedding tables: (words, positions).
+    fn embedding_rows(&self, input_ids: &str) -> (Option<usize>, Option<usize>) {
+        let tables: Vec<(bool, &[i64])> = self
+            .graph
+            .node
+            .iter()
+            .filter(|n| n.op_type == "Gather" && n.input.len() == 2)
+            .filter_map(|n| {
+                let dims = self.initializer_dims(&n.input[0])?;
+                (dims.len() == 2).then_some((n.input[1] == input_ids, dims))
+            })
+            .collect();
+        let words = tables.iter().find(|(w, _)| *w).map(|(_, d)| d[0].max(0) as usize);
+        let width = tables.iter().find(|(w, _)| *w).map(|(_, d)| d[1]);
+        let positions = tables
+            .iter()
+            .filter(|(w, d)| !w && Some(d[1]) == width)
+            .map(|(_, d)| d[0].max(0) as usize)
+            .max()
+            .filter(|&rows| rows > 2);
+        (words, positions)
+    }
+
+    fn dynamic_int8(&self) -> Option<&'static str> {
+        let node = self.graph.node.iter().find(|n| n.op_type == "MatMulInteger")?;
+        let weight = self.graph.initializer.iter().find(|t| Some(&t.name) == node.input.get(1))?;
+        Some(if weight.data_type == tract_onnx::pb::tensor_proto::DataType::Int8 as i32 { "QInt8" } else { "QUInt8" })
+    }
+}
+
+/// Finds attention, hidden states and embedding sizes in a graph. `Err` says, in words, what is missing.
+pub fn anatomy(graph: &GraphProto, input_ids: &str) -> Result<Anatomy, String> {
+    let index = Index::new(graph);
+    let softmaxes: Vec<usize> =
+        graph.node.iter().enumerate().filter(|(_, n)| n.op_type == "Softmax").map(|(i, _)| i).collect();
+    if softmaxes.is_empty() {
+        return Err("it has no Softmax node, so there is no attention to show".into());
+    }
+    let layer_inputs = softmaxes
+        .iter()
+        .map(|&s| index.layer_input(s))
+        .collect::<Option<Vec<_>>>()
+        .ok_or("a Softmax node is not fed by query/key projections of a hidden state")?;
+    let last = index
+        .last_layer_output(&softmaxes, &layer_inputs)
+        .ok_or("the output of the last encoder layer could not be found")?;
+    let attention = softmaxes.iter().map(|&s| index.node(s).output[0].clone()).collect();
+    let hidden = layer_inputs.iter().copied().chain([last]).map(str::to_string).collect();
+    let logits = graph.output.iter().find(|o| o.name == "logits").map(|o| o.name.clone());
+    let (vocab_rows, max_positions) = index.embedding_rows(input_ids);
+    Ok(Anatomy { attention, hidden, logits, vocab_rows, max_positions, dynamic_int8: index.dynamic_int8() })
+}

@@ -1,0 +1,346 @@
+//! An ONNX BERT-family model prepared once for tract, with every attention Softmax and every
+//! layer's hidden state tapped as an output.
+
+mod compat;
+mod dequantize;
+mod graph;
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use serde::Serialize;
+use tract_onnx::pb::ModelProto;
+use tract_onnx::prelude::*;
+use tract_onnx::tract_hir::internal::InferenceFact;
+use tract_onnx::tract_hir::internal::{ensure, DimLike};
+
+use crate::error::{Error, Result};
+use crate::output::{Attention, HiddenStates, SentenceRun};
+use crate::tokenize::Batch;
+use dequantize::Granularity;
+
+/// What the page says about the model it shows.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ModelInfo {
+    /// Encoder layers (one attention Softmax each).
+    pub layers: usize,
+    /// Attention heads per layer.
+    pub heads: usize,
+    /// Width of the hidden states.
+    pub hidden_size: usize,
+    /// Rows of the word-embedding table, when the graph shows it.
+    pub vocab_size: Option<usize>,
+    /// Longest input in tokens (rows of the position-embedding table, else 512).
+    pub max_tokens: usize,
+    /// How the weights are stored, in words ("fp32", "weight-only int8 (per-channel)", ...).
+    pub quantization: String,
+    /// Size of the ONNX file in bytes.
+    pub file_bytes: usize,
+    /// Whether the graph takes `token_type_ids` (BERT does, DistilBERT does not).
+    pub token_type_ids: bool,
+    /// Whether the graph ends in a masked-language-model head (`logits`).
+    pub fill_mask: bool,
+}
+
+/// How to prepare a model.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct LoadOptions {
+    /// Keep the `logits` output of masked-language-model exports (costs a vocabulary-wide product).
+    pub logits: bool,
+    /// Batch size to prepare at load (others are prepared on first use); 0 means 1.
+    pub batch_size: usize,
+}
+
+/// The role of one graph input.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Role {
+    InputIds,
+    AttentionMask,
+    TokenTypeIds,
+}
+
+/// A loaded, optimised model ready to run batches of any length up to its maximum.
+pub struct Model {
+    /// The parsed graph with its outputs chosen, before shapes are fixed.
+    template: InferenceModel,
+    /// Optimised plans by batch size: one symbolic sequence length each.
+    plans: Mutex<HashMap<usize, Arc<TypedRunnableModel>>>,
+    inputs: Vec<(Role, DatumType)>,
+    info: ModelInfo,
+    with_logits: bool,
+}
+
+impl std::fmt::Debug for Model {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Model").field("info", &self.info).finish_non_exhaustive()
+    }
+}
+
+impl Model {
+    /// Parses, rewrites and optimises an ONNX export held in memory.
+    pub fn from_bytes(bytes: &[u8], options: LoadOptions) -> Result<Self> {
+        if bytes.is_empty() {
+            return Err(Error::EmptyModel);
+        }
+        let onnx = tract_onnx::onnx().with_ignore_value_info(true);
+        let mut proto: ModelProto =
+            onnx.proto_model_for_read(&mut &*bytes).map_err(|e| Error::NotOnnx(root_cause(&e)))?;
+        let graph = proto.graph.as_mut().ok_or_else(|| Error::NotOnnx("it contains no graph".into()))?;
+        if graph.node.is_empty() {
+            return Err(Error::NotOnnx("its graph has no nodes".into()));
+        }
+        let inputs = input_roles(graph)?;
+        compat::flatten_to_reshape(graph);
+        let (folded, granularity) =
+            dequantize::fold_constant_dequantize(graph).map_err(|e| Error::Prepare(root_cause(&e)))?;
+        let ids_name = graph.input.iter().map(|i| i.name.clone()).zip(&inputs).find(|(_, r)| r.0 == Role::InputIds);
+        let ids_name = ids_name.map(|(n, _)| n).unwrap_or_default();
+        let anatomy = graph::anatomy(graph, &ids_name).map_err(Error::NotBert)?;
+        let quantization = match (anatomy.dynamic_int8, folded, granularity) {
+            (Some(kind), _, _) => format!("dynamic int8 ({kind})"),
+            (None, n, Some(Granularity::PerChannel)) if n > 0 => "weight-only int8 (per-channel)".to_string(),
+            (None, n, Some(Granularity::PerTensor)) if n > 0 => "weight-only int8 (per-tensor)".to_string(),
+            _ => "fp32".to_string(),
+        };
+
+        let parsed = onnx.parse(&proto, None).map_err(|e| Error::NotOnnx(root_cause(&e)))?;
+        if !parsed.unresolved_inputs.is_empty() {
+            return Err(Error::NotOnnx(format!("it refers to missing tensors {:?}", parsed.unresolved_inputs)));
+        }
+        let mut model = parsed.model;
+        let outlet = |name: &str| {
+            parsed
+                .outlets_by_name
+                .get(name)
+                .copied()
+                .ok_or_else(|| Error::NotBert(format!("tensor {name} is missing from the parsed graph")))
+        };
+        let with_logits = options.logits && anatomy.logits.is_some();
+        let mut outputs =
+            anatomy.attention.iter().chain(&anatomy.hidden).map(|n| outlet(n)).collect::<Result<Vec<_>>>()?;
+        if with_logits {
+            outputs.push(outlet(anatomy.logits.as_deref().unwrap_or_default())?);
+        }
+        model.select_output_outlets(&outputs).map_err(|e| Error::Prepare(root_cause(&e)))?;
+        let batch_size = options.batch_size.max(1);
+        let typed = typed_for_batch(&model, &inputs, batch_size)?;
+        let (heads, hidden_size) = check_output_shapes(&typed, anatomy.attention.len(), anatomy.hidden.len())?;
+        let plan = optimise(typed)?;
+
+        let info = ModelInfo {
+            layers: anatomy.attention.len(),
+            heads,
+            hidden_size,
+            vocab_size: anatomy.vocab_rows,
+            max_tokens: anatomy.max_positions.unwrap_or(crate::tokenize::DEFAULT_MAX_TOKENS),
+            quantization,
+            file_bytes: bytes.len(),
+            token_type_ids: inputs.iter().any(|(r, _)| *r == Role::TokenTypeIds),
+            fill_mask: anatomy.logits.is_some(),
+        };
+        Ok(Self { template: model, plans: Mutex::new(HashMap::from([(batch_size, plan)])), inputs, info, with_logits })
+    }
+
+    /// The plan for `batch` rows, optimised on first use and kept.
+    fn plan(&self, batch: usize) -> Result<Arc<TypedRunnableModel>> {
+        let mut plans = self.plans.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        if let Some(plan) = plans.get(&batch) {
+            return Ok(plan.clone());
+        }
+        let plan = optimise(typed_for_batch(&self.template, &self.inputs, batch)?)?;
+        plans.insert(batch, plan.clone());
+        Ok(plan)
+    }
+
+    /// Layers, heads, sizes and quantization of the loaded model.
+    pub fn info(&self) -> &ModelInfo {
+        &self.info
+    }
+
+    /// Runs a padded batch, as one batch, and returns each sentence's attentions, hidden states
+    /// and (if kept) logits.
+    pub fn run(&self, batch: &Batch) -> Result<Vec<SentenceRun>> {
+        let s = batch.seq_len;
+        if batch.sentences.is_empty() {
+            return Err(Error::NoSentences);
+        }
+        if s > self.info.max_tokens {
+            return Err(Error::Run(format!(
+                "{s} tokens is more than this model's maximum of {}",
+                self.info.max_tokens
+            )));
+        }
+        if let Some(vocab) = self.info.vocab_size {
+            let max_id = batch.sentences.iter().flat_map(|e| e.input_ids.iter()).copied().max().unwrap_or(0) as usize;
+            if max_id >= vocab {
+                return Err(Error::VocabMismatch { tokenizer: max_id + 1, model: vocab });
+            }
+        }
+        let plan = self.plan(batch.sentences.len())?;
+        let inputs = self
+            .inputs
+            .iter()
+            .map(|(role, dt)| {
+                let values: Vec<i64> = batch
+                    .sentences
+                    .iter()
+                    .flat_map(|e| match role {
+                        Role::InputIds => e.input_ids.iter().map(|&v| v as i64).collect::<Vec<_>>(),
+                        Role::AttentionMask => e.attention_mask.iter().map(|&v| v as i64).collect(),
+                        Role::TokenTypeIds => vec![0; s],
+                    })
+                    .collect();
+                Ok(Tensor::from_shape(&[batch.sentences.len(), s], &values)?
+                    .cast_to_dt(*dt)?
+                    .into_owned()
+                    .into_tvalue())
+            })
+            .collect::<TractResult<TVec<TValue>>>()
+            .map_err(|e| Error::Run(root_cause(&e)))?;
+        let outputs = plan.run(inputs).map_err(|e| Error::Run(root_cause(&e)))?;
+        split_outputs(&outputs, &self.info, batch.sentences.len(), s, self.with_logits)
+            .map_err(|e| Error::Run(root_cause(&e)))
+    }
+}
+
+/// Fixes the batch size (the sequence length stays symbolic) and types the graph.
+///
+/// The batch is concrete because the attention-mask subgraph of some exporters
+/// (transformers 5.x: Range, Flatten, Gather over `batch × seq`) cannot be optimised with
+/// both dimensions symbolic. It cannot be run row by row instead: dynamic int8 exports
+/// quantize activations with one scale per tensor, so rows of a batch do interact.
+fn typed_for_batch(template: &InferenceModel, inputs: &[(Role, DatumType)], batch: usize) -> Result<TypedModel> {
+    let mut model = template.clone();
+    let seq = model.symbols.sym("S").to_dim();
+    for (i, (_, dt)) in inputs.iter().enumerate() {
+        model
+            .set_input_fact(i, InferenceFact::dt_shape(*dt, tvec![batch.to_dim(), seq.clone()]))
+            .map_err(|e| Error::Prepare(root_cause(&e)))?;
+    }
+    model.into_typed().map_err(|e| Error::Prepare(root_cause(&e)))
+}
+
+fn optimise(typed: TypedModel) -> Result<Arc<TypedRunnableModel>> {
+    let optimised = typed.into_optimized().map_err(|e| Error::Prepare(root_cause(&e)))?;
+    optimised.into_runnable().map_err(|e| Error::Prepare(root_cause(&e)))
+}
+
+/// Names each graph input by what it carries; refuses graphs without BERT inputs.
+fn input_roles(graph: &tract_onnx::pb::GraphProto) -> Result<Vec<(Role, DatumType)>> {
+    let initializers: std::collections::HashSet<&str> = graph.initializer.iter().map(|t| t.name.as_str()).collect();
+    let roles = graph
+        .input
+        .iter()
+        .filter(|i| !initializers.contains(i.name.as_str()))
+        .map(|input| {
+            let name = input.name.to_ascii_lowercase();
+            let role = if name.contains("input_ids") || name == "ids" {
+                Role::InputIds
+            } else if name.contains("mask") {
+                Role::AttentionMask
+            } else if name.contains("token_type") || name.contains("segment") {
+                Role::TokenTypeIds
+            } else {
+                return Err(Error::NotBert(format!(
+                    "it takes an input named \"{}\"; expected input_ids, attention_mask and optionally token_type_ids",
+                    input.name
+                )));
+            };
+            Ok((role, input_type(input)))
+        })
+        .collect::<Result<Vec<_>>>()?;
+    for (role, what) in [(Role::InputIds, "input_ids"), (Role::AttentionMask, "attention_mask")] {
+        if !roles.iter().any(|(r, _)| *r == role) {
+            return Err(Error::NotBert(format!("it has no {what} input")));
+        }
+    }
+    Ok(roles)
+}
+
+fn input_type(input: &tract_onnx::pb::ValueInfoProto) -> DatumType {
+    use tract_onnx::pb::{tensor_proto::DataType, type_proto::Value};
+    let elem = input.r#type.as_ref().and_then(|t| t.value.as_ref()).map(|Value::TensorType(t)| t.elem_type);
+    if elem == Some(DataType::Int32 as i32) {
+        DatumType::I32
+    } else {
+        DatumType::I64
+    }
+}
+
+/// Checks attention is `[batch, heads, seq, seq]` and hidden states `[batch, seq, width]`.
+fn check_output_shapes(model: &TypedModel, layers: usize, hidden: usize) -> Result<(usize, usize)> {
+    let shape = |i: usize| -> Result<Vec<TDim>> {
+        let fact = model.output_fact(i).map_err(|e| Error::Prepare(root_cause(&e)))?;
+        Ok(fact.shape.iter().cloned().collect())
+    };
+    let first = shape(0)?;
+    let heads = match first.as_slice() {
+        [_, h, q, k] if q == k => h.to_usize().ok(),
+        _ => None,
+    }
+    .ok_or_else(|| Error::NotBert(format!("its Softmax output has shape {first:?}, not [batch, heads, seq, seq]")))?;
+    for l in 1..layers {
+        if shape(l)?.get(1).and_then(|h| h.to_usize().ok()) != Some(heads) {
+            return Err(Error::NotBert("its attention layers have different numbers of heads".into()));
+        }
+    }
+    let width = shape(layers)?.last().and_then(|d| d.to_usize().ok());
+    for i in layers..layers + hidden {
+        let s = shape(i)?;
+        if s.len() != 3 || s.last().and_then(|d| d.to_usize().ok()) != width {
+            return Err(Error::NotBert(format!("a layer output has shape {s:?}, not [batch, seq, hidden]")));
+        }
+    }
+    Ok((heads, width.unwrap_or(0)))
+}
+
+/// Cuts the batch-shaped outputs into per-sentence buffers.
+fn split_outputs(
+    outputs: &[TValue],
+    info: &ModelInfo,
+    b: usize,
+    s: usize,
+    logits: bool,
+) -> TractResult<Vec<SentenceRun>> {
+    let (l, h, d) = (info.layers, info.heads, info.hidden_size);
+    let mut runs: Vec<SentenceRun> = (0..b)
+        .map(|_| SentenceRun {
+            attention: Attention::zeros(l, h, s),
+            hidden: HiddenStates::zeros(l + 1, s, d),
+            logits: None,
+        })
+        .collect();
+    for (layer, output) in outputs[..l].iter().enumerate() {
+        let view = output.to_plain_array_view::<f32>()?;
+        ensure!(view.shape() == [b, h, s, s], "attention output has shape {:?}", view.shape());
+        for (run, sentence) in runs.iter_mut().zip(view.outer_iter()) {
+            run.attention.layer_mut(layer).iter_mut().zip(sentence.iter()).for_each(|(o, v)| *o = *v);
+        }
+    }
+    for (layer, output) in outputs[l..=2 * l].iter().enumerate() {
+        let view = output.to_plain_array_view::<f32>()?;
+        ensure!(view.shape() == [b, s, d], "hidden output has shape {:?}", view.shape());
+        for (run, sentence) in runs.iter_mut().zip(view.outer_iter()) {
+            run.hidden.layer_mut(layer).iter_mut().zip(sentence.iter()).for_each(|(o, v)| *o = *v);
+        }
+    }
+    if logits {
+        let view = outputs[2 * l + 1].to_plain_array_view::<f32>()?;
+        ensure!(view.ndim() == 3 && view.shape()[..2] == [b, s], "logits output has shape {:?}", view.shape());
+        let vocab = view.shape()[2];
+        for (run, sentence) in runs.iter_mut().zip(view.outer_iter()) {
+            run.logits = Some((sentence.iter().copied().collect(), vocab));
+        }
+    }
+    Ok(runs)
+}
+
+/// tract errors nest context; the innermost cause is the plain part.
+fn root_cause(e: &TractError) -> String {
+    let chain: Vec<String> = e.chain().map(|c| c.to_string()).collect();
+    match chain.as_slice() {
+        [] => "unknown error".into(),
+        [only] => only.clone(),
+        [first, .., last] => format!("{first}: {last}"),
+    }
+}

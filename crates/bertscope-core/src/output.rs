@@ -1,0 +1,114 @@
+//! What one run of the model gives back for one sentence, as flat `f32` buffers with shapes.
+
+/// Attention probabilities of one sentence, `[layer][head][query][key]`, row-major.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Attention {
+    data: Vec<f32>,
+    layers: usize,
+    heads: usize,
+    tokens: usize,
+}
+
+impl Attention {
+    /// All-zero attention of the given shape.
+    pub fn zeros(layers: usize, heads: usize, tokens: usize) -> Self {
+        Self { data: vec![0.0; layers * heads * tokens * tokens], layers, heads, tokens }
+    }
+
+    /// Wraps a flat `[layer][head][query][key]` buffer; `None` if the length does not match.
+    pub fn from_vec(data: Vec<f32>, layers: usize, heads: usize, tokens: usize) -> Option<Self> {
+        (data.len() == layers * heads * tokens * tokens).then_some(Self { data, layers, heads, tokens })
+    }
+
+    /// `[layers, heads, tokens, tokens]`.
+    pub fn shape(&self) -> [usize; 4] {
+        [self.layers, self.heads, self.tokens, self.tokens]
+    }
+
+    /// The whole buffer.
+    pub fn as_slice(&self) -> &[f32] {
+        &self.data
+    }
+
+    /// Consumes the attention, giving its buffer.
+    pub fn into_vec(self) -> Vec<f32> {
+        self.data
+    }
+
+    /// One head's `tokens × tokens` matrix (query rows, key columns).
+    pub fn head(&self, layer: usize, head: usize) -> &[f32] {
+        let n = self.tokens * self.tokens;
+        let start = (layer * self.heads + head) * n;
+        &self.data[start..start + n]
+    }
+
+    /// What `query` attends to in one head: a row of `tokens` weights summing to 1.
+    pub fn row(&self, layer: usize, head: usize, query: usize) -> &[f32] {
+        let m = self.head(layer, head);
+        &m[query * self.tokens..(query + 1) * self.tokens]
+    }
+
+    /// One layer's buffer, all heads, for filling.
+    pub(crate) fn layer_mut(&mut self, layer: usize) -> &mut [f32] {
+        let n = self.heads * self.tokens * self.tokens;
+        &mut self.data[layer * n..(layer + 1) * n]
+    }
+}
+
+/// Hidden states of one sentence, `[layer + 1][token][hidden]`: the embeddings, then each layer's output.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HiddenStates {
+    data: Vec<f32>,
+    layers: usize,
+    tokens: usize,
+    width: usize,
+}
+
+impl HiddenStates {
+    /// All-zero hidden states of the given shape.
+    pub fn zeros(layers: usize, tokens: usize, width: usize) -> Self {
+        Self { data: vec![0.0; layers * tokens * width], layers, tokens, width }
+    }
+
+    /// `[layers + 1, tokens, hidden]`.
+    pub fn shape(&self) -> [usize; 3] {
+        [self.layers, self.tokens, self.width]
+    }
+
+    /// The whole buffer.
+    pub fn as_slice(&self) -> &[f32] {
+        &self.data
+    }
+
+    /// One layer's `[token][hidden]` matrix (0 = embeddings).
+    pub fn layer(&self, layer: usize) -> &[f32] {
+        let n = self.tokens * self.width;
+        &self.data[layer * n..(layer + 1) * n]
+    }
+
+    /// The encoder's final output, `[token][hidden]` (what exports call `last_hidden_state`).
+    pub fn last(&self) -> &[f32] {
+        self.layer(self.layers - 1)
+    }
+
+    /// One token's vector at one layer.
+    pub fn vector(&self, layer: usize, token: usize) -> &[f32] {
+        &self.layer(layer)[token * self.width..(token + 1) * self.width]
+    }
+
+    pub(crate) fn layer_mut(&mut self, layer: usize) -> &mut [f32] {
+        let n = self.tokens * self.width;
+        &mut self.data[layer * n..(layer + 1) * n]
+    }
+}
+
+/// Everything one sentence's run produced.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SentenceRun {
+    /// Every layer's and head's attention.
+    pub attention: Attention,
+    /// Embeddings and every layer's output.
+    pub hidden: HiddenStates,
+    /// Masked-language-model logits `[token][vocab]` and the vocabulary size, when the model has them and they were kept.
+    pub logits: Option<(Vec<f32>, usize)>,
+}

@@ -1,0 +1,58 @@
+//! Shared helpers of the native integration tests.
+#![allow(dead_code)]
+
+use std::path::PathBuf;
+
+use bertscope_core::{Analysis, Engine, LoadOptions};
+use bertscope_testkit::{Case, Observed};
+
+/// `$BERTSCOPE_MODELS`, else `../shared/models` beside the repository.
+pub fn models_dir() -> PathBuf {
+    std::env::var_os("BERTSCOPE_MODELS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/models"))
+}
+
+pub fn read(relative: &str) -> Vec<u8> {
+    let path = models_dir().join(relative);
+    std::fs::read(&path).unwrap_or_else(|e| panic!("cannot read {}: {e} (set BERTSCOPE_MODELS)", path.display()))
+}
+
+pub fn engine(case: &Case) -> Engine {
+    Engine::new(&read(case.model), &read(case.tokenizer), LoadOptions { logits: case.fill_mask, ..Default::default() })
+        .unwrap_or_else(|e| panic!("{}: {e}", case.model))
+}
+
+/// Turns an analysis into the testkit's flat view.
+pub fn observed(engine: &Engine, analysis: &Analysis) -> Vec<Observed> {
+    analysis
+        .batch
+        .sentences
+        .iter()
+        .zip(&analysis.runs)
+        .enumerate()
+        .map(|(i, (e, run))| {
+            let [l, h, n, _] = run.attention.shape();
+            Observed {
+                input_ids: e.input_ids.clone(),
+                attention_mask: e.attention_mask.clone(),
+                tokens: e.tokens.clone(),
+                truncated: e.truncated,
+                attention: run.attention.as_slice().to_vec(),
+                shape: [l, h, n],
+                last_hidden: run.hidden.last().to_vec(),
+                fill_mask: engine
+                    .fill_mask(analysis, i, 10)
+                    .into_iter()
+                    .map(|m| {
+                        (
+                            m.position,
+                            m.candidates.iter().map(|c| c.0).collect(),
+                            m.candidates.iter().map(|c| c.2).collect(),
+                        )
+                    })
+                    .collect(),
+            }
+        })
+        .collect()
+}

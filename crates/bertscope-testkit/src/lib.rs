@@ -1,0 +1,401 @@
+//! The shared reference outputs (`../shared/models/references`) and the checks every engine
+//! build must pass against them: natively, and inside each browser.
+
+use serde::Deserialize;
+
+/// One model file and the reference it must agree with, with the tolerances that hold for it
+/// (from `../shared/models/README.md`, "Tolerances that hold").
+#[derive(Debug, Clone, Copy)]
+pub struct Case {
+    /// Path of the ONNX file, relative to the models folder.
+    pub model: &'static str,
+    /// Path of the tokenizer, relative to the models folder.
+    pub tokenizer: &'static str,
+    /// Path of the reference JSON, relative to the models folder.
+    pub reference: &'static str,
+    /// Largest allowed absolute attention difference.
+    pub attention_tol: f32,
+    /// Largest allowed absolute hidden-state difference.
+    pub hidden_tol: f32,
+    /// Inputs longer than this compare layer 0 only (quantized MiniLM is chaotic past it).
+    pub chaotic_above: usize,
+    /// The graph ends in `logits`: check fill-mask too.
+    pub fill_mask: bool,
+    /// Layers from this one on may flip a rounding tie (QInt8 MiniLM, see below): they and the
+    /// hidden state are held to [`FLIPPED_TOL`] instead.
+    pub tie_flip_from_layer: usize,
+}
+
+/// Bound for layers past a documented rounding-tie flip: the same model still, but one
+/// activation code apart. A broken engine is off by far more (attention values span 0..1).
+///
+/// QInt8 MiniLM on "I am eating an apple": one `DynamicQuantizeLinear` input sits on a .5
+/// rounding tie that tract and onnxruntime round apart (both follow the ONNX spec). Layers 0-1
+/// agree to 1e-6; the flipped code moves layer 2 by 0.0096 and layers 3-5 by up to 0.12.
+pub const FLIPPED_TOL: f32 = 0.3;
+
+const NEVER: usize = usize::MAX;
+
+/// Every shared model variant with its reference.
+pub const CASES: &[Case] = &[
+    Case {
+        model: "minilm-l6/model_weights_int8.onnx",
+        tokenizer: "minilm-l6/tokenizer.json",
+        reference: "references/minilm-l6.weights_int8.ort.json",
+        attention_tol: 1e-4,
+        hidden_tol: 1e-3,
+        chaotic_above: NEVER,
+        fill_mask: false,
+        tie_flip_from_layer: NEVER,
+    },
+    Case {
+        model: "minilm-l6/model_quantized.onnx",
+        tokenizer: "minilm-l6/tokenizer.json",
+        reference: "references/minilm-l6.quint8.ort.json",
+        attention_tol: 1e-4,
+        hidden_tol: 2e-3,
+        chaotic_above: 64,
+        fill_mask: false,
+        tie_flip_from_layer: NEVER,
+    },
+    Case {
+        model: "minilm-l6/model_qint8.onnx",
+        tokenizer: "minilm-l6/tokenizer.json",
+        reference: "references/minilm-l6.qint8.ort.json",
+        attention_tol: 3e-2,
+        hidden_tol: 1e-1,
+        chaotic_above: 64,
+        fill_mask: false,
+        tie_flip_from_layer: 2,
+    },
+    Case {
+        model: "distilbert-tiny-random/model.onnx",
+        tokenizer: "distilbert-tiny-random/tokenizer.json",
+        reference: "references/distilbert-tiny-random.fp32.ort.json",
+        attention_tol: 1e-5,
+        hidden_tol: 1e-4,
+        chaotic_above: NEVER,
+        fill_mask: false,
+        tie_flip_from_layer: NEVER,
+    },
+    Case {
+        model: "distilbert-tiny-random/model_quantized.onnx",
+        tokenizer: "distilbert-tiny-random/tokenizer.json",
+        reference: "references/distilbert-tiny-random.quint8.ort.json",
+        attention_tol: 1e-4,
+        hidden_tol: 2e-3,
+        chaotic_above: NEVER,
+        fill_mask: false,
+        tie_flip_from_layer: NEVER,
+    },
+    Case {
+        model: "distilbert-tiny-random/model_qint8.onnx",
+        tokenizer: "distilbert-tiny-random/tokenizer.json",
+        reference: "references/distilbert-tiny-random.qint8.ort.json",
+        attention_tol: 1e-4,
+        hidden_tol: 2e-3,
+        chaotic_above: NEVER,
+        fill_mask: false,
+        tie_flip_from_layer: NEVER,
+    },
+    Case {
+        model: "distilbert-tiny-random-mlm/model.onnx",
+        tokenizer: "distilbert-tiny-random-mlm/tokenizer.json",
+        reference: "references/distilbert-tiny-random-mlm.fp32.ort.json",
+        attention_tol: 1e-5,
+        hidden_tol: 1e-4,
+        chaotic_above: NEVER,
+        fill_mask: true,
+        tie_flip_from_layer: NEVER,
+    },
+    Case {
+        model: "distilbert-tiny-random-mlm/model_quantized.onnx",
+        tokenizer: "distilbert-tiny-random-mlm/tokenizer.json",
+        reference: "references/distilbert-tiny-random-mlm.quint8.ort.json",
+        attention_tol: 1e-4,
+        hidden_tol: 2e-3,
+        chaotic_above: NEVER,
+        fill_mask: true,
+        tie_flip_from_layer: NEVER,
+    },
+];
+
+/// The default model's case (the faithful weight-only int8 MiniLM).
+pub const DEFAULT_CASE: Case = CASES[0];
+
+/// A reference file, as written by `make_models.py`.
+#[derive(Debug, Deserialize)]
+pub struct Reference {
+    /// Model name.
+    pub model: String,
+    /// Encoder layers.
+    pub num_layers: usize,
+    /// Heads per layer.
+    pub num_heads: usize,
+    /// Sentences run one at a time.
+    pub sentences: Vec<RefSentence>,
+    /// The two seed sentences padded as one batch.
+    pub batch: Option<RefBatch>,
+}
+
+/// One sentence of a reference file.
+#[derive(Debug, Deserialize)]
+pub struct RefSentence {
+    /// The text.
+    pub text: String,
+    /// Expected ids.
+    pub input_ids: Vec<u32>,
+    /// Expected tokens.
+    pub tokens: Vec<String>,
+    /// Expected mask.
+    pub attention_mask: Vec<u32>,
+    /// Whether it was truncated at 512.
+    #[serde(default)]
+    pub truncated: bool,
+    /// `[L][H][n][n]`, for short sentences.
+    pub attentions: Option<Vec<Vec<Vec<Vec<f32>>>>>,
+    /// `[n][D]`.
+    pub last_hidden_state: Option<Vec<Vec<f32>>>,
+    /// Long sentences: extreme attention row sums.
+    pub attention_row_sums_min: Option<f32>,
+    /// Long sentences: extreme attention row sums.
+    pub attention_row_sums_max: Option<f32>,
+    /// Long sentences: `[H][n]`, layer 0's `[CLS]` row.
+    pub cls_attention_layer0: Option<Vec<Vec<f32>>>,
+    /// Long sentences: `[D]`, the `[CLS]` row of the last hidden state.
+    pub last_hidden_state_cls: Option<Vec<f32>>,
+    /// Masked-language-model graphs: one entry per `[MASK]`.
+    pub fill_mask: Option<Vec<RefFillMask>>,
+}
+
+/// Top-10 fillers of one `[MASK]`.
+#[derive(Debug, Deserialize)]
+pub struct RefFillMask {
+    /// Token position of the mask.
+    pub position: usize,
+    /// Ids, likeliest first.
+    pub top10_ids: Vec<u32>,
+    /// Probabilities, likeliest first.
+    pub top10_probs: Vec<f32>,
+}
+
+/// The padded two-sentence batch of a reference file.
+#[derive(Debug, Deserialize)]
+pub struct RefBatch {
+    /// The texts.
+    pub texts: Vec<String>,
+    /// `[2][n]`.
+    pub input_ids: Vec<Vec<u32>>,
+    /// `[2][n]`.
+    pub tokens: Vec<Vec<String>>,
+    /// `[2][n]`.
+    pub attention_mask: Vec<Vec<u32>>,
+    /// `[2][L][H][n][n]`.
+    pub attentions: Vec<Vec<Vec<Vec<Vec<f32>>>>>,
+}
+
+/// What an engine produced for one sentence of a batch, in flat buffers.
+#[derive(Debug, Clone, Default)]
+pub struct Observed {
+    /// Token ids (padded).
+    pub input_ids: Vec<u32>,
+    /// Attention mask (padded).
+    pub attention_mask: Vec<u32>,
+    /// Token strings (padded).
+    pub tokens: Vec<String>,
+    /// Whether the engine reported truncation.
+    pub truncated: bool,
+    /// `[L][H][n][n]`.
+    pub attention: Vec<f32>,
+    /// `[L, H, n]` of `attention`.
+    pub shape: [usize; 3],
+    /// `[n][D]`, the encoder's last hidden state.
+    pub last_hidden: Vec<f32>,
+    /// `(position, top-10 ids, top-10 probabilities)` per `[MASK]`, for fill-mask graphs.
+    pub fill_mask: Vec<(usize, Vec<u32>, Vec<f32>)>,
+}
+
+/// Parses a reference file.
+pub fn parse(json: &[u8]) -> Result<Reference, String> {
+    serde_json::from_slice(json).map_err(|e| format!("reference JSON: {e}"))
+}
+
+/// Largest absolute difference of two equally long slices (`inf` if lengths differ).
+pub fn max_abs_diff(a: &[f32], b: &[f32]) -> f32 {
+    if a.len() != b.len() {
+        return f32::INFINITY;
+    }
+    a.iter().zip(b).map(|(x, y)| (x - y).abs()).fold(0.0, f32::max)
+}
+
+fn flat4(x: &[Vec<Vec<Vec<f32>>>]) -> Vec<f32> {
+    x.iter().flatten().flatten().flatten().copied().collect()
+}
+
+/// One line per compared sentence: what matched and how closely.
+#[derive(Debug, Default)]
+pub struct Report {
+    /// Human-readable lines (printed by the tests).
+    pub lines: Vec<String>,
+    /// Every disagreement found.
+    pub failures: Vec<String>,
+}
+
+impl Report {
+    fn fail(&mut self, what: String) {
+        self.failures.push(what);
+    }
+}
+
+/// Runs every reference sentence alone and the seed batch through `run`, comparing everything.
+/// `run` takes a list of texts and returns one [`Observed`] per text (as one padded batch).
+pub fn verify(
+    case: &Case,
+    reference: &Reference,
+    mut run: impl FnMut(&[String]) -> Result<Vec<Observed>, String>,
+) -> Report {
+    let mut report = Report::default();
+    for s in &reference.sentences {
+        let label: String = s.text.chars().take(24).collect();
+        let observed = match run(std::slice::from_ref(&s.text)) {
+            Ok(mut o) if o.len() == 1 => o.remove(0),
+            Ok(o) => {
+                report.fail(format!("{label:?}: {} results for one sentence", o.len()));
+                continue;
+            }
+            Err(e) => {
+                report.fail(format!("{label:?}: {e}"));
+                continue;
+            }
+        };
+        check_sentence(case, reference, s, &observed, &label, &mut report);
+    }
+    if let Some(batch) = &reference.batch {
+        match run(&batch.texts) {
+            Ok(observed) if observed.len() == batch.texts.len() => {
+                for (i, o) in observed.iter().enumerate() {
+                    let label = format!("batch[{i}]");
+                    exact(&mut report, &label, "input_ids", &o.input_ids, &batch.input_ids[i]);
+                    exact(&mut report, &label, "attention_mask", &o.attention_mask, &batch.attention_mask[i]);
+                    exact(&mut report, &label, "tokens", &o.tokens, &batch.tokens[i]);
+                    let d = max_abs_diff(&o.attention, &flat4(&batch.attentions[i]));
+                    report.lines.push(format!("{label}: attention max diff {d:.2e}"));
+                    if d > case.attention_tol {
+                        report.fail(format!("{label}: attention differs by {d:.2e} > {:.0e}", case.attention_tol));
+                    }
+                    check_row_sums(o, &label, &mut report);
+                }
+            }
+            Ok(o) => report.fail(format!("batch: {} results for {} texts", o.len(), batch.texts.len())),
+            Err(e) => report.fail(format!("batch: {e}")),
+        }
+    }
+    report
+}
+
+fn exact<T: PartialEq + std::fmt::Debug>(report: &mut Report, label: &str, what: &str, got: &[T], want: &[T]) {
+    if got != want {
+        report.fail(format!("{label}: {what} {got:?} != reference {want:?}"));
+    }
+}
+
+fn check_row_sums(o: &Observed, label: &str, report: &mut Report) {
+    let n = o.shape[2];
+    if n == 0 {
+        report.fail(format!("{label}: empty attention"));
+        return;
+    }
+    let worst = o.attention.chunks(n).map(|row| (row.iter().sum::<f32>() - 1.0).abs()).fold(0.0, f32::max);
+    if worst > 1e-4 {
+        report.fail(format!("{label}: an attention row sums to 1 ± {worst:.2e}"));
+    }
+}
+
+fn check_sentence(case: &Case, reference: &Reference, s: &RefSentence, o: &Observed, label: &str, report: &mut Report) {
+    exact(report, label, "input_ids", &o.input_ids, &s.input_ids);
+    exact(report, label, "attention_mask", &o.attention_mask, &s.attention_mask);
+    exact(report, label, "tokens", &o.tokens, &s.tokens);
+    if o.truncated != s.truncated {
+        report.fail(format!("{label}: truncated = {} but reference says {}", o.truncated, s.truncated));
+    }
+    let n = s.input_ids.len();
+    if o.shape != [reference.num_layers, reference.num_heads, n] {
+        report.fail(format!(
+            "{label}: attention shape {:?}, expected {:?}",
+            o.shape,
+            [reference.num_layers, reference.num_heads, n]
+        ));
+        return;
+    }
+    check_row_sums(o, label, report);
+    let chaotic = n > case.chaotic_above;
+    let (attention_diff, hidden_diff) = if let Some(att) = &s.attentions {
+        let want = flat4(att);
+        let per_layer = n * n * reference.num_heads;
+        let stable = if chaotic { 1 } else { case.tie_flip_from_layer.min(reference.num_layers) };
+        let compared = (stable * per_layer).min(o.attention.len());
+        let a = max_abs_diff(&o.attention[..compared], &want[..compared]);
+        let deep = max_abs_diff(&o.attention[compared..], &want[compared..]);
+        if stable < reference.num_layers && !chaotic {
+            report.lines.push(format!("{label}: layers {stable}.. (rounding-tie flip allowed) attention {deep:.2e}"));
+            if deep > FLIPPED_TOL {
+                report.fail(format!("{label}: layers past the tie flip differ by {deep:.2e} > {FLIPPED_TOL}"));
+            }
+        }
+        let h = s.last_hidden_state.as_ref().map(|h| {
+            let want: Vec<f32> = h.iter().flatten().copied().collect();
+            max_abs_diff(&o.last_hidden, &want)
+        });
+        (a, h)
+    } else {
+        // Long sentences carry a summary: layer 0's [CLS] row, the [CLS] hidden vector, row sums.
+        let cls_rows: Vec<f32> =
+            (0..reference.num_heads).flat_map(|h| o.attention[h * n * n..h * n * n + n].to_vec()).collect();
+        let want: Vec<f32> = s.cls_attention_layer0.iter().flatten().flatten().copied().collect();
+        let a = max_abs_diff(&cls_rows, &want);
+        let h = s
+            .last_hidden_state_cls
+            .as_ref()
+            .map(|want| max_abs_diff(&o.last_hidden[..want.len().min(o.last_hidden.len())], want));
+        (a, h)
+    };
+    let flipped = case.tie_flip_from_layer < reference.num_layers;
+    let hidden_tol = if flipped {
+        FLIPPED_TOL
+    } else if chaotic {
+        1e-1
+    } else {
+        case.hidden_tol
+    };
+    report.lines.push(format!(
+        "{label:26} n={n:3} attention {attention_diff:.2e}{} hidden {}",
+        if chaotic || s.attentions.is_none() { " (layer 0)" } else { "" },
+        hidden_diff.map_or("-".into(), |h| format!("{h:.2e}"))
+    ));
+    if attention_diff > case.attention_tol {
+        report.fail(format!("{label}: attention differs by {attention_diff:.2e} > {:.0e}", case.attention_tol));
+    }
+    if let Some(h) = hidden_diff.filter(|&h| h > hidden_tol) {
+        report.fail(format!("{label}: hidden state differs by {h:.2e} > {hidden_tol:.0e}"));
+    }
+    if case.fill_mask {
+        check_fill_mask(s, o, label, report);
+    }
+}
+
+fn check_fill_mask(s: &RefSentence, o: &Observed, label: &str, report: &mut Report) {
+    let want = s.fill_mask.as_deref().unwrap_or_default();
+    if want.len() != o.fill_mask.len() {
+        report.fail(format!("{label}: {} masks predicted, reference has {}", o.fill_mask.len(), want.len()));
+        return;
+    }
+    for (w, (position, ids, probs)) in want.iter().zip(&o.fill_mask) {
+        if *position != w.position || *ids != w.top10_ids {
+            report.fail(format!("{label}: [MASK]@{position} top-10 {ids:?} != reference {:?}", w.top10_ids));
+        }
+        let d = max_abs_diff(probs, &w.top10_probs);
+        if d > 1e-6 {
+            report.fail(format!("{label}: [MASK]@{position} probabilities differ by {d:.2e}"));
+        }
+    }
+}

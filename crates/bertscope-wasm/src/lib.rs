@@ -1,0 +1,105 @@
+//! WebAssembly bindings of `bertscope-core`. No logic lives here: each method converts types
+//! and forwards. Numbers cross as `Float32Array`s with a shape; words cross as plain objects.
+
+use bertscope_core::{Analysis, Engine, LoadOptions};
+use js_sys::Float32Array;
+use wasm_bindgen::prelude::*;
+
+/// Sets up readable panic messages in the browser console (once per instance).
+#[wasm_bindgen(start)]
+pub fn start() {
+    console_error_panic_hook::set_once();
+}
+
+fn js_error(e: bertscope_core::Error) -> JsError {
+    JsError::new(&e.to_string())
+}
+
+fn to_js<T: serde::Serialize + ?Sized>(value: &T) -> Result<JsValue, JsError> {
+    value.serialize(&serde_wasm_bindgen::Serializer::json_compatible()).map_err(|e| JsError::new(&e.to_string()))
+}
+
+/// A model and its tokenizer, loaded and optimised once.
+#[wasm_bindgen]
+pub struct Explorer {
+    engine: Engine,
+}
+
+#[wasm_bindgen]
+impl Explorer {
+    /// Loads an ONNX export and a `tokenizer.json`; `fillMask` keeps the masked-LM logits.
+    #[wasm_bindgen(constructor)]
+    pub fn new(model: &[u8], tokenizer_json: &[u8], fill_mask: bool) -> Result<Explorer, JsError> {
+        let engine =
+            Engine::new(model, tokenizer_json, LoadOptions { logits: fill_mask, batch_size: 1 }).map_err(js_error)?;
+        Ok(Explorer { engine })
+    }
+
+    /// `{layers, heads, hidden_size, vocab_size, max_tokens, quantization, file_bytes, token_type_ids, fill_mask}`.
+    pub fn info(&self) -> Result<JsValue, JsError> {
+        to_js(self.engine.info())
+    }
+
+    /// Tokenizes sentences as one padded batch without running the model.
+    pub fn tokenize(&self, texts: Vec<String>) -> Result<JsValue, JsError> {
+        to_js(&self.engine.tokenizer().encode_batch(&texts).map_err(js_error)?)
+    }
+
+    /// Tokenizes sentences as one padded batch and runs the model.
+    pub fn run(&self, texts: Vec<String>) -> Result<RunResult, JsError> {
+        Ok(RunResult { analysis: self.engine.run(&texts).map_err(js_error)? })
+    }
+
+    /// The `k` likeliest fillers of each `[MASK]` in sentence `index` of a result.
+    #[wasm_bindgen(js_name = fillMask)]
+    pub fn fill_mask(&self, result: &RunResult, index: usize, k: usize) -> Result<JsValue, JsError> {
+        to_js(&self.engine.fill_mask(&result.analysis, index, k))
+    }
+}
+
+/// The outcome of one run: the tokenized batch and, per sentence, flat attention and hidden buffers.
+#[wasm_bindgen]
+pub struct RunResult {
+    analysis: Analysis,
+}
+
+#[wasm_bindgen]
+impl RunResult {
+    /// The padded batch: `{sentences: [{text, input_ids, attention_mask, tokens, offsets, special, truncated, len}], seq_len}`.
+    pub fn batch(&self) -> Result<JsValue, JsError> {
+        to_js(&self.analysis.batch)
+    }
+
+    /// Number of sentences.
+    pub fn count(&self) -> usize {
+        self.analysis.runs.len()
+    }
+
+    /// Sentence `index`'s attention, `[layer][head][query][key]` (see `attentionShape`).
+    pub fn attention(&self, index: usize) -> Result<Float32Array, JsError> {
+        Ok(Float32Array::from(self.sentence(index)?.attention.as_slice()))
+    }
+
+    /// `[layers, heads, tokens, tokens]`.
+    #[wasm_bindgen(js_name = attentionShape)]
+    pub fn attention_shape(&self) -> Vec<u32> {
+        self.analysis.runs.first().map_or(vec![], |r| r.attention.shape().iter().map(|&d| d as u32).collect())
+    }
+
+    /// Sentence `index`'s hidden states, `[layer + 1][token][hidden]` (see `hiddenShape`).
+    pub fn hidden(&self, index: usize) -> Result<Float32Array, JsError> {
+        Ok(Float32Array::from(self.sentence(index)?.hidden.as_slice()))
+    }
+
+    /// `[layers + 1, tokens, hidden]`.
+    #[wasm_bindgen(js_name = hiddenShape)]
+    pub fn hidden_shape(&self) -> Vec<u32> {
+        self.analysis.runs.first().map_or(vec![], |r| r.hidden.shape().iter().map(|&d| d as u32).collect())
+    }
+}
+
+impl RunResult {
+    fn sentence(&self, index: usize) -> Result<&bertscope_core::SentenceRun, JsError> {
+        self.analysis.runs.get(index).ok_or_else(|| JsError::new(&format!("no sentence {index} in this result")))
+    }
+}
