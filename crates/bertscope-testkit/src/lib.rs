@@ -29,9 +29,10 @@ pub struct Case {
 /// Bound for layers past a documented rounding-tie flip: the same model still, but one
 /// activation code apart. A broken engine is off by far more (attention values span 0..1).
 ///
-/// QInt8 MiniLM on "I am eating an apple": one `DynamicQuantizeLinear` input sits on a .5
-/// rounding tie that tract and onnxruntime round apart (both follow the ONNX spec). Layers 0-1
-/// agree to 1e-6; the flipped code moves layer 2 by 0.0096 and layers 3-5 by up to 0.12.
+/// QInt8 MiniLM: some `DynamicQuantizeLinear` inputs sit on .5 rounding ties that tract and
+/// onnxruntime round apart (both follow the ONNX spec). Natively, on "I am eating an apple",
+/// layers 0-1 agree to 1e-6, the flipped code moves layer 2 by 0.0096 and layers 3-5 by up to
+/// 0.12; in wasm a second sentence and the batch flip as well (up to 0.05).
 pub const FLIPPED_TOL: f32 = 0.3;
 
 const NEVER: usize = usize::MAX;
@@ -278,10 +279,18 @@ pub fn verify(
                     exact(&mut report, &label, "input_ids", &o.input_ids, &batch.input_ids[i]);
                     exact(&mut report, &label, "attention_mask", &o.attention_mask, &batch.attention_mask[i]);
                     exact(&mut report, &label, "tokens", &o.tokens, &batch.tokens[i]);
-                    let d = max_abs_diff(&o.attention, &flat4(&batch.attentions[i]));
+                    let want = flat4(&batch.attentions[i]);
+                    let per_layer = want.len() / reference.num_layers.max(1);
+                    let stable =
+                        (case.tie_flip_from_layer.min(reference.num_layers) * per_layer).min(o.attention.len());
+                    let d = max_abs_diff(&o.attention[..stable], &want[..stable.min(want.len())]);
+                    let deep = max_abs_diff(&o.attention[stable..], &want[stable.min(want.len())..]);
                     report.lines.push(format!("{label}: attention max diff {d:.2e}"));
                     if d > case.attention_tol {
                         report.fail(format!("{label}: attention differs by {d:.2e} > {:.0e}", case.attention_tol));
+                    }
+                    if deep > FLIPPED_TOL {
+                        report.fail(format!("{label}: layers past the tie flip differ by {deep:.2e} > {FLIPPED_TOL}"));
                     }
                     check_row_sums(o, &label, &mut report);
                 }

@@ -1,0 +1,172 @@
+//! The engine compiled to wasm, through its JS-facing bindings, against every shared reference,
+//! inside real browsers (`wasm-pack test --headless --chrome --firefox`). A wasm-only miscompile
+//! (as seen once without simd128) cannot hide from these.
+//!
+//! Model and reference files come over HTTP from the fixture server `scripts/test` starts
+//! (`BERTSCOPE_FIXTURES_URL` at build time, default `http://127.0.0.1:8766/`).
+#![cfg(target_arch = "wasm32")]
+
+use bertscope_testkit::{parse, verify, Case, Observed, CASES};
+use bertscope_wasm::{Explorer, RunResult};
+use js_sys::Uint8Array;
+use serde::Deserialize;
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_futures::JsFuture;
+use wasm_bindgen_test::*;
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+const FIXTURES: &str = match option_env!("BERTSCOPE_FIXTURES_URL") {
+    Some(url) => url,
+    None => "http://127.0.0.1:8766/",
+};
+
+async fn fetch(path: &str) -> Vec<u8> {
+    let url = format!("{FIXTURES}{path}");
+    let window = web_sys::window().expect("tests run in a window");
+    let response = JsFuture::from(window.fetch_with_str(&url)).await.unwrap_or_else(|e| panic!("fetch {url}: {e:?}"));
+    let response: web_sys::Response = response.dyn_into().unwrap();
+    assert!(response.ok(), "fetch {url}: HTTP {}", response.status());
+    let buffer = JsFuture::from(response.array_buffer().unwrap()).await.unwrap();
+    Uint8Array::new(&buffer).to_vec()
+}
+
+#[derive(Deserialize)]
+struct Sentence {
+    input_ids: Vec<u32>,
+    attention_mask: Vec<u32>,
+    tokens: Vec<String>,
+    truncated: bool,
+}
+
+#[derive(Deserialize)]
+struct Batch {
+    sentences: Vec<Sentence>,
+}
+
+#[derive(Deserialize)]
+struct Prediction {
+    position: usize,
+    candidates: Vec<(u32, String, f32)>,
+}
+
+fn observe(explorer: &Explorer, result: &RunResult) -> Result<Vec<Observed>, String> {
+    let batch: Batch = serde_wasm_bindgen::from_value(result.batch().map_err(js)?).map_err(|e| e.to_string())?;
+    let shape = result.attention_shape();
+    let hidden_shape = result.hidden_shape();
+    let last_layer = (hidden_shape[0] as usize - 1) * (hidden_shape[1] * hidden_shape[2]) as usize;
+    batch
+        .sentences
+        .into_iter()
+        .enumerate()
+        .map(|(i, s)| {
+            let masks: Vec<Prediction> = serde_wasm_bindgen::from_value(explorer.fill_mask(result, i, 10).map_err(js)?)
+                .map_err(|e| e.to_string())?;
+            Ok(Observed {
+                input_ids: s.input_ids,
+                attention_mask: s.attention_mask,
+                tokens: s.tokens,
+                truncated: s.truncated,
+                attention: result.attention(i).map_err(js)?.to_vec(),
+                shape: [shape[0] as usize, shape[1] as usize, shape[2] as usize],
+                last_hidden: result.hidden(i).map_err(js)?.to_vec()[last_layer..].to_vec(),
+                fill_mask: masks
+                    .into_iter()
+                    .map(|m| {
+                        (
+                            m.position,
+                            m.candidates.iter().map(|c| c.0).collect(),
+                            m.candidates.iter().map(|c| c.2).collect(),
+                        )
+                    })
+                    .collect(),
+            })
+        })
+        .collect()
+}
+
+fn js(e: impl Into<JsValue>) -> String {
+    let value: JsValue = e.into();
+    value.dyn_ref::<js_sys::Error>().map(|e| String::from(e.message())).unwrap_or_else(|| format!("{value:?}"))
+}
+
+async fn check(case: &Case) {
+    let explorer = Explorer::new(&fetch(case.model).await, &fetch(case.tokenizer).await, case.fill_mask)
+        .unwrap_or_else(|e| panic!("{}: {}", case.model, js(e)));
+    let reference = parse(&fetch(case.reference).await).unwrap();
+    let report = verify(case, &reference, |texts| {
+        let result = explorer.run(texts.to_vec()).map_err(js)?;
+        observe(&explorer, &result)
+    });
+    console_log!("{}", case.model);
+    for line in &report.lines {
+        console_log!("  {line}");
+    }
+    assert!(report.failures.is_empty(), "{}:\n{}", case.model, report.failures.join("\n"));
+}
+
+#[wasm_bindgen_test]
+async fn minilm_weights_int8() {
+    check(&CASES[0]).await;
+}
+
+#[wasm_bindgen_test]
+async fn minilm_quint8() {
+    check(&CASES[1]).await;
+}
+
+#[wasm_bindgen_test]
+async fn minilm_qint8() {
+    check(&CASES[2]).await;
+}
+
+#[wasm_bindgen_test]
+async fn distilbert_tiny_fp32() {
+    check(&CASES[3]).await;
+}
+
+#[wasm_bindgen_test]
+async fn distilbert_tiny_quint8() {
+    check(&CASES[4]).await;
+}
+
+#[wasm_bindgen_test]
+async fn distilbert_tiny_qint8() {
+    check(&CASES[5]).await;
+}
+
+#[wasm_bindgen_test]
+async fn distilbert_tiny_mlm_fp32() {
+    check(&CASES[6]).await;
+}
+
+#[wasm_bindgen_test]
+async fn distilbert_tiny_mlm_quint8() {
+    check(&CASES[7]).await;
+}
+
+#[wasm_bindgen_test]
+async fn seed_batch_through_the_bindings() {
+    let explorer = Explorer::new(&fetch(CASES[0].model).await, &fetch(CASES[0].tokenizer).await, false).unwrap();
+    let result = explorer.run(vec!["Apple is huge enterprise".into(), "I am eating an apple".into()]).unwrap();
+    let observed = observe(&explorer, &result).unwrap();
+    assert_eq!(observed[0].input_ids, [101, 6207, 2003, 4121, 6960, 102, 0]);
+    assert_eq!(observed[1].input_ids, [101, 1045, 2572, 5983, 2019, 6207, 102]);
+    assert_eq!(result.attention_shape(), [6, 12, 7, 7]);
+    assert_eq!(result.hidden_shape(), [7, 7, 384]);
+}
+
+#[wasm_bindgen_test]
+async fn errors_arrive_as_plain_js_errors() {
+    let tokenizer = fetch(CASES[3].tokenizer).await;
+    let message = js(Explorer::new(&[], &tokenizer, false).err().expect("empty model refused"));
+    assert!(message.contains("empty"), "{message}");
+    let message = js(Explorer::new(b"\x89PNG\r\n\x1a\n", &tokenizer, false).err().expect("png refused"));
+    assert!(message.contains("not a readable ONNX model"), "{message}");
+    let model = fetch(CASES[3].model).await;
+    let message = js(Explorer::new(&model, b"not json", false).err().expect("bad tokenizer refused"));
+    assert!(message.contains("tokenizer"), "{message}");
+    let explorer = Explorer::new(&model, &tokenizer, false).unwrap();
+    assert!(explorer.run(vec![]).is_err(), "no sentences");
+    assert!(explorer.run(vec!["🍎 서울 \u{0}".into()]).is_ok(), "odd text runs");
+}

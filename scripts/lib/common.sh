@@ -1,0 +1,82 @@
+# Shared by scripts/*: repository paths, model location, installs that skip what is present.
+# shellcheck shell=bash
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/target}"
+export PATH="$HOME/.cargo/bin:$PATH"
+
+say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
+
+# The models folder: $BERTSCOPE_MODELS, else ../shared/models (this workplace), else the
+# real DistilBERT that scripts/fetch-model downloads into ./models.
+models_dir() {
+  if [ -n "${BERTSCOPE_MODELS:-}" ]; then
+    echo "$BERTSCOPE_MODELS"
+  elif [ -d "$ROOT/../shared/models" ]; then
+    (cd "$ROOT/../shared/models" && pwd)
+  else
+    "$ROOT/scripts/fetch-model" >&2
+    echo "$ROOT/models"
+  fi
+}
+
+# The default model inside a models folder: the faithful weight-only MiniLM where present.
+default_model() {
+  local dir="$1"
+  if [ -f "$dir/minilm-l6/model_weights_int8.onnx" ]; then
+    echo "minilm-l6/model_weights_int8.onnx|minilm-l6/tokenizer.json|all-MiniLM-L6-v2 (weight-only int8)"
+  else
+    echo "distilbert-base-uncased/model_quantized.onnx|distilbert-base-uncased/tokenizer.json|distilbert-base-uncased (dynamic int8)"
+  fi
+}
+
+have() { command -v "$1" >/dev/null 2>&1; }
+
+ensure_rust_wasm() {
+  rustup target list --installed | grep -qx wasm32-unknown-unknown || { say "rustup target add wasm32-unknown-unknown"; rustup target add wasm32-unknown-unknown; }
+  have wasm-pack || { say "cargo install wasm-pack"; cargo install wasm-pack --version 0.15.1; }
+  local want
+  want="$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/version = |"/, ""); print; exit }' "$ROOT/Cargo.lock")"
+  if [ "$(wasm-bindgen --version 2>/dev/null | awk '{print $2}')" != "$want" ]; then
+    say "cargo install wasm-bindgen-cli $want"
+    cargo install wasm-bindgen-cli --version "$want" --force
+  fi
+}
+
+ensure_browsers() {
+  local missing=()
+  for pkg in chromium chromium-driver firefox-esr; do
+    dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
+  done
+  if [ ${#missing[@]} -gt 0 ]; then
+    say "apt-get install ${missing[*]}"
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}"
+  fi
+  have geckodriver || { say "cargo install geckodriver"; cargo install geckodriver --version 0.37.0; }
+}
+
+ensure_npm() {
+  local dir="$1"
+  if [ ! -d "$dir/node_modules" ] || [ "$dir/package-lock.json" -nt "$dir/node_modules/.package-lock.json" ]; then
+    say "npm ci in ${dir#"$ROOT"/}"
+    (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error)
+  fi
+}
+
+# Builds the wasm package into www/pkg (release, simd128 from .cargo/config.toml).
+build_wasm() {
+  say "building the wasm engine"
+  wasm-pack --log-level warn build "$ROOT/crates/bertscope-wasm" --target web --release --out-dir "$ROOT/www/pkg" --out-name bertscope_wasm
+}
+
+# Builds the page into www/dist and links the default model beside it.
+build_page() {
+  local models="$1" spec model tokenizer
+  spec="$(default_model "$models")"
+  model="${spec%%|*}"; tokenizer="$(echo "$spec" | cut -d'|' -f2)"
+  say "building the page"
+  (cd "$ROOT/www" && npm run --silent build)
+  mkdir -p "$ROOT/www/dist/models/default"
+  ln -sf "$models/$model" "$ROOT/www/dist/models/default/model.onnx"
+  ln -sf "$models/$tokenizer" "$ROOT/www/dist/models/default/tokenizer.json"
+}
