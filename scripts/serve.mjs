@@ -1,65 +1,140 @@
 #!/usr/bin/env node
-// A small static file server for the explorer, the example post and test fixtures.
-// Usage: node scripts/serve.mjs --root DIR [--port 8080] [--host 127.0.0.1] [--cors]
-//        [--header "Name: value"]... [--mount /prefix=DIR]...
-import http from 'node:http';
-import fs from 'node:fs';
-import path from 'node:path';
+// A tiny static file server for the page, its models, benchmarks and test fixtures.
+//
+// Usage: node scripts/serve.mjs DIR [--port N] [--host H] [--header 'Name: value']...
+//        [--cors] [--mount /prefix=DIR]...
+// Prints "serving DIR at http://HOST:PORT/" once listening. Port 0 (the default) picks a free one.
+// Follows symlinks (models are linked in); refuses paths that climb out of DIR.
+import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import { createServer } from 'node:http';
+import { extname, join, normalize, resolve, sep } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
-const TYPES = {
-  '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8', '.mjs': 'text/javascript; charset=utf-8',
-  '.css': 'text/css; charset=utf-8', '.json': 'application/json', '.wasm': 'application/wasm', '.onnx': 'application/octet-stream',
-  '.svg': 'image/svg+xml', '.png': 'image/png', '.txt': 'text/plain; charset=utf-8', '.map': 'application/json',
+/** MIME type by file extension. */
+export const MIME_TYPES = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.mjs': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.json': 'application/json; charset=utf-8',
+  '.map': 'application/json; charset=utf-8',
+  '.wasm': 'application/wasm',
+  '.onnx': 'application/octet-stream',
+  '.bin': 'application/octet-stream',
+  '.txt': 'text/plain; charset=utf-8',
+  '.md': 'text/markdown; charset=utf-8',
+  '.svg': 'image/svg+xml',
+  '.png': 'image/png',
+  '.jpg': 'image/jpeg',
+  '.ico': 'image/x-icon',
+  '.webmanifest': 'application/manifest+json',
 };
 
-function parseArgs(argv) {
-  const options = { root: '.', port: 8080, host: '127.0.0.1', cors: false, headers: {}, mounts: [] };
-  for (let i = 0; i < argv.length; i++) {
-    const value = () => argv[++i];
-    switch (argv[i]) {
-      case '--root': options.root = value(); break;
-      case '--port': options.port = Number(value()); break;
-      case '--host': options.host = value(); break;
-      case '--cors': options.cors = true; break;
-      case '--header': { const [name, ...rest] = value().split(':'); options.headers[name.trim()] = rest.join(':').trim(); break; }
-      case '--mount': { const [prefix, dir] = value().split('='); options.mounts.push([prefix.replace(/\/$/, ''), dir]); break; }
-      default: throw new Error(`unknown option ${argv[i]}`);
+/**
+ * Serves `root` over HTTP. Resolves to `{server, url, close}` once listening.
+ * `headers` are added to every response; `onRequest(method, path)` sees each request;
+ * `mounts` maps URL prefixes (`/models`) to other directories.
+ */
+export async function serve(root, { port = 0, host = '127.0.0.1', headers = {}, onRequest, mounts = {} } = {}) {
+  const bases = Object.entries(mounts).map(([prefix, dir]) => [prefix.replace(/\/$/, ''), resolve(dir)]);
+  bases.sort((a, b) => b[0].length - a[0].length);
+  bases.push(['', resolve(root)]);
+  const server = createServer(async (req, res) => {
+    const send = (status, text) => {
+      res.writeHead(status, { 'Content-Type': 'text/plain; charset=utf-8', ...headers });
+      res.end(req.method === 'HEAD' ? undefined : `${text}\n`);
+    };
+    let path;
+    try {
+      path = decodeURIComponent(new URL(req.url ?? '/', 'http://localhost').pathname);
+    } catch {
+      return send(400, 'bad request');
     }
-  }
-  return options;
-}
-
-/** Maps a URL path to a file under the longest matching mount, refusing to leave it. */
-function resolve(options, urlPath) {
-  const decoded = decodeURIComponent(urlPath);
-  const mount = options.mounts.filter(([prefix]) => decoded.startsWith(prefix + '/')).sort((a, b) => b[0].length - a[0].length)[0];
-  const [prefix, dir] = mount ?? ['', options.root];
-  const base = path.resolve(dir);
-  const file = path.resolve(base, '.' + decoded.slice(prefix.length));
-  if (file !== base && !file.startsWith(base + path.sep)) return null;
-  return fs.existsSync(file) && fs.statSync(file).isDirectory() ? path.join(file, 'index.html') : file;
-}
-
-export function serve(options) {
-  const server = http.createServer((req, res) => {
-    const headers = { ...options.headers, 'Cache-Control': 'no-cache' };
-    if (options.cors) headers['Access-Control-Allow-Origin'] = '*';
-    const file = resolve(options, new URL(req.url, 'http://x').pathname);
-    if (!file || !fs.existsSync(file) || !fs.statSync(file).isFile()) {
-      res.writeHead(404, { ...headers, 'Content-Type': 'text/plain' }).end('not found');
-      return;
+    onRequest?.(req.method, path);
+    if (req.method !== 'GET' && req.method !== 'HEAD') return send(405, 'method not allowed');
+    const [prefix, base] = bases.find(([p]) => p === '' || path.startsWith(`${p}/`));
+    let file = join(base, normalize(path.slice(prefix.length)));
+    if (file !== base && !file.startsWith(base + sep)) return send(403, 'forbidden');
+    try {
+      let info = await stat(file);
+      if (info.isDirectory()) {
+        file = join(file, 'index.html');
+        info = await stat(file);
+      }
+      if (!info.isFile()) return send(404, 'not found');
+      res.writeHead(200, {
+        'Content-Type': MIME_TYPES[extname(file).toLowerCase()] ?? 'application/octet-stream',
+        'Content-Length': info.size,
+        'Cache-Control': 'no-cache',
+        ...headers,
+      });
+      if (req.method === 'HEAD') return res.end();
+      createReadStream(file)
+        .on('error', () => res.destroy())
+        .pipe(res);
+    } catch {
+      send(404, 'not found');
     }
-    const size = fs.statSync(file).size;
-    headers['Content-Type'] = TYPES[path.extname(file)] ?? 'application/octet-stream';
-    headers['Content-Length'] = String(size);
-    res.writeHead(200, headers);
-    if (req.method === 'HEAD') res.end(); else fs.createReadStream(file).pipe(res);
   });
-  return new Promise((ok) => server.listen(options.port, options.host, () => ok(server)));
+  await new Promise((ok, fail) => {
+    server.once('error', fail);
+    server.listen(port, host, ok);
+  });
+  const address = server.address();
+  const url = `http://${host.includes(':') ? `[${host}]` : host}:${address.port}/`;
+  const close = () =>
+    new Promise((ok) => {
+      server.closeAllConnections?.();
+      server.close(() => ok());
+    });
+  return { server, url, close };
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) {
-  const options = parseArgs(process.argv.slice(2));
-  await serve(options);
-  console.log(`serving ${path.resolve(options.root)} at http://${options.host === '0.0.0.0' ? 'localhost' : options.host}:${options.port}/`);
+function parseArgs(argv) {
+  const options = { port: 0, host: '127.0.0.1', headers: {}, mounts: {} };
+  let root;
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    const value = () => {
+      if (i + 1 >= argv.length) throw new Error(`${arg} needs a value`);
+      return argv[++i];
+    };
+    if (arg === '--port') options.port = Number(value());
+    else if (arg === '--host') options.host = value();
+    else if (arg === '--header') {
+      const header = value();
+      const colon = header.indexOf(':');
+      if (colon <= 0) throw new Error(`--header wants 'Name: value', got '${header}'`);
+      options.headers[header.slice(0, colon).trim()] = header.slice(colon + 1).trim();
+    } else if (arg === '--cors') options.headers['Access-Control-Allow-Origin'] = '*';
+    else if (arg === '--mount') {
+      const [prefix, dir] = value().split('=');
+      if (!prefix?.startsWith('/') || !dir) throw new Error("--mount wants '/prefix=DIR'");
+      options.mounts[prefix] = dir;
+    } else if (arg === '-h' || arg === '--help') {
+      console.log("usage: node scripts/serve.mjs DIR [--port N] [--host H] [--header 'Name: value']... [--cors] [--mount /prefix=DIR]...");
+      process.exit(0);
+    } else if (!root && !arg.startsWith('--')) root = arg;
+    else throw new Error(`unknown argument '${arg}'`);
+  }
+  if (!root) throw new Error('which directory? usage: serve.mjs DIR [--port N] [--header ...]');
+  if (!Number.isInteger(options.port) || options.port < 0) throw new Error('--port wants a number');
+  return { root, options };
+}
+
+if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  try {
+    const { root, options } = parseArgs(process.argv.slice(2));
+    const info = await stat(root).catch(() => null);
+    if (!info?.isDirectory()) throw new Error(`${root} is not a directory`);
+    const { url, close } = await serve(root, options);
+    console.log(`serving ${resolve(root)} at ${url}`);
+    const stop = () => close().then(() => process.exit(0));
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+  } catch (e) {
+    console.error(`serve: ${e.message}`);
+    process.exit(2);
+  }
 }

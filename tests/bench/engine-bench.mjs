@@ -7,10 +7,8 @@ import { serve } from '../../scripts/serve.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const [models, model, tokenizer, lengths = '7,32,128,512', runs = '20'] = process.argv.slice(2);
-const port = 8790;
-const server = await serve({
-  root: path.join(root, 'www'), port, host: '127.0.0.1', cors: false, headers: {},
-  mounts: [['/models', models], ['/bench', path.join(root, 'tests/bench')]],
+const server = await serve(path.join(root, 'www'), {
+  mounts: { '/models': models, '/bench': path.join(root, 'tests/bench') },
 });
 const browser = await chromium.launch({
   executablePath: '/usr/bin/chromium',
@@ -20,10 +18,10 @@ const browser = await chromium.launch({
 try {
   const page = await browser.newPage();
   const query = new URLSearchParams({ model: `/models/${model}`, tokenizer: `/models/${tokenizer}`, lengths, runs });
-  await page.goto(`http://127.0.0.1:${port}/bench/engine.html?${query}`);
+  await page.goto(`${server.url}bench/engine.html?${query}`);
   await page.waitForFunction(() => window.benchResult, null, { timeout: 15 * 60_000 });
   console.log(JSON.stringify(await page.evaluate(() => window.benchResult)));
 } finally {
   await browser.close();
-  server.close();
+  await server.close();
 }

@@ -3,6 +3,7 @@
 
 use std::io::{self, BufWriter, Write};
 
+use bertscope_core::analysis::Rollout;
 use bertscope_core::{Analysis, MaskPrediction};
 
 /// Writes `{"input_ids", "attention_mask", "tokens", "offsets", "truncated", "attentions", "last_hidden_state"[, "fill_mask"]}`.
@@ -45,6 +46,22 @@ pub fn write_analysis(
         serde_json::to_writer(&mut w, &masks)?;
     }
     writeln!(w, "}}")?;
+    w.flush()
+}
+
+/// Writes `{"tokens": [batch][n], "rollout": [batch][layer][n][n]}`.
+pub fn write_rollout(out: &mut impl Write, analysis: &Analysis, rollouts: &[Rollout]) -> io::Result<()> {
+    let mut w = BufWriter::new(out);
+    write!(w, "{{\"tokens\":")?;
+    serde_json::to_writer(&mut w, &analysis.batch.sentences.iter().map(|e| &e.tokens).collect::<Vec<_>>())?;
+    write!(w, ",\"rollout\":[")?;
+    for (i, rollout) in rollouts.iter().enumerate() {
+        if i > 0 {
+            write!(w, ",")?;
+        }
+        nested(&mut w, rollout.as_slice(), &rollout.shape())?;
+    }
+    writeln!(w, "]}}")?;
     w.flush()
 }
 

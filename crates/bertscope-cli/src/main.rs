@@ -1,5 +1,6 @@
 //! `bertscope`: run a BERT-family ONNX model on sentences and print what it attends to, as JSON.
 
+mod analyze;
 mod bench;
 mod json;
 
@@ -32,6 +33,48 @@ enum Command {
         /// Also print the top-k fillers of every [MASK] (fill-mask exports only).
         #[arg(long, value_name = "K")]
         fill_mask: Option<usize>,
+    },
+    /// Print the attention rollout of each sentence, every layer's cumulative product, as JSON.
+    Rollout {
+        /// The ONNX export.
+        #[arg(long)]
+        model: PathBuf,
+        /// The tokenizer.json (default: the one beside the model).
+        #[arg(long)]
+        tokenizer: Option<PathBuf>,
+        /// A sentence; give several to run them as one padded batch.
+        #[arg(long = "text", required = true)]
+        texts: Vec<String>,
+    },
+    /// Print how similar a word's hidden vector is in two sentences, at every layer, as JSON.
+    Drift {
+        /// The ONNX export.
+        #[arg(long)]
+        model: PathBuf,
+        /// The tokenizer.json (default: the one beside the model).
+        #[arg(long)]
+        tokenizer: Option<PathBuf>,
+        /// The two sentences (give --text twice).
+        #[arg(long = "text", required = true)]
+        texts: Vec<String>,
+        /// The word to follow (its first occurrence in each sentence).
+        #[arg(long)]
+        word: String,
+    },
+    /// Print the likeliest fillers of each [MASK] in a sentence, as JSON (fill-mask exports only).
+    FillMask {
+        /// The ONNX export with a masked-language-model head (`logits` output).
+        #[arg(long)]
+        model: PathBuf,
+        /// The tokenizer.json (default: the one beside the model).
+        #[arg(long)]
+        tokenizer: Option<PathBuf>,
+        /// A sentence with at least one [MASK].
+        #[arg(long)]
+        text: String,
+        /// How many fillers to print per [MASK].
+        #[arg(long, default_value_t = 10)]
+        k: usize,
     },
     /// Print the model's layers, heads, sizes and quantization as JSON.
     Info {
@@ -82,6 +125,9 @@ fn run(cli: Cli) -> Result<(), String> {
             json::write_analysis(&mut std::io::stdout().lock(), &analysis, masks)
                 .map_err(|e| format!("writing output: {e}"))
         }
+        Command::Rollout { model, tokenizer, texts } => analyze::rollout(&model, tokenizer.as_deref(), &texts),
+        Command::Drift { model, tokenizer, texts, word } => analyze::drift(&model, tokenizer.as_deref(), &texts, &word),
+        Command::FillMask { model, tokenizer, text, k } => analyze::fill_mask(&model, tokenizer.as_deref(), &text, k),
         Command::Info { model, tokenizer } => {
             let engine = load(&model, tokenizer.as_deref(), LoadOptions::default())?;
             println!("{}", serde_json::to_string_pretty(engine.info()).map_err(|e| e.to_string())?);

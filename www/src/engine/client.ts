@@ -1,0 +1,169 @@
+/**
+ * Promise API over the engine worker. Only the newest run matters: a run asked for while another
+ * is computing waits, and is replaced by any newer one (replaced runs resolve to `null`). If the
+ * worker dies, every open request fails, a fresh worker is started and `onCrash` is told, so the
+ * page can load the model again (from the cache) and rerun.
+ */
+import type { ModelInfo, Progress, Reply, Request, RunOutput } from './protocol';
+
+/** Callbacks for what happens outside any single request. */
+export interface ClientEvents {
+  /** Model download progress (also reported, instantly, when it comes from the cache). */
+  onProgress?: (progress: Progress) => void;
+  /** The worker died and a fresh one (with no model) replaced it; `restarting` is false once it has died too often. */
+  onCrash?: (message: string, restarting: boolean) => void;
+}
+
+/** Consecutive crashes after which the client stops restarting the worker. */
+const MAX_RESTARTS = 3;
+
+type Outgoing = Request extends infer R ? (R extends { id: number } ? Omit<R, 'id'> : never) : never;
+
+interface Waiter {
+  resolve: (reply: Reply) => void;
+  reject: (error: Error) => void;
+}
+
+interface QueuedRun {
+  texts: string[];
+  resolve: (output: RunOutput | null) => void;
+  reject: (error: Error) => void;
+}
+
+/** The default engine worker, bundled by Vite as a module worker. */
+export function createEngineWorker(): Worker {
+  return new Worker(new URL('./worker.ts', import.meta.url), { type: 'module', name: 'bertscope-engine' });
+}
+
+/** Talks to one engine worker at a time. */
+export class EngineClient {
+  private worker: Worker | null = null;
+  private nextId = 1;
+  private readonly waiting = new Map<number, Waiter>();
+  /** Token of the run being computed, if any. */
+  private runInFlight: object | null = null;
+  private queuedRun: QueuedRun | null = null;
+  private crashes = 0;
+  private deadReason: string | null = null;
+
+  constructor(
+    private readonly createWorker: () => Worker = createEngineWorker,
+    private readonly events: ClientEvents = {},
+  ) {
+    this.spawn();
+  }
+
+  /** Downloads (or reads from the cache) and prepares a model; resolves with what it is. */
+  async load(modelUrl: string, tokenizerUrl: string): Promise<ModelInfo> {
+    const reply = await this.request({ type: 'load', modelUrl, tokenizerUrl });
+    if (reply.type !== 'loaded') throw new Error(`unexpected reply ${reply.type} to load`);
+    this.crashes = 0;
+    return reply.info;
+  }
+
+  /** Runs the model on `texts`; resolves to `null` if a newer run replaced this one. */
+  run(texts: string[]): Promise<RunOutput | null> {
+    return new Promise((resolve, reject) => {
+      this.queuedRun?.resolve(null);
+      this.queuedRun = { texts, resolve, reject };
+      this.pump();
+    });
+  }
+
+  /** Stops the worker for good. */
+  dispose(): void {
+    this.deadReason = 'the engine was shut down';
+    this.failAll(new Error(this.deadReason));
+    this.worker?.terminate();
+    this.worker = null;
+  }
+
+  private pump(): void {
+    if (this.runInFlight || !this.queuedRun) return;
+    const { texts, resolve, reject } = this.queuedRun;
+    this.queuedRun = null;
+    const token = {};
+    this.runInFlight = token;
+    const settle = (): boolean => {
+      if (this.runInFlight === token) this.runInFlight = null;
+      return this.queuedRun !== null; // a newer run is waiting: this result is stale
+    };
+    this.request({ type: 'run', texts }).then(
+      (reply) => {
+        const stale = settle();
+        if (reply.type !== 'result') reject(new Error(`unexpected reply ${reply.type} to run`));
+        else if (stale) resolve(null);
+        else {
+          this.crashes = 0;
+          const { batch, attentionShape, attentions } = reply;
+          resolve({ batch, attentionShape, attentions });
+        }
+        this.pump();
+      },
+      (error: Error) => {
+        if (settle()) resolve(null);
+        else reject(error);
+        this.pump();
+      },
+    );
+  }
+
+  private request(message: Outgoing): Promise<Reply> {
+    return new Promise((resolve, reject) => {
+      if (this.deadReason !== null || !this.worker) {
+        reject(new Error(this.deadReason ?? 'the engine is not running'));
+        return;
+      }
+      const id = this.nextId++;
+      this.waiting.set(id, { resolve, reject });
+      this.worker.postMessage({ ...message, id } as Request);
+    });
+  }
+
+  private spawn(): void {
+    const worker = this.createWorker();
+    worker.addEventListener('message', (event: MessageEvent<Reply>) => this.receive(event.data));
+    worker.addEventListener('error', (event: ErrorEvent) => {
+      event.preventDefault();
+      this.crash(event.message || 'the engine stopped unexpectedly');
+    });
+    worker.addEventListener('messageerror', () => this.crash('the engine sent a message that could not be read'));
+    this.worker = worker;
+  }
+
+  private receive(reply: Reply): void {
+    if (reply.type === 'progress') {
+      const { received, total, fromCache } = reply;
+      this.events.onProgress?.({ received, total, fromCache });
+      return;
+    }
+    const waiter = this.waiting.get(reply.id);
+    this.waiting.delete(reply.id);
+    if (reply.type === 'error') {
+      waiter?.reject(new Error(reply.error));
+      if (reply.fatal) this.crash(reply.error);
+    } else {
+      waiter?.resolve(reply);
+    }
+  }
+
+  private failAll(error: Error): void {
+    for (const waiter of this.waiting.values()) waiter.reject(error);
+    this.waiting.clear();
+    this.queuedRun?.reject(error);
+    this.queuedRun = null;
+    this.runInFlight = null;
+  }
+
+  /** Fails what was asked of a dead worker and, unless it keeps dying, starts a fresh one. */
+  private crash(message: string): void {
+    this.worker?.terminate();
+    this.worker = null;
+    this.crashes++;
+    const restarting = this.crashes <= MAX_RESTARTS;
+    if (!restarting) this.deadReason = `the engine keeps stopping (${message}); reload the page to try again`;
+    this.failAll(new Error(restarting ? `the engine stopped (${message}) and is restarting` : this.deadReason ?? message));
+    if (restarting) this.spawn();
+    this.events.onCrash?.(message, restarting);
+  }
+}

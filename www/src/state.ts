@@ -1,0 +1,75 @@
+/** Page configuration from the URL, and the explorer's view state with change notification. */
+import type { HeadChoice } from './attention';
+
+/** Where the model comes from and what to call it. */
+export interface Config {
+  modelUrl: string;
+  tokenizerUrl: string;
+  modelName: string;
+}
+
+const DEFAULT_MODEL = './models/default/model.onnx';
+const DEFAULT_TOKENIZER = './models/default/tokenizer.json';
+const DEFAULT_NAME = 'all-MiniLM-L6-v2 (weight-only int8)';
+
+/** Reads `?model=`, `?tokenizer=` and `?name=`; URLs are made absolute against the page. */
+export function readConfig(location: Location): Config {
+  const params = new URLSearchParams(location.search);
+  const absolute = (value: string | null, fallback: string): string => new URL(value || fallback, location.href).href;
+  return {
+    modelUrl: absolute(params.get('model'), DEFAULT_MODEL),
+    tokenizerUrl: absolute(params.get('tokenizer'), DEFAULT_TOKENIZER),
+    modelName: params.get('name') || DEFAULT_NAME,
+  };
+}
+
+/** `ViewState.layer` value meaning "the model's last layer", whatever its depth. */
+export const LAST_LAYER = -1;
+
+/** The layer index `layer` stands for in a model with `layers` layers. */
+export function resolveLayer(layer: number, layers: number): number {
+  return layer < 0 ? layers - 1 : Math.min(layer, layers - 1);
+}
+
+/** What the user chose to look at. */
+export interface ViewState {
+  sentences: string[];
+  focusWord: string;
+  layer: number;
+  head: HeadChoice;
+}
+
+/** The state the page starts in. */
+export const INITIAL_STATE: ViewState = {
+  sentences: ['Apple is huge enterprise', 'I am eating an apple'],
+  focusWord: 'apple',
+  // The last layer, averaged over heads: where the default model's "apple" looks at
+  // "enterprise" in one sentence and at "eating" in the other.
+  layer: LAST_LAYER,
+  head: 'mean',
+};
+
+/** Holds a value and tells subscribers about every change. */
+export class Store<T extends object> {
+  private readonly listeners = new Set<(value: T, previous: T) => void>();
+
+  constructor(private value: T) {}
+
+  /** The current value. */
+  get(): T {
+    return this.value;
+  }
+
+  /** Merges `patch` into the value and notifies subscribers. */
+  set(patch: Partial<T>): void {
+    const previous = this.value;
+    this.value = { ...previous, ...patch };
+    for (const listener of this.listeners) listener(this.value, previous);
+  }
+
+  /** Calls `listener` after every change; returns the unsubscribe function. */
+  subscribe(listener: (value: T, previous: T) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+}
