@@ -92,18 +92,19 @@ pub fn flow(attention: &Attention, tokens: usize, mut progress: impl FnMut(usize
         return Err(FlowError::OutOfRange { tokens, available });
     }
     let node = |level: usize, token: usize| level * tokens + token;
-    let mut network = Network::new((layers + 1) * tokens);
+    let mut edges = Vec::with_capacity(layers * tokens * tokens);
     for layer in 0..layers {
         let mixed = residual_attention(attention, layer);
         for q in 0..tokens {
             for k in 0..tokens {
                 let capacity = mixed[q * available + k];
                 if capacity > 0.0 {
-                    network.add_edge(node(layer + 1, q), node(layer, k), capacity);
+                    edges.push((node(layer + 1, q), node(layer, k), capacity));
                 }
             }
         }
     }
+    let mut network = Network::new((layers + 1) * tokens, &edges);
     let mut data = vec![0.0f32; tokens * tokens];
     for (q, row) in data.chunks_mut(tokens.max(1)).enumerate() {
         for (k, value) in row.iter_mut().enumerate() {

@@ -12,43 +12,59 @@ const EPS: f64 = 1e-12;
 const UNREACHED: usize = usize::MAX;
 
 /// A directed network with capacities, reusable across [`Network::max_flow`] calls.
+///
+/// Arcs are stored per node, contiguously (node `v`'s arcs are `start[v]..start[v + 1]`): every
+/// edge `a → b` gives an arc at `a` with its capacity and a twin arc `b → a` at `b` with none,
+/// which carries the residual capacity for undoing flow.
 #[derive(Debug, Clone)]
 pub(crate) struct Network {
-    /// Ids of the edges leaving each node (forward edges and the reverse twins of edges entering it).
-    out: Vec<Vec<usize>>,
-    /// Head of each edge. Edge `e`'s reverse twin is `e ^ 1`.
+    /// Where each node's arcs begin; one more entry than nodes.
+    start: Vec<usize>,
+    /// Head of each arc.
     to: Vec<usize>,
-    /// Capacity of each edge as built (reverse twins start at 0).
+    /// Index of each arc's twin.
+    twin: Vec<usize>,
+    /// Capacity of each arc as built (twins start at 0).
     capacity: Vec<f64>,
     /// Capacity left in the current solve.
     residual: Vec<f64>,
     /// BFS distance from the source in the current phase.
     level: Vec<usize>,
-    /// Per node, the index into `out` of the first edge not yet found blocked this phase.
+    /// Per node, the first arc not yet found blocked this phase.
     next: Vec<usize>,
     queue: Vec<usize>,
 }
 
 impl Network {
-    /// A network of `nodes` nodes and no edges.
-    pub(crate) fn new(nodes: usize) -> Self {
+    /// A network of `nodes` nodes and the edges `(from, to, capacity)`.
+    pub(crate) fn new(nodes: usize, edges: &[(usize, usize, f64)]) -> Self {
+        let mut start = vec![0; nodes + 1];
+        for &(a, b, _) in edges {
+            start[a + 1] += 1;
+            start[b + 1] += 1;
+        }
+        for v in 0..nodes {
+            start[v + 1] += start[v];
+        }
+        let arcs = 2 * edges.len();
+        let (mut to, mut twin, mut capacity) = (vec![0; arcs], vec![0; arcs], vec![0.0; arcs]);
+        let mut fill = start.clone();
+        for &(a, b, c) in edges {
+            let (i, j) = (fill[a], fill[b]);
+            fill[a] += 1;
+            fill[b] += 1;
+            (to[i], twin[i], capacity[i]) = (b, j, c);
+            (to[j], twin[j], capacity[j]) = (a, i, 0.0);
+        }
         Self {
-            out: vec![Vec::new(); nodes],
-            to: Vec::new(),
-            capacity: Vec::new(),
-            residual: Vec::new(),
+            start,
+            to,
+            twin,
+            residual: capacity.clone(),
+            capacity,
             level: vec![UNREACHED; nodes],
             next: vec![0; nodes],
             queue: Vec::with_capacity(nodes),
-        }
-    }
-
-    /// Adds an edge `from → to` with the given capacity.
-    pub(crate) fn add_edge(&mut self, from: usize, to: usize, capacity: f64) {
-        for (tail, head, cap) in [(from, to, capacity), (to, from, 0.0)] {
-            self.out[tail].push(self.to.len());
-            self.to.push(head);
-            self.capacity.push(cap);
         }
     }
 
@@ -57,11 +73,15 @@ impl Network {
         if source == sink {
             return f64::INFINITY;
         }
-        self.residual.clear();
-        self.residual.extend_from_slice(&self.capacity);
+        self.residual.copy_from_slice(&self.capacity);
+        // No flow exceeds what leaves the source or enters the sink; reaching that ends the search
+        // without a last BFS to prove it.
+        let out_of_source: f64 = (self.start[source]..self.start[source + 1]).map(|e| self.capacity[e]).sum();
+        let into_sink: f64 = (self.start[sink]..self.start[sink + 1]).map(|e| self.capacity[self.twin[e]]).sum();
+        let bound = out_of_source.min(into_sink);
         let mut total = 0.0;
-        while self.label_levels(source, sink) {
-            self.next.fill(0);
+        while total < bound - EPS && self.label_levels(source, sink) {
+            self.next.copy_from_slice(&self.start[..self.level.len()]);
             total += self.push(source, sink, f64::INFINITY);
         }
         total
@@ -76,7 +96,10 @@ impl Network {
         let mut head = 0;
         while let Some(&v) = self.queue.get(head) {
             head += 1;
-            for &e in &self.out[v] {
+            if self.level[v] >= self.level[sink] {
+                break; // The sink's level is complete; deeper nodes cannot be on a shortest path.
+            }
+            for e in self.start[v]..self.start[v + 1] {
                 let u = self.to[e];
                 if self.residual[e] > EPS && self.level[u] == UNREACHED {
                     self.level[u] = self.level[v] + 1;
@@ -94,14 +117,15 @@ impl Network {
             return limit;
         }
         let mut pushed = 0.0;
-        while let Some(&e) = self.out[v].get(self.next[v]) {
+        while self.next[v] < self.start[v + 1] {
+            let e = self.next[v];
             let u = self.to[e];
             // Nodes as deep as the sink but not the sink lead nowhere in this phase.
             let useful = u == sink || self.level[u] < self.level[sink];
             if self.residual[e] > EPS && useful && self.level[u] == self.level[v] + 1 {
                 let sent = self.push(u, sink, (limit - pushed).min(self.residual[e]));
                 self.residual[e] -= sent;
-                self.residual[e ^ 1] += sent;
+                self.residual[self.twin[e]] += sent;
                 pushed += sent;
                 if limit - pushed <= EPS {
                     // `v` is satisfied; edge `e` may have room left for the next caller.
@@ -122,13 +146,11 @@ mod tests {
     /// The textbook network (CLRS figure 26.1): max flow 23.
     #[test]
     fn textbook_network() {
-        let mut net = Network::new(6);
-        for (a, b, c) in [(0, 1, 16), (0, 2, 13), (1, 2, 10), (2, 1, 4), (1, 3, 12), (3, 2, 9), (2, 4, 14), (4, 3, 7)]
+        let edges = [(0, 1, 16), (0, 2, 13), (1, 2, 10), (2, 1, 4), (1, 3, 12), (3, 2, 9), (2, 4, 14), (4, 3, 7)]
             .into_iter()
             .chain([(3, 5, 20), (4, 5, 4)])
-        {
-            net.add_edge(a, b, c as f64);
-        }
+            .map(|(a, b, c)| (a, b, c as f64));
+        let mut net = Network::new(6, &edges.collect::<Vec<_>>());
         assert_eq!(net.max_flow(0, 5), 23.0);
         assert_eq!(net.max_flow(0, 5), 23.0, "a second solve starts from scratch");
         assert_eq!(net.max_flow(5, 0), 0.0);
@@ -138,10 +160,7 @@ mod tests {
     #[test]
     fn needs_a_reverse_edge() {
         let (s, a, b, t) = (0, 1, 2, 3);
-        let mut net = Network::new(4);
-        for (x, y) in [(s, a), (s, b), (a, b), (a, t), (b, t)] {
-            net.add_edge(x, y, 1.0);
-        }
+        let mut net = Network::new(4, &[(s, a, 1.0), (s, b, 1.0), (a, b, 1.0), (a, t, 1.0), (b, t, 1.0)]);
         assert_eq!(net.max_flow(s, t), 2.0);
     }
 
@@ -165,8 +184,7 @@ mod tests {
                     }
                 }
             }
-            let mut net = Network::new(nodes);
-            edges.iter().for_each(|&(a, b, c)| net.add_edge(a, b, c));
+            let mut net = Network::new(nodes, &edges);
             let (s, t) = (0, nodes - 1);
             // Every cut: a subset containing s and not t; its capacity is the sum over edges leaving it.
             let min_cut = (0..1u32 << nodes)

@@ -5,7 +5,8 @@ use super::residual_attention;
 use crate::output::Attention;
 
 /// Every layer's cumulative rollout of one sentence, `[layer][query][key]`, row-major: layer `l`
-/// is `Â_l · … · Â_0`, where `Â` is [`residual_attention`]-mixed attention. Rows sum to 1.
+/// is `Â_l · … · Â_0`, where `Â = rownorm(0.5·mean_heads(A) + 0.5·I)` is a layer's attention
+/// with the residual connection mixed in. Rows sum to 1.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Rollout {
     data: Vec<f32>,
