@@ -1,38 +1,78 @@
-// Times the wasm engine in the browser: load + optimise, then each length's median and p90.
-// Parameters come from the query string: model, tokenizer, lengths, runs.
+// The bertscope wasm engine in a page, driven by tests/bench/browser.mjs through `window.bench`.
+// Runs on the main thread (the real page uses a worker; the engine work is the same).
+import { wasmMemories } from './memory-probe.js';
+import { AbsDiff, fullSentences, largestMemory } from './common.js';
 import init, { Explorer } from '/pkg/bertscope_wasm.js';
 
-const WORDS = ['the', 'bank', 'raised', 'its', 'interest', 'rates', 'and', 'we', 'ate', 'an', 'apple'];
-const textOfTokens = (n) => Array.from({ length: Math.max(0, n - 2) }, (_, i) => WORDS[i % WORDS.length]).join(' ');
-const percentile = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))];
+const bytesOf = async (url) => {
+  const response = await fetch(url);
+  if (!response.ok) throw new Error(`${url}: ${response.status}`);
+  return new Uint8Array(await response.arrayBuffer());
+};
 
-async function main() {
-  const params = new URLSearchParams(location.search);
-  const lengths = (params.get('lengths') ?? '7,32,128,512').split(',').map(Number);
-  const runs = Number(params.get('runs') ?? 20);
-  const [model, tokenizer] = await Promise.all(
-    [params.get('model'), params.get('tokenizer')].map(async (url) => new Uint8Array(await (await fetch(url)).arrayBuffer())),
-  );
-  let t = performance.now();
-  await init({ module_or_path: '/pkg/bertscope_wasm_bg.wasm' });
-  const compileMs = performance.now() - t;
-  t = performance.now();
-  const explorer = new Explorer(model, tokenizer, false);
-  const loadMs = performance.now() - t;
-  const result = { compile_ms: compileMs, load_ms: loadMs, lengths: {} };
-  for (const n of lengths) {
-    const text = textOfTokens(n);
-    explorer.run([text]).free();
+let explorer = null;
+let wasm = null;
+
+/** Memory of the engine's wasm instance (wasm-bindgen's `memory` export), else the largest seen. */
+const memoryBytes = () => wasm?.memory?.buffer.byteLength ?? largestMemory(wasmMemories());
+
+/** One run as the page does it: tokenize, run with every layer's attention, copy the attention out. */
+function runOnce(text) {
+  const result = explorer.run([text]);
+  try {
+    return result.attention(0);
+  } finally {
+    result.free();
+  }
+}
+
+window.bench = {
+  async load({ model, tokenizer }) {
+    const [modelBytes, tokenizerBytes] = await Promise.all([bytesOf(model), bytesOf(tokenizer)]);
+    let t = performance.now();
+    wasm = await init({ module_or_path: '/pkg/bertscope_wasm_bg.wasm' });
+    const compileMs = performance.now() - t;
+    t = performance.now();
+    explorer = new Explorer(modelBytes, tokenizerBytes, false);
+    return { compile_ms: compileMs, load_ms: performance.now() - t, memory_bytes: memoryBytes() };
+  },
+
+  tokenize(text) {
+    return Array.from(explorer.tokenize([text]).sentences[0].input_ids);
+  },
+
+  /** `runs` timed runs after at least `warmup` untimed ones lasting at least `warmupMs` in all. */
+  time(text, runs, warmup = 1, warmupMs = 0) {
+    const until = performance.now() + warmupMs;
+    for (let i = 0; i < warmup || performance.now() < until; i++) runOnce(text);
     const times = [];
     for (let i = 0; i < runs; i++) {
       const start = performance.now();
-      explorer.run([text]).free();
+      runOnce(text);
       times.push(performance.now() - start);
     }
-    times.sort((a, b) => a - b);
-    result.lengths[n] = { median_ms: percentile(times, 0.5), p90_ms: percentile(times, 0.9) };
-  }
-  window.benchResult = result;
-}
+    return times;
+  },
 
-main().catch((e) => { window.benchResult = { error: String(e?.message ?? e) }; });
+  memory: () => memoryBytes(),
+
+  /** Max / mean |attention - reference| over the reference's short sentences, ids checked. */
+  async fidelity(referenceUrl) {
+    const reference = await (await fetch(referenceUrl)).json();
+    const all = new AbsDiff();
+    const sentences = [];
+    for (const s of fullSentences(reference)) {
+      const result = explorer.run([s.text]);
+      try {
+        const ids = Array.from(result.batch().sentences[0].input_ids);
+        if (ids.join() !== s.input_ids.join()) throw new Error(`"${s.text}" tokenized to ${ids}, the reference has ${s.input_ids}`);
+        const attention = result.attention(0);
+        all.add(attention, s.attentions);
+        sentences.push({ text: s.text, n_tokens: s.n_tokens, ...new AbsDiff().add(attention, s.attentions).result() });
+      } finally {
+        result.free();
+      }
+    }
+    return { ...all.result(), sentences };
+  },
+};

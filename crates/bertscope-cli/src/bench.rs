@@ -4,15 +4,19 @@ use std::path::Path;
 use std::time::Instant;
 
 use bertscope_core::{Engine, LoadOptions};
+use serde_json::{json, Map, Value};
 
-/// Times the engine on `lengths` tokens (incl. `[CLS]`/`[SEP]`), `runs` times each, and prints a table.
+/// Times the engine on `lengths` tokens (incl. `[CLS]`/`[SEP]`), `runs` times each, and prints JSON:
+/// `{"load_ms", "lengths": {"7": {"median_ms", "p90_ms", "times_ms": [..], "text", "input_ids": [..]}, ..}}`.
+/// Each run tokenizes the text and extracts every layer's attention, as the page does.
 pub fn run(model: &Path, tokenizer: &Path, lengths: &[usize], runs: usize) -> Result<(), String> {
     let started = Instant::now();
     let engine: Engine = crate::load(model, Some(tokenizer), LoadOptions::default())?;
     let load_ms = started.elapsed().as_secs_f64() * 1e3;
-    println!("{{\"load_ms\": {load_ms:.1}, \"lengths\": {{");
-    for (i, &n) in lengths.iter().enumerate() {
-        let text = text_of_tokens(&engine, n);
+    let mut per_length = Map::new();
+    for &n in lengths {
+        let text = text_of_tokens(n);
+        let input_ids = engine.tokenizer().encode(&text).map_err(|e| e.to_string())?.input_ids;
         engine.run(&[&text]).map_err(|e| e.to_string())?;
         let mut times: Vec<f64> = (0..runs.max(1))
             .map(|_| {
@@ -21,21 +25,24 @@ pub fn run(model: &Path, tokenizer: &Path, lengths: &[usize], runs: usize) -> Re
                 t.elapsed().as_secs_f64() * 1e3
             })
             .collect();
+        let raw = times.clone();
         times.sort_by(f64::total_cmp);
         let median = times[times.len() / 2];
         let p90 = times[(times.len() * 9 / 10).min(times.len() - 1)];
-        let comma = if i + 1 < lengths.len() { "," } else { "" };
-        println!("  \"{n}\": {{\"median_ms\": {median:.2}, \"p90_ms\": {p90:.2}}}{comma}");
+        per_length.insert(
+            n.to_string(),
+            json!({"median_ms": median, "p90_ms": p90, "times_ms": raw, "text": text, "input_ids": input_ids}),
+        );
     }
-    println!("}}}}");
+    let out = json!({"load_ms": load_ms, "lengths": Value::Object(per_length)});
+    println!("{}", serde_json::to_string(&out).map_err(|e| e.to_string())?);
     Ok(())
 }
 
-/// A sentence that tokenizes to exactly `n` tokens (one word piece per "word").
-fn text_of_tokens(engine: &Engine, n: usize) -> String {
+/// A sentence of `n - 2` one-piece words, so `n` tokens with `[CLS]`/`[SEP]` for a BERT
+/// uncased vocabulary (the benchmark checks the ids it gets).
+fn text_of_tokens(n: usize) -> String {
     let words = ["the", "bank", "raised", "its", "interest", "rates", "and", "we", "ate", "an", "apple"];
     let text: Vec<&str> = (0..n.saturating_sub(2)).map(|i| words[i % words.len()]).collect();
-    let text = text.join(" ");
-    debug_assert_eq!(engine.tokenizer().encode(&text).map(|e| e.len).ok(), Some(n.max(2)));
-    text
+    text.join(" ")
 }

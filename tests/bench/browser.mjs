@@ -1,0 +1,85 @@
+// Headless Chromium side: one page per engine configuration, alternating runs, memory, fidelity.
+import { chromium } from 'playwright-core';
+import { textOfTokens } from './common.js';
+
+/** Debian's Chromium with the flags of ../shared/TOOLCHAIN.md. */
+export async function launchChromium() {
+  const browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+      '--disable-component-update', '--disable-sync'],
+  });
+  return browser;
+}
+
+/** Opens `config.kind`.html (bertscope | ort) in a fresh context and loads `config.model` there. */
+async function openEngine(browser, baseUrl, config, log) {
+  const page = await browser.newPage();
+  page.on('pageerror', (e) => log(`${config.name}: page error: ${e.message}`));
+  page.on('console', (m) => m.type() === 'error' && log(`${config.name}: console: ${m.text()}`));
+  await page.goto(`${baseUrl}bench/${config.kind === 'bertscope' ? 'engine' : 'ort'}.html`);
+  await page.waitForFunction(() => window.bench);
+  const loaded = await page.evaluate((c) => window.bench.load(c), { model: config.model, tokenizer: config.tokenizer });
+  log(`${config.name}: loaded in ${loaded.load_ms.toFixed(0)} ms`);
+  return { ...config, page, loaded };
+}
+
+/** Untimed runs before the first timed one: until the browser's optimising wasm tier has caught up. */
+const WARMUP = { runs: 3, ms: 1500 };
+
+/** `runs` timed runs of the `n`-token input in one engine's page, after `warmup` untimed ones lasting `warmupMs`. */
+function timeRuns(engine, n, ids, runs, warmup = 1, warmupMs = 0) {
+  const input = engine.kind === 'bertscope' ? textOfTokens(n) : ids;
+  return engine.page.evaluate(([x, ...k]) => window.bench.time(x, ...k), [input, runs, warmup, warmupMs]);
+}
+
+/**
+ * Latency of every configuration at every length on the same ids, in `rounds` rounds of runs/rounds
+ * runs each; within a round and length the engines take turns, in an order that rotates.
+ * Then each page's wasm memory and attention fidelity against `fidelity.reference`.
+ */
+export async function browserBench(browser, { baseUrl, configs, ids, lengths, runs, rounds, fidelity, log }) {
+  const engines = [];
+  for (const config of configs) engines.push(await openEngine(browser, baseUrl, config, log));
+  try {
+    for (const engine of engines.filter((e) => e.kind === 'bertscope')) {
+      for (const n of lengths) {
+        const got = await engine.page.evaluate((text) => window.bench.tokenize(text), textOfTokens(n));
+        if (got.join() !== ids[n].join()) throw new Error(`the wasm tokenizer gave other ids than the native one for ${n} tokens`);
+      }
+    }
+    log(`browser warm-up (${WARMUP.runs} runs and ${WARMUP.ms} ms per engine and length)`);
+    for (const engine of engines) for (const n of lengths) await timeRuns(engine, n, ids[n], 0, WARMUP.runs, WARMUP.ms);
+    const perRound = Math.max(1, Math.ceil(runs / rounds));
+    const times = Object.fromEntries(engines.map((e) => [e.name, {}]));
+    for (let round = 0; round < rounds; round++) {
+      log(`browser round ${round + 1}/${rounds}`);
+      for (const [i, n] of lengths.entries()) {
+        for (let k = 0; k < engines.length; k++) {
+          const engine = engines[(round + i + k) % engines.length];
+          (times[engine.name][n] ??= []).push(...(await timeRuns(engine, n, ids[n], perRound)));
+        }
+      }
+    }
+    const result = { times, load_ms: {}, memory: {}, fidelity: {} };
+    for (const engine of engines) {
+      result.load_ms[engine.name] = engine.loaded.load_ms;
+      if (engine.loaded.compile_ms !== undefined) result.load_ms[`${engine.name}_wasm_compile`] = engine.loaded.compile_ms;
+      result.memory[engine.name] = {
+        after_load_bytes: engine.loaded.memory_bytes,
+        after_512_bytes: await engine.page.evaluate(() => window.bench.memory()),
+      };
+    }
+    for (const engine of engines) {
+      log(`${engine.name}: fidelity`);
+      const copy = fidelity.copies[engine.name];
+      result.fidelity[engine.name] = engine.kind === 'bertscope'
+        ? await engine.page.evaluate((ref) => window.bench.fidelity(ref), fidelity.reference)
+        : await engine.page.evaluate(([ref, url, names]) => window.bench.fidelity(ref, url, names), [fidelity.reference, copy.url, copy.softmax]);
+    }
+    result.ort_web_version = await engines.find((e) => e.kind === 'ort')?.page.evaluate(() => window.bench.version);
+    return result;
+  } finally {
+    for (const engine of engines) await engine.page.context().close();
+  }
+}

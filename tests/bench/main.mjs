@@ -1,0 +1,138 @@
+// scripts/bench's driver: bertscope against onnxruntime(-web) on the same ids, in one Chromium
+// session and natively; writes OUT_DIR/report.json and prints a table. Never fails on a number,
+// only on a broken setup (missing files, ids that differ, a page that errors).
+//
+// Environment (scripts/bench sets it): MODELS, MODEL, TOKENIZER (relative to MODELS), BERTSCOPE
+// (release binary), PYTHON (with onnxruntime and onnx), DIST (built page), OUT_DIR; optional
+// RUNS (20), ROUNDS (4), COLD_RUNS (3), LENGTHS (7,32,128,512).
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { serve } from '../../scripts/serve.mjs';
+import { browserBench, launchChromium } from './browser.mjs';
+import { coldStart } from './coldstart.mjs';
+import { benchmarkInputs, nativeLatency } from './native.mjs';
+import { buildReport, formatReport } from './report.mjs';
+import { sizes } from './sizes.mjs';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const env = (name, fallback) => {
+  const value = process.env[name] ?? fallback;
+  if (value === undefined) throw new Error(`${name} is not set (run scripts/bench)`);
+  return value;
+};
+const log = (message) => process.stderr.write(`    ${message}\n`);
+
+const models = env('MODELS');
+const model = env('MODEL');
+const tokenizer = env('TOKENIZER');
+const peer = 'minilm-l6/model_quantized.onnx';
+const reference = 'references/minilm-l6.torch.json';
+const outDir = env('OUT_DIR');
+const python = env('PYTHON');
+const dist = env('DIST');
+const runs = Number(env('RUNS', '20'));
+const rounds = Number(env('ROUNDS', '4'));
+const coldRuns = Number(env('COLD_RUNS', '3'));
+const lengths = env('LENGTHS', '7,32,128,512').split(',').map(Number);
+
+for (const file of [model, tokenizer, peer, reference]) {
+  if (!existsSync(path.join(models, file))) throw new Error(`${path.join(models, file)} is missing: this benchmark needs the MiniLM models of ../shared/models`);
+}
+if (!existsSync(path.join(dist, 'index.html'))) throw new Error(`${dist} has no built page`);
+const started = performance.now();
+const loadAtStart = os.loadavg();
+await mkdir(path.join(outDir, 'models'), { recursive: true });
+
+/** Copies of both files with every attention Softmax exposed, for onnxruntime-web's fidelity. */
+async function softmaxCopies() {
+  const copies = {};
+  for (const [name, file] of [['ort_web_int8', peer], ['ort_web_same_file', model]]) {
+    const out = path.join(outDir, 'models', path.basename(file).replace(/\.onnx$/, '.softmax.onnx'));
+    const { stdout } = await promisify(execFile)(python, [path.join(root, 'tests/bench/ort_native.py'), 'softmax-copy', path.join(models, file), out]);
+    copies[name] = { url: `/bench-models/${path.basename(out)}`, softmax: JSON.parse(stdout).softmax };
+  }
+  return copies;
+}
+
+const say = (m) => process.stderr.write(`\x1b[1m==> ${m}\x1b[0m\n`);
+say('token ids (bertscope tokenizer) and onnxruntime copies with Softmax outputs');
+const inputsFile = path.join(outDir, 'inputs.json');
+const ids = await benchmarkInputs({ bertscope: env('BERTSCOPE'), model: path.join(models, model), tokenizer: path.join(models, tokenizer), lengths, outFile: inputsFile });
+const copies = await softmaxCopies();
+const bytes = await sizes({
+  dist, ortDist: path.join(root, 'node_modules/onnxruntime-web/dist'),
+  models: { [path.basename(model)]: path.join(models, model), [path.basename(peer)]: path.join(models, peer) },
+});
+
+say('native: bertscope vs Python onnxruntime');
+const native = await nativeLatency({
+  bertscope: env('BERTSCOPE'), python, model: path.join(models, model), tokenizer: path.join(models, tokenizer),
+  peers: { ort_int8: path.join(models, peer), ort_same_file: path.join(models, model) },
+  inputsFile, lengths, runs, rounds, log,
+});
+
+say('headless Chromium: cold start, then bertscope vs onnxruntime-web');
+const browser = await launchChromium();
+const chromium = `headless Chromium ${browser.version()}`;
+let cold;
+let inBrowser;
+try {
+  cold = await coldStart(browser, { dist, trials: coldRuns, log });
+  const server = await serve(path.join(root, 'www'), {
+    mounts: { '/models': models, '/bench': path.join(root, 'tests/bench'), '/bench-models': path.join(outDir, 'models'), '/node_modules': path.join(root, 'node_modules') },
+  });
+  try {
+    inBrowser = await browserBench(browser, {
+      baseUrl: server.url,
+      configs: [
+        { name: 'bertscope', kind: 'bertscope', model: `/models/${model}`, tokenizer: `/models/${tokenizer}` },
+        { name: 'ort_web_int8', kind: 'ort', model: `/models/${peer}` },
+        { name: 'ort_web_same_file', kind: 'ort', model: `/models/${model}` },
+      ],
+      ids, lengths, runs, rounds, log,
+      fidelity: { reference: `/models/${reference}`, copies },
+    });
+  } finally {
+    await server.close();
+  }
+} finally {
+  await browser.close();
+}
+
+const cpu = (await readFile('/proc/cpuinfo', 'utf8').catch(() => '')).match(/model name\s*:\s*(.*)/)?.[1] ?? os.cpus()[0]?.model;
+const report = buildReport({
+  lengths, native, browser: inBrowser, cold, bytes,
+  meta: {
+    date: new Date().toISOString().slice(0, 10),
+    machine: `${os.cpus().length} cores, ${cpu}, 1-minute load average ${loadAtStart[0].toFixed(1)} at the start, ${os.loadavg()[0].toFixed(1)} at the end`,
+    chromium,
+    ort_web_version: inBrowser.ort_web_version,
+    ort_version: native.ort_version,
+    runs: Math.max(1, Math.ceil(runs / rounds)) * rounds,
+    rounds,
+    bertscope_file: path.basename(model),
+    peer_file: path.basename(peer),
+    fidelity_reference: reference,
+    fidelity_method: 'onnxruntime-web runs a copy of each file with every Softmax output added to the graph outputs',
+    notes: [
+      'bertscope_ms: tokenize the text, run with every layer\'s attention extracted, copy the attention out to JS (as the page does); peers get the ids and return last_hidden_state only.',
+      'onnxruntime(-web): 1 thread, default graph optimisation (all); onnxruntime-web wasm backend (SIMD build), not proxied; native onnxruntime from PyPI, CPU provider.',
+      'fidelity: max / mean over every attention value of the reference sentences that carry full attentions (the short public ones), ids checked against the reference. details.fidelity.*.copy_vs_plain_hidden_max is how far the Softmax-exposed copy\'s last_hidden_state is from the timed file\'s.',
+      'cold start: performance.now() when data-testid="status" first reads "ready" (the heatmaps are drawn just before), from navigation start; medians of fresh contexts.',
+      'peak_wasm_memory_bytes: WebAssembly.Memory buffer.byteLength of the bertscope instance (wasm-bindgen memory export) after loading and all runs incl. 512 tokens; linear memory never shrinks, so it is the peak. onnxruntime-web\'s: the Memory objects its wasm creates or exports (tests/bench/memory-probe.js).',
+      'bytes: gzip level 9 of www/dist/assets (*.wasm; *.js = page + worker) and of onnxruntime-web\'s ort.wasm.min.mjs + ort-wasm-simd-threaded.{mjs,wasm}.',
+    ],
+    seconds: null,
+  },
+});
+report.details.seconds = Math.round((performance.now() - started) / 1000);
+/** Five significant digits are plenty for timings, ratios and differences. */
+const rounded = (_, v) => (typeof v === 'number' && !Number.isInteger(v) ? Number(v.toPrecision(5)) : v);
+await writeFile(path.join(outDir, 'report.json'), `${JSON.stringify(report, rounded, 1)}\n`);
+console.log(formatReport(report, lengths));
+console.log(`\nwrote ${path.relative(process.cwd(), path.join(outDir, 'report.json'))} in ${report.details.seconds} s`);

@@ -1,0 +1,98 @@
+// Turns the measurements into target/bench/report.json (the issue's shape, plus `details`) and a table.
+import { summarize } from './common.js';
+
+const ratio = (a, b) => (a != null && b != null && b > 0 ? a / b : null);
+
+/** `{n: {bertscope_ms, <peerKey>, ratio}}` from per-engine time lists. */
+function comparison(times, lengths, ours, peer, peerKey) {
+  return Object.fromEntries(lengths.map((n) => {
+    const a = summarize(times[ours]?.[n]).median_ms;
+    const b = summarize(times[peer]?.[n]).median_ms;
+    return [n, { bertscope_ms: a, [peerKey]: b, ratio: ratio(a, b) }];
+  }));
+}
+
+/** Median and p90 of every engine at every length. */
+const percentiles = (times) =>
+  Object.fromEntries(Object.entries(times).map(([engine, byLength]) => [
+    engine, Object.fromEntries(Object.entries(byLength).map(([n, t]) => [n, summarize(t)])),
+  ]));
+
+const maxMean = (f) => ({ max: f?.max ?? null, mean: f?.mean ?? null });
+
+export function buildReport({ lengths, native, browser, cold, bytes, meta }) {
+  const peak = browser.memory.bertscope?.after_512_bytes ?? null;
+  return {
+    chromium: comparison(browser.times, lengths, 'bertscope', 'ort_web_int8', 'ort_web_ms'),
+    chromium_same_file: comparison(browser.times, lengths, 'bertscope', 'ort_web_same_file', 'ort_web_ms'),
+    native: comparison(native.times, lengths, 'bertscope', 'ort_int8', 'ort_ms'),
+    fidelity: { bertscope: maxMean(browser.fidelity.bertscope), ort_web_int8: maxMean(browser.fidelity.ort_web_int8) },
+    cold_start_cached_ms: cold.cached_ms,
+    cold_start_first_ms: cold.first_ms,
+    wasm_gz_bytes: bytes.bertscope.wasm.gz,
+    js_gz_bytes: bytes.bertscope.js.gz,
+    peak_wasm_memory_bytes: peak,
+    details: {
+      ...meta,
+      native_same_file: comparison(native.times, lengths, 'bertscope', 'ort_same_file', 'ort_ms'),
+      latency_ms: { chromium: percentiles(browser.times), native: percentiles(native.times) },
+      load_ms: { chromium: browser.load_ms, native: native.load_ms },
+      fidelity: browser.fidelity,
+      cold_start: cold,
+      bytes,
+      wasm_memory: browser.memory,
+    },
+  };
+}
+
+const f = (v, digits = 1) => (v == null || !Number.isFinite(v) ? 'n/a' : v.toFixed(digits));
+const mb = (v) => (v == null ? 'n/a' : `${(v / 1e6).toFixed(2)} MB`);
+const cell = (p) => `${f(p?.median_ms)} (${f(p?.p90_ms)})`;
+
+function table(title, header, rows) {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => String(r[i]).length)));
+  const line = (r) => r.map((v, i) => String(v).padStart(widths[i])).join(' | ');
+  return [title, line(header), widths.map((w) => '-'.repeat(w)).join('-|-'), ...rows.map(line)].join('\n');
+}
+
+/** The printed summary. */
+export function formatReport(report, lengths) {
+  const d = report.details;
+  const lat = d.latency_ms;
+  const out = [];
+  out.push(`bertscope benchmark, ${d.date}: ${d.machine}; ${d.chromium}; onnxruntime-web ${d.ort_web_version}, onnxruntime ${d.ort_version}`);
+  out.push(`${d.runs} timed runs per engine and length, in ${d.rounds} alternating rounds; bertscope runs ${d.bertscope_file} with every layer's attention, the peers plain last_hidden_state`);
+  out.push('');
+  out.push(table('Chromium (wasm, 1 thread), median (p90) ms; ratio = bertscope / peer',
+    ['tokens', 'bertscope', `ort-web ${d.peer_file}`, 'ratio', `ort-web ${d.bertscope_file}`, 'ratio'],
+    lengths.map((n) => [n, cell(lat.chromium.bertscope?.[n]), cell(lat.chromium.ort_web_int8?.[n]), f(report.chromium[n].ratio, 2),
+      cell(lat.chromium.ort_web_same_file?.[n]), f(report.chromium_same_file[n].ratio, 2)])));
+  out.push('');
+  out.push(table('Native (1 thread), median (p90) ms; ratio = bertscope / onnxruntime',
+    ['tokens', 'bertscope', `onnxruntime ${d.peer_file}`, 'ratio', `onnxruntime ${d.bertscope_file}`, 'ratio'],
+    lengths.map((n) => [n, cell(lat.native.bertscope?.[n]), cell(lat.native.ort_int8?.[n]), f(report.native[n].ratio, 2),
+      cell(lat.native.ort_same_file?.[n]), f(d.native_same_file[n].ratio, 2)])));
+  out.push('');
+  const fid = d.fidelity;
+  out.push(table(`Attention vs PyTorch fp32 (${d.fidelity_reference}), ${fid.bertscope?.sentences?.length ?? 0} public sentences; ${d.fidelity_method}`,
+    ['engine', 'file', 'max abs', 'mean abs'],
+    [['bertscope (wasm)', d.bertscope_file, f(fid.bertscope?.max, 4), f(fid.bertscope?.mean, 5)],
+      ['onnxruntime-web', d.peer_file, f(fid.ort_web_int8?.max, 4), f(fid.ort_web_int8?.mean, 5)],
+      ['onnxruntime-web', d.bertscope_file, f(fid.ort_web_same_file?.max, 4), f(fid.ort_web_same_file?.mean, 5)]]));
+  out.push('');
+  const cs = d.cold_start;
+  out.push(`Cold start of www/dist to the first drawn heatmap (median of ${cs.first.length}): model in the Cache API ${f(report.cold_start_cached_ms, 0)} ms ` +
+    `(model requests: ${cs.cached.map((v) => v.model_requests).join(',')}), first visit from localhost ${f(report.cold_start_first_ms, 0)} ms`);
+  const b = d.bytes;
+  out.push(`Bytes: bertscope wasm ${mb(b.bertscope.wasm.raw)} raw / ${mb(b.bertscope.wasm.gz)} gzip, JS ${mb(b.bertscope.js.gz)} gzip; ` +
+    `onnxruntime-web wasm ${mb(b.ort_web.wasm.raw)} / ${mb(b.ort_web.wasm.gz)} gzip, JS ${mb(b.ort_web.js.gz)} gzip; ` +
+    `models: ${Object.entries(b.model_bytes).map(([k, v]) => `${k} ${mb(v)}`).join(', ')}`);
+  const m = d.wasm_memory;
+  out.push(`Wasm memory (linear memory byteLength): bertscope ${mb(m.bertscope?.after_load_bytes)} after load, ${mb(m.bertscope?.after_512_bytes)} after the runs incl. 512 tokens; ` +
+    `onnxruntime-web ${d.peer_file} ${mb(m.ort_web_int8?.after_load_bytes)} / ${mb(m.ort_web_int8?.after_512_bytes)}, ${d.bertscope_file} ${mb(m.ort_web_same_file?.after_load_bytes)} / ${mb(m.ort_web_same_file?.after_512_bytes)}`);
+  const l = d.load_ms;
+  out.push(`Load + optimise (median): bertscope wasm ${f(l.chromium.bertscope, 0)} ms (+ ${f(l.chromium.bertscope_wasm_compile, 0)} ms wasm compile), ` +
+    `ort-web ${f(l.chromium.ort_web_int8, 0)} / ${f(l.chromium.ort_web_same_file, 0)} ms; native bertscope ${f(summarize(l.native.bertscope).median_ms, 0)} ms, ` +
+    `onnxruntime ${f(summarize(l.native.ort_int8).median_ms, 0)} / ${f(summarize(l.native.ort_same_file).median_ms, 0)} ms`);
+  return out.join('\n');
+}
