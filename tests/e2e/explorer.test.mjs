@@ -1,31 +1,10 @@
 // End-to-end test of the built page (www/dist) in Debian's Chromium, driven by playwright-core.
 // Needs `cd www && npm ci && npm run build` first; links the default model into www/dist/models/.
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
-import { serve } from '../../scripts/serve.mjs';
-
-const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const dist = join(repoRoot, 'www', 'dist');
-const artifacts = join(repoRoot, 'tests', 'artifacts');
-const executablePath = process.env.CHROMIUM || '/usr/bin/chromium';
-const CHROMIUM_FLAGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
-/** Loading includes compiling ~18 MB of wasm and optimising the model: be generous on 2 cores. */
-const READY_TIMEOUT_MS = 180_000;
-
-const STATUS = '[data-testid="status"]';
+import { artifacts, canvasPixels, READY_TIMEOUT_MS, repoRoot, startPage, STATUS, tokenTables, waitReady, watch as watchInto } from './helpers.mjs';
 
 let server;
 let browser;
@@ -35,27 +14,7 @@ const modelRequests = [];
 /** Console errors and uncaught exceptions of the pages that should have none. */
 const problems = [];
 
-function watch(page) {
-  page.on('console', (message) => {
-    if (message.type() === 'error') problems.push(`console: ${message.text()}`);
-  });
-  page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
-  return page;
-}
-
-/** Waits until the status says `ready`; fails at once, with its words, if it shows an error. */
-async function waitReady(page) {
-  await page.waitForFunction(
-    (selector) => {
-      const status = document.querySelector(selector);
-      return status?.textContent === 'ready' || status?.dataset.kind === 'error';
-    },
-    STATUS,
-    { timeout: READY_TIMEOUT_MS, polling: 100 },
-  );
-  const text = await page.textContent(STATUS);
-  assert.equal(text, 'ready', `the page reported: ${text}`);
-}
+const watch = (page) => watchInto(page, problems);
 
 /**
  * What the reference says "apple" attends to most (special tokens and itself aside) in each
@@ -79,51 +38,14 @@ function referenceStory() {
   });
 }
 
-/** Per sentence: the token table's rows. */
-function tokenTables(page) {
-  return page.$$eval('[data-testid="token-table"] table', (tables) =>
-    tables.map((table) => {
-      const cells = (row) => Array.from(table.querySelectorAll(`tr[data-row="${row}"] td`), (td) => td.textContent);
-      return { tokens: cells('tokens'), ids: cells('input_ids').map(Number), mask: cells('attention_mask').map(Number) };
-    }),
-  );
-}
-
-/** Per heatmap canvas: size, a hash of its pixels, how many colours and how much of it is painted. */
-function heatmapPixels(page) {
-  return page.$$eval('[data-testid="focus-heatmap"]', (canvases) =>
-    canvases.map((canvas) => {
-      const { data } = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height);
-      let hash = 0x811c9dc5;
-      let painted = 0;
-      const colours = new Set();
-      for (let i = 0; i < data.length; i += 4) {
-        for (let j = 0; j < 4; j++) hash = Math.imul(hash ^ data[i + j], 0x01000193) >>> 0;
-        if (data[i + 3] > 0) {
-          painted++;
-          colours.add((data[i] << 16) | (data[i + 1] << 8) | data[i + 2]);
-        }
-      }
-      return { width: canvas.width, height: canvas.height, hash, colours: colours.size, painted: painted / (data.length / 4) };
-    }),
-  );
-}
+const heatmapPixels = (page) => canvasPixels(page, 'focus-heatmap');
 
 before(async () => {
-  if (!existsSync(join(dist, 'index.html'))) {
-    throw new Error(`${dist}/index.html is missing: build the page first (cd www && npm ci && npm run build)`);
-  }
-  if (!existsSync(join(dist, 'models', 'default', 'model.onnx'))) {
-    throw new Error(`${dist}/models/default/model.onnx is missing: scripts/test (or scripts/run) links the default model there`);
-  }
-  mkdirSync(artifacts, { recursive: true });
-  server = await serve(dist, {
+  ({ server, browser, context } = await startPage({
     onRequest: (_method, path) => {
       if (path.endsWith('/model.onnx')) modelRequests.push(path);
     },
-  });
-  browser = await chromium.launch({ executablePath, args: CHROMIUM_FLAGS, headless: true });
-  context = await browser.newContext({ viewport: { width: 1280, height: 900 }, deviceScaleFactor: 2 });
+  }));
 });
 
 after(async () => {

@@ -1,8 +1,8 @@
 /** Small, pure reads of attention buffers: one head's matrix, the focus token, the top targets. */
 import type { AttentionShape, Sentence } from './engine/protocol';
 
-/** A head index, or the mean over all heads of a layer. */
-export type HeadChoice = number | 'mean';
+/** A head index, or the mean or maximum over all heads of a layer. */
+export type HeadChoice = number | 'mean' | 'max';
 
 /** One attended token: its position, text and weight. */
 export interface Target {
@@ -11,23 +11,32 @@ export interface Target {
   weight: number;
 }
 
-/** Layer `layer`'s `n×n` attention (row = query, column = key) for one head or the mean of all. */
+/** Layer `layer`'s `n×n` attention (row = query, column = key) for one head, or the mean or max of all. */
 export function headMatrix(attention: Float32Array, shape: AttentionShape, layer: number, head: HeadChoice): Float32Array {
   const [layers, heads, n, m] = shape;
   if (layer < 0 || layer >= layers) throw new RangeError(`layer ${layer} is outside 0..${layers - 1}`);
   const size = n * m;
   const layerStart = layer * heads * size;
-  if (head !== 'mean') {
+  if (typeof head === 'number') {
     if (head < 0 || head >= heads) throw new RangeError(`head ${head} is outside 0..${heads - 1}`);
     return attention.slice(layerStart + head * size, layerStart + (head + 1) * size);
   }
-  const mean = new Float32Array(size);
-  for (let h = 0; h < heads; h++) {
+  const out = attention.slice(layerStart, layerStart + size);
+  for (let h = 1; h < heads; h++) {
     const start = layerStart + h * size;
-    for (let i = 0; i < size; i++) mean[i]! += attention[start + i]!;
+    if (head === 'mean') for (let i = 0; i < size; i++) out[i]! += attention[start + i]!;
+    else for (let i = 0; i < size; i++) out[i] = Math.max(out[i]!, attention[start + i]!);
   }
-  for (let i = 0; i < size; i++) mean[i]! /= heads;
-  return mean;
+  if (head === 'mean') for (let i = 0; i < size; i++) out[i]! /= heads;
+  return out;
+}
+
+/** The top-left `len×len` block of a square row-major `n×n` matrix (the real tokens, padding dropped). */
+export function cropMatrix(matrix: Float32Array, n: number, len: number): Float32Array {
+  if (len >= n) return matrix;
+  const out = new Float32Array(len * len);
+  for (let r = 0; r < len; r++) out.set(matrix.subarray(r * n, r * n + len), r * len);
+  return out;
 }
 
 /** Row `row` of a square row-major matrix. */
@@ -35,11 +44,21 @@ export function matrixRow(matrix: Float32Array, n: number, row: number): Float32
   return matrix.subarray(row * n, (row + 1) * n);
 }
 
-/** Position of the first non-special token equal to `word` (ignoring case), or -1. */
+/** Whether the sentence has no words (empty or only spaces). */
+export function isBlank(sentence: Sentence): boolean {
+  return sentence.text.trim() === '';
+}
+
+/**
+ * Position of the focus token: the first non-special token equal to `word` (ignoring case),
+ * else a special token of that name ("[cls]"), else -1. Padding never counts.
+ */
 export function findFocus(sentence: Sentence, word: string): number {
   const wanted = word.trim().toLowerCase();
   if (!wanted) return -1;
-  return sentence.tokens.findIndex((t, i) => !sentence.special[i] && t.toLowerCase() === wanted);
+  const matches = (i: number): boolean => sentence.attention_mask[i] === 1 && sentence.tokens[i]?.toLowerCase() === wanted;
+  const plain = sentence.tokens.findIndex((_, i) => !sentence.special[i] && matches(i));
+  return plain >= 0 ? plain : sentence.tokens.findIndex((_, i) => matches(i));
 }
 
 /** Whether position `i` is a real, non-special token (not [CLS], [SEP] or padding). */
@@ -80,4 +99,32 @@ export function maxUnmasked(matrix: Float32Array, sentence: Sentence): number {
     }
   }
   return max;
+}
+
+/** "layer 2, head 5", "layer 2, mean of 12 heads" or "layer 2, max of 12 heads" (1-based, as people count). */
+export function describeHead(layer: number, head: HeadChoice, heads: number): string {
+  if (typeof head === 'number') return `layer ${layer + 1}, head ${head + 1}`;
+  return `layer ${layer + 1}, ${head} of ${heads} heads`;
+}
+
+/** "enterprise (0.31), is (0.12)". */
+export function listTargets(targets: readonly Target[]): string {
+  return targets.map((t) => `${t.token} (${t.weight.toFixed(2)})`).join(', ');
+}
+
+/**
+ * The text alternative of a view of one sentence's `n×n` matrix: what the focus token attends to
+ * most, or, without a focus token, which tokens receive the most attention on average.
+ */
+export function describeAttention(matrix: Float32Array, sentence: Sentence, focusWord: string, k: number): string {
+  const n = sentence.input_ids.length;
+  const focus = findFocus(sentence, focusWord);
+  if (focus >= 0) {
+    const word = sentence.tokens[focus] ?? focusWord;
+    const top = topTargets(matrixRow(matrix, n, focus), sentence, k, focus);
+    return top.length ? `“${word}” attends most to ${listTargets(top)}.` : `“${word}” attends only to special tokens.`;
+  }
+  const received = receivedAttention(matrix, sentence).map((v) => v / Math.max(1, sentence.len));
+  const top = topTargets(received, sentence, k);
+  return top.length ? `Tokens receiving the most attention on average: ${listTargets(top)}.` : '';
 }

@@ -1,15 +1,24 @@
-/** The page shell: wires inputs, the engine client and the views together. */
+/** The page shell: wires inputs, the engine client, the URL and the views together. */
 import './style.css';
-import { findFocus, type HeadChoice } from './attention';
+import { findFocus, isContent, type HeadChoice } from './attention';
 import { readTheme } from './draw/colors';
 import { EngineClient, createEngineWorker } from './engine/client';
 import type { ModelInfo, Progress, RunOutput } from './engine/protocol';
-import { INITIAL_STATE, Store, readConfig, resolveLayer, type ViewState } from './state';
-import { renderFocus } from './views/focus';
-import { renderTokens } from './views/tokens';
+import { INITIAL_STATE, MAX_SENTENCES, Store, VIEWS, readConfig, resolveLayer, type ViewName, type ViewState } from './state';
+import { stateFromSearch, urlWithState } from './url';
+import { el } from './views/dom';
+import { FocusView } from './views/focus';
+import { HeadView } from './views/head';
+import { ModelView } from './views/model';
+import { batchNotices, renderNotices } from './views/notices';
+import { SentenceInputs } from './views/sentences';
+import { bindTabs, selectTab } from './views/tabs';
+import { bindTokenPicking, renderTokens } from './views/tokens';
 
 /** Wait after the last keystroke before running the model, in ms. */
 const DEBOUNCE_MS = 250;
+/** Wait before writing the state into the URL, in ms (browsers limit how often that may happen). */
+const URL_DELAY_MS = 300;
 
 function query<T extends Element>(selector: string): T {
   const element = document.querySelector<T>(selector);
@@ -18,21 +27,26 @@ function query<T extends Element>(selector: string): T {
 }
 
 const ui = {
-  sentences: Array.from(document.querySelectorAll<HTMLInputElement>('[data-testid="sentence-input"]')),
+  sentenceList: query<HTMLElement>('#sentence-list'),
+  addSentence: query<HTMLButtonElement>('[data-testid="add-sentence"]'),
   focus: query<HTMLInputElement>('[data-testid="focus-input"]'),
+  focusTokens: query<HTMLDataListElement>('#focus-tokens'),
   layer: query<HTMLSelectElement>('[data-testid="layer-select"]'),
   head: query<HTMLSelectElement>('[data-testid="head-select"]'),
+  sentence: query<HTMLSelectElement>('[data-testid="sentence-select"]'),
+  sentenceField: query<HTMLElement>('#sentence-field'),
   status: query<HTMLElement>('[data-testid="status"]'),
+  notices: query<HTMLElement>('[data-testid="notices"]'),
   modelInfo: query<HTMLElement>('[data-testid="model-info"]'),
   progress: query<HTMLElement>('[data-testid="progress"]'),
   progressBar: query<HTMLProgressElement>('[data-testid="progress"] progress'),
   progressText: query<HTMLElement>('[data-testid="progress"] .progress-text'),
-  focusView: query<HTMLElement>('#focus-view'),
+  tabs: query<HTMLElement>('#view-tabs'),
   tokenView: query<HTMLElement>('#token-view'),
 };
 
 const config = readConfig(window.location);
-const store = new Store<ViewState>({ ...INITIAL_STATE, sentences: ui.sentences.map((input) => input.value), focusWord: ui.focus.value });
+const store = new Store<ViewState>(stateFromSearch(window.location.search, INITIAL_STATE));
 
 let info: ModelInfo | null = null;
 /** The result on screen, kept through errors so the page never blanks. */
@@ -40,6 +54,9 @@ let shown: RunOutput | null = null;
 /** Whether the sentences changed since the result on screen was computed. */
 let stale = true;
 let runTimer: number | undefined;
+let urlTimer: number | undefined;
+/** What the token table was last drawn for. */
+let tokensDrawn: { output: RunOutput; focus: string } | null = null;
 
 type StatusKind = 'busy' | 'ready' | 'error';
 
@@ -61,16 +78,52 @@ function sameTexts(a: readonly string[], b: readonly string[]): boolean {
   return a.length === b.length && a.every((t, i) => t === b[i]);
 }
 
+/** Makes token `token` of sentence `sentence` (of the result on screen) the focus word. */
+function pickToken(sentence: number, token: number): void {
+  const word = shown?.batch.sentences[sentence]?.tokens[token];
+  if (word === undefined) return;
+  ui.focus.value = word;
+  store.set({ focusWord: word });
+}
+
+const focusView = new FocusView(query('#focus-view'), pickToken);
+const headView = new HeadView(query('#head-view'), pickToken);
+const modelView = new ModelView(query('#model-view'), (layer, head) => store.set({ layer, head }));
+const sentenceInputs = new SentenceInputs(ui.sentenceList, ui.addSentence, MAX_SENTENCES, (sentences) =>
+  store.set({ sentences, sentence: Math.min(store.get().sentence, sentences.length - 1) }),
+);
+
+/** The head choice, made valid for a model with `heads` heads. */
+function validHead(head: HeadChoice, heads: number): HeadChoice {
+  return typeof head === 'number' && (head < 0 || head >= heads) ? 'mean' : head;
+}
+
 /** Draws the result on screen for the current choices; says `ready` if it matches the inputs. */
 function draw(): void {
   if (!shown) return;
   const state = store.get();
-  const layers = shown.attentionShape[0];
+  const [layers, heads] = shown.attentionShape;
   const layer = resolveLayer(state.layer, layers);
-  renderFocus(ui.focusView, { output: shown, layer, head: state.head, focusWord: state.focusWord, theme: readTheme() });
-  const focus = shown.batch.sentences.map((s) => findFocus(s, state.focusWord));
-  renderTokens(ui.tokenView, shown.batch, focus);
+  const head = validHead(state.head, heads);
+  const theme = readTheme();
+  const sentence = Math.max(0, Math.min(state.sentence, shown.batch.sentences.length - 1));
+  const common = { output: shown, layer, head, focusWord: state.focusWord, theme };
+  if (state.view === 'focus') focusView.update(common);
+  else if (state.view === 'head') headView.update({ ...common, sentence });
+  else modelView.update({ ...common, sentence });
+  if (tokensDrawn?.output !== shown || tokensDrawn.focus !== state.focusWord) {
+    const focus = shown.batch.sentences.map((s) => findFocus(s, state.focusWord));
+    renderTokens(ui.tokenView, shown.batch, focus);
+    tokensDrawn = { output: shown, focus: state.focusWord };
+  }
   if (!stale) setStatus('ready', 'ready');
+}
+
+/** Offers the batch's words in the focus field's suggestions. */
+function suggestTokens(output: RunOutput): void {
+  const words = new Set<string>();
+  for (const s of output.batch.sentences) s.tokens.forEach((t, i) => isContent(s, i) && words.add(t));
+  ui.focusTokens.replaceChildren(...Array.from(words, (word) => el('option', { attrs: { value: word } })));
 }
 
 async function runNow(): Promise<void> {
@@ -83,6 +136,8 @@ async function runNow(): Promise<void> {
     if (!output) return; // a newer run replaced this one
     shown = output;
     stale = !sameTexts(texts, store.get().sentences);
+    renderNotices(ui.notices, batchNotices(output.batch));
+    suggestTokens(output);
     draw();
   } catch (e) {
     setStatus(`Could not run the model: ${messageOf(e)}`, 'error');
@@ -94,6 +149,14 @@ function scheduleRun(): void {
   setStatus(info ? 'running…' : 'loading model…', 'busy');
   window.clearTimeout(runTimer);
   runTimer = window.setTimeout(() => void runNow(), DEBOUNCE_MS);
+}
+
+function scheduleUrl(): void {
+  window.clearTimeout(urlTimer);
+  urlTimer = window.setTimeout(() => {
+    const url = urlWithState(window.location.href, store.get());
+    if (url !== window.location.href) window.history.replaceState(null, '', url);
+  }, URL_DELAY_MS);
 }
 
 function showProgress(p: Progress): void {
@@ -108,16 +171,24 @@ function showProgress(p: Progress): void {
 }
 
 function fillSelect(select: HTMLSelectElement, options: readonly [string, string][], value: string): void {
-  select.replaceChildren(
-    ...options.map(([v, label]) => {
-      const option = document.createElement('option');
-      option.value = v;
-      option.textContent = label;
-      return option;
-    }),
-  );
+  select.replaceChildren(...options.map(([v, label]) => el('option', { text: label, attrs: { value: v } })));
   select.value = value;
   select.disabled = false;
+}
+
+/** Puts the state's choices into the controls that show them. */
+function syncControls(state: ViewState): void {
+  if (info) {
+    ui.layer.value = String(resolveLayer(state.layer, info.layers));
+    ui.head.value = String(validHead(state.head, info.heads));
+  }
+  if (ui.focus.value !== state.focusWord) ui.focus.value = state.focusWord;
+  const count = state.sentences.length;
+  if (ui.sentence.options.length !== count) {
+    fillSelect(ui.sentence, Array.from({ length: count }, (_, i) => [String(i), `Sentence ${i + 1}`]), '0');
+  }
+  ui.sentence.value = String(Math.min(state.sentence, count - 1));
+  ui.sentenceField.hidden = state.view === 'focus';
 }
 
 function showModel(model: ModelInfo): void {
@@ -126,14 +197,18 @@ function showModel(model: ModelInfo): void {
     `${model.quantization} · ${megabytes(model.file_bytes)} MB`;
   const state = store.get();
   const layer = resolveLayer(state.layer, model.layers);
-  const head: HeadChoice = state.head === 'mean' || state.head < model.heads ? state.head : 'mean';
-  store.set({ layer, head });
+  const head = validHead(state.head, model.heads);
   fillSelect(ui.layer, Array.from({ length: model.layers }, (_, i) => [String(i), `Layer ${i + 1}`]), String(layer));
   fillSelect(
     ui.head,
-    [['mean', 'Mean of heads'], ...Array.from({ length: model.heads }, (_, i): [string, string] => [String(i), `Head ${i + 1}`])],
+    [
+      ['mean', 'Mean of heads'],
+      ['max', 'Max of heads'],
+      ...Array.from({ length: model.heads }, (_, i): [string, string] => [String(i), `Head ${i + 1}`]),
+    ],
     String(head),
   );
+  store.set({ layer, head });
 }
 
 const client = new EngineClient(createEngineWorker, {
@@ -165,26 +240,33 @@ async function start(): Promise<void> {
   await runNow();
 }
 
-ui.sentences.forEach((input) =>
-  input.addEventListener('input', () => {
-    store.set({ sentences: ui.sentences.map((i) => i.value) });
-    scheduleRun();
-  }),
-);
 ui.focus.addEventListener('input', () => store.set({ focusWord: ui.focus.value }));
 ui.layer.addEventListener('change', () => store.set({ layer: Number(ui.layer.value) }));
-ui.head.addEventListener('change', () => store.set({ head: ui.head.value === 'mean' ? 'mean' : Number(ui.head.value) }));
-store.subscribe((state, previous) => {
-  if (state.focusWord !== previous.focusWord || state.layer !== previous.layer || state.head !== previous.head) draw();
+ui.head.addEventListener('change', () => {
+  const value = ui.head.value;
+  store.set({ head: value === 'mean' || value === 'max' ? value : Number(value) });
+});
+ui.sentence.addEventListener('change', () => store.set({ sentence: Number(ui.sentence.value) }));
+bindTokenPicking(ui.tokenView, pickToken);
+bindTabs(ui.tabs, (name) => {
+  if ((VIEWS as readonly string[]).includes(name)) store.set({ view: name as ViewName });
 });
 
-window.matchMedia('(prefers-color-scheme: dark)').addEventListener('change', draw);
-let lastWidth = window.innerWidth;
-window.addEventListener('resize', () => {
-  if (window.innerWidth === lastWidth) return;
-  lastWidth = window.innerWidth;
-  requestAnimationFrame(draw);
+store.subscribe((state, previous) => {
+  if (state.view !== previous.view) selectTab(ui.tabs, state.view);
+  syncControls(state);
+  scheduleUrl();
+  if (state.sentences !== previous.sentences) scheduleRun();
+  const looks: (keyof ViewState)[] = ['focusWord', 'layer', 'head', 'view', 'sentence'];
+  if (looks.some((key) => state[key] !== previous[key])) draw();
 });
+
+const initial = store.get();
+sentenceInputs.set(initial.sentences);
+selectTab(ui.tabs, initial.view);
+syncControls(initial);
+
+window.matchMedia('(prefers-color-scheme: dark)').addEventListener('change', draw);
 window.addEventListener('unhandledrejection', (event) => setStatus(`Something went wrong: ${messageOf(event.reason)}`, 'error'));
 
 void start();

@@ -26,17 +26,30 @@ export function readConfig(location: Location): Config {
 /** `ViewState.layer` value meaning "the model's last layer", whatever its depth. */
 export const LAST_LAYER = -1;
 
+/** Most sentences the page compares at once. */
+export const MAX_SENTENCES = 4;
+
 /** The layer index `layer` stands for in a model with `layers` layers. */
 export function resolveLayer(layer: number, layers: number): number {
   return layer < 0 ? layers - 1 : Math.min(layer, layers - 1);
 }
 
+/** The views the page can show. */
+export const VIEWS = ['focus', 'head', 'model'] as const;
+
+/** One of `VIEWS`. */
+export type ViewName = (typeof VIEWS)[number];
+
 /** What the user chose to look at. */
 export interface ViewState {
   sentences: string[];
   focusWord: string;
+  /** 0-based, or `LAST_LAYER`. */
   layer: number;
   head: HeadChoice;
+  view: ViewName;
+  /** 0-based index of the sentence the head and model views show. */
+  sentence: number;
 }
 
 /** The state the page starts in. */
@@ -47,6 +60,8 @@ export const INITIAL_STATE: ViewState = {
   // "enterprise" in one sentence and at "eating" in the other.
   layer: LAST_LAYER,
   head: 'mean',
+  view: 'focus',
+  sentence: 0,
 };
 
 /** Holds a value and tells subscribers about every change. */

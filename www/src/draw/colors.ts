@@ -63,7 +63,15 @@ export interface Theme {
   mask: string;
   maskLine: string;
   highlight: string;
+  /** Card background: the canvases paint it under frozen labels. */
+  surface: string;
+  /** Outline of the keyboard cursor. */
+  focusRing: string;
   font: string;
+  /** Font for emphasised labels (the hovered token). */
+  boldFont: string;
+  /** One colour per head (categorical, colour-blind safe for this theme's background). */
+  headColours: string[];
 }
 
 /** Reads the current theme from CSS custom properties on `element` (light defaults if unset). */
@@ -77,6 +85,35 @@ export function readTheme(element: Element = document.documentElement): Theme {
     mask: get('--mask', '#e4e6eb'),
     maskLine: get('--mask-line', '#b9bec8'),
     highlight: get('--accent', '#d6336c'),
+    surface: get('--surface', '#ffffff'),
+    focusRing: get('--focus-ring', '#3b5bdb'),
     font: get('--canvas-font', '12px system-ui, sans-serif'),
+    boldFont: get('--canvas-font-bold', 'bold 12px system-ui, sans-serif'),
+    headColours: get('--head-colours', DEFAULT_HEAD_COLOURS).split(/[\s,]+/).filter(Boolean),
   };
+}
+
+/** Light-theme head colours, used when the page sets no `--head-colours` (see style.css). */
+const DEFAULT_HEAD_COLOURS = '#0078ff #ff3c69 #a51e96 #78b400 #0f692d #d278b4 #6900ff #a596f0 #69780f #b40f69 #871ec3 #0fb487';
+
+/** The colour of head `head` (0-based) in `theme`; models with more heads than colours reuse them. */
+export function headColour(theme: Theme, head: number): string {
+  return theme.headColours[head % theme.headColours.length] ?? theme.foreground;
+}
+
+let colourParser: CanvasRenderingContext2D | null = null;
+
+/** The sRGB channels of a CSS colour (black if the browser cannot read it). */
+export function rgbOf(colour: string): Rgb {
+  colourParser ??= document.createElement('canvas').getContext('2d');
+  if (!colourParser) return [0, 0, 0];
+  colourParser.fillStyle = '#000';
+  colourParser.fillStyle = colour;
+  const normal = String(colourParser.fillStyle);
+  if (/^#[0-9a-f]{6}$/i.test(normal)) {
+    const n = parseInt(normal.slice(1), 16);
+    return [(n >> 16) & 255, (n >> 8) & 255, n & 255];
+  }
+  const parts = normal.match(/[\d.]+/g)?.map(Number) ?? [];
+  return [parts[0] ?? 0, parts[1] ?? 0, parts[2] ?? 0];
 }

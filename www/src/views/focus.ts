@@ -2,11 +2,24 @@
  * The focus view: per sentence, the focus word's attention to every token at one layer/head
  * (a heat strip and a sentence naming its strongest target) and the full token×token heatmap.
  */
-import { findFocus, headMatrix, matrixRow, maxUnmasked, receivedAttention, topTargets, type HeadChoice, type Target } from '../attention';
+import {
+  describeAttention,
+  describeHead,
+  findFocus,
+  headMatrix,
+  cropMatrix,
+  isBlank,
+  matrixRow,
+  maxUnmasked,
+  topTargets,
+  type HeadChoice,
+} from '../attention';
+import { shorten } from '../draw/canvas';
 import { css, textOn, viridis, type Theme } from '../draw/colors';
-import { drawHeatmap } from '../draw/heatmap';
+import type { HeatmapHit } from '../draw/heatmap';
 import type { RunOutput, Sentence } from '../engine/protocol';
 import { el } from './dom';
+import { HeatmapPanel } from './heatmap-panel';
 
 /** What the focus view shows. */
 export interface FocusOptions {
@@ -19,15 +32,10 @@ export interface FocusOptions {
 
 /** How many attended tokens the text alternative names. */
 const TOP_IN_LABEL = 3;
-
-/** "layer 2, head 5" or "layer 2, mean of 12 heads" (1-based, as people count). */
-export function describeHead(layer: number, head: HeadChoice, heads: number): string {
-  return head === 'mean' ? `layer ${layer + 1}, mean of ${heads} heads` : `layer ${layer + 1}, head ${head + 1}`;
-}
-
-function listTargets(targets: readonly Target[]): string {
-  return targets.map((t) => `${t.token} (${t.weight.toFixed(2)})`).join(', ');
-}
+/** Padding positions drawn after a sentence's last token (more would be a sea of hatching). */
+const PAD_SHOWN = 2;
+/** Longest sentence text shown in a card title. */
+const TITLE_CHARS = 160;
 
 /** The heat strip: one chip per real token, coloured by the focus token's attention to it. */
 function strip(sentence: Sentence, row: Float32Array, focus: number, caption: string): HTMLElement {
@@ -52,75 +60,114 @@ function strip(sentence: Sentence, row: Float32Array, focus: number, caption: st
   ]);
 }
 
-interface Card {
-  element: HTMLElement;
-  draw: () => void;
+/** "query “apple” (#2) → key “enterprise” (#5): 0.1234", value first so it survives a narrow line. */
+function describeCell(sentence: Sentence, matrix: Float32Array, n: number, hit: HeatmapHit): string {
+  const token = (i: number): string => `“${sentence.tokens[i] ?? ''}” (#${i + 1})`;
+  if (hit.kind === 'row') return `query ${token(hit.row)}: click to make it the focus word`;
+  if (hit.kind === 'col') return `key ${token(hit.col)}: click to make it the focus word`;
+  const pad = sentence.attention_mask[hit.row] !== 1 || sentence.attention_mask[hit.col] !== 1;
+  const value = pad ? 'padding (masked out)' : (matrix[hit.row * n + hit.col] ?? 0).toFixed(4);
+  return `${value} · query ${token(hit.row)} → key ${token(hit.col)}`;
 }
 
-function card(options: FocusOptions, index: number): Card {
-  const { output, layer, head, focusWord, theme } = options;
-  const sentence = output.batch.sentences[index]!;
-  const [, heads, n] = output.attentionShape;
-  const matrix = headMatrix(output.attentions[index]!, output.attentionShape, layer, head);
-  const focus = findFocus(sentence, focusWord);
-  const word = focusWord.trim().toLowerCase();
-  const where = describeHead(layer, head, heads);
+/** One sentence's card; keeps its heatmap panel (zoom, scroll) across updates. */
+class SentenceCard {
+  readonly element: HTMLElement;
+  private readonly head: HTMLElement;
+  private readonly panel: HeatmapPanel;
 
-  const children: Node[] = [el('h3', { className: 'sentence-title', text: `${index + 1}. “${sentence.text}”` })];
-  let label: string;
-  if (focus >= 0) {
-    const row = matrixRow(matrix, n, focus);
-    const top = topTargets(row, sentence, TOP_IN_LABEL, focus);
-    const best = top[0];
-    const summary = best ? `${word} → ${best.token} (${best.weight.toFixed(2)})` : `${word} → no other word to attend to`;
-    children.push(el('p', { className: 'focus-summary', text: summary, attrs: { 'data-testid': 'focus-summary' } }));
-    children.push(strip(sentence, row, focus, `Attention from “${word}” to each token, ${where}`));
-    label = top.length ? `“${word}” attends most to ${listTargets(top)}.` : `“${word}” attends only to special tokens.`;
-  } else {
-    const missing = word ? `“${word}” is not a single token of this sentence.` : 'No focus word is set.';
-    children.push(el('p', { className: 'focus-summary muted', text: missing, attrs: { 'data-testid': 'focus-summary' } }));
-    const received = receivedAttention(matrix, sentence).map((v) => v / Math.max(1, sentence.len));
-    const top = topTargets(received, sentence, TOP_IN_LABEL);
-    label = top.length ? `Tokens receiving the most attention on average: ${listTargets(top)}.` : '';
+  constructor(index: number, onPick: (sentence: number, token: number) => void) {
+    this.head = el('div');
+    this.panel = new HeatmapPanel('focus-heatmap', (token) => onPick(index, token));
+    this.element = el('article', { className: 'card sentence-card', attrs: { 'data-sentence': String(index) } }, [this.head, this.panel.element]);
   }
 
-  const canvas = el('canvas', {
-    className: 'heatmap',
-    attrs: {
-      'data-testid': 'focus-heatmap',
-      role: 'img',
-      'aria-label': `Attention heatmap of sentence ${index + 1}, ${where}; rows attend to columns, padding is hatched. ${label}`,
-    },
-  });
-  const frame = el('div', { className: 'heatmap-frame' }, [canvas]);
-  children.push(frame);
-  const element = el('article', { className: 'card sentence-card', attrs: { 'data-sentence': String(index) } }, children);
-
-  const masked = sentence.attention_mask.map((m) => m !== 1);
-  const draw = (): void =>
-    drawHeatmap(
-      canvas,
-      {
-        values: matrix,
-        rows: n,
-        cols: n,
-        rowLabels: sentence.tokens,
-        colLabels: sentence.tokens,
+  update(options: FocusOptions, index: number): void {
+    const { output, layer, head, focusWord, theme } = options;
+    const sentence = output.batch.sentences[index]!;
+    const [, heads, n] = output.attentionShape;
+    const title = el('h3', { className: 'sentence-title', text: `${index + 1}. “${shorten(sentence.text, TITLE_CHARS)}”` });
+    if (isBlank(sentence)) {
+      this.head.replaceChildren(
+        title,
+        el('p', { className: 'focus-summary muted', text: `Sentence ${index + 1} is empty: type a few words to see where they look.`, attrs: { 'data-testid': 'focus-summary' } }),
+      );
+      this.panel.element.hidden = true;
+      return;
+    }
+    const matrix = headMatrix(output.attentions[index]!, output.attentionShape, layer, head);
+    const focus = findFocus(sentence, focusWord);
+    const where = describeHead(layer, head, heads);
+    const children: Node[] = [title];
+    if (focus >= 0) {
+      const word = sentence.tokens[focus] ?? '';
+      const row = matrixRow(matrix, n, focus);
+      const best = topTargets(row, sentence, 1, focus)[0];
+      const summary = best ? `${word} → ${best.token} (${best.weight.toFixed(2)})` : `${word} → no other word to attend to`;
+      children.push(el('p', { className: 'focus-summary', text: summary, attrs: { 'data-testid': 'focus-summary' } }));
+      children.push(strip(sentence, row, focus, `Attention from “${word}” to each token, ${where}`));
+    } else {
+      const word = focusWord.trim().toLowerCase();
+      const missing = word ? `“${word}” is not a single token of this sentence.` : 'No focus word is set: click a token to choose one.';
+      children.push(el('p', { className: 'focus-summary muted', text: missing, attrs: { 'data-testid': 'focus-summary' } }));
+    }
+    const shown = Math.min(n, sentence.len + PAD_SHOWN);
+    if (shown < n) children.push(el('p', { className: 'note', text: `${n - shown} more [PAD] positions (padding to the longest sentence) are not drawn.` }));
+    this.head.replaceChildren(...children);
+    this.panel.element.hidden = false;
+    const values = cropMatrix(matrix, n, shown);
+    const tokens = sentence.tokens.slice(0, shown);
+    const masked = sentence.attention_mask.slice(0, shown).map((m) => m !== 1);
+    this.panel.update({
+      spec: {
+        values,
+        rows: shown,
+        cols: shown,
+        rowLabels: tokens,
+        colLabels: tokens,
         maskedRows: masked,
         maskedCols: masked,
         ...(focus >= 0 ? { highlightRow: focus } : {}),
         scaleMax: maxUnmasked(matrix, sentence),
-        maxWidth: Math.max(200, frame.clientWidth),
-        legendCaption: 'attention weight',
       },
+      label:
+        `Attention heatmap of sentence ${index + 1}, ${where}; rows (queries) attend to columns (keys), padding is hatched. ` +
+        describeAttention(matrix, sentence, focusWord, TOP_IN_LABEL),
+      describe: (hit) => describeCell(sentence, values, shown, hit),
+      legendCaption: 'attention weight',
       theme,
-    );
-  return { element, draw };
+    });
+  }
+
+  redraw(): void {
+    this.panel.redraw(true);
+  }
 }
 
-/** Replaces `container`'s content with one focus card per sentence and draws their heatmaps. */
-export function renderFocus(container: HTMLElement, options: FocusOptions): void {
-  const cards = options.output.batch.sentences.map((_, i) => card(options, i));
-  container.replaceChildren(...cards.map((c) => c.element));
-  for (const c of cards) c.draw(); // after insertion, so the frames have a width
+/** One card per sentence, updated in place so each heatmap keeps its zoom and scroll position. */
+export class FocusView {
+  private cards: SentenceCard[] = [];
+
+  /** `onPick(sentence, token)` runs when a heatmap label or cell is clicked. */
+  constructor(
+    private readonly container: HTMLElement,
+    private readonly onPick: (sentence: number, token: number) => void,
+  ) {}
+
+  /** Shows `options`, adding or dropping cards to match the sentences. */
+  update(options: FocusOptions): void {
+    const count = options.output.batch.sentences.length;
+    while (this.cards.length < count) this.cards.push(new SentenceCard(this.cards.length, this.onPick));
+    this.cards.length = count;
+    const elements = this.cards.map((c) => c.element);
+    if (elements.some((e, i) => this.container.children[i] !== e) || this.container.children.length !== count) {
+      this.container.replaceChildren(...elements);
+    }
+    this.cards.forEach((card, i) => card.update(options, i));
+  }
+
+  /** Draws the heatmaps again (after the view was hidden or the layout changed). */
+  redraw(): void {
+    for (const card of this.cards) card.redraw();
+  }
 }

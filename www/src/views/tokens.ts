@@ -1,6 +1,13 @@
-/** The tokenization table: tokens, input_ids and attention_mask of each sentence. */
+/**
+ * The tokenization table: tokens, input_ids and attention_mask of each sentence. Each real token
+ * is a button (click or Enter makes it the focus word); arrow keys move between a sentence's tokens.
+ */
+import { shorten } from '../draw/canvas';
 import type { Batch, Sentence } from '../engine/protocol';
 import { el } from './dom';
+
+/** Longest sentence text shown in a table caption. */
+const CAPTION_CHARS = 90;
 
 /** Class of a token cell: special ([CLS], [SEP]), padding, word piece, or an ordinary token. */
 function tokenClass(sentence: Sentence, i: number, focus: number): string {
@@ -16,13 +23,27 @@ function row(name: string, label: string, cells: readonly HTMLTableCellElement[]
   return el('tr', { attrs: { 'data-row': name } }, [el('th', { text: label, attrs: { scope: 'row' } }), ...cells]);
 }
 
+/** The cell of token `i`: a button for real tokens, plain text for padding. */
+function tokenCell(sentence: Sentence, i: number, className: string, tabStop: boolean): HTMLTableCellElement {
+  const token = sentence.tokens[i] ?? '';
+  if (sentence.attention_mask[i] !== 1) return el('td', { className, text: token });
+  const button = el('button', {
+    className: 'tok-button',
+    text: token,
+    attrs: { type: 'button', tabindex: tabStop ? '0' : '-1', 'data-index': String(i), title: `Make “${token}” the focus word` },
+  });
+  return el('td', { className }, [button]);
+}
+
 function sentenceTable(sentence: Sentence, index: number, focus: number): HTMLElement {
   const positions = sentence.input_ids.map((_, i) => i);
   const classOf = (i: number): string => tokenClass(sentence, i, focus);
+  const tabStop = focus >= 0 ? focus : 0;
+  const caption = `Sentence ${index + 1}: “${shorten(sentence.text, CAPTION_CHARS)}”`;
   const table = el('table', { className: 'token-table', attrs: { 'data-sentence': String(index) } }, [
-    el('caption', { text: `Sentence ${index + 1}` }),
+    el('caption', { text: caption }),
     el('tbody', {}, [
-      row('tokens', 'token', positions.map((i) => el('td', { className: classOf(i), text: sentence.tokens[i] ?? '' }))),
+      row('tokens', 'token', positions.map((i) => tokenCell(sentence, i, classOf(i), i === tabStop))),
       row('input_ids', 'input_id', positions.map((i) => el('td', { className: classOf(i), text: String(sentence.input_ids[i]) }))),
       row(
         'attention_mask',
@@ -38,7 +59,44 @@ function sentenceTable(sentence: Sentence, index: number, focus: number): HTMLEl
   return el('div', { className: 'table-scroll' }, children);
 }
 
-/** Replaces `container`'s content with one table per sentence; `focus[i]` is sentence i's focus position or -1. */
+/**
+ * Replaces `container`'s content with one table per sentence; `focus[i]` is sentence i's focus
+ * position or -1. A token button that had keyboard focus keeps it.
+ */
 export function renderTokens(container: HTMLElement, batch: Batch, focus: readonly number[]): void {
+  const active = document.activeElement;
+  const had = active instanceof HTMLButtonElement && container.contains(active) ? active : null;
+  const sentence = had?.closest<HTMLElement>('table[data-sentence]')?.dataset['sentence'];
+  const index = had?.dataset['index'];
   container.replaceChildren(...batch.sentences.map((s, i) => sentenceTable(s, i, focus[i] ?? -1)));
+  if (sentence === undefined || index === undefined) return;
+  const again = container.querySelector<HTMLButtonElement>(`table[data-sentence="${sentence}"] button[data-index="${index}"]`);
+  if (!again) return;
+  again.closest('tr')?.querySelectorAll<HTMLButtonElement>('button.tok-button').forEach((b) => (b.tabIndex = b === again ? 0 : -1));
+  again.focus();
+}
+
+/** Calls `onPick(sentence, token)` when a token button in `container` is activated; arrow keys move between tokens. */
+export function bindTokenPicking(container: HTMLElement, onPick: (sentence: number, token: number) => void): void {
+  const buttonOf = (target: EventTarget | null): HTMLButtonElement | null =>
+    target instanceof HTMLElement ? target.closest<HTMLButtonElement>('button.tok-button') : null;
+  container.addEventListener('click', (event) => {
+    const button = buttonOf(event.target);
+    const table = button?.closest<HTMLElement>('table[data-sentence]');
+    if (button && table) onPick(Number(table.dataset['sentence']), Number(button.dataset['index']));
+  });
+  container.addEventListener('keydown', (event) => {
+    const button = buttonOf(event.target);
+    const rowElement = button?.closest('tr');
+    if (!button || !rowElement) return;
+    const buttons = Array.from(rowElement.querySelectorAll<HTMLButtonElement>('button.tok-button'));
+    const at = buttons.indexOf(button);
+    const moves: Record<string, number> = { ArrowLeft: at - 1, ArrowRight: at + 1, Home: 0, End: buttons.length - 1 };
+    const next = buttons[moves[event.key] ?? -1];
+    if (!next) return;
+    event.preventDefault();
+    button.tabIndex = -1;
+    next.tabIndex = 0;
+    next.focus();
+  });
 }

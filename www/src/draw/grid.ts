@@ -1,0 +1,163 @@
+/**
+ * The model view drawing: every layer × head of one sentence as a small heatmap in a grid, each
+ * scaled to its own maximum, with the selected cell (or layer) and the keyboard cursor outlined.
+ */
+import type { HeadChoice } from '../attention';
+import type { AttentionShape } from '../engine/protocol';
+import { prepareCanvas, pixelRatio } from './canvas';
+import { viridis, type Theme } from './colors';
+
+/** A cell of the grid; `head` is -1 for a layer's label. */
+export interface GridCell {
+  layer: number;
+  head: number;
+}
+
+/** Where everything sits, in CSS pixels. */
+export interface GridLayout {
+  layers: number;
+  heads: number;
+  left: number;
+  top: number;
+  cell: number;
+  gap: number;
+  width: number;
+  height: number;
+}
+
+/** What is selected, under the pointer and under the keyboard cursor. */
+export interface GridMarks {
+  layer: number;
+  head: HeadChoice;
+  hover: GridCell | null;
+  cursor: GridCell | null;
+}
+
+const LEFT = 34;
+const TOP = 22;
+const GAP = 6;
+const MIN_CELL = 40;
+const MAX_CELL = 96;
+
+/** Lays out `layers × heads` cells in `available` CSS pixels of width. */
+export function layoutGrid(layers: number, heads: number, available: number): GridLayout {
+  const cell = Math.max(MIN_CELL, Math.min(MAX_CELL, Math.floor((available - LEFT) / heads) - GAP));
+  return {
+    layers,
+    heads,
+    left: LEFT,
+    top: TOP,
+    cell,
+    gap: GAP,
+    width: LEFT + heads * (cell + GAP),
+    height: TOP + layers * (cell + GAP),
+  };
+}
+
+/** Top-left corner of a cell, in CSS pixels. */
+export function cellOrigin(layout: GridLayout, layer: number, head: number): [number, number] {
+  return [layout.left + head * (layout.cell + layout.gap), layout.top + layer * (layout.cell + layout.gap)];
+}
+
+/** The cell (or layer label, `head` -1) under the point (`x`, `y`), if any. */
+export function hitGrid(layout: GridLayout, x: number, y: number): GridCell | null {
+  const pitch = layout.cell + layout.gap;
+  const layer = Math.floor((y - layout.top) / pitch);
+  if (y < layout.top || layer >= layout.layers || y - layout.top - layer * pitch > layout.cell) return null;
+  if (x < layout.left) return { layer, head: -1 };
+  const head = Math.floor((x - layout.left) / pitch);
+  if (head >= layout.heads || x - layout.left - head * pitch > layout.cell) return null;
+  return { layer, head };
+}
+
+/**
+ * Paints every head's `len×len` attention (padding dropped) into one atlas canvas, head `h` of
+ * layer `l` at (`h·p`, `l·p`) with `p = min(len, size)`: when a sentence has more tokens than
+ * pixels, each pixel shows the largest weight of the tokens it covers, so sharp links stay visible.
+ */
+export function renderAtlas(attention: Float32Array, shape: AttentionShape, len: number, size: number): HTMLCanvasElement {
+  const [layers, heads, n] = shape;
+  const p = Math.max(1, Math.min(len, size));
+  const atlas = document.createElement('canvas');
+  atlas.width = heads * p;
+  atlas.height = layers * p;
+  const ctx = atlas.getContext('2d');
+  if (!ctx) return atlas;
+  const image = ctx.createImageData(p, p);
+  const pooled = new Float32Array(p * p);
+  const bin = (i: number): number => Math.min(p - 1, Math.floor((i * p) / len));
+  for (let l = 0; l < layers; l++) {
+    for (let h = 0; h < heads; h++) {
+      const start = (l * heads + h) * n * n;
+      pooled.fill(0);
+      let max = 0;
+      for (let q = 0; q < len; q++) {
+        const row = bin(q) * p;
+        const base = start + q * n;
+        for (let k = 0; k < len; k++) {
+          const v = attention[base + k]!;
+          const at = row + bin(k);
+          if (v > pooled[at]!) pooled[at] = v;
+          if (v > max) max = v;
+        }
+      }
+      const scale = max > 0 ? 1 / max : 1;
+      for (let i = 0; i < p * p; i++) {
+        const [r, g, b] = viridis(pooled[i]! * scale);
+        image.data[i * 4] = r;
+        image.data[i * 4 + 1] = g;
+        image.data[i * 4 + 2] = b;
+        image.data[i * 4 + 3] = 255;
+      }
+      ctx.putImageData(image, h * p, l * p);
+    }
+  }
+  return atlas;
+}
+
+/** Draws the grid from `atlas` (see `renderAtlas`) with labels and marks. */
+export function drawGrid(canvas: HTMLCanvasElement, atlas: HTMLCanvasElement, layout: GridLayout, marks: GridMarks, theme: Theme): void {
+  const ctx = prepareCanvas(canvas, layout.width, layout.height);
+  if (!ctx) return;
+  const { layers, heads, cell } = layout;
+  const p = atlas.width / Math.max(1, heads);
+  ctx.fillStyle = theme.surface;
+  ctx.fillRect(0, 0, layout.width, layout.height);
+  // Upscaled small sentences stay blocky (one block per token); downscaled long ones are smoothed.
+  ctx.imageSmoothingEnabled = p > cell * pixelRatio();
+  for (let l = 0; l < layers; l++) {
+    for (let h = 0; h < heads; h++) {
+      const [x, y] = cellOrigin(layout, l, h);
+      ctx.drawImage(atlas, h * p, l * p, p, p, x, y, cell, cell);
+    }
+  }
+  ctx.font = theme.font;
+  ctx.textBaseline = 'middle';
+  ctx.textAlign = 'center';
+  for (let h = 0; h < heads; h++) {
+    const [x] = cellOrigin(layout, 0, h);
+    ctx.fillStyle = marks.head === h ? theme.highlight : theme.muted;
+    ctx.fillText(`H${h + 1}`, x + cell / 2, layout.top / 2);
+  }
+  ctx.textAlign = 'right';
+  for (let l = 0; l < layers; l++) {
+    const [, y] = cellOrigin(layout, l, 0);
+    ctx.fillStyle = marks.layer === l ? theme.highlight : theme.muted;
+    ctx.fillText(`L${l + 1}`, layout.left - 8, y + cell / 2);
+  }
+
+  const outline = (l: number, h0: number, h1: number, colour: string, width: number, dash: number[] = []): void => {
+    const [x0, y] = cellOrigin(layout, l, h0);
+    const [x1] = cellOrigin(layout, l, h1);
+    ctx.strokeStyle = colour;
+    ctx.lineWidth = width;
+    ctx.setLineDash(dash);
+    const o = width / 2 + 1;
+    ctx.strokeRect(x0 - o, y - o, x1 - x0 + cell + 2 * o, cell + 2 * o);
+    ctx.setLineDash([]);
+  };
+  if (typeof marks.head === 'number') outline(marks.layer, marks.head, marks.head, theme.highlight, 3);
+  else outline(marks.layer, 0, heads - 1, theme.highlight, 3);
+  if (marks.hover && marks.hover.head >= 0) outline(marks.hover.layer, marks.hover.head, marks.hover.head, theme.foreground, 1);
+  if (marks.cursor) outline(marks.cursor.layer, marks.cursor.head, marks.cursor.head, theme.focusRing, 2, [4, 3]);
+}

@@ -1,0 +1,230 @@
+/**
+ * The head view (after bertviz): one sentence's tokens in two columns with a line from each query
+ * to each key per head, opacity = weight, colour = head. Head chips toggle heads; hovering a token
+ * (or moving to it with the arrow keys) isolates its lines; clicking it makes it the focus word.
+ */
+import { cropMatrix, describeAttention, describeHead, findFocus, headMatrix, isBlank, type HeadChoice } from '../attention';
+import { headColour, type Theme } from '../draw/colors';
+import { drawLines, hitLines, layoutLines, type LinesHit, type LinesLayout, type LinesSpec } from '../draw/lines';
+import type { Viewport } from '../draw/heatmap';
+import type { RunOutput, Sentence } from '../engine/protocol';
+import { shorten } from '../draw/canvas';
+import { el } from './dom';
+import { ScrollStage } from './scroll';
+
+/** What the head view shows. */
+export interface HeadOptions {
+  output: RunOutput;
+  /** Index of the sentence shown. */
+  sentence: number;
+  layer: number;
+  head: HeadChoice;
+  focusWord: string;
+  theme: Theme;
+}
+
+/** How many strongest links the read-out names. */
+/** Longest sentence text shown in the caption. */
+const CAPTION_CHARS = 100;
+const TOP_IN_READOUT = 3;
+const IDLE_READOUT = 'Hover over a token (or use ↑/↓ here) to isolate its lines; click a token to make it the focus word.';
+
+/** The two-column line drawing with its head chips and read-out. */
+export class HeadView {
+  private readonly canvas: HTMLCanvasElement;
+  private readonly scroller: ScrollStage;
+  private readonly chips: HTMLElement;
+  private readonly caption: HTMLElement;
+  private readonly readout: HTMLElement;
+  private readonly message: HTMLElement;
+  private options: HeadOptions | null = null;
+  private sentence: Sentence | null = null;
+  private spec: LinesSpec | null = null;
+  private layout: LinesLayout | null = null;
+  private view: Viewport = { x: 0, y: 0, width: 0, height: 0 };
+  private visible: boolean[] = [];
+  /** The aggregation `visible` was last reset for. */
+  private visibleFor: string = '';
+  private hover: LinesHit | null = null;
+  /** Token picked with the keyboard; isolates like hovering. */
+  private pinned: LinesHit | null = null;
+
+  /** `onPick(sentence, token)` runs when a token is clicked. */
+  constructor(
+    container: HTMLElement,
+    private readonly onPick: (sentence: number, token: number) => void,
+  ) {
+    this.canvas = el('canvas', { className: 'lines', attrs: { 'data-testid': 'head-view', role: 'img' } });
+    this.scroller = new ScrollStage(
+      'Head view (↑/↓ isolate a query token, Escape shows all)',
+      [this.canvas],
+      () => this.draw(),
+      () => this.redraw(),
+    );
+    this.chips = el('div', { className: 'head-chips', attrs: { role: 'group', 'aria-label': 'Heads shown' } });
+    this.caption = el('p', { className: 'view-caption' });
+    this.readout = el('p', { className: 'readout', text: IDLE_READOUT, attrs: { 'data-testid': 'head-readout' } });
+    this.message = el('p', { className: 'focus-summary muted' });
+    this.message.hidden = true;
+    container.replaceChildren(this.caption, this.chips, this.readout, this.message, this.scroller.element);
+    const stage = this.scroller.stage;
+    stage.addEventListener('mousemove', (e) => this.setHover(this.hitAt(e)));
+    stage.addEventListener('mouseleave', () => this.setHover(null));
+    stage.addEventListener('click', (e) => {
+      const hit = this.hitAt(e);
+      if (hit && this.options) this.onPick(this.options.sentence, hit.index);
+    });
+    this.scroller.element.addEventListener('keydown', (e) => this.key(e));
+  }
+
+  /** Shows `options` (keeping the head toggles unless the head choice changed). */
+  update(options: HeadOptions): void {
+    const { output, layer, head } = options;
+    const [, heads, n] = output.attentionShape;
+    const index = Math.min(options.sentence, output.batch.sentences.length - 1);
+    this.options = { ...options, sentence: index };
+    const sentence = output.batch.sentences[index]!;
+    const changedSentence = this.sentence?.text !== sentence.text;
+    this.sentence = sentence;
+    const key = `${heads}:${head}`;
+    if (key !== this.visibleFor) {
+      this.visibleFor = key;
+      this.visible = Array.from({ length: heads }, (_, h) => typeof head !== 'number' || h === head);
+    }
+    if (changedSentence) this.pinned = null;
+    this.caption.textContent = `Sentence ${index + 1}: “${shorten(sentence.text, CAPTION_CHARS)}” · ${describeHead(layer, head, heads)}`;
+    const blank = isBlank(sentence);
+    this.message.hidden = !blank;
+    this.message.textContent = blank ? `Sentence ${index + 1} is empty: type a few words to see its heads.` : '';
+    this.scroller.element.hidden = blank;
+    this.readout.hidden = blank;
+    this.renderChips(heads, options.theme);
+    if (blank) return;
+    const len = sentence.len;
+    const matrices = Array.from({ length: heads }, (_, h) => cropMatrix(headMatrix(output.attentions[index]!, output.attentionShape, layer, h), n, len));
+    const chosen = headMatrix(output.attentions[index]!, output.attentionShape, layer, head);
+    const shown = this.visible.filter(Boolean).length;
+    this.canvas.setAttribute(
+      'aria-label',
+      `Head view of sentence ${index + 1}, layer ${layer + 1}, ${shown} of ${heads} heads shown: lines join each query token ` +
+        `(left) to the key tokens (right) it attends to, one colour per head. ` +
+        describeAttention(chosen, sentence, options.focusWord, TOP_IN_READOUT),
+    );
+    this.spec = {
+      tokens: sentence.tokens.slice(0, len),
+      heads: matrices,
+      visible: this.visible,
+      colours: matrices.map((_, h) => headColour(options.theme, h)),
+      focus: findFocus(sentence, options.focusWord),
+      isolate: null,
+    };
+    this.layout = null;
+    this.redraw();
+    this.updateReadout();
+  }
+
+  /** Lays out and draws again (after being hidden, or a width change). */
+  redraw(): void {
+    if (!this.spec || !this.options) return;
+    const width = this.scroller.availableWidth();
+    if (width <= 0) return;
+    this.layout = layoutLines(this.spec.tokens, width, this.options.theme);
+    this.scroller.setContentSize(this.layout.width, this.layout.height);
+    this.draw();
+  }
+
+  private draw(): void {
+    if (!this.spec || !this.layout || !this.options) return;
+    this.view = this.scroller.viewport();
+    this.spec.isolate = this.hover ?? this.pinned;
+    drawLines(this.canvas, this.spec, this.layout, this.view, this.options.theme);
+  }
+
+  private renderChips(heads: number, theme: Theme): void {
+    const chips = this.visible.map((on, h) => {
+      const chip = el(
+        'button',
+        { className: 'head-chip', attrs: { type: 'button', 'aria-pressed': String(on), 'data-testid': 'head-chip', 'data-head': String(h), title: `Show or hide head ${h + 1}` } },
+        [el('span', { className: 'swatch', attrs: { 'aria-hidden': 'true' } }), el('span', { text: `${h + 1}`, attrs: { 'aria-label': `Head ${h + 1}` } })],
+      );
+      chip.style.setProperty('--chip-colour', headColour(theme, h));
+      chip.addEventListener('click', () => this.setVisible(this.visible.map((v, i) => (i === h ? !v : v))));
+      return chip;
+    });
+    const all = el('button', { className: 'tool text-tool', text: 'All', attrs: { type: 'button', 'data-testid': 'heads-all' } });
+    const none = el('button', { className: 'tool text-tool', text: 'None', attrs: { type: 'button', 'data-testid': 'heads-none' } });
+    all.addEventListener('click', () => this.setVisible(Array.from({ length: heads }, () => true)));
+    none.addEventListener('click', () => this.setVisible(Array.from({ length: heads }, () => false)));
+    this.chips.replaceChildren(el('span', { className: 'chips-label', text: 'Heads' }), ...chips, all, none);
+  }
+
+  private setVisible(visible: boolean[]): void {
+    const focused = document.activeElement instanceof HTMLElement ? document.activeElement.dataset['head'] ?? document.activeElement.dataset['testid'] : undefined;
+    this.visible = visible;
+    if (this.options) this.update(this.options);
+    // Keep keyboard focus on the chip that was pressed (the chips were rebuilt).
+    if (focused !== undefined) this.chips.querySelector<HTMLElement>(`[data-head="${focused}"], [data-testid="${focused}"]`)?.focus();
+  }
+
+  private hitAt(event: MouseEvent): LinesHit | null {
+    if (!this.layout) return null;
+    const box = this.scroller.stage.getBoundingClientRect();
+    return hitLines(this.layout, this.view, event.clientX - box.left + this.view.x, event.clientY - box.top);
+  }
+
+  private setHover(hit: LinesHit | null): void {
+    if (hit?.side === this.hover?.side && hit?.index === this.hover?.index) return;
+    this.hover = hit;
+    this.scroller.stage.style.cursor = hit ? 'pointer' : '';
+    this.draw();
+    this.updateReadout();
+  }
+
+  private key(event: KeyboardEvent): void {
+    if (!this.layout || !this.spec) return;
+    const count = this.spec.tokens.length;
+    const at = this.pinned?.index ?? -1;
+    let next: number | null;
+    if (event.key === 'ArrowDown') next = Math.min(count - 1, at + 1);
+    else if (event.key === 'ArrowUp') next = Math.max(0, at - 1);
+    else if (event.key === 'Escape') next = null;
+    else if (event.key === 'Enter' && this.pinned && this.options) {
+      this.onPick(this.options.sentence, this.pinned.index);
+      return;
+    } else return;
+    event.preventDefault();
+    this.pinned = next === null ? null : { side: 'query', index: next };
+    if (next !== null) this.scroller.revealRows(this.layout.top + next * this.layout.rowHeight, this.layout.rowHeight, this.layout.top);
+    this.draw();
+    this.updateReadout();
+  }
+
+  /** Names the tokens most strongly linked to the isolated one (each with its strongest shown head). */
+  private updateReadout(): void {
+    const iso = this.hover ?? this.pinned;
+    const spec = this.spec;
+    if (!iso || !spec) {
+      this.readout.textContent = IDLE_READOUT;
+      return;
+    }
+    const len = spec.tokens.length;
+    const links: { other: number; token: string; head: number; weight: number }[] = [];
+    spec.heads.forEach((m, h) => {
+      if (!spec.visible[h]) return;
+      for (let j = 0; j < len; j++) {
+        const weight = iso.side === 'query' ? m[iso.index * len + j]! : m[j * len + iso.index]!;
+        links.push({ other: j, token: spec.tokens[j] ?? '', head: h, weight });
+      }
+    });
+    links.sort((a, b) => b.weight - a.weight);
+    const seen = new Set<number>();
+    const strongest = links.filter((l) => !seen.has(l.other) && seen.add(l.other));
+    const token = spec.tokens[iso.index] ?? '';
+    const top = strongest.slice(0, TOP_IN_READOUT).map((l) => `${l.token} ${l.weight.toFixed(2)} (head ${l.head + 1})`).join(', ');
+    this.readout.textContent = !top
+      ? `No head is shown: pick one above.`
+      : iso.side === 'query'
+        ? `“${token}” (query) looks most at ${top}. Click to make it the focus word.`
+        : `“${token}” (key) is looked at most by ${top}. Click to make it the focus word.`;
+  }
+}
