@@ -3,11 +3,11 @@
 # file:// URL to a copy of the distilbert-base-uncased files in shared/models.
 #
 # Usage: bash tests/fetch-model.test.sh
-# Env:   BERTSCOPE_SHARED_MODELS  shared models folder (default: <repo>/../shared/models)
+# Env:   BERTSCOPE_MODELS  models folder holding distilbert-base-uncased/ (default: <repo>/../shared/models)
 set -euo pipefail
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-shared=${BERTSCOPE_SHARED_MODELS:-$repo/../shared/models}/distilbert-base-uncased
+shared=${BERTSCOPE_MODELS:-$repo/../shared/models}/distilbert-base-uncased
 fetch=$repo/scripts/fetch-model
 files=(config.json tokenizer.json vocab.txt)
 
