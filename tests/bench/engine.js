@@ -34,6 +34,7 @@ window.bench = {
     const compileMs = performance.now() - t;
     t = performance.now();
     explorer = new Explorer(modelBytes, tokenizerBytes, false);
+    explorer.prepare(1);
     return { compile_ms: compileMs, load_ms: performance.now() - t, memory_bytes: memoryBytes() };
   },
 

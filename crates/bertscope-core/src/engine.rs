@@ -50,6 +50,11 @@ impl Engine {
         self.model.info()
     }
 
+    /// Optimises the model for batches of `batch` sentences ahead of the first such run.
+    pub fn prepare(&self, batch: usize) -> Result<()> {
+        self.model.prepare(batch)
+    }
+
     /// The tokenizer, for tokenizing without running.
     pub fn tokenizer(&self) -> &Tokenizer {
         &self.tokenizer

@@ -31,8 +31,14 @@ impl Explorer {
     #[wasm_bindgen(constructor)]
     pub fn new(model: &[u8], tokenizer_json: &[u8], fill_mask: bool) -> Result<Explorer, JsError> {
         let engine =
-            Engine::new(model, tokenizer_json, LoadOptions { logits: fill_mask, batch_size: 1 }).map_err(js_error)?;
+            Engine::new(model, tokenizer_json, LoadOptions { logits: fill_mask, batch_size: 0 }).map_err(js_error)?;
         Ok(Explorer { engine })
+    }
+
+    /// Optimises the model for batches of `batchSize` sentences now (otherwise the first run
+    /// of each batch size does it).
+    pub fn prepare(&self, batch_size: usize) -> Result<(), JsError> {
+        self.engine.prepare(batch_size).map_err(js_error)
     }
 
     /// `{layers, heads, hidden_size, vocab_size, max_tokens, quantization, file_bytes, token_type_ids, fill_mask}`.

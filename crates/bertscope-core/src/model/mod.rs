@@ -47,7 +47,8 @@ pub struct ModelInfo {
 pub struct LoadOptions {
     /// Keep the `logits` output of masked-language-model exports (costs a vocabulary-wide product).
     pub logits: bool,
-    /// Batch size to prepare at load (others are prepared on first use); 0 means 1.
+    /// Batch size to optimise for at load; 0 prepares nothing until the first run, which then
+    /// optimises for its own batch size (the page's choice: one plan, built when needed).
     pub batch_size: usize,
 }
 
@@ -122,10 +123,12 @@ impl Model {
             outputs.push(outlet(anatomy.logits.as_deref().unwrap_or_default())?);
         }
         model.select_output_outlets(&outputs).map_err(|e| Error::Prepare(root_cause(&e)))?;
-        let batch_size = options.batch_size.max(1);
-        let typed = typed_for_batch(&model, &inputs, batch_size)?;
+        let typed = typed_for_batch(&model, &inputs, options.batch_size.max(1))?;
         let (heads, hidden_size) = check_output_shapes(&typed, anatomy.attention.len(), anatomy.hidden.len())?;
-        let plan = optimise(typed)?;
+        let mut plans = HashMap::new();
+        if options.batch_size > 0 {
+            plans.insert(options.batch_size, optimise(typed)?);
+        }
 
         let info = ModelInfo {
             layers: anatomy.attention.len(),
@@ -138,7 +141,12 @@ impl Model {
             token_type_ids: inputs.iter().any(|(r, _)| *r == Role::TokenTypeIds),
             fill_mask: anatomy.logits.is_some(),
         };
-        Ok(Self { template: model, plans: Mutex::new(HashMap::from([(batch_size, plan)])), inputs, info, with_logits })
+        Ok(Self { template: model, plans: Mutex::new(plans), inputs, info, with_logits })
+    }
+
+    /// Optimises the plan for batches of `batch` sentences now rather than on their first run.
+    pub fn prepare(&self, batch: usize) -> Result<()> {
+        self.plan(batch.max(1)).map(|_| ())
     }
 
     /// The plan for `batch` rows, optimised on first use and kept.
