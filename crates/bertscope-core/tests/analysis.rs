@@ -298,3 +298,19 @@ fn rollout_and_flow_of_the_seed_batch() {
     println!("flow of a real 64-token sentence, 6 layers: {:.2} s", t.elapsed().as_secs_f64());
     assert!(f.as_slice().iter().all(|&x| (0.0..=1.0 + 1e-5).contains(&x)));
 }
+
+#[test]
+fn word_drift_and_token_map_cover_the_batch() {
+    let engine = common::engine(&bertscope_testkit::DEFAULT_CASE);
+    let analysis = engine.run(&["Apple is huge enterprise", "I am eating an apple"]).unwrap();
+    let drift = bertscope_core::analysis::word_drift(&analysis, 0, 1, "apple").unwrap();
+    assert_eq!((drift.token_a, drift.token_b), (1, 5));
+    let direct = bertscope_core::analysis::drift(&analysis.runs[0].hidden, 1, &analysis.runs[1].hidden, 5);
+    assert_eq!(drift.cosine, direct);
+    assert!(bertscope_core::analysis::word_drift(&analysis, 0, 1, "banana").is_none());
+    assert!(bertscope_core::analysis::word_drift(&analysis, 0, 7, "apple").is_none(), "no sentence 7");
+    let map = bertscope_core::analysis::token_map(&analysis);
+    assert_eq!(map.tokens.len(), 13, "6 + 7 real tokens, the [PAD] left out");
+    assert_eq!(map.points.len(), 13);
+    assert!(map.explained_variance_ratio[0] >= map.explained_variance_ratio[1]);
+}

@@ -1,7 +1,7 @@
 //! WebAssembly bindings of `bertscope-core`. No logic lives here: each method converts types
 //! and forwards. Numbers cross as `Float32Array`s with a shape; words cross as plain objects.
 
-use bertscope_core::{Analysis, Engine, LoadOptions};
+use bertscope_core::{analysis, Analysis, Engine, LoadOptions};
 use js_sys::Float32Array;
 use wasm_bindgen::prelude::*;
 
@@ -97,6 +97,36 @@ impl RunResult {
         Ok(Float32Array::from(self.sentence(index)?.hidden.as_slice()))
     }
 
+    /// Sentence `index`'s attention rollout, `[layer][query][key]` (cumulative through each layer).
+    pub fn rollout(&self, index: usize) -> Result<Float32Array, JsError> {
+        Ok(Float32Array::from(analysis::rollout(&self.sentence(index)?.attention).as_slice()))
+    }
+
+    /// Sentence `index`'s attention flow over its real tokens, `[query][key]` rows normalised to 1;
+    /// `progress(done, total)` is called per query row. Up to 64 tokens.
+    pub fn flow(&self, index: usize, progress: &js_sys::Function) -> Result<Float32Array, JsError> {
+        let tokens = self.analysis.batch.sentences[self.sentence_index(index)?].len;
+        let report = |done: usize, total: usize| {
+            let _ = progress.call2(&JsValue::NULL, &JsValue::from(done as u32), &JsValue::from(total as u32));
+        };
+        let flow = analysis::flow(&self.analysis.runs[index].attention, tokens, report)
+            .map_err(|e| JsError::new(&e.to_string()))?;
+        Ok(Float32Array::from(flow.normalized().as_slice()))
+    }
+
+    /// `{token_a, token_b, cosine: [...]}` for `word` between sentences `a` and `b`, or `null`
+    /// when either sentence lacks the word.
+    pub fn drift(&self, a: usize, b: usize, word: &str) -> Result<JsValue, JsError> {
+        to_js(&analysis::word_drift(&self.analysis, a, b, word))
+    }
+
+    /// `{tokens: [[sentence, position, text]], points: [[x, y]], explained_variance_ratio}`:
+    /// every real token's final hidden vector, projected to 2-D by PCA.
+    #[wasm_bindgen(js_name = tokenMap)]
+    pub fn token_map(&self) -> Result<JsValue, JsError> {
+        to_js(&analysis::token_map(&self.analysis))
+    }
+
     /// `[layers + 1, tokens, hidden]`.
     #[wasm_bindgen(js_name = hiddenShape)]
     pub fn hidden_shape(&self) -> Vec<u32> {
@@ -105,6 +135,10 @@ impl RunResult {
 }
 
 impl RunResult {
+    fn sentence_index(&self, index: usize) -> Result<usize, JsError> {
+        self.sentence(index).map(|_| index)
+    }
+
     fn sentence(&self, index: usize) -> Result<&bertscope_core::SentenceRun, JsError> {
         self.analysis.runs.get(index).ok_or_else(|| JsError::new(&format!("no sentence {index} in this result")))
     }

@@ -170,3 +170,44 @@ async fn errors_arrive_as_plain_js_errors() {
     assert!(explorer.run(vec![]).is_err(), "no sentences");
     assert!(explorer.run(vec!["🍎 서울 \u{0}".into()]).is_ok(), "odd text runs");
 }
+
+#[derive(Deserialize)]
+struct Drift {
+    token_a: usize,
+    token_b: usize,
+    cosine: Vec<f32>,
+}
+
+#[derive(Deserialize)]
+struct TokenMap {
+    tokens: Vec<(usize, usize, String)>,
+    points: Vec<[f32; 2]>,
+}
+
+#[wasm_bindgen_test]
+async fn analyses_through_the_bindings() {
+    let explorer = Explorer::new(&fetch(CASES[0].model).await, &fetch(CASES[0].tokenizer).await, false).unwrap();
+    let result = explorer.run(vec!["Apple is huge enterprise".into(), "I am eating an apple".into()]).unwrap();
+    let rollout = result.rollout(1).unwrap().to_vec();
+    assert_eq!(rollout.len(), 6 * 7 * 7);
+    for row in rollout.chunks(7) {
+        assert!((row.iter().sum::<f32>() - 1.0).abs() < 1e-4, "rollout rows sum to 1");
+    }
+    let calls = std::rc::Rc::new(std::cell::Cell::new(0));
+    let counter = calls.clone();
+    let progress = wasm_bindgen::closure::Closure::<dyn FnMut(u32, u32)>::new(move |_: u32, _: u32| {
+        counter.set(counter.get() + 1)
+    });
+    let flow = result.flow(0, progress.as_ref().unchecked_ref()).unwrap().to_vec();
+    assert_eq!(flow.len(), 6 * 6, "flow covers the 6 real tokens of sentence 1");
+    assert_eq!(calls.get(), 6, "one progress call per query row");
+    let drift: Drift = serde_wasm_bindgen::from_value(result.drift(0, 1, "apple").unwrap()).unwrap();
+    assert_eq!((drift.token_a, drift.token_b), (1, 5));
+    assert_eq!(drift.cosine.len(), 7);
+    assert!(*drift.cosine.last().unwrap() < 0.999, "context moves apple: {:?}", drift.cosine);
+    assert!(result.drift(0, 1, "banana").unwrap().is_null());
+    let map: TokenMap = serde_wasm_bindgen::from_value(result.token_map().unwrap()).unwrap();
+    assert_eq!(map.tokens.len(), 6 + 7, "every real token, no padding");
+    assert_eq!(map.points.len(), map.tokens.len());
+    assert_eq!(map.tokens[1], (0, 1, "apple".to_string()));
+}

@@ -4,6 +4,7 @@
 //! Everything here is plain arithmetic on the engine's buffers (no model, no I/O), so the page and
 //! the CLI only draw or print what these functions return.
 
+mod compare;
 mod drift;
 mod flow;
 mod maxflow;
@@ -11,6 +12,7 @@ mod pca;
 mod rollout;
 mod tokens;
 
+pub use compare::{token_map, word_drift, TokenMap, WordDrift};
 pub use drift::{cosine, drift};
 pub use flow::{flow, Flow, FlowError, MAX_FLOW_TOKENS};
 pub use pca::{pca, Pca};
