@@ -69,12 +69,13 @@ build_wasm() {
   wasm-pack --log-level warn build "$ROOT/crates/bertscope-wasm" --target web --release --out-dir "$ROOT/www/pkg" --out-name bertscope_wasm
 }
 
-# Builds the page into www/dist and links the default model beside it.
+# Builds the page and the embeddable widget (bert-attention.js, example-post.html) into www/dist
+# and links the default model beside them (where the widget looks for it by default).
 build_page() {
   local models="$1" spec model tokenizer
   spec="$(default_model "$models")"
   model="${spec%%|*}"; tokenizer="$(echo "$spec" | cut -d'|' -f2)"
-  say "building the page"
+  say "building the page and the widget"
   (cd "$ROOT/www" && npm run --silent build)
   mkdir -p "$ROOT/www/dist/models/default"
   ln -sf "$models/$model" "$ROOT/www/dist/models/default/model.onnx"

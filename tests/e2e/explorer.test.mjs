@@ -1,10 +1,9 @@
 // End-to-end test of the built page (www/dist) in Debian's Chromium, driven by playwright-core.
 // Needs `cd www && npm ci && npm run build` first; links the default model into www/dist/models/.
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { artifacts, canvasPixels, READY_TIMEOUT_MS, repoRoot, startPage, STATUS, tokenTables, waitReady, watch as watchInto } from './helpers.mjs';
+import { artifacts, canvasPixels, READY_TIMEOUT_MS, referenceStory, startPage, STATUS, tokenTables, waitReady, watch as watchInto } from './helpers.mjs';
 
 let server;
 let browser;
@@ -15,28 +14,6 @@ const modelRequests = [];
 const problems = [];
 
 const watch = (page) => watchInto(page, problems);
-
-/**
- * What the reference says "apple" attends to most (special tokens and itself aside) in each
- * seed sentence, at the last layer averaged over heads: the page's default view. Computed from
- * the onnxruntime reference of the default model, never written down by hand.
- */
-function referenceStory() {
-  const models = process.env.BERTSCOPE_MODELS || join(repoRoot, '..', 'shared', 'models');
-  const reference = JSON.parse(readFileSync(join(models, 'references', 'minilm-l6.weights_int8.ort.json'), 'utf8'));
-  const { tokens, attentions } = reference.batch;
-  return tokens.map((sentenceTokens, s) => {
-    const layer = attentions[s][attentions[s].length - 1];
-    const query = sentenceTokens.indexOf('apple');
-    const mean = sentenceTokens.map((_, k) => layer.reduce((sum, head) => sum + head[query][k], 0) / layer.length);
-    let best = -1;
-    sentenceTokens.forEach((token, k) => {
-      if (k === query || /^\[(CLS|SEP|PAD)\]$/.test(token)) return;
-      if (best < 0 || mean[k] > mean[best]) best = k;
-    });
-    return { target: sentenceTokens[best], weight: mean[best] };
-  });
-}
 
 const heatmapPixels = (page) => canvasPixels(page, 'focus-heatmap');
 

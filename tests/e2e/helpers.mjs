@@ -1,7 +1,7 @@
 // Shared by the end-to-end tests: the built page served locally, Debian's Chromium driven by
 // playwright-core, and small reads of the page (status, token tables, canvas pixels).
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
@@ -25,16 +25,21 @@ const CHROMIUM_FLAGS = [
 export const READY_TIMEOUT_MS = 180_000;
 export const STATUS = '[data-testid="status"]';
 
-/** Checks the build is there, serves it and starts Chromium: `{server, browser, context}`. */
-export async function startPage({ onRequest } = {}) {
-  if (!existsSync(join(dist, 'index.html'))) {
-    throw new Error(`${dist}/index.html is missing: build the page first (cd www && npm ci && npm run build)`);
+/**
+ * Checks the build is there, serves it (each response with `headers`, other folders at `mounts`)
+ * and starts Chromium: `{server, browser, context}`.
+ */
+export async function startPage({ onRequest, headers = {}, mounts = {} } = {}) {
+  for (const file of ['index.html', 'bert-attention.js', 'example-post.html']) {
+    if (!existsSync(join(dist, file))) {
+      throw new Error(`${dist}/${file} is missing: build the page first (cd www && npm ci && npm run build)`);
+    }
   }
   if (!existsSync(join(dist, 'models', 'default', 'model.onnx'))) {
     throw new Error(`${dist}/models/default/model.onnx is missing: scripts/test (or scripts/run) links the default model there`);
   }
   mkdirSync(artifacts, { recursive: true });
-  const server = await serve(dist, { onRequest });
+  const server = await serve(dist, { onRequest, headers, mounts });
   const browser = await chromium.launch({ executablePath, args: CHROMIUM_FLAGS, headless: true });
   const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, deviceScaleFactor: 2 });
   return { server, browser, context };
@@ -82,26 +87,32 @@ export function tokenTables(page) {
   );
 }
 
+/**
+ * In the page: per visible canvas of `canvases`, its size, a hash of its pixels, how many colours and
+ * how much is painted. Self-contained, so it can be handed to `$$eval` or a handle's `evaluate`.
+ */
+export function readCanvases(canvases) {
+  return canvases
+    .filter((canvas) => canvas.getClientRects().length > 0)
+    .map((canvas) => {
+      const { data } = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height);
+      let hash = 0x811c9dc5;
+      let painted = 0;
+      const colours = new Set();
+      for (let i = 0; i < data.length; i += 4) {
+        for (let j = 0; j < 4; j++) hash = Math.imul(hash ^ data[i + j], 0x01000193) >>> 0;
+        if (data[i + 3] > 0) {
+          painted++;
+          colours.add((data[i] << 16) | (data[i + 1] << 8) | data[i + 2]);
+        }
+      }
+      return { width: canvas.width, height: canvas.height, hash, colours: colours.size, painted: painted / (data.length / 4) };
+    });
+}
+
 /** Per visible canvas with `data-testid=testId`: size, a hash of its pixels, how many colours and how much is painted. */
 export function canvasPixels(page, testId) {
-  return page.$$eval(`[data-testid="${testId}"]`, (canvases) =>
-    canvases
-      .filter((canvas) => canvas.getClientRects().length > 0)
-      .map((canvas) => {
-        const { data } = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height);
-        let hash = 0x811c9dc5;
-        let painted = 0;
-        const colours = new Set();
-        for (let i = 0; i < data.length; i += 4) {
-          for (let j = 0; j < 4; j++) hash = Math.imul(hash ^ data[i + j], 0x01000193) >>> 0;
-          if (data[i + 3] > 0) {
-            painted++;
-            colours.add((data[i] << 16) | (data[i + 1] << 8) | data[i + 2]);
-          }
-        }
-        return { width: canvas.width, height: canvas.height, hash, colours: colours.size, painted: painted / (data.length / 4) };
-      }),
-  );
+  return page.$$eval(`[data-testid="${testId}"]`, readCanvases);
 }
 
 /** Asserts a canvas reading is a real drawing: big enough, many colours. */
@@ -115,4 +126,26 @@ export function assertDrawn(canvas, what, minColours = 20) {
 export async function fillAndWait(page, selector, text) {
   await page.fill(selector, text);
   await waitReady(page);
+}
+
+/**
+ * What the reference says "apple" attends to most (special tokens and itself aside) in each
+ * seed sentence, at the last layer averaged over heads: the page's default view. Computed from
+ * the onnxruntime reference of the default model, never written down by hand.
+ */
+export function referenceStory() {
+  const models = process.env.BERTSCOPE_MODELS || join(repoRoot, '..', 'shared', 'models');
+  const reference = JSON.parse(readFileSync(join(models, 'references', 'minilm-l6.weights_int8.ort.json'), 'utf8'));
+  const { tokens, attentions } = reference.batch;
+  return tokens.map((sentenceTokens, s) => {
+    const layer = attentions[s][attentions[s].length - 1];
+    const query = sentenceTokens.indexOf('apple');
+    const mean = sentenceTokens.map((_, k) => layer.reduce((sum, head) => sum + head[query][k], 0) / layer.length);
+    let best = -1;
+    sentenceTokens.forEach((token, k) => {
+      if (k === query || /^\[(CLS|SEP|PAD)\]$/.test(token)) return;
+      if (best < 0 || mean[k] > mean[best]) best = k;
+    });
+    return { target: sentenceTokens[best], weight: mean[best] };
+  });
 }

@@ -2,10 +2,11 @@
 import './style.css';
 import { findFocus, isContent, type HeadChoice } from './attention';
 import { readTheme } from './draw/colors';
-import { EngineClient, createEngineWorker } from './engine/client';
+import { EngineClient } from './engine/client';
 import type { ModelInfo, Progress, RunOutput } from './engine/protocol';
 import { INITIAL_STATE, MAX_SENTENCES, Store, VIEWS, readConfig, resolveLayer, type ViewName, type ViewState } from './state';
 import { stateFromSearch, urlWithState } from './url';
+import { AnalysisFeatures } from './views/analysis-page';
 import { el } from './views/dom';
 import { FocusView } from './views/focus';
 import { HeadView } from './views/head';
@@ -110,7 +111,7 @@ function draw(): void {
   const common = { output: shown, layer, head, focusWord: state.focusWord, theme };
   if (state.view === 'focus') focusView.update(common);
   else if (state.view === 'head') headView.update({ ...common, sentence });
-  else modelView.update({ ...common, sentence });
+  else if (!analysis.draw(state.view, { ...common, sentence })) modelView.update({ ...common, sentence });
   if (tokensDrawn?.output !== shown || tokensDrawn.focus !== state.focusWord) {
     const focus = shown.batch.sentences.map((s) => findFocus(s, state.focusWord));
     renderTokens(ui.tokenView, shown.batch, focus);
@@ -132,13 +133,14 @@ async function runNow(): Promise<void> {
   const texts = store.get().sentences;
   setStatus('running…', 'busy');
   try {
-    const output = await client.run(texts);
+    const output = await client.run(texts, { focus: store.get().focusWord });
     if (!output) return; // a newer run replaced this one
     shown = output;
     stale = !sameTexts(texts, store.get().sentences);
     renderNotices(ui.notices, batchNotices(output.batch));
     suggestTokens(output);
     draw();
+    analysis.onResult(output);
   } catch (e) {
     setStatus(`Could not run the model: ${messageOf(e)}`, 'error');
   }
@@ -188,7 +190,7 @@ function syncControls(state: ViewState): void {
     fillSelect(ui.sentence, Array.from({ length: count }, (_, i) => [String(i), `Sentence ${i + 1}`]), '0');
   }
   ui.sentence.value = String(Math.min(state.sentence, count - 1));
-  ui.sentenceField.hidden = state.view === 'focus';
+  ui.sentenceField.hidden = state.view === 'focus' || state.view === 'rollout' || state.view === 'drift';
 }
 
 function showModel(model: ModelInfo): void {
@@ -211,6 +213,11 @@ function showModel(model: ModelInfo): void {
   store.set({ layer, head });
 }
 
+/** The page's engine worker, bundled by Vite as a module worker. */
+function createEngineWorker(): Worker {
+  return new Worker(new URL('./engine/worker.ts', import.meta.url), { type: 'module', name: 'bertscope-engine' });
+}
+
 const client = new EngineClient(createEngineWorker, {
   onProgress: showProgress,
   onCrash: (message, restarting) => {
@@ -223,6 +230,20 @@ const client = new EngineClient(createEngineWorker, {
       setStatus(`The engine keeps stopping (${message}). Reload the page to try again.`, 'error');
     }
   },
+});
+
+const analysis = new AnalysisFeatures({
+  client,
+  store,
+  shown: () => shown,
+  info: () => info,
+  modelLoaded: (model, name) => {
+    config.modelName = `${name} (your file)`;
+    info = model;
+    showModel(model);
+    void runNow();
+  },
+  redraw: draw,
 });
 
 async function start(): Promise<void> {

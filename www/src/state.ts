@@ -35,7 +35,7 @@ export function resolveLayer(layer: number, layers: number): number {
 }
 
 /** The views the page can show. */
-export const VIEWS = ['focus', 'head', 'model'] as const;
+export const VIEWS = ['focus', 'head', 'model', 'rollout', 'drift'] as const;
 
 /** One of `VIEWS`. */
 export type ViewName = (typeof VIEWS)[number];

@@ -26,13 +26,9 @@ interface Waiter {
 
 interface QueuedRun {
   texts: string[];
+  analyses: { focus: string } | undefined;
   resolve: (output: RunOutput | null) => void;
   reject: (error: Error) => void;
-}
-
-/** The default engine worker, bundled by Vite as a module worker. */
-export function createEngineWorker(): Worker {
-  return new Worker(new URL('./worker.ts', import.meta.url), { type: 'module', name: 'bertscope-engine' });
 }
 
 /** Talks to one engine worker at a time. */
@@ -40,14 +36,17 @@ export class EngineClient {
   private worker: Worker | null = null;
   private nextId = 1;
   private readonly waiting = new Map<number, Waiter>();
+  /** Interim replies (`flow-progress`) go to the request's listener. */
+  private readonly updates = new Map<number, (reply: Reply) => void>();
   /** Token of the run being computed, if any. */
   private runInFlight: object | null = null;
   private queuedRun: QueuedRun | null = null;
   private crashes = 0;
   private deadReason: string | null = null;
 
+  /** `createWorker` starts a worker running the engine (the page's worker.ts, or the widget's own file). */
   constructor(
-    private readonly createWorker: () => Worker = createEngineWorker,
+    private readonly createWorker: () => Worker,
     private readonly events: ClientEvents = {},
   ) {
     this.spawn();
@@ -61,13 +60,20 @@ export class EngineClient {
     return reply.info;
   }
 
-  /** Runs the model on `texts`; resolves to `null` if a newer run replaced this one. */
-  run(texts: string[]): Promise<RunOutput | null> {
+  /** Runs the model on `texts`; resolves to `null` if a newer run replaced this one. `analyses` asks for rollout, drift of `focus` and the token map too. */
+  run(texts: string[], analyses?: { focus: string }): Promise<RunOutput | null> {
     return new Promise((resolve, reject) => {
       this.queuedRun?.resolve(null);
-      this.queuedRun = { texts, resolve, reject };
+      this.queuedRun = { texts, analyses, resolve, reject };
       this.pump();
     });
+  }
+
+  /** Sends any other request (the page's analyses); `onUpdate` hears its interim replies. */
+  async ask(message: Outgoing, onUpdate?: (reply: Reply) => void): Promise<Reply> {
+    const reply = await this.request(message, onUpdate);
+    if (reply.type !== 'loaded') this.crashes = 0;
+    return reply;
   }
 
   /** Stops the worker for good. */
@@ -80,7 +86,7 @@ export class EngineClient {
 
   private pump(): void {
     if (this.runInFlight || !this.queuedRun) return;
-    const { texts, resolve, reject } = this.queuedRun;
+    const { texts, analyses, resolve, reject } = this.queuedRun;
     this.queuedRun = null;
     const token = {};
     this.runInFlight = token;
@@ -88,15 +94,15 @@ export class EngineClient {
       if (this.runInFlight === token) this.runInFlight = null;
       return this.queuedRun !== null; // a newer run is waiting: this result is stale
     };
-    this.request({ type: 'run', texts }).then(
+    this.request(analyses ? { type: 'run', texts, analyses } : { type: 'run', texts }).then(
       (reply) => {
         const stale = settle();
         if (reply.type !== 'result') reject(new Error(`unexpected reply ${reply.type} to run`));
         else if (stale) resolve(null);
         else {
           this.crashes = 0;
-          const { batch, attentionShape, attentions } = reply;
-          resolve({ batch, attentionShape, attentions });
+          const { batch, attentionShape, attentions, analysis } = reply;
+          resolve(analysis ? { batch, attentionShape, attentions, analysis } : { batch, attentionShape, attentions });
         }
         this.pump();
       },
@@ -108,7 +114,7 @@ export class EngineClient {
     );
   }
 
-  private request(message: Outgoing): Promise<Reply> {
+  private request(message: Outgoing, onUpdate?: (reply: Reply) => void): Promise<Reply> {
     return new Promise((resolve, reject) => {
       if (this.deadReason !== null || !this.worker) {
         reject(new Error(this.deadReason ?? 'the engine is not running'));
@@ -116,6 +122,7 @@ export class EngineClient {
       }
       const id = this.nextId++;
       this.waiting.set(id, { resolve, reject });
+      if (onUpdate) this.updates.set(id, onUpdate);
       this.worker.postMessage({ ...message, id } as Request);
     });
   }
@@ -137,8 +144,13 @@ export class EngineClient {
       this.events.onProgress?.({ received, total, fromCache });
       return;
     }
+    if (reply.type === 'flow-progress') {
+      this.updates.get(reply.id)?.(reply);
+      return;
+    }
     const waiter = this.waiting.get(reply.id);
     this.waiting.delete(reply.id);
+    this.updates.delete(reply.id);
     if (reply.type === 'error') {
       waiter?.reject(new Error(reply.error));
       if (reply.fatal) this.crash(reply.error);
@@ -150,6 +162,7 @@ export class EngineClient {
   private failAll(error: Error): void {
     for (const waiter of this.waiting.values()) waiter.reject(error);
     this.waiting.clear();
+    this.updates.clear();
     this.queuedRun?.reject(error);
     this.queuedRun = null;
     this.runInFlight = null;

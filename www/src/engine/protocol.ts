@@ -1,4 +1,5 @@
 /** Messages between the page and the engine worker, and the data shapes they carry. */
+import type { AnalysisReply, AnalysisRequest, RunAnalysis } from './analysis-protocol';
 
 /** What the engine says about the loaded model (`Explorer.info()`). */
 export interface ModelInfo {
@@ -39,12 +40,15 @@ export interface RunOutput {
   batch: Batch;
   attentionShape: AttentionShape;
   attentions: Float32Array[];
+  /** Rollout, drift and token map, when the run asked for them (the page's analysis views). */
+  analysis?: RunAnalysis;
 }
 
 /** Requests the page sends to the worker. */
 export type Request =
   | { type: 'load'; id: number; modelUrl: string; tokenizerUrl: string }
-  | { type: 'run'; id: number; texts: string[] };
+  | { type: 'run'; id: number; texts: string[]; analyses?: { focus: string } }
+  | AnalysisRequest;
 
 /** Download progress of the model file; `total` is 0 when the server does not say. */
 export interface Progress {
@@ -58,4 +62,5 @@ export type Reply =
   | ({ type: 'progress'; id: number } & Progress)
   | { type: 'loaded'; id: number; info: ModelInfo }
   | ({ type: 'result'; id: number } & RunOutput)
-  | { type: 'error'; id: number; error: string; fatal: boolean };
+  | { type: 'error'; id: number; error: string; fatal: boolean }
+  | AnalysisReply;

@@ -20,3 +20,9 @@ export function el<K extends keyof HTMLElementTagNameMap>(
   element.append(...children);
   return element;
 }
+
+/** The focused element of the document or shadow tree holding `node` (views work in both). */
+export function activeElementOf(node: Node): Element | null {
+  const root = node.getRootNode();
+  return root instanceof Document || root instanceof ShadowRoot ? root.activeElement : null;
+}

@@ -1,6 +1,7 @@
 /**
  * The focus view: per sentence, the focus word's attention to every token at one layer/head
  * (a heat strip and a sentence naming its strongest target) and the full token×token heatmap.
+ * Without the strip (`strip: false`) it is the plain heatmap view of the widget.
  */
 import {
   describeAttention,
@@ -28,6 +29,8 @@ export interface FocusOptions {
   head: HeadChoice;
   focusWord: string;
   theme: Theme;
+  /** Whether to show the focus word's summary and heat strip above each heatmap (default true). */
+  strip?: boolean;
 }
 
 /** How many attended tokens the text alternative names. */
@@ -99,18 +102,7 @@ class SentenceCard {
     const focus = findFocus(sentence, focusWord);
     const where = describeHead(layer, head, heads);
     const children: Node[] = [title];
-    if (focus >= 0) {
-      const word = sentence.tokens[focus] ?? '';
-      const row = matrixRow(matrix, n, focus);
-      const best = topTargets(row, sentence, 1, focus)[0];
-      const summary = best ? `${word} → ${best.token} (${best.weight.toFixed(2)})` : `${word} → no other word to attend to`;
-      children.push(el('p', { className: 'focus-summary', text: summary, attrs: { 'data-testid': 'focus-summary' } }));
-      children.push(strip(sentence, row, focus, `Attention from “${word}” to each token, ${where}`));
-    } else {
-      const word = focusWord.trim().toLowerCase();
-      const missing = word ? `“${word}” is not a single token of this sentence.` : 'No focus word is set: click a token to choose one.';
-      children.push(el('p', { className: 'focus-summary muted', text: missing, attrs: { 'data-testid': 'focus-summary' } }));
-    }
+    if (options.strip !== false) children.push(...this.focusParts(sentence, matrix, n, focus, focusWord, where));
     const shown = Math.min(n, sentence.len + PAD_SHOWN);
     if (shown < n) children.push(el('p', { className: 'note', text: `${n - shown} more [PAD] positions (padding to the longest sentence) are not drawn.` }));
     this.head.replaceChildren(...children);
@@ -137,6 +129,23 @@ class SentenceCard {
       legendCaption: 'attention weight',
       theme,
     });
+  }
+
+  /** The summary line and heat strip of the focus token (or why there is none). */
+  private focusParts(sentence: Sentence, matrix: Float32Array, n: number, focus: number, focusWord: string, where: string): HTMLElement[] {
+    if (focus < 0) {
+      const word = focusWord.trim().toLowerCase();
+      const missing = word ? `“${word}” is not a single token of this sentence.` : 'No focus word is set: click a token to choose one.';
+      return [el('p', { className: 'focus-summary muted', text: missing, attrs: { 'data-testid': 'focus-summary' } })];
+    }
+    const word = sentence.tokens[focus] ?? '';
+    const row = matrixRow(matrix, n, focus);
+    const best = topTargets(row, sentence, 1, focus)[0];
+    const summary = best ? `${word} → ${best.token} (${best.weight.toFixed(2)})` : `${word} → no other word to attend to`;
+    return [
+      el('p', { className: 'focus-summary', text: summary, attrs: { 'data-testid': 'focus-summary' } }),
+      strip(sentence, row, focus, `Attention from “${word}” to each token, ${where}`),
+    ];
   }
 
   redraw(): void {

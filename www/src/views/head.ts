@@ -9,7 +9,7 @@ import { drawLines, hitLines, layoutLines, type LinesHit, type LinesLayout, type
 import type { Viewport } from '../draw/heatmap';
 import type { RunOutput, Sentence } from '../engine/protocol';
 import { shorten } from '../draw/canvas';
-import { el } from './dom';
+import { activeElementOf, el } from './dom';
 import { ScrollStage } from './scroll';
 
 /** What the head view shows. */
@@ -159,7 +159,8 @@ export class HeadView {
   }
 
   private setVisible(visible: boolean[]): void {
-    const focused = document.activeElement instanceof HTMLElement ? document.activeElement.dataset['head'] ?? document.activeElement.dataset['testid'] : undefined;
+    const active = activeElementOf(this.chips);
+    const focused = active instanceof HTMLElement ? active.dataset['head'] ?? active.dataset['testid'] : undefined;
     this.visible = visible;
     if (this.options) this.update(this.options);
     // Keep keyboard focus on the chip that was pressed (the chips were rebuilt).

@@ -4,7 +4,7 @@
  */
 import { shorten } from '../draw/canvas';
 import type { Batch, Sentence } from '../engine/protocol';
-import { el } from './dom';
+import { activeElementOf, el } from './dom';
 
 /** Longest sentence text shown in a table caption. */
 const CAPTION_CHARS = 90;
@@ -64,7 +64,7 @@ function sentenceTable(sentence: Sentence, index: number, focus: number): HTMLEl
  * position or -1. A token button that had keyboard focus keeps it.
  */
 export function renderTokens(container: HTMLElement, batch: Batch, focus: readonly number[]): void {
-  const active = document.activeElement;
+  const active = activeElementOf(container);
   const had = active instanceof HTMLButtonElement && container.contains(active) ? active : null;
   const sentence = had?.closest<HTMLElement>('table[data-sentence]')?.dataset['sentence'];
   const index = had?.dataset['index'];

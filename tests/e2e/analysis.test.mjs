@@ -1,0 +1,216 @@
+// End-to-end tests of the analysis features (issue 7): the rollout and context-drift views draw
+// the engine's numbers, attention flow reports progress, exports download valid PNG/JSON/CSV,
+// the embed snippet matches the state, fill-mask says when it is unavailable (and works on a
+// masked-LM export loaded from the user's files), and a corrupt model file is refused with the
+// engine's message while the page keeps working. Saves screenshots to tests/artifacts/.
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { artifacts, assertDrawn, canvasPixels, dist, fillAndWait, READY_TIMEOUT_MS, repoRoot, startPage, waitReady, watch } from './helpers.mjs';
+
+const models = process.env.BERTSCOPE_MODELS || join(repoRoot, '..', 'shared', 'models');
+const MLM_DIR = join(models, 'distilbert-tiny-random-mlm');
+const INPUT = '[data-testid="sentence-input"]';
+/** MiniLM-L6: embeddings + 6 layers. */
+const LEVELS = 7;
+
+let server;
+let browser;
+let context;
+const problems = [];
+
+before(async () => {
+  ({ server, browser, context } = await startPage());
+});
+
+after(async () => {
+  await context?.close();
+  await browser?.close();
+  await server?.close();
+});
+
+/** Clicks `testId` and returns the download's file name and bytes. */
+async function downloadOf(page, testId) {
+  const [download] = await Promise.all([page.waitForEvent('download'), page.click(`[data-testid="${testId}"]`)]);
+  const path = await download.path();
+  return { name: download.suggestedFilename(), bytes: readFileSync(path) };
+}
+
+/** RFC 4180 CSV (quoted cells with doubled quotes), enough for what the page writes. */
+function parseCsv(text) {
+  const rows = [];
+  let row = [];
+  let cell = '';
+  let quoted = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (quoted) {
+      if (c === '"' && text[i + 1] === '"') (cell += '"'), i++;
+      else if (c === '"') quoted = false;
+      else cell += c;
+    } else if (c === '"') quoted = true;
+    else if (c === ',') row.push(cell), (cell = '');
+    else if (c === '\n') row.push(cell), rows.push(row), (row = []), (cell = '');
+    else if (c !== '\r') cell += c;
+  }
+  if (cell || row.length) row.push(cell), rows.push(row);
+  return rows;
+}
+
+describe('the analysis views', { concurrency: false }, () => {
+  let page;
+
+  it('loads the default page', { timeout: READY_TIMEOUT_MS + 30_000 }, async () => {
+    page = watch(await context.newPage(), problems);
+    await page.goto(server.url);
+    await waitReady(page);
+  });
+
+  it('the rollout view draws raw attention and rollout per sentence, with a text alternative', async () => {
+    await page.click('[data-testid="tab-rollout"]');
+    await page.waitForSelector('[data-testid="rollout-strips"]', { state: 'visible' });
+    const strips = await canvasPixels(page, 'rollout-strips');
+    assert.equal(strips.length, 2, 'one strip figure per sentence');
+    for (const [i, s] of strips.entries()) {
+      assert.ok(s.width > 100 && s.height > 40, `strip ${i + 1} is ${s.width}×${s.height}`);
+      assert.ok(s.colours > 20, `strip ${i + 1}: only ${s.colours} colours`);
+    }
+    const labels = await page.$$eval('[data-testid="rollout-strips"]', (cs) => cs.map((c) => c.getAttribute('aria-label')));
+    for (const label of labels) {
+      assert.match(label, /raw · layer 6, mean 12 heads: .*apple \d\.\d{3}/);
+      assert.match(label, /rollout · to layer 6: /);
+    }
+    // Rollout rows are distributions over the real tokens.
+    const sums = labels.map((label) => {
+      const rollout = label.split('rollout · to layer 6: ')[1].split(' flow (')[0];
+      return Array.from(rollout.matchAll(/ (\d\.\d{3})/g), (m) => Number(m[1])).reduce((a, b) => a + b, 0);
+    });
+    for (const sum of sums) assert.ok(Math.abs(sum - 1) < 0.02, `rollout row sums to ${sum}`);
+    const before = (await canvasPixels(page, 'rollout-strips'))[0].hash;
+    await page.locator('[data-testid="rollout-layer"]').fill('1');
+    assert.equal(await page.textContent('[data-testid="rollout-layer-value"]'), '1 of 6');
+    assert.notEqual((await canvasPixels(page, 'rollout-strips'))[0].hash, before, 'the slider did not change the rollout');
+    assert.match(await page.textContent('[data-testid="rollout-summary"] >> nth=0'), /rollout · to layer 1: apple → /);
+    await page.screenshot({ path: join(artifacts, 'analysis-rollout.png'), fullPage: true });
+  });
+
+  it('attention flow reports progress and adds a third row', async () => {
+    const card = page.locator('#rollout-view article').first();
+    await card.locator('[data-testid="flow-button"]').click();
+    await card.locator('[data-testid="flow-note"]').filter({ hasText: /^attention flow: / }).waitFor({ timeout: 60_000 });
+    const label = await card.locator('[data-testid="rollout-strips"]').getAttribute('aria-label');
+    const flow = label.split('flow (all layers): ')[1];
+    assert.ok(flow, `no flow row in: ${label}`);
+    const values = Array.from(flow.matchAll(/ (\d\.\d{3})/g), (m) => Number(m[1]));
+    assert.equal(values.length, 6, 'one flow value per real token of "Apple is huge enterprise"');
+    assert.ok(Math.abs(values.reduce((a, b) => a + b, 0) - 1) < 0.02, `flow row sums to ${values}`);
+  });
+
+  it('the drift view charts one cosine per level for the sentence pair and maps the tokens', async () => {
+    await page.click('[data-testid="tab-drift"]');
+    await page.waitForSelector('[data-testid="drift-chart"]', { state: 'visible' });
+    const [chart] = await canvasPixels(page, 'drift-chart');
+    assertDrawn(chart, 'drift chart', 5);
+    const label = await page.getAttribute('[data-testid="drift-chart"]', 'aria-label');
+    const pair = label.split('sentence 1 ↔ sentence 2: ')[1];
+    const values = Array.from(pair.matchAll(/(?:emb|L\d+) (-?\d\.\d{3})/g), (m) => Number(m[1]));
+    assert.equal(values.length, LEVELS, `levels in: ${label}`);
+    assert.ok(values.every((v) => v >= -1 && v <= 1));
+    const cells = await page.$$eval('[data-testid="drift-table"] tbody tr td', (tds) => tds.map((td) => Number(td.textContent)));
+    assert.deepEqual(cells, values, 'the table shows the chart numbers');
+    const [map] = await canvasPixels(page, 'token-map');
+    assertDrawn(map, 'token map', 5);
+    assert.match(await page.textContent('[data-testid="tokenmap-summary"]'), /^13 tokens from 2 sentences.*Dashed lines join the same word across sentences: apple/);
+    await page.screenshot({ path: join(artifacts, 'analysis-drift.png'), fullPage: true });
+  });
+
+  it('changing the focus word recomputes the drift', async () => {
+    await fillAndWait(page, `${INPUT} >> nth=1`, 'I am eating an apple and it is huge');
+    await page.fill('[data-testid="focus-input"]', 'huge');
+    await page.waitForFunction(() => /“huge”/.test(document.querySelector('[data-testid="drift-chart"]')?.getAttribute('aria-label') ?? ''));
+    await fillAndWait(page, `${INPUT} >> nth=1`, 'I am eating an apple');
+    await page.fill('[data-testid="focus-input"]', 'apple');
+    await page.waitForFunction(() => /“apple”/.test(document.querySelector('[data-testid="drift-chart"]')?.getAttribute('aria-label') ?? ''));
+  });
+
+  it('downloads the view as PNG, JSON and CSV', async () => {
+    const png = await downloadOf(page, 'export-png');
+    assert.match(png.name, /^bertscope-drift-apple\.png$/);
+    assert.deepEqual([...png.bytes.subarray(0, 8)], [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a], 'PNG signature');
+    assert.ok(png.bytes.length > 5000, `PNG of ${png.bytes.length} bytes`);
+
+    const json = JSON.parse((await downloadOf(page, 'export-json')).bytes.toString('utf8'));
+    assert.equal(json.view, 'drift');
+    assert.equal(json.records.length, LEVELS);
+    assert.deepEqual(Object.keys(json.records[0]), json.columns);
+    assert.equal(json.tokenMap.points.length, 13);
+
+    const csv = parseCsv((await downloadOf(page, 'export-csv')).bytes.toString('utf8'));
+    assert.deepEqual(csv[0], ['pair', 'sentence_a', 'token_a', 'sentence_b', 'token_b', 'level', 'cosine']);
+    assert.equal(csv.length, 1 + LEVELS);
+    assert.deepEqual(csv.slice(1).map((r) => Number(r[6]).toFixed(4)), json.records.map((r) => r.cosine.toFixed(4)));
+
+    // The focus view's numbers: both sentences' attention at the shown layer and head.
+    await page.click('[data-testid="tab-focus"]');
+    const focus = JSON.parse((await downloadOf(page, 'export-json')).bytes.toString('utf8'));
+    assert.equal(focus.records.length, 6 * 6 + 7 * 7);
+    const row = focus.records.filter((r) => r.sentence === 1 && r.query === 2);
+    assert.ok(Math.abs(row.reduce((s, r) => s + r.weight, 0) - 1) < 1e-3, 'an attention row sums to 1');
+    const focusPng = await downloadOf(page, 'export-png');
+    assert.ok(focusPng.bytes.length > 5000);
+  });
+
+  it('"copy embed snippet" gives the widget markup for the state', async () => {
+    await page.selectOption('[data-testid="head-select"]', '2');
+    await page.click('[data-testid="copy-embed"]');
+    assert.equal(
+      await page.inputValue('[data-testid="embed-snippet"]'),
+      '<bert-attention sentences="Apple is huge enterprise|I am eating an apple" focus="apple" layer="6" head="3" view="focus"></bert-attention>',
+    );
+    await page.selectOption('[data-testid="head-select"]', 'mean');
+  });
+
+  it('fill-mask explains it is unavailable for the default model', async () => {
+    const text = await page.textContent('[data-testid="fill-mask-unavailable"]');
+    assert.match(text, /unavailable for this model/);
+    assert.match(text, /masked-language-model head/);
+  });
+
+  it('a corrupt model file is refused with the engine’s message; the previous model keeps working', async () => {
+    await page.click('[data-testid="byo-summary"]');
+    await page.setInputFiles('[data-testid="byo-tokenizer-file"]', join(dist, 'models', 'default', 'tokenizer.json'));
+    await page.setInputFiles('[data-testid="byo-model-file"]', { name: 'broken.onnx', mimeType: 'application/octet-stream', buffer: Buffer.from([0x08, 0xff, 0x13, 0x37, 0x00, 0x42, 0x99]) });
+    const message = page.locator('[data-testid="byo-message"][data-kind="error"]');
+    await message.waitFor({ timeout: 60_000 });
+    const text = await message.textContent();
+    assert.match(text, /^broken\.onnx cannot be used: .+\. The previous model is still loaded\.$/);
+    assert.doesNotMatch(text, /RuntimeError|unreachable|panicked/);
+    assert.match(await page.textContent('[data-testid="model-info"]'), /all-MiniLM-L6-v2/);
+    await fillAndWait(page, `${INPUT} >> nth=0`, 'Apple is a huge enterprise');
+    assert.equal((await canvasPixels(page, 'focus-heatmap')).length, 2);
+    await page.screenshot({ path: join(artifacts, 'analysis-byo-error.png'), fullPage: true });
+  });
+
+  it('a masked-LM export from the user’s files fills a [MASK] with 10 candidates', { skip: !existsSync(join(MLM_DIR, 'model.onnx')) && `no ${MLM_DIR}` }, async () => {
+    await page.setInputFiles('[data-testid="byo-model-file"]', join(MLM_DIR, 'model.onnx'));
+    await page.setInputFiles('[data-testid="byo-tokenizer-file"]', join(MLM_DIR, 'tokenizer.json'));
+    await page.locator('[data-testid="byo-message"][data-kind="ok"]').waitFor({ timeout: 120_000 });
+    assert.match(await page.textContent('[data-testid="model-info"]'), /model\.onnx \(your file\)/);
+    await waitReady(page);
+    await fillAndWait(page, `${INPUT} >> nth=1`, 'I am eating an [MASK]');
+    const result = page.locator('[data-testid="fill-mask-result"]');
+    await result.first().waitFor({ timeout: 60_000 });
+    assert.equal(await result.count(), 1);
+    assert.match(await result.locator('figcaption').textContent(), /^Sentence 2, \[MASK\] at token \d+$/);
+    const probabilities = await result.locator('.fill-p').allTextContents();
+    assert.equal(probabilities.length, 10);
+    const p = probabilities.map((t) => Number(t.replace('%', '')));
+    assert.ok(p.every((v, i) => i === 0 || v <= p[i - 1]), `not sorted: ${p}`);
+    await page.screenshot({ path: join(artifacts, 'analysis-fill-mask.png'), fullPage: true });
+  });
+
+  it('left no console errors', () => {
+    assert.deepEqual(problems, []);
+  });
+});

@@ -1,0 +1,68 @@
+/**
+ * The page's analysis messages (issue 7): what a run brings back besides attention (rollout,
+ * token map, focus-word drift) and the requests that read the last run again (drift of another
+ * word, attention flow, fill-mask) or load a model from the user's own files. The engine
+ * computes every number; these are only the shapes that cross the worker boundary.
+ */
+
+/** Cosine similarity of one word's vectors in sentences `a` and `b`, per level (embeddings, then each layer). */
+export interface WordDrift {
+  a: number;
+  b: number;
+  /** Position of the word's token in sentence `a` (the engine's choice of token). */
+  token_a: number;
+  token_b: number;
+  cosine: number[];
+}
+
+/** Every real token's final hidden vector projected to 2-D (PCA), with the share of variance per axis. */
+export interface TokenMap {
+  /** `[sentence, position, text]` per point. */
+  tokens: [number, number, string][];
+  points: [number, number][];
+  explained_variance_ratio: [number, number];
+}
+
+/** The analyses computed with a run (when the run asks for them). */
+export interface RunAnalysis {
+  /** Names the run in the worker, for later requests about it (drift, flow, fill-mask). */
+  resultId: number;
+  /** Per sentence, attention rollout `[layer][query][key]` over the padded length (cumulative through each layer). */
+  rollouts: Float32Array[];
+  /** Drift of the run's focus word between every pair of sentences that both hold it. */
+  drifts: WordDrift[];
+  /** The word `drifts` is about. */
+  driftWord: string;
+  tokenMap: TokenMap | null;
+  /** Why the token map is missing, when it is. */
+  tokenMapError?: string;
+  /** Why rollout or drift is missing, when one is. */
+  error?: string;
+}
+
+/** The likeliest fillers of one `[MASK]`: `[id, token, probability]`, likeliest first. */
+export interface MaskFill {
+  position: number;
+  candidates: [number, string, number][];
+}
+
+/** Attention flow of one sentence over its `tokens` real tokens, `[query][key]`, rows summing to 1. */
+export interface FlowOutput {
+  sentence: number;
+  tokens: number;
+  flow: Float32Array;
+}
+
+/** Requests about the last run, and loading a model from bytes. */
+export type AnalysisRequest =
+  | { type: 'drift'; id: number; resultId: number; word: string }
+  | { type: 'flow'; id: number; resultId: number; sentence: number }
+  | { type: 'fill-mask'; id: number; resultId: number; sentence: number; k: number }
+  | { type: 'load-bytes'; id: number; model: ArrayBuffer; tokenizer: ArrayBuffer };
+
+/** Replies to `AnalysisRequest`s (`load-bytes` is answered with `loaded` or `error`). */
+export type AnalysisReply =
+  | { type: 'drift'; id: number; word: string; drifts: WordDrift[] }
+  | { type: 'flow-progress'; id: number; done: number; total: number }
+  | ({ type: 'flow'; id: number } & FlowOutput)
+  | { type: 'fill-mask'; id: number; sentence: number; masks: MaskFill[] };

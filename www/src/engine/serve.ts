@@ -1,0 +1,197 @@
+/**
+ * The engine, run inside a worker: owns the wasm instance and the loaded Explorer, downloads (and
+ * caches) model files, and answers `load` and `run` requests one at a time, in order. The page's
+ * worker (worker.ts) and the widget's (the widget module itself, started as a worker) call `serveEngine`.
+ */
+import init, { Explorer, type RunResult } from '../../pkg/bertscope_wasm.js';
+import type { RunAnalysis } from './analysis-protocol';
+import type { AttentionShape, Batch, ModelInfo, Progress, Reply, Request } from './protocol';
+
+/** What the engine offers an extension (analysis-serve.ts). */
+export interface EngineHost {
+  post(reply: Reply, transfer?: Transferable[]): void;
+  /** Loads a model from bytes; the previous one stays loaded if this one fails. */
+  install(model: Uint8Array, tokenizer: Uint8Array): Promise<ModelInfo>;
+}
+
+/** More that one worker does than the engine (the page's analyses; the widget's worker has none). */
+export interface EngineExtension {
+  /** Load models with their masked-LM logits (when they have them). */
+  fillMask: boolean;
+  /** Takes over a run's `result` (the extension frees it) when the run asked for analyses. */
+  analyse(result: RunResult, explorer: Explorer, id: number, focus: string): { analysis: RunAnalysis; transfer: Transferable[] };
+  /** Frees what it keeps (before a new run or model needs the memory). */
+  release(): void;
+  /** Answers a request the engine does not know; false if it does not know it either. */
+  handle(request: Request, host: EngineHost): Promise<boolean>;
+}
+
+let extension: EngineExtension | null = null;
+
+/** Cache API bucket holding downloaded model and tokenizer files. */
+const CACHE_NAME = 'bertscope-models-v1';
+/** Least time between two progress replies, in ms. */
+const PROGRESS_INTERVAL_MS = 100;
+
+const wasmUrl = new URL('../../pkg/bertscope_wasm_bg.wasm', import.meta.url);
+
+let wasmReady: Promise<unknown> | null = null;
+let explorer: Explorer | null = null;
+let queue: Promise<void> = Promise.resolve();
+
+/** Where replies go: the worker's global scope once `serveEngine` has run. */
+let scope: DedicatedWorkerGlobalScope | null = null;
+
+function post(reply: Reply, transfer: Transferable[] = []): void {
+  scope?.postMessage(reply, { transfer });
+}
+
+function messageOf(e: unknown): string {
+  if (e instanceof Error) return e.message;
+  return typeof e === 'string' ? e : String(e);
+}
+
+/** Initialises the wasm module once; a failed attempt may be retried. */
+function ensureWasm(): Promise<unknown> {
+  if (!wasmReady) {
+    wasmReady = init({ module_or_path: wasmUrl }).catch((e: unknown) => {
+      wasmReady = null;
+      throw new Error(`the engine (WebAssembly) could not start: ${messageOf(e)}`);
+    });
+  }
+  return wasmReady;
+}
+
+async function openCache(): Promise<Cache | null> {
+  // The Cache API exists only in secure contexts (https, localhost).
+  if (typeof caches === 'undefined') return null;
+  try {
+    return await caches.open(CACHE_NAME);
+  } catch {
+    return null;
+  }
+}
+
+/** Reads a response body, reporting progress against the expected `total` (0 if unknown). */
+async function readBody(response: Response, total: number, onProgress: (p: Progress) => void): Promise<Uint8Array> {
+  if (!response.body) return new Uint8Array(await response.arrayBuffer());
+  const reader = response.body.getReader();
+  let buffer = new Uint8Array(total > 0 ? total : 1 << 20);
+  let received = 0;
+  let lastReport = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    if (received + value.length > buffer.length) {
+      const grown = new Uint8Array(Math.max(buffer.length * 2, received + value.length));
+      grown.set(buffer.subarray(0, received));
+      buffer = grown;
+    }
+    buffer.set(value, received);
+    received += value.length;
+    const now = performance.now();
+    if (now - lastReport >= PROGRESS_INTERVAL_MS) {
+      lastReport = now;
+      onProgress({ received, total: Math.max(total, received), fromCache: false });
+    }
+  }
+  onProgress({ received, total: received, fromCache: false });
+  return received === buffer.length ? buffer : buffer.slice(0, received);
+}
+
+/** Fetches `url`, from the cache when it holds it, else from the network (then stores it). */
+async function fetchBytes(url: string, cache: Cache | null, onProgress: (p: Progress) => void): Promise<Uint8Array> {
+  const cached = await cache?.match(url);
+  if (cached) {
+    const bytes = new Uint8Array(await cached.arrayBuffer());
+    onProgress({ received: bytes.length, total: bytes.length, fromCache: true });
+    return bytes;
+  }
+  let response: Response;
+  try {
+    response = await fetch(url);
+  } catch (e) {
+    throw new Error(`could not reach ${url} (${messageOf(e)})`);
+  }
+  if (!response.ok) {
+    throw new Error(`could not download ${url}: the server answered ${response.status} ${response.statusText}`.trim());
+  }
+  const total = Number(response.headers.get('Content-Length')) || 0;
+  const bytes = await readBody(response, total, onProgress);
+  if (cache) {
+    const stored = new Response(bytes.slice(), {
+      headers: { 'Content-Type': response.headers.get('Content-Type') ?? 'application/octet-stream' },
+    });
+    await cache.put(url, stored).catch((e: unknown) => {
+      console.warn(`bertscope: could not cache ${url}: ${messageOf(e)}`);
+    });
+  }
+  return bytes;
+}
+
+async function load(id: number, modelUrl: string, tokenizerUrl: string): Promise<void> {
+  const cache = await openCache();
+  const [, modelBytes, tokenizerBytes] = await Promise.all([
+    ensureWasm(),
+    fetchBytes(modelUrl, cache, (p) => post({ type: 'progress', id, ...p })),
+    fetchBytes(tokenizerUrl, cache, () => {}),
+  ]);
+  post({ type: 'loaded', id, info: await install(modelBytes, tokenizerBytes) });
+}
+
+/** Makes a model the loaded one; if it cannot be loaded, the previous one stays. */
+async function install(modelBytes: Uint8Array, tokenizerBytes: Uint8Array): Promise<ModelInfo> {
+  await ensureWasm();
+  const next = new Explorer(modelBytes, tokenizerBytes, extension?.fillMask ?? false);
+  extension?.release();
+  explorer?.free();
+  explorer = next;
+  return explorer.info() as ModelInfo;
+}
+
+function run(id: number, texts: string[], analyses?: { focus: string }): void {
+  if (!explorer) throw new Error('no model is loaded yet');
+  extension?.release();
+  const result = explorer.run(texts);
+  let kept = false;
+  try {
+    const batch = result.batch() as Batch;
+    const attentionShape = Array.from(result.attentionShape()) as AttentionShape;
+    const attentions: Float32Array[] = [];
+    for (let i = 0; i < result.count(); i++) attentions.push(result.attention(i));
+    const transfer: Transferable[] = attentions.map((a) => a.buffer);
+    let analysis: RunAnalysis | undefined;
+    if (extension && analyses) {
+      kept = true;
+      const extra = extension.analyse(result, explorer, id, analyses.focus);
+      analysis = extra.analysis;
+      transfer.push(...extra.transfer);
+    }
+    post({ type: 'result', id, batch, attentionShape, attentions, ...(analysis ? { analysis } : {}) }, transfer);
+  } finally {
+    if (!kept) result.free();
+  }
+}
+
+async function handle(request: Request): Promise<void> {
+  try {
+    if (request.type === 'load') await load(request.id, request.modelUrl, request.tokenizerUrl);
+    else if (request.type === 'run') run(request.id, request.texts, request.analyses);
+    else if (!(await extension?.handle(request, { post, install }))) throw new Error(`unknown request ${request.type}`);
+  } catch (e) {
+    // A trap (panic, out of memory) leaves the wasm instance unusable: the page must restart us.
+    const fatal = e instanceof WebAssembly.RuntimeError;
+    post({ type: 'error', id: request.id, error: messageOf(e), fatal });
+  }
+}
+
+/** Answers the requests `worker` receives (call once, in the worker). */
+export function serveEngine(worker: DedicatedWorkerGlobalScope, extra?: EngineExtension): void {
+  if (scope) return;
+  scope = worker;
+  extension = extra ?? null;
+  worker.addEventListener('message', (event: MessageEvent<Request>) => {
+    const request = event.data;
+    queue = queue.then(() => handle(request));
+  });
+}

@@ -1,0 +1,241 @@
+/**
+ * The explorer's analysis features (issue 7), wired in one place so main.ts only hands over its
+ * client, store and result: the rollout and drift views, focus-word drift kept up to date as the
+ * focus changes, the fill-mask panel, bring-your-own-model, and export (PNG, JSON, CSV, embed snippet).
+ */
+import type { HeadChoice } from '../attention';
+import type { Theme } from '../draw/colors';
+import type { FlowOutput, MaskFill } from '../engine/analysis-protocol';
+import type { EngineClient } from '../engine/client';
+import type { ModelInfo, RunOutput } from '../engine/protocol';
+import type { Store, ViewState } from '../state';
+import './analysis.css';
+import { OwnModelPicker } from './byo-model';
+import { DriftView, levelNames, pairName } from './drift';
+import { attentionTable, download, embedSnippet, panelPng, toCsv, type NumberTable } from './export';
+import { FillMaskPanel } from './fillmask';
+import { RolloutView } from './rollout';
+
+/** Wait after the last focus edit before asking for its drift, in ms. */
+const DRIFT_DELAY_MS = 150;
+
+/** What the analysis features need from the page. */
+export interface AnalysisHost {
+  client: EngineClient;
+  store: Store<ViewState>;
+  shown(): RunOutput | null;
+  info(): ModelInfo | null;
+  /** A model from the user's files is loaded: show it and run again. */
+  modelLoaded(info: ModelInfo, name: string): void;
+  /** Draws the current view again. */
+  redraw(): void;
+}
+
+/** What a draw needs (main.ts's `common`, plus the sentence shown). */
+export interface AnalysisDraw {
+  output: RunOutput;
+  layer: number;
+  head: HeadChoice;
+  focusWord: string;
+  theme: Theme;
+  sentence: number;
+}
+
+function query<T extends Element>(selector: string): T {
+  const element = document.querySelector<T>(selector);
+  if (!element) throw new Error(`the page is missing ${selector}`);
+  return element;
+}
+
+function messageOf(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
+
+export class AnalysisFeatures {
+  readonly rollout: RolloutView;
+  readonly drift: DriftView;
+  private readonly fillMask: FillMaskPanel;
+  private driftTimer: number | undefined;
+  private last: AnalysisDraw | null = null;
+  private readonly exportNote = query<HTMLElement>('[data-testid="export-note"]');
+  private readonly snippet = query<HTMLTextAreaElement>('[data-testid="embed-snippet"]');
+
+  constructor(private readonly host: AnalysisHost) {
+    this.rollout = new RolloutView(query('#rollout-view'), (sentence, progress) => this.flow(sentence, progress));
+    this.drift = new DriftView(query('#drift-view'));
+    this.fillMask = new FillMaskPanel(query('#fill-mask-view'), (sentence, k) => this.fill(sentence, k));
+    new OwnModelPicker(query('#byo-model'), (model, tokenizer, name) => this.loadOwn(model, tokenizer, name));
+    host.store.subscribe((state, previous) => {
+      if (state.focusWord !== previous.focusWord) this.scheduleDrift();
+    });
+    query('[data-testid="export-png"]').addEventListener('click', () => void this.exportPng());
+    query('[data-testid="export-json"]').addEventListener('click', () => this.exportNumbers('json'));
+    query('[data-testid="export-csv"]').addEventListener('click', () => this.exportNumbers('csv'));
+    query('[data-testid="copy-embed"]').addEventListener('click', () => void this.copyEmbed());
+  }
+
+  /** A new result is on screen. */
+  onResult(output: RunOutput): void {
+    const info = this.host.info();
+    if (info) void this.fillMask.update(output, info);
+    this.scheduleDrift();
+  }
+
+  /** Draws the rollout or drift view; false if `view` is neither. */
+  draw(view: string, options: AnalysisDraw): boolean {
+    this.last = options;
+    if (view === 'rollout') this.rollout.update(options);
+    else if (view === 'drift') this.drift.update(options);
+    else return false;
+    return true;
+  }
+
+  private resultId(): number {
+    const id = this.host.shown()?.analysis?.resultId;
+    if (id === undefined) throw new Error('no analysed result yet');
+    return id;
+  }
+
+  private async flow(sentence: number, progress: (done: number, total: number) => void): Promise<FlowOutput> {
+    const reply = await this.host.client.ask({ type: 'flow', resultId: this.resultId(), sentence }, (update) => {
+      if (update.type === 'flow-progress') progress(update.done, update.total);
+    });
+    if (reply.type !== 'flow') throw new Error(`unexpected reply ${reply.type}`);
+    return { sentence: reply.sentence, tokens: reply.tokens, flow: reply.flow };
+  }
+
+  private async fill(sentence: number, k: number): Promise<MaskFill[]> {
+    const reply = await this.host.client.ask({ type: 'fill-mask', resultId: this.resultId(), sentence, k });
+    if (reply.type !== 'fill-mask') throw new Error(`unexpected reply ${reply.type}`);
+    return reply.masks;
+  }
+
+  /** Asks for the drift of the focus word when the result on screen has another word's. */
+  private scheduleDrift(): void {
+    window.clearTimeout(this.driftTimer);
+    this.driftTimer = window.setTimeout(() => void this.refreshDrift(), DRIFT_DELAY_MS);
+  }
+
+  private async refreshDrift(): Promise<void> {
+    const output = this.host.shown();
+    const word = this.host.store.get().focusWord;
+    const analysis = output?.analysis;
+    if (!analysis || analysis.driftWord === word) return;
+    try {
+      const reply = await this.host.client.ask({ type: 'drift', resultId: analysis.resultId, word });
+      if (reply.type !== 'drift' || this.host.shown() !== output) return;
+      analysis.drifts = reply.drifts;
+      analysis.driftWord = reply.word;
+      if (this.host.store.get().view === 'drift') this.host.redraw();
+    } catch {
+      // A newer run replaced the result; its own drift comes with it.
+    }
+  }
+
+  private async loadOwn(model: ArrayBuffer, tokenizer: ArrayBuffer, name: string): Promise<string> {
+    const reply = await this.host.client.ask({ type: 'load-bytes', model, tokenizer });
+    if (reply.type !== 'loaded') throw new Error(`unexpected reply ${reply.type}`);
+    const info = reply.info;
+    this.host.modelLoaded(info, name);
+    return `${info.layers} layers × ${info.heads} heads, ${info.quantization}${info.fill_mask ? ', with a fill-mask head' : ''}`;
+  }
+
+  private fileStem(): string {
+    const state = this.host.store.get();
+    const word = state.focusWord.trim().replace(/[^\p{L}\p{N}_-]+/gu, '') || 'all';
+    return `bertscope-${state.view}-${word}`;
+  }
+
+  private async exportPng(): Promise<void> {
+    const view = this.host.store.get().view;
+    const panel = document.getElementById(`panel-${view}`);
+    const background = getComputedStyle(document.body).backgroundColor || '#fff';
+    const blob = panel ? await panelPng(panel, background) : null;
+    if (!blob) {
+      this.exportNote.textContent = 'This view has nothing drawn to save yet.';
+      return;
+    }
+    download(blob, `${this.fileStem()}.png`);
+    this.exportNote.textContent = `Saved ${this.fileStem()}.png.`;
+  }
+
+  /** The numbers the current view draws, as a table, and anything more for the JSON. */
+  private numbers(): { table: NumberTable; extra: Record<string, unknown> } | null {
+    const state = this.host.store.get();
+    const output = this.host.shown();
+    const drawn = this.last;
+    if (!output) return null;
+    const [layers, heads] = output.attentionShape;
+    const layer = drawn?.output === output ? drawn.layer : Math.min(Math.max(0, state.layer < 0 ? layers - 1 : state.layer), layers - 1);
+    const head = drawn?.output === output ? drawn.head : typeof state.head === 'number' && state.head >= heads ? 'mean' : state.head;
+    if (state.view === 'rollout') {
+      const rows = this.rollout.shown.flatMap((s) =>
+        s.rows.flatMap((r) => r.values.map((v, i) => [s.sentence + 1, r.name, s.tokens[s.focus] ?? '', i + 1, s.tokens[i] ?? '', v] as (string | number)[])),
+      );
+      return {
+        table: {
+          description: 'where the focus token looks: raw attention, rollout through the chosen layer, and attention flow when computed; positions count from 1',
+          columns: ['sentence', 'measure', 'focus_token', 'key', 'key_token', 'weight'],
+          rows,
+        },
+        extra: {},
+      };
+    }
+    if (state.view === 'drift') {
+      const levels = levelNames(layers);
+      const drifts = output.analysis?.drifts ?? [];
+      return {
+        table: {
+          description: `cosine similarity of “${output.analysis?.driftWord ?? ''}” between sentences per level (emb = embeddings, Ln = after layer n)`,
+          columns: ['pair', 'sentence_a', 'token_a', 'sentence_b', 'token_b', 'level', 'cosine'],
+          rows: drifts.flatMap((d) => d.cosine.map((c, i) => [pairName(d), d.a + 1, d.token_a + 1, d.b + 1, d.token_b + 1, levels[i] ?? String(i), c])),
+        },
+        extra: { tokenMap: output.analysis?.tokenMap ?? null },
+      };
+    }
+    const sentences = state.view === 'focus' ? output.batch.sentences.map((_, i) => i) : [Math.min(state.sentence, output.batch.sentences.length - 1)];
+    return { table: attentionTable(output, layer, head, sentences), extra: {} };
+  }
+
+  private exportNumbers(kind: 'json' | 'csv'): void {
+    const numbers = this.numbers();
+    if (!numbers) {
+      this.exportNote.textContent = 'There is no result to export yet.';
+      return;
+    }
+    const { table, extra } = numbers;
+    const state = this.host.store.get();
+    const name = `${this.fileStem()}.${kind}`;
+    if (kind === 'csv') {
+      download(new Blob([toCsv(table)], { type: 'text/csv' }), name);
+    } else {
+      const records = table.rows.map((row) => Object.fromEntries(table.columns.map((c, i) => [c, row[i]])));
+      const json = { view: state.view, sentences: state.sentences, focus: state.focusWord, description: table.description, columns: table.columns, records, ...extra };
+      download(new Blob([JSON.stringify(json, null, 2)], { type: 'application/json' }), name);
+    }
+    this.exportNote.textContent = `Saved ${name} (${table.rows.length} rows).`;
+  }
+
+  private async copyEmbed(): Promise<void> {
+    const state = this.host.store.get();
+    const output = this.host.shown();
+    const layers = output?.attentionShape[0] ?? this.host.info()?.layers ?? 1;
+    const heads = output?.attentionShape[1] ?? this.host.info()?.heads ?? 1;
+    const text = embedSnippet({
+      sentences: state.sentences,
+      focusWord: state.focusWord,
+      layer: state.layer < 0 ? layers - 1 : Math.min(state.layer, layers - 1),
+      head: typeof state.head === 'number' && state.head >= heads ? 'mean' : state.head,
+      view: state.view === 'head' ? 'head' : state.view === 'focus' ? 'focus' : null,
+    });
+    this.snippet.value = text;
+    this.snippet.hidden = false;
+    try {
+      await navigator.clipboard.writeText(text);
+      this.exportNote.textContent = 'Embed snippet copied: paste it after the bert-attention.js script tag (see the README).';
+    } catch (e) {
+      this.snippet.select();
+      this.exportNote.textContent = `Copy the snippet below (the clipboard refused: ${messageOf(e)}).`;
+    }
+  }
+}

@@ -1,0 +1,144 @@
+/**
+ * The context-drift view: how similar the focus word's vectors are between each pair of sentences
+ * at every level (embeddings, then after each layer), as a line chart with a table of the same
+ * numbers; and a 2-D PCA map of every token's final vector across the sentences, the same word in
+ * different sentences joined by a line. The engine computes the cosines and the projection.
+ */
+import { drawLineChart, drawScatter, type ScatterPoint, type Series } from '../draw/chart';
+import { headColour, type Theme } from '../draw/colors';
+import type { WordDrift } from '../engine/analysis-protocol';
+import type { RunOutput } from '../engine/protocol';
+import { el } from './dom';
+
+/** "emb", "L1", … "L6": the levels of a model with `layers` layers. */
+export function levelNames(layers: number): string[] {
+  return ['emb', ...Array.from({ length: layers }, (_, i) => `L${i + 1}`)];
+}
+
+/** "sentence 1 ↔ sentence 2". */
+export function pairName(d: WordDrift): string {
+  return `sentence ${d.a + 1} ↔ sentence ${d.b + 1}`;
+}
+
+/** What the drift view shows. */
+export interface DriftOptions {
+  output: RunOutput;
+  focusWord: string;
+  theme: Theme;
+}
+
+export class DriftView {
+  private readonly chartNote = el('p', { className: 'focus-summary', attrs: { 'data-testid': 'drift-summary' } });
+  private readonly chart = el('canvas', { attrs: { 'data-testid': 'drift-chart', role: 'img' } });
+  private readonly table = el('table', { className: 'drift-table', attrs: { 'data-testid': 'drift-table' } });
+  private readonly mapNote = el('p', { className: 'view-intro', attrs: { 'data-testid': 'tokenmap-summary' } });
+  private readonly map = el('canvas', { attrs: { 'data-testid': 'token-map', role: 'img' } });
+
+  constructor(private readonly container: HTMLElement) {
+    container.replaceChildren(
+      el('h3', { text: 'Similarity of the focus word across sentences, level by level' }),
+      this.chartNote,
+      this.chart,
+      this.table,
+      el('h3', { text: 'Every token’s final vector, projected to 2-D (PCA)' }),
+      this.mapNote,
+      this.map,
+    );
+  }
+
+  update(options: DriftOptions): void {
+    const { output, theme } = options;
+    const analysis = output.analysis;
+    const width = Math.max(320, Math.min(1040, this.container.clientWidth - 8));
+    const layers = output.attentionShape[0];
+    const levels = levelNames(layers);
+    const drifts = analysis?.drifts ?? [];
+    const word = (analysis?.driftWord ?? options.focusWord).trim().toLowerCase();
+    if (!analysis) {
+      this.chartNote.textContent = 'Drift is not available for this result.';
+    } else if (drifts.length === 0 && analysis.error) {
+      this.chartNote.textContent = `Drift is not available: ${analysis.error}`;
+    } else if (drifts.length === 0) {
+      this.chartNote.textContent =
+        output.batch.sentences.length < 2
+          ? 'Add a second sentence holding the focus word to compare its vectors.'
+          : word
+            ? `“${word}” must appear in at least two sentences to compare its vectors.`
+            : 'No focus word is set: click a token to choose one.';
+    } else {
+      const last = drifts.map((d) => `${pairName(d)}: ${(d.cosine[d.cosine.length - 1] ?? 0).toFixed(2)}`).join(', ');
+      this.chartNote.textContent =
+        `Cosine similarity of “${word}” between sentences, from the embeddings (emb, before any context) to the last layer. ` +
+        `At the last layer: ${last}. Lower means context made the vectors differ more.`;
+    }
+    this.chart.hidden = drifts.length === 0;
+    this.table.hidden = drifts.length === 0;
+    if (drifts.length) {
+      const series: Series[] = drifts.map((d, i) => ({ label: pairName(d), colour: headColour(theme, i), values: d.cosine }));
+      drawLineChart(this.chart, width, 300, { xLabels: levels, series, xTitle: 'level (emb = embeddings, Ln = after layer n)', yTitle: 'cosine similarity', annotate: drifts.length <= 2 }, theme);
+      this.chart.setAttribute(
+        'aria-label',
+        `Line chart: cosine similarity of “${word}” per level. ` +
+          drifts.map((d) => `${pairName(d)}: ${d.cosine.map((c, i) => `${levels[i]} ${c.toFixed(3)}`).join(', ')}.`).join(' '),
+      );
+      this.renderTable(drifts, levels, theme);
+    }
+    this.drawMap(options);
+  }
+
+  private renderTable(drifts: readonly WordDrift[], levels: readonly string[], theme: Theme): void {
+    const head = el('tr', {}, [el('th', { text: 'pair', attrs: { scope: 'col' } }), ...levels.map((l) => el('th', { text: l, attrs: { scope: 'col' } }))]);
+    const rows = drifts.map((d, i) => {
+      const swatch = el('span', { className: 'swatch', attrs: { 'aria-hidden': 'true' } });
+      swatch.style.backgroundColor = headColour(theme, i);
+      return el('tr', { attrs: { 'data-pair': `${d.a}-${d.b}` } }, [
+        el('th', { attrs: { scope: 'row' } }, [swatch, document.createTextNode(pairName(d))]),
+        ...d.cosine.map((c) => el('td', { text: c.toFixed(3) })),
+      ]);
+    });
+    this.table.replaceChildren(el('caption', { text: 'Cosine similarity per level (the chart’s numbers)' }), el('thead', {}, [head]), el('tbody', {}, rows));
+  }
+
+  private drawMap(options: DriftOptions): void {
+    const { output, theme, focusWord } = options;
+    const map = output.analysis?.tokenMap;
+    if (!map || map.points.length === 0) {
+      this.map.hidden = true;
+      this.mapNote.textContent = output.analysis?.tokenMapError ? `No token map: ${output.analysis.tokenMapError}` : 'No token map for this result.';
+      return;
+    }
+    this.map.hidden = false;
+    const wanted = focusWord.trim().toLowerCase();
+    const points: ScatterPoint[] = map.tokens.map(([s, , text], i) => ({
+      x: map.points[i]![0],
+      y: map.points[i]![1],
+      label: map.tokens.filter(([other]) => other !== s).length ? `${text}·${s + 1}` : text,
+      colour: headColour(theme, s),
+      strong: text.toLowerCase() === wanted,
+    }));
+    // The same (non-special) word in different sentences, joined in sentence order.
+    const groups = new Map<string, number[]>();
+    map.tokens.forEach(([s, position, text], i) => {
+      if (output.batch.sentences[s]?.special[position]) return;
+      const key = text.toLowerCase();
+      const list = groups.get(key) ?? [];
+      if (!list.some((j) => map.tokens[j]![0] === s)) list.push(i);
+      groups.set(key, list);
+    });
+    const links = Array.from(groups.values()).filter((g) => g.length > 1);
+    const [vx, vy] = map.explained_variance_ratio;
+    const xTitle = `PC1 (${(vx * 100).toFixed(0)}% of variance)`;
+    const yTitle = `PC2 (${(vy * 100).toFixed(0)}%)`;
+    const width = Math.max(320, Math.min(1040, this.container.clientWidth - 8));
+    drawScatter(this.map, width, 420, { points, links, xTitle, yTitle }, theme);
+    const linked = links.map((g) => map.tokens[g[0]!]![2]);
+    this.mapNote.textContent =
+      `${points.length} tokens from ${output.batch.sentences.length} sentences (colour = sentence, label·n = sentence n); ` +
+      `the two axes keep ${((vx + vy) * 100).toFixed(0)}% of the variance. ` +
+      (linked.length ? `Dashed lines join the same word across sentences: ${linked.join(', ')}.` : 'No word appears in more than one sentence.');
+    this.map.setAttribute(
+      'aria-label',
+      `Token map: ${map.tokens.map(([s, , t], i) => `${t} (sentence ${s + 1}) at ${map.points[i]![0].toFixed(2)}, ${map.points[i]![1].toFixed(2)}`).join('; ')}.`,
+    );
+  }
+}

@@ -1,0 +1,211 @@
+/**
+ * The rollout view: per sentence, what the focus word attends to in one layer/head (raw attention)
+ * next to attention rollout through a chosen layer (Abnar & Zuidema 2020: heads averaged, the
+ * residual added, multiplied through the layers), as heat strips with a text alternative; and,
+ * on request, attention flow for sentences of up to 64 tokens. The engine computes all three.
+ */
+import { describeHead, findFocus, headMatrix, isBlank, type HeadChoice } from '../attention';
+import { shorten } from '../draw/canvas';
+import { drawStrips, stripWidth, type StripRow } from '../draw/chart';
+import type { Theme } from '../draw/colors';
+import type { FlowOutput } from '../engine/analysis-protocol';
+import type { RunOutput, Sentence } from '../engine/protocol';
+import { el } from './dom';
+
+/** Longest input attention flow is offered for (the engine's limit). */
+export const FLOW_MAX_TOKENS = 64;
+
+/** What the rollout view shows. */
+export interface RolloutOptions {
+  output: RunOutput;
+  layer: number;
+  head: HeadChoice;
+  focusWord: string;
+  theme: Theme;
+}
+
+/** Asks the worker for a sentence's flow, reporting progress as `done` of `total`. */
+export type FlowRequester = (sentence: number, progress: (done: number, total: number) => void) => Promise<FlowOutput>;
+
+/** "enterprise 0.31, is 0.12, …": the `k` heaviest tokens of `values`. */
+function topList(tokens: readonly string[], values: readonly number[], k: number): string {
+  return values
+    .map((v, i) => ({ v, t: tokens[i] ?? '' }))
+    .sort((a, b) => b.v - a.v)
+    .slice(0, k)
+    .map(({ t, v }) => `${t} ${v.toFixed(2)}`)
+    .join(', ');
+}
+
+/** The rows (raw, rollout, flow) one sentence's strip figure draws, in the order drawn. */
+export interface SentenceRows {
+  sentence: number;
+  tokens: string[];
+  focus: number;
+  rows: StripRow[];
+}
+
+/** The numbers the view draws for the sentence `index` (null when its focus token is missing). */
+export function rolloutRows(options: RolloutOptions, index: number, rolloutLayer: number, flow: FlowOutput | null): SentenceRows | null {
+  const { output, layer, head, focusWord } = options;
+  const sentence = output.batch.sentences[index]!;
+  const rollout = output.analysis?.rollouts[index];
+  const focus = findFocus(sentence, focusWord);
+  if (focus < 0 || !rollout || isBlank(sentence)) return null;
+  const [, heads, n] = output.attentionShape;
+  const len = sentence.len;
+  const raw = headMatrix(output.attentions[index]!, output.attentionShape, layer, head);
+  const rawRow = Array.from(raw.subarray(focus * n, focus * n + len));
+  const start = rolloutLayer * n * n + focus * n;
+  const rolled = Array.from(rollout.subarray(start, start + len));
+  const rows: StripRow[] = [
+    { name: `raw · ${describeHead(layer, head, heads).replace(' of ', ' ')}`, values: rawRow },
+    { name: `rollout · to layer ${rolloutLayer + 1}`, values: rolled },
+  ];
+  if (flow && flow.tokens === len) rows.push({ name: 'flow (all layers)', values: Array.from(flow.flow.subarray(focus * len, (focus + 1) * len)) });
+  return { sentence: index, tokens: sentence.tokens.slice(0, len), focus, rows };
+}
+
+/** One sentence's card: title, strips, text alternative and the flow control. */
+class RolloutCard {
+  readonly element: HTMLElement;
+  private readonly title = el('h3', { className: 'sentence-title' });
+  private readonly summary = el('p', { className: 'focus-summary', attrs: { 'data-testid': 'rollout-summary' } });
+  private readonly scroller = el('div', { className: 'strip-scroll' });
+  private readonly canvas = el('canvas', { attrs: { 'data-testid': 'rollout-strips', role: 'img' } });
+  private readonly flowButton = el('button', { text: 'Compute attention flow', attrs: { type: 'button', 'data-testid': 'flow-button' } });
+  private readonly flowProgress = el('progress', { attrs: { max: '1', value: '0', 'aria-label': 'Attention flow progress', 'data-testid': 'flow-progress' } });
+  private readonly flowNote = el('span', { className: 'muted', attrs: { 'data-testid': 'flow-note', 'aria-live': 'polite' } });
+  flow: FlowOutput | null = null;
+  private flowFor: RunOutput | null = null;
+
+  constructor(
+    private readonly index: number,
+    private readonly requestFlow: FlowRequester,
+    private readonly redraw: () => void,
+  ) {
+    this.flowProgress.hidden = true;
+    this.scroller.append(this.canvas);
+    this.element = el('article', { className: 'card sentence-card', attrs: { 'data-sentence': String(index) } }, [
+      this.title,
+      this.summary,
+      this.scroller,
+      el('div', { className: 'row flow-row' }, [this.flowButton, this.flowProgress, this.flowNote]),
+    ]);
+    this.flowButton.addEventListener('click', () => void this.computeFlow());
+  }
+
+  private async computeFlow(): Promise<void> {
+    const asked = this.flowFor;
+    this.flowButton.disabled = true;
+    this.flowProgress.hidden = false;
+    this.flowProgress.value = 0;
+    this.flowNote.textContent = 'computing attention flow…';
+    try {
+      const flow = await this.requestFlow(this.index, (done, total) => {
+        this.flowProgress.max = Math.max(1, total);
+        this.flowProgress.value = done;
+        this.flowNote.textContent = `computing attention flow: ${done} of ${total} tokens`;
+      });
+      if (this.flowFor !== asked) return;
+      this.flow = flow;
+      this.flowNote.textContent = 'attention flow: the share of each token in the focus word’s final vector, through every layer';
+      this.redraw();
+    } catch (e) {
+      this.flowNote.textContent = `Could not compute attention flow: ${e instanceof Error ? e.message : String(e)}`;
+    } finally {
+      this.flowProgress.hidden = true;
+      this.flowButton.disabled = this.flowDisabledReason() !== null;
+    }
+  }
+
+  private flowDisabledReason(): string | null {
+    const sentence = this.flowFor?.batch.sentences[this.index];
+    if (!sentence) return 'no result yet';
+    if (sentence.len > FLOW_MAX_TOKENS) return `attention flow needs ${FLOW_MAX_TOKENS} tokens or fewer (this sentence has ${sentence.len})`;
+    return null;
+  }
+
+  update(options: RolloutOptions, rolloutLayer: number, width: number): SentenceRows | null {
+    const sentence: Sentence = options.output.batch.sentences[this.index]!;
+    if (this.flowFor !== options.output) {
+      this.flowFor = options.output;
+      this.flow = null;
+      const reason = this.flowDisabledReason();
+      this.flowButton.disabled = reason !== null;
+      this.flowNote.textContent = reason ?? '';
+    }
+    this.title.textContent = `${this.index + 1}. “${shorten(sentence.text, 160)}”`;
+    const rows = rolloutRows(options, this.index, rolloutLayer, this.flow);
+    if (!rows) {
+      const word = options.focusWord.trim().toLowerCase();
+      this.summary.textContent = isBlank(sentence)
+        ? `Sentence ${this.index + 1} is empty.`
+        : !options.output.analysis?.rollouts[this.index]
+          ? `Rollout is not available${options.output.analysis?.error ? `: ${options.output.analysis.error}` : ' for this result'}.`
+          : options.output.analysis.error
+            ? `Rollout is not available: ${options.output.analysis.error}`
+            : word
+            ? `“${word}” is not a single token of this sentence.`
+            : 'No focus word is set: click a token to choose one.';
+      this.scroller.hidden = true;
+      return null;
+    }
+    this.scroller.hidden = false;
+    const word = rows.tokens[rows.focus] ?? '';
+    this.summary.textContent = rows.rows.map((r) => `${r.name}: ${word} → ${topList(rows.tokens, r.values, 3)}`).join(' · ');
+    this.canvas.setAttribute(
+      'aria-label',
+      `Where “${word}” looks in sentence ${this.index + 1}. ` +
+        rows.rows.map((r) => `${r.name}: ${rows.tokens.map((t, i) => `${t} ${(r.values[i] ?? 0).toFixed(3)}`).join(', ')}.`).join(' '),
+    );
+    drawStrips(this.canvas, stripWidth(rows.tokens, width), rows.tokens, rows.rows, rows.focus, options.theme);
+    return rows;
+  }
+}
+
+/** The rollout panel: a layer slider and one card per sentence. */
+export class RolloutView {
+  private cards: RolloutCard[] = [];
+  private readonly slider: HTMLInputElement;
+  private readonly sliderText = el('output', { attrs: { 'data-testid': 'rollout-layer-value' } });
+  private readonly cardsBox = el('div', { className: 'cards' });
+  /** 0-based rollout layer, or null to follow the page's layer. */
+  private rolloutLayer: number | null = null;
+  private last: RolloutOptions | null = null;
+  /** The numbers on screen, for export. */
+  shown: SentenceRows[] = [];
+
+  constructor(
+    private readonly container: HTMLElement,
+    private readonly requestFlow: FlowRequester,
+  ) {
+    this.slider = el('input', { attrs: { type: 'range', min: '1', max: '1', value: '1', step: '1', 'data-testid': 'rollout-layer', 'aria-label': 'Rollout through layer' } });
+    this.slider.addEventListener('input', () => {
+      this.rolloutLayer = Number(this.slider.value) - 1;
+      if (this.last) this.update(this.last);
+    });
+    container.replaceChildren(
+      el('label', { className: 'field small rollout-slider' }, [el('span', { text: 'Rollout through layer' }), this.slider, this.sliderText]),
+      this.cardsBox,
+    );
+  }
+
+  update(options: RolloutOptions): void {
+    this.last = options;
+    const layers = options.output.attentionShape[0];
+    const layer = Math.min(this.rolloutLayer ?? options.layer, layers - 1);
+    this.slider.max = String(layers);
+    this.slider.value = String(layer + 1);
+    this.sliderText.textContent = `${layer + 1} of ${layers}`;
+    const count = options.output.batch.sentences.length;
+    while (this.cards.length < count) {
+      this.cards.push(new RolloutCard(this.cards.length, this.requestFlow, () => this.last && this.update(this.last)));
+    }
+    this.cards.length = count;
+    const elements = this.cards.map((c) => c.element);
+    if (elements.some((e, i) => this.cardsBox.children[i] !== e) || this.cardsBox.children.length !== count) this.cardsBox.replaceChildren(...elements);
+    const width = Math.max(320, this.container.clientWidth - 40);
+    this.shown = this.cards.map((card) => card.update(options, layer, width)).filter((r): r is SentenceRows => r !== null);
+  }
+}

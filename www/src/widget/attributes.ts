@@ -1,0 +1,176 @@
+/**
+ * The widget's attributes, read and checked. Nothing here throws: every value that cannot be used
+ * becomes a short message for the reader and the default in its place.
+ */
+import { findFocus, isContent, type HeadChoice } from '../attention';
+import { shorten } from '../draw/canvas';
+import type { Batch } from '../engine/protocol';
+import { INITIAL_STATE, MAX_SENTENCES } from '../state';
+
+/** What the widget can show. */
+export const WIDGET_VIEWS = ['focus', 'heatmap', 'head', 'tokens'] as const;
+/** One of `WIDGET_VIEWS`. */
+export type WidgetView = (typeof WIDGET_VIEWS)[number];
+
+/** Colour themes: `auto` follows the reader's system setting. */
+export const THEMES = ['light', 'dark', 'auto'] as const;
+/** One of `THEMES`. */
+export type ThemeName = (typeof THEMES)[number];
+
+/** Every attribute the widget reads (and redraws for when it changes). */
+export const ATTRIBUTES = ['sentences', 'focus', 'layer', 'head', 'view', 'model', 'tokenizer', 'theme'] as const;
+
+/** Where the default model and tokenizer sit, relative to the widget's own file. */
+export const DEFAULT_MODEL_PATH = 'models/default/model.onnx';
+export const DEFAULT_TOKENIZER_PATH = 'models/default/tokenizer.json';
+
+/** What the attributes ask for, made usable. */
+export interface Settings {
+  sentences: string[];
+  /** The focus word asked for; '' means the default (the first word present in every sentence). */
+  focus: string;
+  /** The layer asked for, counted from 1; `null` means the model's last layer. */
+  layer: number | null;
+  /** The head asked for (counted from 0 here) or the mean or max of all heads. */
+  head: HeadChoice;
+  view: WidgetView;
+  modelUrl: string;
+  tokenizerUrl: string;
+  theme: ThemeName;
+}
+
+/** Settings plus the messages about attribute values that were replaced by defaults. */
+export interface ReadSettings {
+  settings: Settings;
+  messages: string[];
+}
+
+/** Longest attribute value quoted back in a message. */
+const QUOTED_CHARS = 40;
+
+function quote(name: string, value: string): string {
+  return `${name}="${shorten(value, QUOTED_CHARS)}"`;
+}
+
+/** A positive whole number of at most four digits, or null. */
+function positive(value: string): number | null {
+  if (!/^\d{1,4}$/.test(value)) return null;
+  const n = Number(value);
+  return n >= 1 ? n : null;
+}
+
+/** An http(s) URL resolved against `base`, or null. */
+function httpUrl(value: string, base: string): string | null {
+  try {
+    const url = new URL(value, base);
+    return url.protocol === 'http:' || url.protocol === 'https:' ? url.href : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Reads the attributes through `attr`. Relative `model` and `tokenizer` URLs resolve against the
+ * host page (`pageUrl`); the defaults sit beside the widget's own file (`widgetUrl`).
+ */
+export function readSettings(attr: (name: string) => string | null, pageUrl: string, widgetUrl: string): ReadSettings {
+  const messages: string[] = [];
+  const text = (name: string): string | null => {
+    const value = attr(name);
+    return value === null ? null : value.trim();
+  };
+
+  let sentences = [...INITIAL_STATE.sentences];
+  const sentencesText = attr('sentences');
+  if (sentencesText !== null) {
+    const given = sentencesText.split('|').map((s) => s.trim()).filter(Boolean);
+    if (given.length === 0) messages.push('sentences="" has no sentence: showing the default sentences.');
+    else if (given.length > MAX_SENTENCES) {
+      messages.push(`sentences has ${given.length} sentences; a widget shows at most ${MAX_SENTENCES}: showing the first ${MAX_SENTENCES}.`);
+      sentences = given.slice(0, MAX_SENTENCES);
+    } else sentences = given;
+  }
+
+  let layer: number | null = null;
+  const layerText = text('layer');
+  if (layerText) {
+    layer = positive(layerText);
+    if (layer === null) messages.push(`${quote('layer', layerText)} is not a layer number (1, 2, …): showing the last layer.`);
+  }
+
+  let head: HeadChoice = 'mean';
+  const headText = text('head')?.toLowerCase();
+  if (headText) {
+    const n = positive(headText);
+    if (headText === 'mean' || headText === 'max') head = headText;
+    else if (n !== null) head = n - 1;
+    else messages.push(`${quote('head', headText)} is not a head number or "mean": showing the mean of all heads.`);
+  }
+
+  let view: WidgetView = 'focus';
+  const viewText = text('view')?.toLowerCase();
+  if (viewText) {
+    if ((WIDGET_VIEWS as readonly string[]).includes(viewText)) view = viewText as WidgetView;
+    else messages.push(`${quote('view', viewText)} is not one of ${WIDGET_VIEWS.join(', ')}: showing focus.`);
+  }
+
+  let theme: ThemeName = 'auto';
+  const themeText = text('theme')?.toLowerCase();
+  if (themeText) {
+    if ((THEMES as readonly string[]).includes(themeText)) theme = themeText as ThemeName;
+    else messages.push(`${quote('theme', themeText)} is not light, dark or auto: using auto.`);
+  }
+
+  let modelUrl = new URL(DEFAULT_MODEL_PATH, widgetUrl).href;
+  let tokenizerUrl = new URL(DEFAULT_TOKENIZER_PATH, widgetUrl).href;
+  const modelText = text('model');
+  if (modelText) {
+    const url = httpUrl(modelText, pageUrl);
+    if (url) {
+      modelUrl = url;
+      tokenizerUrl = new URL('tokenizer.json', url).href; // beside the model, unless told otherwise
+    } else messages.push(`${quote('model', modelText)} is not an http(s) URL: using the default model.`);
+  }
+  const tokenizerText = text('tokenizer');
+  if (tokenizerText) {
+    const url = httpUrl(tokenizerText, pageUrl);
+    if (url) tokenizerUrl = url;
+    else messages.push(`${quote('tokenizer', tokenizerText)} is not an http(s) URL: using ${modelText ? 'tokenizer.json beside the model' : 'the default tokenizer'}.`);
+  }
+
+  return { settings: { sentences, focus: text('focus') ?? '', layer, head, view, modelUrl, tokenizerUrl, theme }, messages };
+}
+
+/** The layer (counted from 0) and head to draw for a model of `layers` × `heads`, with messages for what does not exist. */
+export function fitToModel(settings: Settings, layers: number, heads: number): { layer: number; head: HeadChoice; messages: string[] } {
+  const messages: string[] = [];
+  let layer = layers - 1;
+  if (settings.layer !== null) {
+    if (settings.layer <= layers) layer = settings.layer - 1;
+    else messages.push(`layer="${settings.layer}" does not exist: this model has layers 1–${layers}. Showing layer ${layers}.`);
+  }
+  let head = settings.head;
+  if (typeof head === 'number' && head >= heads) {
+    messages.push(`head="${head + 1}" does not exist: this model has heads 1–${heads}. Showing the mean of all heads.`);
+    head = 'mean';
+  }
+  return { layer, head, messages };
+}
+
+/** The first whole word (not a ##piece) of the first sentence that every non-empty sentence contains; else its first word. */
+export function defaultFocus(batch: Batch): string {
+  const sentences = batch.sentences.filter((s) => s.tokens.some((_, i) => isContent(s, i)));
+  const first = sentences[0];
+  if (!first) return '';
+  const words = first.tokens.filter((t, i) => isContent(first, i) && !t.startsWith('##'));
+  return words.find((word) => sentences.every((s) => findFocus(s, word) >= 0)) ?? words[0] ?? '';
+}
+
+/** The focus word to draw: the one asked for if some sentence has it, else the default (with a message). */
+export function resolveFocus(asked: string, batch: Batch): { word: string; message: string | null } {
+  const fallback = defaultFocus(batch);
+  if (!asked) return { word: fallback, message: null };
+  if (batch.sentences.some((s) => findFocus(s, asked) >= 0)) return { word: asked, message: null };
+  const instead = fallback ? `showing “${fallback}”` : 'showing no focus word';
+  return { word: fallback, message: `${quote('focus', asked)} is not a token of any sentence: ${instead}.` };
+}

@@ -1,0 +1,157 @@
+/**
+ * The one engine every widget on a page shares: one worker, one wasm instance, one model loaded at
+ * a time (downloaded once, then read from the Cache API). Widgets queue runs; each widget's newest
+ * request replaces its older queued one, and identical runs are answered from a small cache.
+ */
+import { EngineClient } from '../engine/client';
+import type { ModelInfo, Progress, RunOutput } from '../engine/protocol';
+
+/** A finished run and the model it ran on. */
+export interface EngineResult {
+  info: ModelInfo;
+  output: RunOutput;
+}
+
+/** What widgets hear about outside their own requests. */
+export interface EngineListener {
+  /** Download progress of `modelUrl`. */
+  onProgress(progress: Progress, modelUrl: string): void;
+  /** The worker died; `restarting` says whether a fresh one took its place (ask again then). */
+  onRestart(restarting: boolean): void;
+}
+
+interface Job {
+  modelUrl: string;
+  tokenizerUrl: string;
+  texts: string[];
+  resolve: (result: EngineResult | null) => void;
+  reject: (error: Error) => void;
+}
+
+/** Attention bytes the result cache may hold (one 512-token sentence is ~75 MB on MiniLM). */
+const CACHE_BYTES = 64 << 20;
+
+function modelKey(modelUrl: string, tokenizerUrl: string): string {
+  return JSON.stringify([modelUrl, tokenizerUrl]);
+}
+
+function bytesOf(result: EngineResult): number {
+  return result.output.attentions.reduce((sum, a) => sum + a.byteLength, 0);
+}
+
+/** Runs widgets' requests one at a time on one worker. */
+export class SharedEngine {
+  private client: EngineClient | null = null;
+  private loaded: { key: string; info: ModelInfo } | null = null;
+  /** The model being downloaded, for progress reports. */
+  private loading: string | null = null;
+  /** Models that failed to load (asked again, they fail at once rather than download again). */
+  private readonly failed = new Map<string, Error>();
+  /** Newest queued request of each widget, oldest widget first. */
+  private readonly pending = new Map<object, Job>();
+  private readonly results = new Map<string, EngineResult>();
+  private readonly listeners = new Set<EngineListener>();
+  private busy = false;
+  /** Counts worker restarts, so a failure caused by a crash is not remembered as the model's. */
+  private generation = 0;
+
+  constructor(private readonly createWorker: () => Worker) {}
+
+  /** Whether `modelUrl` (with its tokenizer) is the model in the worker now. */
+  isLoaded(modelUrl: string, tokenizerUrl: string): boolean {
+    return this.loaded?.key === modelKey(modelUrl, tokenizerUrl);
+  }
+
+  /** Runs `texts` for `owner`; resolves to `null` if `owner` asked again (or left) before this ran. */
+  run(owner: object, modelUrl: string, tokenizerUrl: string, texts: readonly string[]): Promise<EngineResult | null> {
+    return new Promise((resolve, reject) => {
+      this.forget(owner);
+      this.pending.set(owner, { modelUrl, tokenizerUrl, texts: [...texts], resolve, reject });
+      void this.pump();
+    });
+  }
+
+  /** Drops `owner`'s queued request (its promise resolves to `null`). */
+  forget(owner: object): void {
+    this.pending.get(owner)?.resolve(null);
+    this.pending.delete(owner);
+  }
+
+  /** Adds a listener; returns the function that removes it. */
+  subscribe(listener: EngineListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  private async pump(): Promise<void> {
+    if (this.busy) return;
+    this.busy = true;
+    try {
+      for (let next = this.pending.entries().next(); !next.done; next = this.pending.entries().next()) {
+        const [owner, job] = next.value;
+        this.pending.delete(owner);
+        try {
+          job.resolve(await this.execute(job));
+        } catch (e) {
+          job.reject(e instanceof Error ? e : new Error(String(e)));
+        }
+      }
+    } finally {
+      this.busy = false;
+    }
+  }
+
+  private async execute(job: Job): Promise<EngineResult> {
+    const key = modelKey(job.modelUrl, job.tokenizerUrl);
+    const runKey = JSON.stringify([key, job.texts]);
+    const cached = this.results.get(runKey);
+    if (cached) return cached;
+    const failure = this.failed.get(key);
+    if (failure) throw failure;
+    this.client ??= new EngineClient(this.createWorker, {
+      onProgress: (progress) => {
+        const url = this.loading;
+        if (url) for (const listener of this.listeners) listener.onProgress(progress, url);
+      },
+      onCrash: (message, restarting) => {
+        console.warn(`bertscope: the engine stopped: ${message}`);
+        this.generation++;
+        this.loaded = null;
+        for (const listener of this.listeners) listener.onRestart(restarting);
+      },
+    });
+    if (this.loaded?.key !== key) {
+      this.loaded = null;
+      this.loading = job.modelUrl;
+      const generation = this.generation;
+      try {
+        this.loaded = { key, info: await this.client.load(job.modelUrl, job.tokenizerUrl) };
+      } catch (e) {
+        const error = e instanceof Error ? e : new Error(String(e));
+        if (generation === this.generation) this.failed.set(key, error);
+        throw error;
+      } finally {
+        this.loading = null;
+      }
+    }
+    const info = this.loaded.info;
+    const output = await this.client.run(job.texts);
+    // Runs go one at a time here, so the client never replaces one; null would mean it did.
+    if (!output) throw new Error('the run was cancelled');
+    const result = { info, output };
+    this.remember(runKey, result);
+    return result;
+  }
+
+  /** Keeps `result` for identical requests, within `CACHE_BYTES` (the newest always). */
+  private remember(runKey: string, result: EngineResult): void {
+    this.results.set(runKey, result);
+    let total = 0;
+    for (const r of this.results.values()) total += bytesOf(r);
+    for (const [k, r] of this.results) {
+      if (total <= CACHE_BYTES || this.results.size === 1) break;
+      this.results.delete(k);
+      total -= bytesOf(r);
+    }
+  }
+}
