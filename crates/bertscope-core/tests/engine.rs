@@ -203,3 +203,19 @@ fn identity_onnx(inputs: &[&str]) -> Vec<u8> {
     let opset = [field(0x0a, b""), vec![0x10, 14]].concat();
     [vec![0x08, 7], field(0x3a, &graph), field(0x42, &opset)].concat()
 }
+
+/// Regression inputs found by `scripts/fuzz`: each must end in a typed error, not a panic.
+#[test]
+fn fuzz_findings_are_typed_errors() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/fuzz");
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        let bytes = std::fs::read(&path).unwrap();
+        let name = path.file_name().unwrap().to_string_lossy().to_string();
+        if name.starts_with("tokenizer-") {
+            assert!(matches!(Tokenizer::from_json(&bytes, 512), Err(Error::Tokenizer(_))), "{name}");
+        } else {
+            assert!(Model::from_bytes(&bytes, LoadOptions::default()).is_err(), "{name}");
+        }
+    }
+}

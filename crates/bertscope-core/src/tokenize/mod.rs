@@ -1,5 +1,7 @@
 //! Text to token ids: a `tokenizers` WordPiece tokenizer, padded batches, truncation that reports itself.
 
+mod guard;
+
 use crate::error::{Error, Result};
 use serde::Serialize;
 use tokenizers::{PaddingDirection, TruncationDirection, TruncationParams, TruncationStrategy};
@@ -49,6 +51,7 @@ pub struct Batch {
 impl Tokenizer {
     /// Reads a `tokenizer.json`, truncating inputs at `max_tokens` (clamped to at least 2).
     pub fn from_json(json: &[u8], max_tokens: usize) -> Result<Self> {
+        guard::check(json).map_err(Error::Tokenizer)?;
         let mut inner = tokenizers::Tokenizer::from_bytes(json).map_err(|e| Error::Tokenizer(plain(&e.to_string())))?;
         let max_tokens = max_tokens.max(2);
         inner.with_padding(None);

@@ -1,0 +1,81 @@
+//! Checks a tokenizer.json before the `tokenizers` crate reads it. That crate panics (instead
+//! of returning an error) on a few malformed inputs: a syntax error or an unknown shape inside
+//! `decoder`, and a bad `Precompiled` normalizer. In wasm a panic aborts the whole instance, so
+//! those inputs are refused here first. Found by `scripts/fuzz` (target `tokenizer_json`).
+
+use serde_json::Value;
+
+/// Decoder `type`s the `tokenizers` crate knows (0.23).
+const DECODERS: &[&str] = &[
+    "BPEDecoder",
+    "ByteLevel",
+    "WordPiece",
+    "Metaspace",
+    "CTC",
+    "Sequence",
+    "Replace",
+    "Fuse",
+    "Strip",
+    "ByteFallback",
+];
+
+/// `Ok` if `json` is well-formed and free of the shapes that make `tokenizers` panic;
+/// otherwise the reason in words.
+pub fn check(json: &[u8]) -> Result<(), String> {
+    let value: Value = serde_json::from_slice(json).map_err(|e| format!("it is not a valid tokenizer.json ({e})"))?;
+    let object = value.as_object().ok_or("it is not a tokenizer.json (not a JSON object)")?;
+    if let Some(decoder) = object.get("decoder").filter(|d| !d.is_null()) {
+        check_decoder(decoder)?;
+    }
+    if let Some(normalizer) = object.get("normalizer") {
+        if uses_precompiled(normalizer) {
+            return Err(
+                "its normalizer is SentencePiece's Precompiled one; bertscope reads BERT WordPiece tokenizers".into()
+            );
+        }
+    }
+    Ok(())
+}
+
+fn check_decoder(decoder: &Value) -> Result<(), String> {
+    let kind = decoder.get("type").and_then(Value::as_str).unwrap_or_default();
+    if !DECODERS.contains(&kind) {
+        return Err(format!("its decoder has an unknown type {}", decoder.get("type").unwrap_or(&Value::Null)));
+    }
+    if kind == "Sequence" {
+        let parts = decoder.get("decoders").and_then(Value::as_array).ok_or("its Sequence decoder has no list")?;
+        parts.iter().try_for_each(check_decoder)?;
+    }
+    Ok(())
+}
+
+fn uses_precompiled(normalizer: &Value) -> bool {
+    match normalizer {
+        Value::Object(map) => {
+            map.get("type").and_then(Value::as_str) == Some("Precompiled") || map.values().any(uses_precompiled)
+        }
+        Value::Array(items) => items.iter().any(uses_precompiled),
+        _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::check;
+
+    #[test]
+    fn refuses_what_makes_tokenizers_panic() {
+        assert!(check(br#"{"decoder": {"type": "Nope"}}"#).unwrap_err().contains("unknown type"));
+        assert!(check(br#"{"decoder": 5}"#).is_err());
+        assert!(check(br#"{"decoder": {"type": "Sequence", "decoders": [{"type": "X"}]}}"#).is_err());
+        assert!(check(br#"{"normalizer": {"type": "Sequence", "normalizers": [{"type": "Precompiled"}]}}"#).is_err());
+        assert!(check(b"{\"decoder\":mu\"lnl").unwrap_err().contains("not a valid tokenizer.json"));
+        assert!(check(b"[]").is_err());
+    }
+
+    #[test]
+    fn accepts_ordinary_shapes() {
+        assert!(check(br#"{"decoder": null, "normalizer": {"type": "BertNormalizer"}}"#).is_ok());
+        assert!(check(br###"{"decoder": {"type": "WordPiece", "prefix": "##"}}"###).is_ok());
+    }
+}
