@@ -4,7 +4,7 @@
 // masked-LM export loaded from the user's files), and a corrupt model file is refused with the
 // engine's message while the page keeps working. Saves screenshots to tests/artifacts/.
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { artifacts, assertDrawn, canvasPixels, dist, fillAndWait, READY_TIMEOUT_MS, repoRoot, startPage, waitReady, watch } from './helpers.mjs';
@@ -192,7 +192,7 @@ describe('the analysis views', { concurrency: false }, () => {
     await page.screenshot({ path: join(artifacts, 'analysis-byo-error.png'), fullPage: true });
   });
 
-  it('a masked-LM export from the user’s files fills a [MASK] with 10 candidates', { skip: !existsSync(join(MLM_DIR, 'model.onnx')) && `no ${MLM_DIR}` }, async () => {
+  it('a masked-LM export from the user’s files fills a [MASK] with 10 candidates', async () => {
     await page.setInputFiles('[data-testid="byo-model-file"]', join(MLM_DIR, 'model.onnx'));
     await page.setInputFiles('[data-testid="byo-tokenizer-file"]', join(MLM_DIR, 'tokenizer.json'));
     await page.locator('[data-testid="byo-message"][data-kind="ok"]').waitFor({ timeout: 120_000 });
@@ -206,6 +206,7 @@ describe('the analysis views', { concurrency: false }, () => {
     const probabilities = await result.locator('.fill-p').allTextContents();
     assert.equal(probabilities.length, 10);
     const p = probabilities.map((t) => Number(t.replace('%', '')));
+    assert.ok(p.every((v) => v > 0 && v <= 100), `probabilities: ${p}`);
     assert.ok(p.every((v, i) => i === 0 || v <= p[i - 1]), `not sorted: ${p}`);
     await page.screenshot({ path: join(artifacts, 'analysis-fill-mask.png'), fullPage: true });
   });

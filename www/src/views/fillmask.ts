@@ -13,6 +13,12 @@ export const FILL_K = 10;
 /** Asks the worker for sentence `index`'s fills. */
 export type FillRequester = (sentence: number, k: number) => Promise<MaskFill[]>;
 
+/** "12.3%", or two significant digits below 1% ("0.0042%"), so small probabilities still differ. */
+function percent(p: number): string {
+  const x = p * 100;
+  return `${x >= 1 ? x.toFixed(1) : x.toPrecision(2)}%`;
+}
+
 /** Whether sentence `index` of `output` holds a `[MASK]` token. */
 function hasMask(output: RunOutput, index: number): boolean {
   const s = output.batch.sentences[index]!;
@@ -40,7 +46,7 @@ export class FillMaskPanel {
           attrs: { 'data-testid': 'fill-mask-unavailable' },
           text:
             'Fill-mask is unavailable for this model: its export ends at the encoder’s hidden states, without the masked-language-model head ' +
-            '(the `logits` output) that scores every word of the vocabulary. Load a …ForMaskedLM export (see “Use your own model”) to ask it what fits a [MASK].',
+            '(the logits output) that scores every word of the vocabulary. Load a …ForMaskedLM export (see “Use your own model”) to ask it what fits a [MASK].',
         }),
       );
       return;
@@ -66,7 +72,7 @@ export class FillMaskPanel {
                 m.candidates.map(([, token, p]) => {
                   const bar = el('span', { className: 'fill-bar', attrs: { 'aria-hidden': 'true' } });
                   bar.style.width = `${Math.max(1, Math.round(p * 100))}%`;
-                  return el('li', {}, [el('span', { className: 'fill-token', text: token }), el('span', { className: 'fill-p', text: `${(p * 100).toFixed(1)}%` }), bar]);
+                  return el('li', {}, [el('span', { className: 'fill-token', text: token }), el('span', { className: 'fill-p', text: percent(p) }), bar]);
                 }),
               ),
             ]),
