@@ -1,6 +1,7 @@
 //! Checks a tokenizer.json before the `tokenizers` crate reads it. That crate panics (instead
 //! of returning an error) on a few malformed inputs: a syntax error or an unknown shape inside
-//! `decoder`, and a bad `Precompiled` normalizer. In wasm a panic aborts the whole instance, so
+//! `decoder`, a bad `Precompiled` normalizer, and a template post-processor naming a special
+//! token it does not define (that one panics at encode time). In wasm a panic aborts the whole instance, so
 //! those inputs are refused here first. Found by `scripts/fuzz` (target `tokenizer_json`).
 
 use serde_json::Value;
@@ -34,7 +35,40 @@ pub fn check(json: &[u8]) -> Result<(), String> {
             );
         }
     }
+    if let Some(processor) = object.get("post_processor") {
+        check_templates(processor)?;
+    }
     Ok(())
+}
+
+/// Every `SpecialToken` a template uses must be defined, with as many ids as tokens.
+fn check_templates(processor: &Value) -> Result<(), String> {
+    match processor {
+        Value::Object(map) => {
+            if let Some(defined) = map.get("special_tokens").and_then(Value::as_object) {
+                for (name, token) in defined {
+                    let ids = token.get("ids").and_then(Value::as_array).map(Vec::len);
+                    let tokens = token.get("tokens").and_then(Value::as_array).map(Vec::len);
+                    if ids != tokens {
+                        return Err(format!("its special token {name:?} has different numbers of ids and tokens"));
+                    }
+                }
+                for template in ["single", "pair"].iter().filter_map(|k| map.get(*k).and_then(Value::as_array)) {
+                    for piece in template {
+                        let used = piece.get("SpecialToken").and_then(|t| t.get("id")).and_then(Value::as_str);
+                        if let Some(name) = used.filter(|name| !defined.contains_key(*name)) {
+                            return Err(format!(
+                                "its post-processor template uses the undefined special token {name:?}"
+                            ));
+                        }
+                    }
+                }
+            }
+            map.values().try_for_each(check_templates)
+        }
+        Value::Array(items) => items.iter().try_for_each(check_templates),
+        _ => Ok(()),
+    }
 }
 
 fn check_decoder(decoder: &Value) -> Result<(), String> {
@@ -71,6 +105,11 @@ mod tests {
         assert!(check(br#"{"normalizer": {"type": "Sequence", "normalizers": [{"type": "Precompiled"}]}}"#).is_err());
         assert!(check(b"{\"decoder\":mu\"lnl").unwrap_err().contains("not a valid tokenizer.json"));
         assert!(check(b"[]").is_err());
+        let undefined = br#"{"post_processor": {"single": [{"SpecialToken": {"id": "[CLS]", "type_id": 0}}],
+            "special_tokens": {"[SEP]": {"id": "[SEP]", "ids": [3], "tokens": ["[SEP]"]}}}}"#;
+        assert!(check(undefined).unwrap_err().contains("[CLS]"));
+        let uneven = br#"{"post_processor": {"special_tokens": {"[SEP]": {"ids": [3, 4], "tokens": ["[SEP]"]}}}}"#;
+        assert!(check(uneven).is_err());
     }
 
     #[test]
