@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use bertscope_core::{Engine, LoadOptions};
-use clap::{Parser, Subcommand};
+use clap::{Args, Parser, Subcommand};
 
 #[derive(Parser)]
 #[command(name = "bertscope", version, about = "See what a BERT-family model attends to.")]
@@ -17,16 +17,23 @@ struct Cli {
     command: Command,
 }
 
+/// Where the model and its tokenizer are (every subcommand takes these).
+#[derive(Args)]
+struct ModelFiles {
+    /// The ONNX export: fp32, dynamic int8 or weight-only int8; fill-mask needs a masked-LM head.
+    #[arg(long)]
+    model: PathBuf,
+    /// The tokenizer.json (default: the one beside the model).
+    #[arg(long)]
+    tokenizer: Option<PathBuf>,
+}
+
 #[derive(Subcommand)]
 enum Command {
     /// Print input ids, tokens, every layer's attention and the last hidden state as JSON.
     Attention {
-        /// The ONNX export (fp32, dynamic int8 or weight-only int8).
-        #[arg(long)]
-        model: PathBuf,
-        /// The tokenizer.json (default: the one beside the model).
-        #[arg(long)]
-        tokenizer: Option<PathBuf>,
+        #[command(flatten)]
+        files: ModelFiles,
         /// A sentence; give several to run them as one padded batch.
         #[arg(long = "text", required = true)]
         texts: Vec<String>,
@@ -36,24 +43,16 @@ enum Command {
     },
     /// Print the attention rollout of each sentence, every layer's cumulative product, as JSON.
     Rollout {
-        /// The ONNX export.
-        #[arg(long)]
-        model: PathBuf,
-        /// The tokenizer.json (default: the one beside the model).
-        #[arg(long)]
-        tokenizer: Option<PathBuf>,
+        #[command(flatten)]
+        files: ModelFiles,
         /// A sentence; give several to run them as one padded batch.
         #[arg(long = "text", required = true)]
         texts: Vec<String>,
     },
     /// Print how similar a word's hidden vector is in two sentences, at every layer, as JSON.
     Drift {
-        /// The ONNX export.
-        #[arg(long)]
-        model: PathBuf,
-        /// The tokenizer.json (default: the one beside the model).
-        #[arg(long)]
-        tokenizer: Option<PathBuf>,
+        #[command(flatten)]
+        files: ModelFiles,
         /// The two sentences (give --text twice).
         #[arg(long = "text", required = true)]
         texts: Vec<String>,
@@ -63,12 +62,8 @@ enum Command {
     },
     /// Print the likeliest fillers of each [MASK] in a sentence, as JSON (fill-mask exports only).
     FillMask {
-        /// The ONNX export with a masked-language-model head (`logits` output).
-        #[arg(long)]
-        model: PathBuf,
-        /// The tokenizer.json (default: the one beside the model).
-        #[arg(long)]
-        tokenizer: Option<PathBuf>,
+        #[command(flatten)]
+        files: ModelFiles,
         /// A sentence with at least one [MASK].
         #[arg(long)]
         text: String,
@@ -78,21 +73,13 @@ enum Command {
     },
     /// Print the model's layers, heads, sizes and quantization as JSON.
     Info {
-        /// The ONNX export.
-        #[arg(long)]
-        model: PathBuf,
-        /// The tokenizer.json (default: the one beside the model).
-        #[arg(long)]
-        tokenizer: Option<PathBuf>,
+        #[command(flatten)]
+        files: ModelFiles,
     },
     /// Time load and runs at several lengths (a benchmark: prints numbers, never fails on them).
     Bench {
-        /// The ONNX export.
-        #[arg(long)]
-        model: PathBuf,
-        /// The tokenizer.json (default: the one beside the model).
-        #[arg(long)]
-        tokenizer: Option<PathBuf>,
+        #[command(flatten)]
+        files: ModelFiles,
         /// Token counts to time.
         #[arg(long, value_delimiter = ',', default_value = "7,32,128,512")]
         lengths: Vec<usize>,
@@ -114,10 +101,10 @@ fn main() -> ExitCode {
 
 fn run(cli: Cli) -> Result<(), String> {
     match cli.command {
-        Command::Attention { model, tokenizer, texts, fill_mask } => {
+        Command::Attention { files, texts, fill_mask } => {
             let engine = load(
-                &model,
-                tokenizer.as_deref(),
+                &files.model,
+                files.tokenizer.as_deref(),
                 LoadOptions { logits: fill_mask.is_some(), batch_size: texts.len() },
             )?;
             let analysis = engine.run(&texts).map_err(|e| e.to_string())?;
@@ -125,16 +112,18 @@ fn run(cli: Cli) -> Result<(), String> {
             json::write_analysis(&mut std::io::stdout().lock(), &analysis, masks)
                 .map_err(|e| format!("writing output: {e}"))
         }
-        Command::Rollout { model, tokenizer, texts } => analyze::rollout(&model, tokenizer.as_deref(), &texts),
-        Command::Drift { model, tokenizer, texts, word } => analyze::drift(&model, tokenizer.as_deref(), &texts, &word),
-        Command::FillMask { model, tokenizer, text, k } => analyze::fill_mask(&model, tokenizer.as_deref(), &text, k),
-        Command::Info { model, tokenizer } => {
-            let engine = load(&model, tokenizer.as_deref(), LoadOptions::default())?;
+        Command::Rollout { files, texts } => analyze::rollout(&files.model, files.tokenizer.as_deref(), &texts),
+        Command::Drift { files, texts, word } => {
+            analyze::drift(&files.model, files.tokenizer.as_deref(), &texts, &word)
+        }
+        Command::FillMask { files, text, k } => analyze::fill_mask(&files.model, files.tokenizer.as_deref(), &text, k),
+        Command::Info { files } => {
+            let engine = load(&files.model, files.tokenizer.as_deref(), LoadOptions::default())?;
             println!("{}", serde_json::to_string_pretty(engine.info()).map_err(|e| e.to_string())?);
             Ok(())
         }
-        Command::Bench { model, tokenizer, lengths, runs } => {
-            bench::run(&model, &tokenizer_path(&model, tokenizer.as_deref()), &lengths, runs)
+        Command::Bench { files, lengths, runs } => {
+            bench::run(&files.model, &tokenizer_path(&files.model, files.tokenizer.as_deref()), &lengths, runs)
         }
     }
 }

@@ -7,9 +7,7 @@ use bertscope_testkit::{max_abs_diff, parse, DEFAULT_CASE};
 use serde_json::Value;
 
 fn models() -> PathBuf {
-    std::env::var_os("BERTSCOPE_MODELS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/models"))
+    bertscope_testkit::models_dir()
 }
 
 fn bertscope(args: &[&str]) -> Output {

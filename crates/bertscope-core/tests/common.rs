@@ -1,17 +1,8 @@
 //! Shared helpers of the native integration tests.
 #![allow(dead_code)]
 
-use std::path::PathBuf;
-
 use bertscope_core::{Analysis, Engine, LoadOptions};
-use bertscope_testkit::{Case, Observed};
-
-/// `$BERTSCOPE_MODELS`, else `../shared/models` beside the repository.
-pub fn models_dir() -> PathBuf {
-    std::env::var_os("BERTSCOPE_MODELS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/models"))
-}
+use bertscope_testkit::{fill_mask_entry, models_dir, Case, Observed};
 
 pub fn read(relative: &str) -> Vec<u8> {
     let path = models_dir().join(relative);
@@ -44,13 +35,7 @@ pub fn observed(engine: &Engine, analysis: &Analysis) -> Vec<Observed> {
                 fill_mask: engine
                     .fill_mask(analysis, i, 10)
                     .into_iter()
-                    .map(|m| {
-                        (
-                            m.position,
-                            m.candidates.iter().map(|c| c.0).collect(),
-                            m.candidates.iter().map(|c| c.2).collect(),
-                        )
-                    })
+                    .map(|m| fill_mask_entry(m.position, &m.candidates))
                     .collect(),
             }
         })

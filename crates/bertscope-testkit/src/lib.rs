@@ -216,6 +216,19 @@ pub struct Observed {
     pub fill_mask: Vec<(usize, Vec<u32>, Vec<f32>)>,
 }
 
+/// `$BERTSCOPE_MODELS`, else `../shared/models` beside the repository: where native tests and
+/// fuzz targets find the models and references.
+pub fn models_dir() -> std::path::PathBuf {
+    std::env::var_os("BERTSCOPE_MODELS")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/models"))
+}
+
+/// One `[MASK]`'s predictions, `(token id, token, probability)` likeliest first, as [`Observed::fill_mask`] holds them.
+pub fn fill_mask_entry(position: usize, candidates: &[(u32, String, f32)]) -> (usize, Vec<u32>, Vec<f32>) {
+    (position, candidates.iter().map(|c| c.0).collect(), candidates.iter().map(|c| c.2).collect())
+}
+
 /// Parses a reference file.
 pub fn parse(json: &[u8]) -> Result<Reference, String> {
     serde_json::from_slice(json).map_err(|e| format!("reference JSON: {e}"))

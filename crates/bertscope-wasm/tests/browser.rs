@@ -6,7 +6,7 @@
 //! (`BERTSCOPE_FIXTURES_URL` at build time, default `http://127.0.0.1:8766/`).
 #![cfg(target_arch = "wasm32")]
 
-use bertscope_testkit::{parse, verify, Case, Observed, CASES};
+use bertscope_testkit::{fill_mask_entry, parse, verify, Case, Observed, CASES};
 use bertscope_wasm::{Explorer, RunResult};
 use js_sys::Uint8Array;
 use serde::Deserialize;
@@ -70,16 +70,7 @@ fn observe(explorer: &Explorer, result: &RunResult) -> Result<Vec<Observed>, Str
                 attention: result.attention(i).map_err(js)?.to_vec(),
                 shape: [shape[0] as usize, shape[1] as usize, shape[2] as usize],
                 last_hidden: result.hidden(i).map_err(js)?.to_vec()[last_layer..].to_vec(),
-                fill_mask: masks
-                    .into_iter()
-                    .map(|m| {
-                        (
-                            m.position,
-                            m.candidates.iter().map(|c| c.0).collect(),
-                            m.candidates.iter().map(|c| c.2).collect(),
-                        )
-                    })
-                    .collect(),
+                fill_mask: masks.into_iter().map(|m| fill_mask_entry(m.position, &m.candidates)).collect(),
             })
         })
         .collect()
