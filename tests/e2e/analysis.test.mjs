@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { artifacts, assertDrawn, canvasPixels, dist, fillAndWait, READY_TIMEOUT_MS, repoRoot, startPage, waitReady, watch } from './helpers.mjs';
+import { artifacts, assertDrawn, canvasPixels, dist, fillAndWait, READY_TIMEOUT_MS, repoRoot, startPage, waitReady, watch, closePage } from './helpers.mjs';
 
 const models = process.env.BERTSCOPE_MODELS || join(repoRoot, '..', 'shared', 'models');
 const MLM_DIR = join(models, 'distilbert-tiny-random-mlm');
@@ -24,11 +24,7 @@ before(async () => {
   ({ server, browser, context } = await startPage());
 });
 
-after(async () => {
-  await context?.close();
-  await browser?.close();
-  await server?.close();
-});
+after(() => closePage({ server, browser, context }));
 
 /** Clicks `testId` and returns the download's file name and bytes. */
 async function downloadOf(page, testId) {

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { artifacts, canvasPixels, READY_TIMEOUT_MS, referenceStory, startPage, STATUS, tokenTables, waitReady, watch as watchInto } from './helpers.mjs';
+import { artifacts, canvasPixels, READY_TIMEOUT_MS, referenceStory, startPage, STATUS, tokenTables, waitReady, watch as watchInto, closePage } from './helpers.mjs';
 
 let server;
 let browser;
@@ -25,11 +25,7 @@ before(async () => {
   }));
 });
 
-after(async () => {
-  await context?.close();
-  await browser?.close();
-  await server?.close();
-});
+after(() => closePage({ server, browser, context }));
 
 describe('the explorer page', { concurrency: false }, () => {
   let page;

@@ -149,3 +149,10 @@ export function referenceStory() {
     return { target: sentenceTokens[best], weight: mean[best] };
   });
 }
+
+/** Closes what `startPage` opened: the browser context, the browser and the server. */
+export async function closePage({ server, browser, context }) {
+  await context?.close();
+  await browser?.close();
+  await server?.close();
+}

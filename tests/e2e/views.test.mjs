@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { artifacts, assertDrawn, canvasPixels, fillAndWait, READY_TIMEOUT_MS, startPage, tokenTables, waitReady, watch } from './helpers.mjs';
+import { artifacts, assertDrawn, canvasPixels, fillAndWait, READY_TIMEOUT_MS, startPage, tokenTables, waitReady, watch, closePage } from './helpers.mjs';
 
 let server;
 let browser;
@@ -27,11 +27,7 @@ before(async () => {
   ({ server, browser, context } = await startPage());
 });
 
-after(async () => {
-  await context?.close();
-  await browser?.close();
-  await server?.close();
-});
+after(() => closePage({ server, browser, context }));
 
 describe('the explorer views', { concurrency: false }, () => {
   let page;

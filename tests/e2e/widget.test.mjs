@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { serve } from '../../scripts/serve.mjs';
-import { artifacts, assertDrawn, dist, READY_TIMEOUT_MS, readCanvases, referenceStory, repoRoot, startPage, watch } from './helpers.mjs';
+import { artifacts, assertDrawn, dist, READY_TIMEOUT_MS, readCanvases, referenceStory, repoRoot, startPage, watch, closePage } from './helpers.mjs';
 
 /** The policy of issue 5: no inline script or style, no eval; wasm compilation allowed. */
 const CSP = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'";
@@ -121,11 +121,7 @@ before(async () => {
   });
 });
 
-after(async () => {
-  await context?.close();
-  await browser?.close();
-  await server?.close();
-});
+after(() => closePage({ server, browser, context }));
 
 describe('the <bert-attention> widget', { concurrency: false }, () => {
   let page;

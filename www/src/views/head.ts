@@ -3,29 +3,20 @@
  * to each key per head, opacity = weight, colour = head. Head chips toggle heads; hovering a token
  * (or moving to it with the arrow keys) isolates its lines; clicking it makes it the focus word.
  */
-import { cropMatrix, describeAttention, describeHead, findFocus, headMatrix, isBlank, type HeadChoice } from '../attention';
+import { cropMatrix, describeAttention, describeHead, findFocus, headMatrix, isBlank } from '../attention';
 import { headColour, type Theme } from '../draw/colors';
 import { drawLines, hitLines, layoutLines, type LinesHit, type LinesLayout, type LinesSpec } from '../draw/lines';
 import type { Viewport } from '../draw/heatmap';
-import type { RunOutput, Sentence } from '../engine/protocol';
+import type { Sentence } from '../engine/protocol';
 import { shorten } from '../draw/canvas';
 import { activeElementOf, el } from './dom';
 import { ScrollStage } from './scroll';
+import { CAPTION_CHARS, type SentenceViewOptions } from './sentence-view';
 
 /** What the head view shows. */
-export interface HeadOptions {
-  output: RunOutput;
-  /** Index of the sentence shown. */
-  sentence: number;
-  layer: number;
-  head: HeadChoice;
-  focusWord: string;
-  theme: Theme;
-}
+export type HeadOptions = SentenceViewOptions;
 
 /** How many strongest links the read-out names. */
-/** Longest sentence text shown in the caption. */
-const CAPTION_CHARS = 100;
 const TOP_IN_READOUT = 3;
 const IDLE_READOUT = 'Hover over a token (or use ↑/↓ here) to isolate its lines; click a token to make it the focus word.';
 

@@ -4,25 +4,14 @@
  * clicking a layer's label selects the layer and keeps the head choice.
  */
 import { describeAttention, describeHead, headMatrix, isBlank, type HeadChoice } from '../attention';
-import type { Theme } from '../draw/colors';
 import { cellOrigin, drawGrid, hitGrid, layoutGrid, renderAtlas, type GridCell, type GridLayout } from '../draw/grid';
-import type { RunOutput } from '../engine/protocol';
 import { pixelRatio, shorten } from '../draw/canvas';
 import { el } from './dom';
+import { CAPTION_CHARS, type SentenceViewOptions } from './sentence-view';
 
 /** What the model view shows. */
-export interface ModelOptions {
-  output: RunOutput;
-  /** Index of the sentence shown. */
-  sentence: number;
-  layer: number;
-  head: HeadChoice;
-  focusWord: string;
-  theme: Theme;
-}
+export type ModelOptions = SentenceViewOptions;
 
-/** Longest sentence text shown in the caption. */
-const CAPTION_CHARS = 100;
 const TOP_IN_LABEL = 3;
 const IDLE_READOUT = 'Click a head (or use the arrow keys and Enter here) to show it in the other views.';
 
