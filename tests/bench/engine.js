@@ -57,6 +57,20 @@ window.bench = {
 
   memory: () => memoryBytes(),
 
+  /**
+   * Runs `texts` in turn `runs` times and samples memory every `every` runs: wasm linear memory
+   * and, where Chromium exposes it, the JS heap. For the leak check and its curve.
+   */
+  soak(texts, runs, every) {
+    const heap = () => performance.memory?.usedJSHeapSize ?? null;
+    const samples = [];
+    for (let i = 0; i < runs; i++) {
+      runOnce(texts[i % texts.length]);
+      if ((i + 1) % every === 0) samples.push({ runs: i + 1, wasm_bytes: memoryBytes(), js_heap_bytes: heap() });
+    }
+    return samples;
+  },
+
   /** Max / mean |attention - reference| over the reference's short sentences, ids checked. */
   async fidelity(referenceUrl) {
     const reference = await (await fetch(referenceUrl)).json();
