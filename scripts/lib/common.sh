@@ -52,7 +52,7 @@ ensure_browsers() {
     say "apt-get install ${missing[*]}"
     apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}"
   fi
-  have geckodriver || { say "cargo install geckodriver"; cargo install geckodriver --version 0.37.0; }
+  have geckodriver || { say "cargo install geckodriver"; cargo install geckodriver --version 0.37.1; }
 }
 
 ensure_npm() {
