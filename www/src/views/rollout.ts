@@ -205,7 +205,10 @@ export class RolloutView {
     this.cards.length = count;
     const elements = this.cards.map((c) => c.element);
     if (elements.some((e, i) => this.cardsBox.children[i] !== e) || this.cardsBox.children.length !== count) this.cardsBox.replaceChildren(...elements);
-    const width = Math.max(320, this.container.clientWidth - 40);
-    this.shown = this.cards.map((card) => card.update(options, layer, width)).filter((r): r is SentenceRows => r !== null);
+    // Each card is as wide as its column (two side by side on wide screens), minus its padding.
+    const fallback = Math.max(320, this.container.clientWidth - 40);
+    this.shown = this.cards
+      .map((card) => card.update(options, layer, card.element.clientWidth > 0 ? Math.max(240, card.element.clientWidth - 34) : fallback))
+      .filter((r): r is SentenceRows => r !== null);
   }
 }
