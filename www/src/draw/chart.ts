@@ -67,13 +67,7 @@ export function drawLineChart(canvas: HTMLCanvasElement, width: number, height: 
   ctx.textBaseline = 'top';
   ctx.fillStyle = theme.foreground;
   spec.xLabels.forEach((label, i) => ctx.fillText(label, x(i), PAD.top + plotH + 6));
-  ctx.fillText(spec.xTitle, PAD.left + plotW / 2, PAD.top + plotH + 26);
-  ctx.save();
-  ctx.translate(14, PAD.top + plotH / 2);
-  ctx.rotate(-Math.PI / 2);
-  ctx.textBaseline = 'middle';
-  ctx.fillText(spec.yTitle, 0, 0);
-  ctx.restore();
+  axisTitles(ctx, spec.xTitle, [PAD.left + plotW / 2, PAD.top + plotH + 26], spec.yTitle, [14, PAD.top + plotH / 2]);
   // Lines, points and values.
   for (const s of spec.series) {
     ctx.strokeStyle = s.colour;
@@ -142,15 +136,7 @@ export function drawScatter(canvas: HTMLCanvasElement, width: number, height: nu
   ctx.stroke();
   ctx.font = theme.font;
   ctx.fillStyle = theme.muted;
-  ctx.textAlign = 'center';
-  ctx.textBaseline = 'top';
-  ctx.fillText(spec.xTitle, pad.left + plotW / 2, pad.top + plotH + 14);
-  ctx.save();
-  ctx.translate(12, pad.top + plotH / 2);
-  ctx.rotate(-Math.PI / 2);
-  ctx.textBaseline = 'middle';
-  ctx.fillText(spec.yTitle, 0, 0);
-  ctx.restore();
+  axisTitles(ctx, spec.xTitle, [pad.left + plotW / 2, pad.top + plotH + 14], spec.yTitle, [12, pad.top + plotH / 2]);
   ctx.setLineDash([4, 3]);
   ctx.strokeStyle = theme.muted;
   for (const group of spec.links) {
@@ -226,4 +212,23 @@ export function drawStrips(canvas: HTMLCanvasElement, width: number, tokens: rea
       }
     });
   });
+}
+
+/** Writes the x-axis title centred at `xAt` and the y-axis title rotated, centred at `yAt`. */
+function axisTitles(
+  ctx: CanvasRenderingContext2D,
+  xTitle: string,
+  xAt: [number, number],
+  yTitle: string,
+  yAt: [number, number],
+): void {
+  ctx.textAlign = 'center';
+  ctx.textBaseline = 'top';
+  ctx.fillText(xTitle, xAt[0], xAt[1]);
+  ctx.save();
+  ctx.translate(yAt[0], yAt[1]);
+  ctx.rotate(-Math.PI / 2);
+  ctx.textBaseline = 'middle';
+  ctx.fillText(yTitle, 0, 0);
+  ctx.restore();
 }
