@@ -18,7 +18,7 @@ pub struct Anatomy {
     pub vocab_rows: Option<usize>,
     /// Rows of the position-embedding table (the longest input), when found.
     pub max_positions: Option<usize>,
-    /// True when weights are multiplied as integers (`MatMulInteger`).
+    /// `Some("QUInt8" | "QInt8")` when weights are multiplied as integers (`MatMulInteger`), by the weight type.
     pub dynamic_int8: Option<&'static str>,
 }
 
