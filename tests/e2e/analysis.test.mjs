@@ -26,6 +26,29 @@ before(async () => {
 
 after(() => closePage({ server, browser, context }));
 
+/** In the page, before its scripts: logs the type of every message to and from the engine worker. */
+function recordEngineMessages() {
+  const log = (window.__engineLog = []);
+  const Native = window.Worker;
+  window.Worker = class extends Native {
+    constructor(...args) {
+      super(...args);
+      this.addEventListener('message', ({ data }) =>
+        log.push({ from: data.type, resultId: data.analysis?.resultId, rollouts: (data.analysis?.rollouts ?? data.rollouts)?.length }),
+      );
+    }
+    postMessage(message, ...rest) {
+      log.push({ to: message.type, resultId: message.resultId });
+      return super.postMessage(message, ...rest);
+    }
+  };
+}
+
+/** The engine messages logged so far (see `recordEngineMessages`). */
+function engineLog(page) {
+  return page.evaluate(() => window.__engineLog);
+}
+
 /** Clicks `testId` and returns the download's file name and bytes. */
 async function downloadOf(page, testId) {
   const [download] = await Promise.all([page.waitForEvent('download'), page.click(`[data-testid="${testId}"]`)]);
@@ -59,8 +82,40 @@ describe('the analysis views', { concurrency: false }, () => {
 
   it('loads the default page', { timeout: READY_TIMEOUT_MS + 30_000 }, async () => {
     page = watch(await context.newPage(), problems);
+    await page.addInitScript(recordEngineMessages);
     await page.goto(server.url);
     await waitReady(page);
+  });
+
+  it('computes rollout only when the Rollout tab shows a run, once per run', async () => {
+    await fillAndWait(page, `${INPUT} >> nth=0`, 'Apple is a huge enterprise');
+    await fillAndWait(page, `${INPUT} >> nth=0`, 'Apple is huge enterprise');
+    let log = await engineLog(page);
+    assert.ok(log.filter((m) => m.to === 'run').length >= 3, `runs: ${JSON.stringify(log)}`);
+    assert.deepEqual(log.filter((m) => m.to === 'rollout'), [], 'rollout was asked for without the tab');
+    assert.ok(log.filter((m) => m.from === 'result').every((m) => !m.rollouts), 'a run brought rollout back unasked');
+
+    await page.click('[data-testid="tab-rollout"]');
+    await page.waitForSelector('[data-testid="rollout-strips"]', { state: 'visible' });
+    log = await engineLog(page);
+    const lastRun = log.filter((m) => m.from === 'result').at(-1).resultId;
+    assert.deepEqual(log.filter((m) => m.to === 'rollout').map((m) => m.resultId), [lastRun], 'one rollout request, for the run on screen');
+    assert.deepEqual(log.filter((m) => m.from === 'rollout').map((m) => m.rollouts), [2], 'one rollout per sentence came back');
+
+    // Cached per run: tabs, slider and focus changes do not ask again; a new run does, once.
+    await page.click('[data-testid="tab-focus"]');
+    await page.click('[data-testid="tab-rollout"]');
+    await page.locator('[data-testid="rollout-layer"]').fill('2');
+    await page.fill('[data-testid="focus-input"]', 'huge');
+    await page.fill('[data-testid="focus-input"]', 'apple');
+    await page.locator('[data-testid="rollout-layer"]').fill('6');
+    assert.equal((await engineLog(page)).filter((m) => m.to === 'rollout').length, 1, 'the cached rollout was asked for again');
+    await fillAndWait(page, `${INPUT} >> nth=0`, 'Apple is a huge enterprise');
+    await page.waitForFunction(() => window.__engineLog.filter((m) => m.from === 'rollout').length === 2);
+    await page.waitForSelector('[data-testid="rollout-strips"]', { state: 'visible' });
+    await fillAndWait(page, `${INPUT} >> nth=0`, 'Apple is huge enterprise');
+    await page.waitForFunction(() => window.__engineLog.filter((m) => m.from === 'rollout').length === 3);
+    await page.click('[data-testid="tab-focus"]');
   });
 
   it('the rollout view draws raw attention and rollout per sentence, with a text alternative', async () => {

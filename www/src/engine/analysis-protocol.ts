@@ -1,6 +1,6 @@
 /**
- * The page's analysis messages (issue 7): what a run brings back besides attention (rollout,
- * token map, focus-word drift) and the requests that read the last run again (drift of another
+ * The page's analysis messages (issue 7): what a run brings back besides attention (token map,
+ * focus-word drift) and the requests that read the last run again (rollout, drift of another
  * word, attention flow, fill-mask) or load a model from the user's own files. The engine
  * computes every number; these are only the shapes that cross the worker boundary.
  */
@@ -27,8 +27,14 @@ export interface TokenMap {
 export interface RunAnalysis {
   /** Names the run in the worker, for later requests about it (drift, flow, fill-mask). */
   resultId: number;
-  /** Per sentence, attention rollout `[layer][query][key]` over the padded length (cumulative through each layer). */
-  rollouts: Float32Array[];
+  /**
+   * Per sentence, attention rollout `[layer][query][key]` over the padded length (cumulative through
+   * each layer). Not sent with the run (it costs L·n³): the page asks for it with a `rollout`
+   * request when the Rollout tab shows this run, and keeps it here.
+   */
+  rollouts?: Float32Array[];
+  /** Why rollout could not be computed, once asked. */
+  rolloutError?: string;
   /** Drift of the run's focus word between every pair of sentences that both hold it. */
   drifts: WordDrift[];
   /** The word `drifts` is about. */
@@ -36,7 +42,7 @@ export interface RunAnalysis {
   tokenMap: TokenMap | null;
   /** Why the token map is missing, when it is. */
   tokenMapError?: string;
-  /** Why rollout or drift is missing, when one is. */
+  /** Why drift is missing, when it is. */
   error?: string;
 }
 
@@ -55,6 +61,7 @@ export interface FlowOutput {
 
 /** Requests about the last run, and loading a model from bytes. */
 export type AnalysisRequest =
+  | { type: 'rollout'; id: number; resultId: number }
   | { type: 'drift'; id: number; resultId: number; word: string }
   | { type: 'flow'; id: number; resultId: number; sentence: number }
   | { type: 'fill-mask'; id: number; resultId: number; sentence: number; k: number }
@@ -62,6 +69,7 @@ export type AnalysisRequest =
 
 /** Replies to `AnalysisRequest`s (`load-bytes` is answered with `loaded` or `error`). */
 export type AnalysisReply =
+  | { type: 'rollout'; id: number; rollouts: Float32Array[] }
   | { type: 'drift'; id: number; word: string; drifts: WordDrift[] }
   | { type: 'flow-progress'; id: number; done: number; total: number }
   | ({ type: 'flow'; id: number } & FlowOutput)

@@ -1,9 +1,9 @@
 /**
  * The page worker's analyses (issue 7), plugged into the engine server (serve.ts) by worker.ts, so
- * the widget's worker stays without them. After a run that asks for analyses it computes every
- * sentence's rollout, the focus word's drift between each pair of sentences and the token map,
- * and keeps the run so later requests (drift of another word, attention flow, fill-mask) can
- * read it again. A model from the user's own files is installed like a downloaded one.
+ * the widget's worker stays without them. After a run that asks for analyses it computes the
+ * focus word's drift between each pair of sentences and the token map, and keeps the run so later
+ * requests can read it again: rollout (L·n³, so only when the page shows it), drift of another
+ * word, attention flow, fill-mask. A model from the user's own files is installed like a downloaded one.
  */
 import type { Explorer, RunResult } from '../../pkg/bertscope_wasm.js';
 import type { MaskFill, RunAnalysis, TokenMap, WordDrift } from './analysis-protocol';
@@ -72,7 +72,6 @@ export const analysisExtension: EngineExtension = {
         return fallback;
       }
     };
-    const rollouts = attempt(() => Array.from({ length: r.count() }, (_, i) => r.rollout(i)), [] as Float32Array[]);
     let tokenMapError: string | undefined;
     let tokenMap: TokenMap | null = null;
     try {
@@ -82,18 +81,23 @@ export const analysisExtension: EngineExtension = {
     }
     const analysis: RunAnalysis = {
       resultId: id,
-      rollouts,
       drifts: attempt(() => drifts(r, focus), []),
       driftWord: focus,
       tokenMap,
       ...(tokenMapError !== undefined ? { tokenMapError } : {}),
       ...(error !== undefined ? { error } : {}),
     };
-    return { analysis, transfer: rollouts.map((x) => x.buffer) };
+    return { analysis, transfer: [] };
   },
 
   async handle(request: Request, host: EngineHost): Promise<boolean> {
     switch (request.type) {
+      case 'rollout': {
+        const { result } = keptRun(request.resultId);
+        const rollouts = Array.from({ length: result.count() }, (_, i) => result.rollout(i));
+        host.post({ type: 'rollout', id: request.id, rollouts }, rollouts.map((x) => x.buffer));
+        return true;
+      }
       case 'drift': {
         const { result } = keptRun(request.resultId);
         host.post({ type: 'drift', id: request.id, word: request.word, drifts: drifts(result, request.word) });

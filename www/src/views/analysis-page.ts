@@ -57,6 +57,8 @@ export class AnalysisFeatures {
   private readonly fillMask: FillMaskPanel;
   private driftTimer: number | undefined;
   private last: AnalysisDraw | null = null;
+  /** The run whose rollout was last asked for. */
+  private rolloutAsked: number | null = null;
   private readonly exportNote = query<HTMLElement>('[data-testid="export-note"]');
   private readonly snippet = query<HTMLTextAreaElement>('[data-testid="embed-snippet"]');
 
@@ -84,8 +86,10 @@ export class AnalysisFeatures {
   /** Draws the rollout or drift view; false if `view` is neither. */
   draw(view: string, options: AnalysisDraw): boolean {
     this.last = options;
-    if (view === 'rollout') this.rollout.update(options);
-    else if (view === 'drift') this.drift.update(options);
+    if (view === 'rollout') {
+      this.requestRollout(options.output);
+      this.rollout.update(options);
+    } else if (view === 'drift') this.drift.update(options);
     else return false;
     return true;
   }
@@ -94,6 +98,26 @@ export class AnalysisFeatures {
     const id = this.host.shown()?.analysis?.resultId;
     if (id === undefined) throw new Error('no analysed result yet');
     return id;
+  }
+
+  /** Asks the worker for the rollout of `output` once (it is kept on the result), then redraws. */
+  private requestRollout(output: RunOutput): void {
+    const analysis = output.analysis;
+    if (!analysis || analysis.rollouts || analysis.rolloutError !== undefined || this.rolloutAsked === analysis.resultId) return;
+    this.rolloutAsked = analysis.resultId;
+    const current = (): boolean => this.host.shown() === output;
+    this.host.client.ask({ type: 'rollout', resultId: analysis.resultId }).then(
+      (reply) => {
+        if (reply.type === 'rollout') analysis.rollouts = reply.rollouts;
+        else analysis.rolloutError = `unexpected reply ${reply.type}`;
+      },
+      (e: unknown) => {
+        // A newer run replaced this one: the rollout tab asks for the new run's instead.
+        if (current()) analysis.rolloutError = messageOf(e);
+      },
+    ).finally(() => {
+      if (current() && this.host.store.get().view === 'rollout') this.host.redraw();
+    });
   }
 
   private async flow(sentence: number, progress: (done: number, total: number) => void): Promise<FlowOutput> {

@@ -49,7 +49,7 @@ export interface SentenceRows {
 export function rolloutRows(options: RolloutOptions, index: number, rolloutLayer: number, flow: FlowOutput | null): SentenceRows | null {
   const { output, layer, head, focusWord } = options;
   const sentence = output.batch.sentences[index]!;
-  const rollout = output.analysis?.rollouts[index];
+  const rollout = output.analysis?.rollouts?.[index];
   const focus = findFocus(sentence, focusWord);
   if (focus < 0 || !rollout || isBlank(sentence)) return null;
   const [, heads, n] = output.attentionShape;
@@ -139,15 +139,18 @@ class RolloutCard {
     const rows = rolloutRows(options, this.index, rolloutLayer, this.flow);
     if (!rows) {
       const word = options.focusWord.trim().toLowerCase();
+      const analysis = options.output.analysis;
       this.summary.textContent = isBlank(sentence)
         ? `Sentence ${this.index + 1} is empty.`
-        : !options.output.analysis?.rollouts[this.index]
-          ? `Rollout is not available${options.output.analysis?.error ? `: ${options.output.analysis.error}` : ' for this result'}.`
-          : options.output.analysis.error
-            ? `Rollout is not available: ${options.output.analysis.error}`
-            : word
-            ? `“${word}” is not a single token of this sentence.`
-            : 'No focus word is set: click a token to choose one.';
+        : !analysis
+          ? 'Rollout is not available for this result.'
+          : analysis.rolloutError !== undefined
+            ? `Rollout is not available: ${analysis.rolloutError}`
+            : !analysis.rollouts
+              ? 'computing rollout…'
+              : word
+                ? `“${word}” is not a single token of this sentence.`
+                : 'No focus word is set: click a token to choose one.';
       this.scroller.hidden = true;
       return null;
     }
