@@ -174,6 +174,8 @@ describe('the analysis views', { concurrency: false }, () => {
     assertDrawn(map, 'token map', 5);
     assert.match(await page.textContent('[data-testid="tokenmap-summary"]'), /^13 tokens from 2 sentences.*Dashed lines join the same word across sentences: apple/);
     await page.screenshot({ path: join(artifacts, 'analysis-drift.png'), fullPage: true });
+    await page.locator('[data-testid="drift-chart"]').screenshot({ path: join(artifacts, 'drift-chart.png') });
+    await page.locator('[data-testid="token-map"]').screenshot({ path: join(artifacts, 'token-map.png') });
   });
 
   it('changing the focus word recomputes the drift', async () => {

@@ -1,6 +1,11 @@
-/** Small canvas charts for the analysis views: a line chart over levels and a labelled scatter plot. */
+/**
+ * Small charts for the analysis views: a line chart over levels, a labelled scatter plot and heat
+ * strips. Each `paint…` draws on a `Painter` (a canvas, or the SVG writer) and returns where its
+ * items sit, for hover read-outs; each `draw…` sizes a canvas and paints it.
+ */
 import { prepareCanvas, shorten } from './canvas';
 import { css, textOn, viridis, type Theme } from './colors';
+import type { ChartMark, Painter } from './painter';
 
 /** One line of a line chart. */
 export interface Series {
@@ -20,6 +25,10 @@ export interface LineChartSpec {
 }
 
 const PAD = { left: 58, right: 16, top: 16, bottom: 48 };
+/** Gap between a point and its value label, in CSS pixels. */
+const LABEL_GAP = 6;
+/** Height of a line of chart text, in CSS pixels. */
+const TEXT_H = 13;
 
 /** The y range shown: from 0 (or below, if a value is) to 1 (or above), in steps of 0.1 or 0.2. */
 function yRange(series: readonly Series[]): [number, number] {
@@ -29,67 +38,84 @@ function yRange(series: readonly Series[]): [number, number] {
   return [Math.floor(min * 10) / 10, Math.ceil(max * 10) / 10];
 }
 
-/** Draws a line chart `width×height` CSS pixels into `canvas`. */
-export function drawLineChart(canvas: HTMLCanvasElement, width: number, height: number, spec: LineChartSpec, theme: Theme): void {
+/** Draws a line chart `width×height` CSS pixels into `canvas`; returns its points (series by series). */
+export function drawLineChart(canvas: HTMLCanvasElement, width: number, height: number, spec: LineChartSpec, theme: Theme): ChartMark[] {
   const ctx = prepareCanvas(canvas, width, height);
-  if (!ctx) return;
-  ctx.fillStyle = theme.surface;
-  ctx.fillRect(0, 0, width, height);
+  return ctx ? paintLineChart(ctx, width, height, spec, theme) : [];
+}
+
+/** Paints a line chart in a `width×height` box; returns its points, series by series. */
+export function paintLineChart(p: Painter, width: number, height: number, spec: LineChartSpec, theme: Theme): ChartMark[] {
+  p.fillStyle = theme.surface;
+  p.fillRect(0, 0, width, height);
   const [y0, y1] = yRange(spec.series);
   const plotW = width - PAD.left - PAD.right;
   const plotH = height - PAD.top - PAD.bottom;
   const n = Math.max(1, spec.xLabels.length);
   const x = (i: number): number => PAD.left + (n === 1 ? plotW / 2 : (i / (n - 1)) * plotW);
   const y = (v: number): number => PAD.top + (1 - (v - y0) / (y1 - y0 || 1)) * plotH;
-  ctx.font = theme.font;
+  p.font = theme.font;
   // Grid and y ticks.
   const step = y1 - y0 > 1.01 ? 0.2 : 0.1;
-  ctx.textAlign = 'right';
-  ctx.textBaseline = 'middle';
+  p.textAlign = 'right';
+  p.textBaseline = 'middle';
   for (let v = y0; v <= y1 + 1e-9; v += step) {
-    ctx.strokeStyle = theme.mask;
-    ctx.lineWidth = 1;
-    ctx.beginPath();
-    ctx.moveTo(PAD.left, Math.round(y(v)) + 0.5);
-    ctx.lineTo(PAD.left + plotW, Math.round(y(v)) + 0.5);
-    ctx.stroke();
-    ctx.fillStyle = theme.muted;
-    ctx.fillText(v.toFixed(1), PAD.left - 6, y(v));
+    p.strokeStyle = theme.mask;
+    p.lineWidth = 1;
+    p.beginPath();
+    p.moveTo(PAD.left, Math.round(y(v)) + 0.5);
+    p.lineTo(PAD.left + plotW, Math.round(y(v)) + 0.5);
+    p.stroke();
+    p.fillStyle = theme.muted;
+    p.fillText(v.toFixed(1), PAD.left - 6, y(v));
   }
   // Axes.
-  ctx.strokeStyle = theme.foreground;
-  ctx.beginPath();
-  ctx.moveTo(PAD.left + 0.5, PAD.top);
-  ctx.lineTo(PAD.left + 0.5, PAD.top + plotH + 0.5);
-  ctx.lineTo(PAD.left + plotW, PAD.top + plotH + 0.5);
-  ctx.stroke();
-  ctx.textAlign = 'center';
-  ctx.textBaseline = 'top';
-  ctx.fillStyle = theme.foreground;
-  spec.xLabels.forEach((label, i) => ctx.fillText(label, x(i), PAD.top + plotH + 6));
-  axisTitles(ctx, spec.xTitle, [PAD.left + plotW / 2, PAD.top + plotH + 26], spec.yTitle, [14, PAD.top + plotH / 2]);
+  p.strokeStyle = theme.foreground;
+  p.beginPath();
+  p.moveTo(PAD.left + 0.5, PAD.top);
+  p.lineTo(PAD.left + 0.5, PAD.top + plotH + 0.5);
+  p.lineTo(PAD.left + plotW, PAD.top + plotH + 0.5);
+  p.stroke();
+  p.textAlign = 'center';
+  p.textBaseline = 'top';
+  p.fillStyle = theme.foreground;
+  spec.xLabels.forEach((label, i) => p.fillText(label, x(i), PAD.top + plotH + 6));
+  axisTitles(p, spec.xTitle, [PAD.left + plotW / 2, PAD.top + plotH + 26], spec.yTitle, [14, PAD.top + plotH / 2]);
   // Lines, points and values.
+  const marks: ChartMark[] = [];
   for (const s of spec.series) {
-    ctx.strokeStyle = s.colour;
-    ctx.fillStyle = s.colour;
-    ctx.lineWidth = 2;
-    ctx.beginPath();
-    s.values.forEach((v, i) => (i === 0 ? ctx.moveTo(x(i), y(v)) : ctx.lineTo(x(i), y(v))));
-    ctx.stroke();
+    p.strokeStyle = s.colour;
+    p.fillStyle = s.colour;
+    p.lineWidth = 2;
+    p.beginPath();
+    s.values.forEach((v, i) => (i === 0 ? p.moveTo(x(i), y(v)) : p.lineTo(x(i), y(v))));
+    p.stroke();
     s.values.forEach((v, i) => {
-      ctx.beginPath();
-      ctx.arc(x(i), y(v), 3.5, 0, Math.PI * 2);
-      ctx.fill();
+      p.beginPath();
+      p.arc(x(i), y(v), 3.5, 0, Math.PI * 2);
+      p.fill();
+      marks.push({ x: x(i), y: y(v), w: 0, h: 0 });
     });
   }
-  if (spec.annotate) {
-    ctx.textAlign = 'center';
-    ctx.textBaseline = 'bottom';
-    spec.series.forEach((s, k) => {
-      ctx.fillStyle = s.colour;
-      s.values.forEach((v, i) => ctx.fillText(v.toFixed(2), x(i), y(v) - 6 + (k % 2) * 22));
-    });
-  }
+  if (spec.annotate) spec.series.forEach((s, k) => annotatePoints(p, s, k, x, y, PAD.top + plotH));
+  return marks;
+}
+
+/**
+ * Writes each value of series `k` beside its point: above (even series) or below (odd), flipped to
+ * the other side where it would leave the chart; the first starts right of its point and the last
+ * ends left of it, so neither runs into the axis labels or off the edge.
+ */
+function annotatePoints(p: Painter, s: Series, k: number, x: (i: number) => number, y: (v: number) => number, bottom: number): void {
+  p.fillStyle = s.colour;
+  const last = s.values.length - 1;
+  s.values.forEach((v, i) => {
+    p.textAlign = i === 0 && last > 0 ? 'left' : i === last && last > 0 ? 'right' : 'center';
+    const dx = p.textAlign === 'left' ? LABEL_GAP - 2 : p.textAlign === 'right' ? 2 - LABEL_GAP : 0;
+    const above = k % 2 === 0 ? y(v) - LABEL_GAP - TEXT_H >= 0 : y(v) + LABEL_GAP + TEXT_H > bottom;
+    p.textBaseline = above ? 'bottom' : 'top';
+    p.fillText(v.toFixed(2), x(i) + dx, above ? y(v) - LABEL_GAP : y(v) + LABEL_GAP);
+  });
 }
 
 /** One labelled point of a scatter plot. */
@@ -110,15 +136,19 @@ export interface ScatterSpec {
   yTitle: string;
 }
 
-/** Draws a scatter plot `width×height` CSS pixels into `canvas`. */
-export function drawScatter(canvas: HTMLCanvasElement, width: number, height: number, spec: ScatterSpec, theme: Theme): void {
+/** Draws a scatter plot `width×height` CSS pixels into `canvas`; returns its points in order. */
+export function drawScatter(canvas: HTMLCanvasElement, width: number, height: number, spec: ScatterSpec, theme: Theme): ChartMark[] {
   const ctx = prepareCanvas(canvas, width, height);
-  if (!ctx) return;
-  ctx.fillStyle = theme.surface;
-  ctx.fillRect(0, 0, width, height);
+  return ctx ? paintScatter(ctx, width, height, spec, theme) : [];
+}
+
+/** Paints a scatter plot in a `width×height` box; returns its points in order. */
+export function paintScatter(p: Painter, width: number, height: number, spec: ScatterSpec, theme: Theme): ChartMark[] {
+  p.fillStyle = theme.surface;
+  p.fillRect(0, 0, width, height);
   const pad = { left: 36, right: 24, top: 16, bottom: 36 };
-  const xs = spec.points.map((p) => p.x);
-  const ys = spec.points.map((p) => p.y);
+  const xs = spec.points.map((q) => q.x);
+  const ys = spec.points.map((q) => q.y);
   const [xMin, xMax] = [Math.min(...xs, 0), Math.max(...xs, 0)];
   const [yMin, yMax] = [Math.min(...ys, 0), Math.max(...ys, 0)];
   const plotW = width - pad.left - pad.right;
@@ -126,39 +156,50 @@ export function drawScatter(canvas: HTMLCanvasElement, width: number, height: nu
   const px = (v: number): number => pad.left + ((v - xMin) / (xMax - xMin || 1)) * plotW;
   const py = (v: number): number => pad.top + (1 - (v - yMin) / (yMax - yMin || 1)) * plotH;
   // Axes through the origin (the mean of all tokens).
-  ctx.strokeStyle = theme.mask;
-  ctx.lineWidth = 1;
-  ctx.beginPath();
-  ctx.moveTo(pad.left, Math.round(py(0)) + 0.5);
-  ctx.lineTo(pad.left + plotW, Math.round(py(0)) + 0.5);
-  ctx.moveTo(Math.round(px(0)) + 0.5, pad.top);
-  ctx.lineTo(Math.round(px(0)) + 0.5, pad.top + plotH);
-  ctx.stroke();
-  ctx.font = theme.font;
-  ctx.fillStyle = theme.muted;
-  axisTitles(ctx, spec.xTitle, [pad.left + plotW / 2, pad.top + plotH + 14], spec.yTitle, [12, pad.top + plotH / 2]);
-  ctx.setLineDash([4, 3]);
-  ctx.strokeStyle = theme.muted;
+  p.strokeStyle = theme.mask;
+  p.lineWidth = 1;
+  p.beginPath();
+  p.moveTo(pad.left, Math.round(py(0)) + 0.5);
+  p.lineTo(pad.left + plotW, Math.round(py(0)) + 0.5);
+  p.moveTo(Math.round(px(0)) + 0.5, pad.top);
+  p.lineTo(Math.round(px(0)) + 0.5, pad.top + plotH);
+  p.stroke();
+  p.font = theme.font;
+  p.fillStyle = theme.muted;
+  axisTitles(p, spec.xTitle, [pad.left + plotW / 2, pad.top + plotH + 14], spec.yTitle, [12, pad.top + plotH / 2]);
+  p.setLineDash([4, 3]);
+  p.strokeStyle = theme.muted;
   for (const group of spec.links) {
-    ctx.beginPath();
+    p.beginPath();
     group.forEach((index, i) => {
-      const p = spec.points[index]!;
-      if (i === 0) ctx.moveTo(px(p.x), py(p.y));
-      else ctx.lineTo(px(p.x), py(p.y));
+      const q = spec.points[index]!;
+      if (i === 0) p.moveTo(px(q.x), py(q.y));
+      else p.lineTo(px(q.x), py(q.y));
     });
-    ctx.stroke();
+    p.stroke();
   }
-  ctx.setLineDash([]);
-  ctx.textAlign = 'left';
-  ctx.textBaseline = 'middle';
-  for (const p of spec.points) {
-    ctx.fillStyle = p.colour;
-    ctx.beginPath();
-    ctx.arc(px(p.x), py(p.y), p.strong ? 5.5 : 3.5, 0, Math.PI * 2);
-    ctx.fill();
-    ctx.font = p.strong ? theme.boldFont : theme.font;
-    ctx.fillText(shorten(p.label, 16), px(p.x) + 7, py(p.y));
+  p.setLineDash([]);
+  p.textBaseline = 'middle';
+  for (const q of spec.points) {
+    const [cx, cy] = [px(q.x), py(q.y)];
+    const r = q.strong ? 5.5 : 3.5;
+    p.fillStyle = q.colour;
+    p.beginPath();
+    p.arc(cx, cy, r, 0, Math.PI * 2);
+    p.fill();
+    p.font = q.strong ? theme.boldFont : theme.font;
+    const label = shorten(q.label, 16);
+    // Right of the point, unless that runs past the right edge: then left of it.
+    const flip = cx + r + 4 + p.measureText(label).width > width - 2;
+    p.textAlign = flip ? 'right' : 'left';
+    // A halo of the background keeps the label readable over the dashed links.
+    p.strokeStyle = theme.surface;
+    p.lineWidth = 3;
+    p.lineJoin = 'round';
+    p.strokeText(label, flip ? cx - r - 4 : cx + r + 4, cy);
+    p.fillText(label, flip ? cx - r - 4 : cx + r + 4, cy);
   }
+  return spec.points.map((q) => ({ x: px(q.x), y: py(q.y), w: 0, h: 0 }));
 }
 
 /** One row of a heat-strip figure: a name and one value per token. */
@@ -178,57 +219,62 @@ export function stripWidth(tokens: readonly string[], available: number): number
   return Math.min(16_000, NAME_W + cell * tokens.length);
 }
 
-/** Draws rows of heat cells (viridis, each row scaled to its own maximum) under token labels. */
-export function drawStrips(canvas: HTMLCanvasElement, width: number, tokens: readonly string[], rows: readonly StripRow[], focus: number, theme: Theme): void {
-  const height = LABEL_H + rows.length * ROW_H + 4;
-  const ctx = prepareCanvas(canvas, width, height);
-  if (!ctx) return;
-  ctx.fillStyle = theme.surface;
-  ctx.fillRect(0, 0, width, height);
+/** The CSS height of a strip figure of `rows` rows. */
+export function stripHeight(rows: number): number {
+  return LABEL_H + rows * ROW_H + 4;
+}
+
+/** Draws rows of heat cells into `canvas` (see `paintStrips`); returns the cells, row by row. */
+export function drawStrips(canvas: HTMLCanvasElement, width: number, tokens: readonly string[], rows: readonly StripRow[], focus: number, theme: Theme): ChartMark[] {
+  const ctx = prepareCanvas(canvas, width, stripHeight(rows.length));
+  return ctx ? paintStrips(ctx, width, tokens, rows, focus, theme) : [];
+}
+
+/** Paints rows of heat cells (viridis, each row scaled to its own maximum) under token labels; returns the cells, row by row. */
+export function paintStrips(p: Painter, width: number, tokens: readonly string[], rows: readonly StripRow[], focus: number, theme: Theme): ChartMark[] {
+  p.fillStyle = theme.surface;
+  p.fillRect(0, 0, width, stripHeight(rows.length));
   const cell = (width - NAME_W) / Math.max(1, tokens.length);
   const chars = Math.max(3, Math.floor(cell / 7));
-  ctx.textAlign = 'center';
-  ctx.textBaseline = 'middle';
+  p.textAlign = 'center';
+  p.textBaseline = 'middle';
   tokens.forEach((t, i) => {
-    ctx.font = i === focus ? theme.boldFont : theme.font;
-    ctx.fillStyle = i === focus ? theme.highlight : theme.foreground;
-    ctx.fillText(shorten(t, chars), NAME_W + (i + 0.5) * cell, LABEL_H / 2);
+    p.font = i === focus ? theme.boldFont : theme.font;
+    p.fillStyle = i === focus ? theme.highlight : theme.foreground;
+    p.fillText(shorten(t, chars), NAME_W + (i + 0.5) * cell, LABEL_H / 2);
   });
+  const marks: ChartMark[] = [];
   rows.forEach((row, r) => {
     const top = LABEL_H + r * ROW_H;
-    ctx.font = theme.font;
-    ctx.fillStyle = theme.foreground;
-    ctx.textAlign = 'left';
-    ctx.fillText(shorten(row.name, 18), 4, top + ROW_H / 2);
+    p.font = theme.font;
+    p.fillStyle = theme.foreground;
+    p.textAlign = 'left';
+    p.fillText(shorten(row.name, 18), 4, top + ROW_H / 2);
     const max = Math.max(1e-9, ...row.values);
-    ctx.textAlign = 'center';
+    p.textAlign = 'center';
     row.values.forEach((v, i) => {
       const colour = viridis(v / max);
-      ctx.fillStyle = css(colour);
-      ctx.fillRect(NAME_W + i * cell + 1, top + 2, cell - 2, ROW_H - 4);
+      p.fillStyle = css(colour);
+      p.fillRect(NAME_W + i * cell + 1, top + 2, cell - 2, ROW_H - 4);
+      marks.push({ x: NAME_W + i * cell + 1, y: top + 2, w: cell - 2, h: ROW_H - 4 });
       if (cell >= 30) {
-        ctx.fillStyle = textOn(colour);
-        ctx.fillText(v.toFixed(2), NAME_W + (i + 0.5) * cell, top + ROW_H / 2);
+        p.fillStyle = textOn(colour);
+        p.fillText(v.toFixed(2), NAME_W + (i + 0.5) * cell, top + ROW_H / 2);
       }
     });
   });
+  return marks;
 }
 
 /** Writes the x-axis title centred at `xAt` and the y-axis title rotated, centred at `yAt`. */
-function axisTitles(
-  ctx: CanvasRenderingContext2D,
-  xTitle: string,
-  xAt: [number, number],
-  yTitle: string,
-  yAt: [number, number],
-): void {
-  ctx.textAlign = 'center';
-  ctx.textBaseline = 'top';
-  ctx.fillText(xTitle, xAt[0], xAt[1]);
-  ctx.save();
-  ctx.translate(yAt[0], yAt[1]);
-  ctx.rotate(-Math.PI / 2);
-  ctx.textBaseline = 'middle';
-  ctx.fillText(yTitle, 0, 0);
-  ctx.restore();
+function axisTitles(p: Painter, xTitle: string, xAt: [number, number], yTitle: string, yAt: [number, number]): void {
+  p.textAlign = 'center';
+  p.textBaseline = 'top';
+  p.fillText(xTitle, xAt[0], xAt[1]);
+  p.save();
+  p.translate(yAt[0], yAt[1]);
+  p.rotate(-Math.PI / 2);
+  p.textBaseline = 'middle';
+  p.fillText(yTitle, 0, 0);
+  p.restore();
 }

@@ -1,0 +1,80 @@
+/**
+ * What the charts draw with: the part of the canvas 2-D API they use. A canvas context is one; the
+ * SVG writer (svg.ts) is another, so every chart is drawn by one code path on screen and in a file.
+ */
+import type { Theme } from './colors';
+
+/** The canvas 2-D calls the charts make. */
+export type Painter = Pick<
+  CanvasRenderingContext2D,
+  | 'fillStyle'
+  | 'strokeStyle'
+  | 'lineWidth'
+  | 'font'
+  | 'textAlign'
+  | 'textBaseline'
+  | 'fillRect'
+  | 'strokeRect'
+  | 'fillText'
+  | 'strokeText'
+  | 'lineJoin'
+  | 'measureText'
+  | 'beginPath'
+  | 'moveTo'
+  | 'lineTo'
+  | 'arc'
+  | 'fill'
+  | 'stroke'
+  | 'setLineDash'
+  | 'save'
+  | 'restore'
+  | 'translate'
+  | 'rotate'
+>;
+
+/**
+ * Where one drawn item sits, in CSS pixels: a cell (`w`, `h` > 0, `x`, `y` its top-left corner)
+ * or a point (`w` = `h` = 0 at its centre). Hover and keyboard read-outs find items by it.
+ */
+export interface ChartMark {
+  x: number;
+  y: number;
+  w: number;
+  h: number;
+}
+
+/** The mark under (`x`, `y`): a cell holding it, else the nearest point within `radius`; or null. */
+export function markAt(marks: readonly ChartMark[], x: number, y: number, radius = 8): number | null {
+  let best: number | null = null;
+  let bestDistance = radius * radius;
+  for (let i = 0; i < marks.length; i++) {
+    const m = marks[i]!;
+    if (m.w > 0 || m.h > 0) {
+      if (x >= m.x && x < m.x + m.w && y >= m.y && y < m.y + m.h) return i;
+      continue;
+    }
+    const d = (m.x - x) ** 2 + (m.y - y) ** 2;
+    if (d <= bestDistance) {
+      bestDistance = d;
+      best = i;
+    }
+  }
+  return best;
+}
+
+/** Outlines a mark: a ring around a point, a frame around a cell (two tones, visible on any colour). */
+export function paintMarkHighlight(p: Painter, mark: ChartMark, theme: Theme): void {
+  p.save();
+  p.setLineDash([]);
+  for (const [colour, width] of [[theme.surface, 4], [theme.foreground, 2]] as const) {
+    p.strokeStyle = colour;
+    p.lineWidth = width;
+    p.beginPath();
+    if (mark.w > 0 || mark.h > 0) p.strokeRect(mark.x - 1, mark.y - 1, mark.w + 2, mark.h + 2);
+    else {
+      p.arc(mark.x, mark.y, 7, 0, Math.PI * 2);
+      p.stroke();
+    }
+  }
+  p.restore();
+}
