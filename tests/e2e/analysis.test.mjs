@@ -49,6 +49,15 @@ function engineLog(page) {
   return page.evaluate(() => window.__engineLog);
 }
 
+/** Hovers the centre of item `index` of a chart canvas (its `data-marks`: x,y,w,h per item, CSS pixels). */
+async function hoverMark(canvas, index) {
+  await canvas.scrollIntoViewIfNeeded();
+  const marks = (await canvas.getAttribute('data-marks')).split(';').map((m) => m.split(',').map(Number));
+  assert.ok(index >= 0 && index < marks.length, `item ${index} of ${marks.length}`);
+  const [x, y, w, h] = marks[index];
+  await canvas.hover({ position: { x: x + w / 2, y: y + h / 2 } });
+}
+
 /** Clicks `testId` and returns the download's file name and bytes. */
 async function downloadOf(page, testId) {
   const [download] = await Promise.all([page.waitForEvent('download'), page.click(`[data-testid="${testId}"]`)]);
@@ -158,6 +167,30 @@ describe('the analysis views', { concurrency: false }, () => {
     assert.ok(Math.abs(values.reduce((a, b) => a + b, 0) - 1) < 0.02, `flow row sums to ${values}`);
   });
 
+  it('hovering a rollout cell reads out the value drawn there', async () => {
+    const records = JSON.parse((await downloadOf(page, 'export-json')).bytes.toString('utf8')).records.filter((r) => r.sentence === 1);
+    const measures = [...new Set(records.map((r) => r.measure))];
+    assert.equal(measures.length, 3, `raw, rollout and flow rows: ${measures}`);
+    const n = records.length / measures.length;
+    const rollout = measures.find((m) => m.startsWith('rollout'));
+    const cell = records.find((r) => r.measure === rollout && r.key_token === 'enterprise');
+    const strips = page.locator('[data-testid="rollout-strips"]').first();
+    await hoverMark(strips, measures.indexOf(rollout) * n + cell.key - 1);
+    assert.equal(
+      await page.locator('[data-testid="rollout-readout"]').first().textContent(),
+      `${cell.weight.toFixed(4)} · ${rollout}: “apple” → “enterprise” (#${cell.key})`,
+    );
+    // The keyboard reaches the same cells: the first, then one row down.
+    await page.mouse.move(0, 0);
+    await strips.focus();
+    const first = records.find((r) => r.measure === measures[0] && r.key === 1);
+    assert.match(await page.locator('[data-testid="rollout-readout"]').first().textContent(), new RegExp(`^${first.weight.toFixed(4)} · `));
+    await page.keyboard.press('ArrowDown');
+    const below = records.find((r) => r.measure === measures[1] && r.key === 1);
+    assert.match(await page.locator('[data-testid="rollout-readout"]').first().textContent(), new RegExp(`^${below.weight.toFixed(4)} · rollout`));
+    await page.keyboard.press('Escape');
+  });
+
   it('the drift view charts one cosine per level for the sentence pair and maps the tokens', async () => {
     await page.click('[data-testid="tab-drift"]');
     await page.waitForSelector('[data-testid="drift-chart"]', { state: 'visible' });
@@ -176,6 +209,32 @@ describe('the analysis views', { concurrency: false }, () => {
     await page.screenshot({ path: join(artifacts, 'analysis-drift.png'), fullPage: true });
     await page.locator('[data-testid="drift-chart"]').screenshot({ path: join(artifacts, 'drift-chart.png') });
     await page.locator('[data-testid="token-map"]').screenshot({ path: join(artifacts, 'token-map.png') });
+  });
+
+  it('hovering a drift point or a token on the map reads out its numbers', async () => {
+    const json = JSON.parse((await downloadOf(page, 'export-json')).bytes.toString('utf8'));
+    const chart = page.locator('[data-testid="drift-chart"]');
+    const last = json.records.at(-1);
+    assert.equal(last.level, 'L6');
+    await hoverMark(chart, json.records.length - 1);
+    assert.equal(await page.textContent('[data-testid="drift-readout"]'), `${last.cosine.toFixed(3)} · cosine of “apple”, sentence 1 ↔ sentence 2, after layer 6 (L6)`);
+    await page.mouse.move(0, 0);
+    assert.match(await page.textContent('[data-testid="drift-readout"]'), /^Hover over a point/);
+    await chart.focus();
+    await page.keyboard.press('Home');
+    assert.equal(await page.textContent('[data-testid="drift-readout"]'), `${json.records[0].cosine.toFixed(3)} · cosine of “apple”, sentence 1 ↔ sentence 2, the embeddings (emb)`);
+    await page.keyboard.press('ArrowRight');
+    assert.match(await page.textContent('[data-testid="drift-readout"]'), new RegExp(`^${json.records[1].cosine.toFixed(3)} · .*after layer 1 \\(L1\\)$`));
+    await chart.blur();
+
+    const { tokens, points } = json.tokenMap;
+    const index = tokens.findIndex(([s, , text]) => s === 0 && text === 'apple');
+    const map = page.locator('[data-testid="token-map"]');
+    await hoverMark(map, index);
+    const [x, y] = points[index];
+    assert.equal(await page.textContent('[data-testid="tokenmap-readout"]'), `“apple” (sentence 1, token ${tokens[index][1] + 1}) · PC1 ${x.toFixed(3)}, PC2 ${y.toFixed(3)}`);
+    await map.screenshot({ path: join(artifacts, 'token-map-hover.png') });
+    await page.mouse.move(0, 0);
   });
 
   it('changing the focus word recomputes the drift', async () => {

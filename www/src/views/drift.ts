@@ -4,15 +4,21 @@
  * numbers; and a 2-D PCA map of every token's final vector across the sentences, the same word in
  * different sentences joined by a line. The engine computes the cosines and the projection.
  */
-import { drawLineChart, drawScatter, type ScatterPoint, type Series } from '../draw/chart';
+import { drawLineChart, drawScatter, type LineChartSpec, type ScatterPoint, type ScatterSpec, type Series } from '../draw/chart';
 import { headColour, type Theme } from '../draw/colors';
 import type { WordDrift } from '../engine/analysis-protocol';
 import type { RunOutput } from '../engine/protocol';
+import { ChartHover } from './chart-hover';
 import { el } from './dom';
 
 /** "emb", "L1", … "L6": the levels of a model with `layers` layers. */
 export function levelNames(layers: number): string[] {
   return ['emb', ...Array.from({ length: layers }, (_, i) => `L${i + 1}`)];
+}
+
+/** "the embeddings (emb)", "after layer 3 (L3)": level `i` in words. */
+function levelInWords(i: number, levels: readonly string[]): string {
+  return i === 0 ? `the embeddings (${levels[0]})` : `after layer ${i} (${levels[i]})`;
 }
 
 /** "sentence 1 ↔ sentence 2". */
@@ -33,17 +39,43 @@ export class DriftView {
   private readonly table = el('table', { className: 'drift-table', attrs: { 'data-testid': 'drift-table' } });
   private readonly mapNote = el('p', { className: 'view-intro', attrs: { 'data-testid': 'tokenmap-summary' } });
   private readonly map = el('canvas', { attrs: { 'data-testid': 'token-map', role: 'img' } });
+  private readonly chartHover: ChartHover;
+  private readonly mapHover: ChartHover;
+  /** What the chart and the map show, for the read-outs and the SVG export. */
+  chartShown: { spec: LineChartSpec; word: string; drifts: readonly WordDrift[] } | null = null;
+  mapShown: { spec: ScatterSpec; names: string[]; coordinates: [number, number][] } | null = null;
 
   constructor(private readonly container: HTMLElement) {
+    this.chartHover = new ChartHover(this.chart, 'drift-readout', 'Hover over a point (or focus the chart and use the arrow keys) for its value.', (i) => this.describePoint(i), () => this.chartShown?.spec.xLabels.length ?? 1);
+    this.mapHover = new ChartHover(this.map, 'tokenmap-readout', 'Hover over a point (or focus the map and use the arrow keys) for its token and coordinates.', (i) => this.describeToken(i));
     container.replaceChildren(
       el('h3', { text: 'Similarity of the focus word across sentences, level by level' }),
       this.chartNote,
+      this.chartHover.readout.element,
       this.chart,
       this.table,
       el('h3', { text: 'Every token’s final vector, projected to 2-D (PCA)' }),
       this.mapNote,
+      this.mapHover.readout.element,
       this.map,
     );
+  }
+
+  /** "0.711 · cosine of “apple”, sentence 1 ↔ sentence 2, after layer 6 (L6)". */
+  private describePoint(index: number): string {
+    const shown = this.chartShown;
+    const levels = shown?.spec.xLabels ?? [];
+    const drift = shown?.drifts[Math.floor(index / Math.max(1, levels.length))];
+    if (!shown || !drift) return '';
+    const level = index % levels.length;
+    return `${(drift.cosine[level] ?? 0).toFixed(3)} · cosine of “${shown.word}”, ${pairName(drift)}, ${levelInWords(level, levels)}`;
+  }
+
+  /** "“apple” (sentence 1, token 6) · PC1 1.234, PC2 -0.567". */
+  private describeToken(index: number): string {
+    const name = this.mapShown?.names[index];
+    const [x, y] = this.mapShown?.coordinates[index] ?? [0, 0];
+    return name === undefined ? '' : `${name} · PC1 ${x.toFixed(3)}, PC2 ${y.toFixed(3)}`;
   }
 
   update(options: DriftOptions): void {
@@ -73,9 +105,13 @@ export class DriftView {
     }
     this.chart.hidden = drifts.length === 0;
     this.table.hidden = drifts.length === 0;
+    this.chartHover.readout.element.hidden = drifts.length === 0;
+    this.chartShown = null;
     if (drifts.length) {
       const series: Series[] = drifts.map((d, i) => ({ label: pairName(d), colour: headColour(theme, i), values: d.cosine }));
-      drawLineChart(this.chart, width, 300, { xLabels: levels, series, xTitle: 'level (emb = embeddings, Ln = after layer n)', yTitle: 'cosine similarity', annotate: drifts.length <= 2 }, theme);
+      const spec: LineChartSpec = { xLabels: levels, series, xTitle: 'level (emb = embeddings, Ln = after layer n)', yTitle: 'cosine similarity', annotate: drifts.length <= 2 };
+      this.chartShown = { spec, word, drifts };
+      this.chartHover.show(() => drawLineChart(this.chart, width, 300, spec, theme), theme);
       this.chart.setAttribute(
         'aria-label',
         `Line chart: cosine similarity of “${word}” per level. ` +
@@ -102,6 +138,8 @@ export class DriftView {
   private drawMap(options: DriftOptions): void {
     const { output, theme, focusWord } = options;
     const map = output.analysis?.tokenMap;
+    this.mapShown = null;
+    this.mapHover.readout.element.hidden = !map || map.points.length === 0;
     if (!map || map.points.length === 0) {
       this.map.hidden = true;
       this.mapNote.textContent = output.analysis?.tokenMapError ? `No token map: ${output.analysis.tokenMapError}` : 'No token map for this result.';
@@ -130,7 +168,10 @@ export class DriftView {
     const xTitle = `PC1 (${(vx * 100).toFixed(0)}% of variance)`;
     const yTitle = `PC2 (${(vy * 100).toFixed(0)}%)`;
     const width = Math.max(320, Math.min(1040, this.container.clientWidth - 8));
-    drawScatter(this.map, width, 420, { points, links, xTitle, yTitle }, theme);
+    const spec: ScatterSpec = { points, links, xTitle, yTitle };
+    const names = map.tokens.map(([s, position, text]) => `“${text}” (sentence ${s + 1}, token ${position + 1})`);
+    this.mapShown = { spec, names, coordinates: map.points };
+    this.mapHover.show(() => drawScatter(this.map, width, 420, spec, theme), theme);
     const linked = links.map((g) => map.tokens[g[0]!]![2]);
     this.mapNote.textContent =
       `${points.length} tokens from ${output.batch.sentences.length} sentences (colour = sentence, label·n = sentence n); ` +

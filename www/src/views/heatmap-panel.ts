@@ -6,6 +6,7 @@ import { drawHeatmap, drawHeatmapHover, fitCell, hitHeatmap, layoutHeatmap, same
 import { drawLegend } from '../draw/legend';
 import type { Theme } from '../draw/colors';
 import { el } from './dom';
+import { Readout } from './readout';
 import { ScrollStage } from './scroll';
 
 /** What the panel shows. */
@@ -32,7 +33,7 @@ export class HeatmapPanel {
   private readonly canvas: HTMLCanvasElement;
   private readonly overlay: HTMLCanvasElement;
   private readonly legend: HTMLCanvasElement;
-  private readonly readout: HTMLElement;
+  private readonly readout = new Readout('heatmap-readout', IDLE_READOUT);
   private readonly zoomLabel: HTMLElement;
   private readonly zoomIn: HTMLButtonElement;
   private readonly zoomOut: HTMLButtonElement;
@@ -49,14 +50,13 @@ export class HeatmapPanel {
     this.overlay = el('canvas', { className: 'heatmap-overlay', attrs: { 'aria-hidden': 'true' } });
     this.scroller = new ScrollStage('Attention heatmap (scrolls)', [this.canvas, this.overlay], () => this.redraw(false), () => this.redraw(true));
     this.legend = el('canvas', { className: 'legend', attrs: { 'aria-hidden': 'true' } });
-    this.readout = el('p', { className: 'readout', text: IDLE_READOUT, attrs: { 'data-testid': 'heatmap-readout' } });
     this.zoomOut = el('button', { className: 'tool', text: '−', attrs: { type: 'button', 'aria-label': 'Zoom out', 'data-testid': 'zoom-out' } });
     this.zoomIn = el('button', { className: 'tool', text: '+', attrs: { type: 'button', 'aria-label': 'Zoom in', 'data-testid': 'zoom-in' } });
     this.zoomLabel = el('span', { className: 'zoom-level', attrs: { 'data-testid': 'zoom-level', 'aria-live': 'polite' } });
     this.zoomOut.addEventListener('click', () => this.setZoom(this.zoom - 1));
     this.zoomIn.addEventListener('click', () => this.setZoom(this.zoom + 1));
     const tools = el('div', { className: 'heatmap-tools' }, [
-      this.readout,
+      this.readout.element,
       el('span', { className: 'zoom', attrs: { role: 'group', 'aria-label': 'Zoom' } }, [this.zoomOut, this.zoomLabel, this.zoomIn]),
     ]);
     this.element = el('div', { className: 'heatmap-panel' }, [tools, this.scroller.element, this.legend]);
@@ -72,7 +72,7 @@ export class HeatmapPanel {
     this.data = data;
     this.canvas.setAttribute('aria-label', data.label);
     this.hit = null;
-    this.readout.textContent = IDLE_READOUT;
+    this.readout.show(null);
     this.redraw(true);
   }
 
@@ -142,7 +142,7 @@ export class HeatmapPanel {
     const data = this.data;
     if (!data || !this.layout) return;
     drawHeatmapHover(this.overlay, data.spec, this.layout, this.view, data.theme, hit);
-    this.readout.textContent = hit ? data.describe(hit) : IDLE_READOUT;
+    this.readout.show(hit ? data.describe(hit) : null);
     this.scroller.stage.style.cursor = hit && hit.kind !== 'cell' ? 'pointer' : hit ? 'crosshair' : '';
   }
 

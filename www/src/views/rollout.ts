@@ -10,6 +10,7 @@ import { drawStrips, stripWidth, type StripRow } from '../draw/chart';
 import type { Theme } from '../draw/colors';
 import type { FlowOutput } from '../engine/analysis-protocol';
 import type { RunOutput, Sentence } from '../engine/protocol';
+import { ChartHover } from './chart-hover';
 import { el } from './dom';
 
 /** Longest input attention flow is offered for (the engine's limit). */
@@ -78,6 +79,9 @@ class RolloutCard {
   private readonly flowNote = el('span', { className: 'muted', attrs: { 'data-testid': 'flow-note', 'aria-live': 'polite' } });
   flow: FlowOutput | null = null;
   private flowFor: RunOutput | null = null;
+  private readonly hover: ChartHover;
+  /** The rows drawn, for the read-out. */
+  private shown: SentenceRows | null = null;
 
   constructor(
     private readonly index: number,
@@ -86,13 +90,32 @@ class RolloutCard {
   ) {
     this.flowProgress.hidden = true;
     this.scroller.append(this.canvas);
+    this.hover = new ChartHover(
+      this.canvas,
+      'rollout-readout',
+      'Hover over a cell (or focus the strips and use the arrow keys) for its exact value.',
+      (i) => this.describeCell(i),
+      () => this.shown?.tokens.length ?? 1,
+    );
     this.element = el('article', { className: 'card sentence-card', attrs: { 'data-sentence': String(index) } }, [
       this.title,
       this.summary,
+      this.hover.readout.element,
       this.scroller,
       el('div', { className: 'row flow-row' }, [this.flowButton, this.flowProgress, this.flowNote]),
     ]);
     this.flowButton.addEventListener('click', () => void this.computeFlow());
+  }
+
+  /** "0.1234 · rollout · to layer 6: “apple” → “enterprise” (#5)": cell `index`, row by row. */
+  private describeCell(index: number): string {
+    const rows = this.shown;
+    if (!rows) return '';
+    const n = Math.max(1, rows.tokens.length);
+    const row = rows.rows[Math.floor(index / n)];
+    const key = index % n;
+    if (!row) return '';
+    return `${(row.values[key] ?? 0).toFixed(4)} · ${row.name}: “${rows.tokens[rows.focus] ?? ''}” → “${rows.tokens[key] ?? ''}” (#${key + 1})`;
   }
 
   private async computeFlow(): Promise<void> {
@@ -137,6 +160,8 @@ class RolloutCard {
     }
     this.title.textContent = `${this.index + 1}. “${shorten(sentence.text, 160)}”`;
     const rows = rolloutRows(options, this.index, rolloutLayer, this.flow);
+    this.shown = rows;
+    this.hover.readout.element.hidden = rows === null;
     if (!rows) {
       const word = options.focusWord.trim().toLowerCase();
       const analysis = options.output.analysis;
@@ -162,7 +187,7 @@ class RolloutCard {
       `Where “${word}” looks in sentence ${this.index + 1}. ` +
         rows.rows.map((r) => `${r.name}: ${rows.tokens.map((t, i) => `${t} ${(r.values[i] ?? 0).toFixed(3)}`).join(', ')}.`).join(' '),
     );
-    drawStrips(this.canvas, stripWidth(rows.tokens, width), rows.tokens, rows.rows, rows.focus, options.theme);
+    this.hover.show(() => drawStrips(this.canvas, stripWidth(rows.tokens, width), rows.tokens, rows.rows, rows.focus, options.theme), options.theme);
     return rows;
   }
 }
