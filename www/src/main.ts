@@ -2,7 +2,7 @@
 import './style.css';
 import { findFocus, isContent, type HeadChoice } from './attention';
 import { readTheme } from './draw/colors';
-import { EngineClient } from './engine/client';
+import { EngineClient, EngineStopped } from './engine/client';
 import type { ModelInfo, Progress, RunOutput } from './engine/protocol';
 import { INITIAL_STATE, MAX_SENTENCES, Store, VIEWS, readConfig, resolveLayer, type ViewName, type ViewState } from './state';
 import { stateFromSearch, urlWithState } from './url';
@@ -47,6 +47,12 @@ const ui = {
 };
 
 const config = readConfig(window.location);
+/** The name the page shows for the loaded model: the configured one, or the user's file. */
+let modelName = config.modelName;
+/** The file name of the user's own model, while it is the loaded one. */
+let ownModel: string | null = null;
+/** What the page says about the last time the engine stopped, until another model is loaded. */
+let engineAlerts: string[] = [];
 const store = new Store<ViewState>(stateFromSearch(window.location.search, INITIAL_STATE));
 
 let info: ModelInfo | null = null;
@@ -137,11 +143,13 @@ async function runNow(): Promise<void> {
     if (!output) return; // a newer run replaced this one
     shown = output;
     stale = !sameTexts(texts, store.get().sentences);
-    renderNotices(ui.notices, batchNotices(output.batch));
+    renderNotices(ui.notices, batchNotices(output.batch), engineAlerts);
     suggestTokens(output);
     draw();
     analysis.onResult(output);
   } catch (e) {
+    // A restarting engine reruns once it has loaded the model again (see onCrash).
+    if (e instanceof EngineStopped && e.restarting) return;
     setStatus(`Could not run the model: ${messageOf(e)}`, 'error');
   }
 }
@@ -195,7 +203,7 @@ function syncControls(state: ViewState): void {
 
 function showModel(model: ModelInfo): void {
   ui.modelInfo.textContent =
-    `Model: ${config.modelName} · ${model.layers} layers × ${model.heads} heads · ` +
+    `Model: ${modelName} · ${model.layers} layers × ${model.heads} heads · ` +
     `${model.quantization} · ${megabytes(model.file_bytes)} MB`;
   const state = store.get();
   const layer = resolveLayer(state.layer, model.layers);
@@ -222,6 +230,16 @@ const client = new EngineClient(createEngineWorker, {
   onProgress: showProgress,
   onCrash: (message, restarting) => {
     console.warn(`bertscope: the engine stopped: ${message}`);
+    const lost = modelName;
+    analysis.engineRestarted(ownModel);
+    ownModel = null;
+    modelName = config.modelName;
+    engineAlerts = [
+      restarting
+        ? `The engine stopped while running ${lost}: ${message}. It restarted with ${config.modelName}; your sentences are kept.`
+        : `The engine stopped again while running ${lost}: ${message}.`,
+    ];
+    renderNotices(ui.notices, shown ? batchNotices(shown.batch) : [], engineAlerts);
     if (restarting) {
       info = null;
       stale = true;
@@ -238,7 +256,9 @@ const analysis = new AnalysisFeatures({
   shown: () => shown,
   info: () => info,
   modelLoaded: (model, name) => {
-    config.modelName = `${name} (your file)`;
+    ownModel = name;
+    modelName = `${name} (your file)`;
+    engineAlerts = [];
     info = model;
     showModel(model);
     void runNow();
@@ -251,7 +271,7 @@ async function start(): Promise<void> {
   try {
     info = await client.load(config.modelUrl, config.tokenizerUrl);
   } catch (e) {
-    ui.modelInfo.textContent = `Model: ${config.modelName} (not loaded)`;
+    ui.modelInfo.textContent = `Model: ${modelName} (not loaded)`;
     setStatus(`Could not load the model: ${messageOf(e)}`, 'error');
     return;
   } finally {

@@ -14,6 +14,17 @@ export interface ClientEvents {
   onCrash?: (message: string, restarting: boolean) => void;
 }
 
+/** Why a request failed when the worker died; `restarting` tells whether a fresh worker took its place. */
+export class EngineStopped extends Error {
+  constructor(
+    message: string,
+    readonly restarting: boolean,
+  ) {
+    super(message);
+    this.name = 'EngineStopped';
+  }
+}
+
 /** Consecutive crashes after which the client stops restarting the worker. */
 const MAX_RESTARTS = 3;
 
@@ -151,9 +162,12 @@ export class EngineClient {
     const waiter = this.waiting.get(reply.id);
     this.waiting.delete(reply.id);
     this.updates.delete(reply.id);
-    if (reply.type === 'error') {
+    if (reply.type === 'error' && reply.fatal) {
+      // The request fails with the others, as EngineStopped.
+      if (waiter) this.waiting.set(reply.id, waiter);
+      this.crash(reply.error);
+    } else if (reply.type === 'error') {
       waiter?.reject(new Error(reply.error));
-      if (reply.fatal) this.crash(reply.error);
     } else {
       waiter?.resolve(reply);
     }
@@ -175,7 +189,7 @@ export class EngineClient {
     this.crashes++;
     const restarting = this.crashes <= MAX_RESTARTS;
     if (!restarting) this.deadReason = `the engine keeps stopping (${message}); reload the page to try again`;
-    this.failAll(new Error(restarting ? `the engine stopped (${message}) and is restarting` : this.deadReason ?? message));
+    this.failAll(new EngineStopped(restarting ? `the engine stopped (${message}) and is restarting` : this.deadReason ?? message, restarting));
     if (restarting) this.spawn();
     this.events.onCrash?.(message, restarting);
   }

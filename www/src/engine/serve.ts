@@ -62,6 +62,16 @@ function ensureWasm(): Promise<unknown> {
   return wasmReady;
 }
 
+/**
+ * What a WebAssembly trap means, in words. Rust aborts with `unreachable` when an allocation fails
+ * (the 4 GB of a 32-bit memory are used up) or on an internal error; the details go to the console.
+ */
+function trapInWords(trap: WebAssembly.RuntimeError): string {
+  return trap.message === 'unreachable'
+    ? 'it ran out of memory or hit an internal error'
+    : `it hit a WebAssembly fault (${trap.message})`;
+}
+
 async function openCache(): Promise<Cache | null> {
   // The Cache API exists only in secure contexts (https, localhost).
   if (typeof caches === 'undefined') return null;
@@ -180,8 +190,8 @@ async function handle(request: Request): Promise<void> {
     else if (!(await extension?.handle(request, { post, install }))) throw new Error(`unknown request ${request.type}`);
   } catch (e) {
     // A trap (panic, out of memory) leaves the wasm instance unusable: the page must restart us.
-    const fatal = e instanceof WebAssembly.RuntimeError;
-    post({ type: 'error', id: request.id, error: messageOf(e), fatal });
+    if (e instanceof WebAssembly.RuntimeError) post({ type: 'error', id: request.id, error: trapInWords(e), fatal: true });
+    else post({ type: 'error', id: request.id, error: messageOf(e), fatal: false });
   }
 }
 

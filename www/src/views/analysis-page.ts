@@ -59,6 +59,7 @@ export class AnalysisFeatures {
   private last: AnalysisDraw | null = null;
   /** The run whose rollout was last asked for. */
   private rolloutAsked: number | null = null;
+  private readonly picker: OwnModelPicker;
   private readonly exportNote = query<HTMLElement>('[data-testid="export-note"]');
   private readonly snippet = query<HTMLTextAreaElement>('[data-testid="embed-snippet"]');
 
@@ -66,7 +67,7 @@ export class AnalysisFeatures {
     this.rollout = new RolloutView(query('#rollout-view'), (sentence, progress) => this.flow(sentence, progress));
     this.drift = new DriftView(query('#drift-view'));
     this.fillMask = new FillMaskPanel(query('#fill-mask-view'), (sentence, k) => this.fill(sentence, k));
-    new OwnModelPicker(query('#byo-model'), (model, tokenizer, name) => this.loadOwn(model, tokenizer, name));
+    this.picker = new OwnModelPicker(query('#byo-model'), (model, tokenizer, name) => this.loadOwn(model, tokenizer, name));
     host.store.subscribe((state, previous) => {
       if (state.focusWord !== previous.focusWord) this.scheduleDrift();
     });
@@ -154,6 +155,11 @@ export class AnalysisFeatures {
     } catch {
       // A newer run replaced the result; its own drift comes with it.
     }
+  }
+
+  /** The engine restarted with the page's model: a file the user loaded is no longer the one shown. */
+  engineRestarted(lostModel: string | null): void {
+    if (lostModel) this.picker.forget(`${lostModel} stopped the engine; drop it again to retry.`);
   }
 
   private async loadOwn(model: ArrayBuffer, tokenizer: ArrayBuffer, name: string): Promise<string> {

@@ -58,6 +58,11 @@ export class OwnModelPicker {
     else void this.start();
   }
 
+  /** Says the loaded file is gone (the engine restarted without it). */
+  forget(text: string): void {
+    this.say(text, 'error');
+  }
+
   private say(text: string, kind: 'info' | 'error' | 'ok' = 'info'): void {
     this.message.textContent = text;
     this.message.dataset['kind'] = kind;

@@ -25,8 +25,11 @@ export function batchNotices(batch: Batch): string[] {
   return notices;
 }
 
-/** Replaces `container`'s content with the notices (and hides it when there are none). */
-export function renderNotices(container: HTMLElement, notices: readonly string[]): void {
-  container.replaceChildren(...notices.map((text) => el('li', { text })));
-  container.hidden = notices.length === 0;
+/** Replaces `container`'s content with the notices, after any `alerts` about the engine itself (hidden when there are none). */
+export function renderNotices(container: HTMLElement, notices: readonly string[], alerts: readonly string[] = []): void {
+  container.replaceChildren(
+    ...alerts.map((text) => el('li', { text, attrs: { 'data-kind': 'crash', role: 'alert' } })),
+    ...notices.map((text) => el('li', { text })),
+  );
+  container.hidden = notices.length + alerts.length === 0;
 }
