@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { artifacts, assertDrawn, canvasPixels, dist, fillAndWait, READY_TIMEOUT_MS, repoRoot, startPage, waitReady, watch, closePage } from './helpers.mjs';
+import { artifacts, assertDrawn, canvasPixels, dist, fillAndWait, READY_TIMEOUT_MS, repoRoot, startPage, tokenTables, waitReady, watch, closePage } from './helpers.mjs';
 
 const models = process.env.BERTSCOPE_MODELS || join(repoRoot, '..', 'shared', 'models');
 const MLM_DIR = join(models, 'distilbert-tiny-random-mlm');
@@ -56,6 +56,41 @@ async function hoverMark(canvas, index) {
   assert.ok(index >= 0 && index < marks.length, `item ${index} of ${marks.length}`);
   const [x, y, w, h] = marks[index];
   await canvas.hover({ position: { x: x + w / 2, y: y + h / 2 } });
+}
+
+/**
+ * Parses an SVG file in the page (DOMParser, XML rules) and checks it is a vector drawing: an `svg`
+ * root with a size and no embedded image. Returns per heatmap its cells' fills (row by row), per
+ * named figure its rectangles and circles, and every text. Saves a rendering as `shot` in the artifacts.
+ */
+async function readSvg(page, source, shot) {
+  const svg = await page.evaluate((text) => {
+    const doc = new DOMParser().parseFromString(text, 'image/svg+xml');
+    const root = doc.documentElement;
+    const figures = {};
+    for (const g of doc.querySelectorAll('g[data-figure]')) {
+      figures[g.getAttribute('data-figure')] = { rects: g.querySelectorAll('rect').length, circles: g.querySelectorAll('circle').length };
+    }
+    return {
+      error: doc.querySelector('parsererror')?.textContent ?? null,
+      root: `${root.namespaceURI} ${root.localName}`,
+      size: [Number(root.getAttribute('width')), Number(root.getAttribute('height'))],
+      images: doc.querySelectorAll('image, foreignObject').length,
+      heatmaps: Array.from(doc.querySelectorAll('g.heatmap-cells'), (g) => ({ cells: Array.from(g.querySelectorAll('rect'), (r) => r.getAttribute('fill')) })),
+      figures,
+      texts: Array.from(doc.querySelectorAll('text'), (t) => t.textContent),
+    };
+  }, source);
+  assert.equal(svg.error, null, 'the SVG does not parse');
+  assert.equal(svg.root, 'http://www.w3.org/2000/svg svg');
+  assert.ok(svg.size.every((v) => v > 100), `size ${svg.size}`);
+  assert.equal(svg.images, 0, 'an embedded image instead of vector shapes');
+  const view = await context.newPage();
+  await view.setViewportSize({ width: Math.ceil(svg.size[0]), height: Math.ceil(svg.size[1]) });
+  await view.setContent(source.replace(/^<\?xml[^>]*>\s*/, ''));
+  await view.screenshot({ path: join(artifacts, shot), fullPage: true });
+  await view.close();
+  return svg;
 }
 
 /** Clicks `testId` and returns the download's file name and bytes. */
@@ -271,6 +306,48 @@ describe('the analysis views', { concurrency: false }, () => {
     assert.ok(Math.abs(row.reduce((s, r) => s + r.weight, 0) - 1) < 1e-3, 'an attention row sums to 1');
     const focusPng = await downloadOf(page, 'export-png');
     assert.ok(focusPng.bytes.length > 5000);
+  });
+
+  it('downloads the focus, rollout and drift views as vector SVG', async () => {
+    // Focus view (the tab the previous test left open): one n×n group of cells per sentence.
+    const focusJson = JSON.parse((await downloadOf(page, 'export-json')).bytes.toString('utf8'));
+    const focus = await downloadOf(page, 'export-svg');
+    assert.equal(focus.name, 'bertscope-focus-apple.svg');
+    const svg = await readSvg(page, focus.bytes.toString('utf8'), 'svg-focus.png');
+    const tables = await tokenTables(page);
+    assert.equal(svg.heatmaps.length, tables.length, 'one heatmap per sentence');
+    svg.heatmaps.forEach((h, i) => {
+      const n = tables[i].tokens.length;
+      assert.equal(h.cells.length, n * n, `sentence ${i + 1}: ${h.cells.length} cells for ${n} tokens`);
+      assert.ok(new Set(h.cells).size > 10, `sentence ${i + 1}: only ${new Set(h.cells).size} colours`);
+      // The strongest weight of the sentence is drawn in the top colour of the scale (viridis #fde725).
+      const records = focusJson.records.filter((r) => r.sentence === i + 1);
+      const top = records.reduce((a, b) => (b.weight > a.weight ? b : a));
+      assert.equal(h.cells[(top.query - 1) * n + (top.key - 1)], '#fde725', `sentence ${i + 1}: cell ${top.query_token} → ${top.key_token}`);
+    });
+    for (const token of ['enterprise', 'eating', '[PAD]', 'apple → enterprise']) {
+      assert.ok(svg.texts.some((t) => t.includes(token)), `no text “${token}” in the SVG`);
+    }
+
+    await page.click('[data-testid="tab-rollout"]');
+    await page.waitForSelector('[data-testid="rollout-strips"]', { state: 'visible' });
+    const rolloutJson = JSON.parse((await downloadOf(page, 'export-json')).bytes.toString('utf8'));
+    const rollout = await readSvg(page, (await downloadOf(page, 'export-svg')).bytes.toString('utf8'), 'svg-rollout.png');
+    for (const sentence of [1, 2]) {
+      const records = rolloutJson.records.filter((r) => r.sentence === sentence);
+      // Every strip cell is a rectangle, plus the figure's background.
+      assert.equal(rollout.figures[`rollout-${sentence}`]?.rects, records.length + 1, `rollout strips of sentence ${sentence}`);
+    }
+
+    await page.click('[data-testid="tab-drift"]');
+    await page.waitForSelector('[data-testid="drift-chart"]', { state: 'visible' });
+    const driftJson = JSON.parse((await downloadOf(page, 'export-json')).bytes.toString('utf8'));
+    const drift = await readSvg(page, (await downloadOf(page, 'export-svg')).bytes.toString('utf8'), 'svg-drift.png');
+    assert.equal(drift.figures['drift-chart'].circles, driftJson.records.length, 'one point per level');
+    assert.equal(drift.figures['token-map'].circles, driftJson.tokenMap.points.length, 'one point per token');
+    assert.ok(drift.texts.includes(driftJson.records.at(-1).cosine.toFixed(2)), 'the last value is written on the chart');
+    assert.ok(drift.texts.includes('apple·1') && drift.texts.includes('eating·2'), 'token labels');
+    await page.click('[data-testid="tab-focus"]');
   });
 
   it('"copy embed snippet" gives the widget markup for the state', async () => {

@@ -264,6 +264,7 @@ const analysis = new AnalysisFeatures({
     void runNow();
   },
   redraw: draw,
+  focusFigures: () => focusView.figures(),
 });
 
 async function start(): Promise<void> {

@@ -53,11 +53,13 @@ export type HeatmapHit = { kind: 'cell'; row: number; col: number } | { kind: 'r
 export const READABLE_CELL = 15;
 /** Largest cell the fitted size grows to. */
 export const FIT_MAX_CELL = 44;
-const LABEL_GAP = 6;
+/** Space between a label and the grid, in CSS pixels. */
+export const LABEL_GAP = 6;
 const LABEL_MAX_CHARS = 14;
 /** Least distance between two drawn labels, in CSS pixels. */
 const LABEL_PITCH = 13;
-const HATCH_SPACING = 5;
+/** Distance between the hatching lines of padding cells, in CSS pixels. */
+export const HATCH_SPACING = 5;
 const END_PAD = 4;
 
 let measurer: CanvasRenderingContext2D | null = null;

@@ -1,10 +1,11 @@
 /**
  * The explorer's analysis features (issue 7), wired in one place so main.ts only hands over its
  * client, store and result: the rollout and drift views, focus-word drift kept up to date as the
- * focus changes, the fill-mask panel, bring-your-own-model, and export (PNG, JSON, CSV, embed snippet).
+ * focus changes, the fill-mask panel, bring-your-own-model, and export (PNG, SVG, JSON, CSV, embed snippet).
  */
 import type { HeadChoice } from '../attention';
-import type { Theme } from '../draw/colors';
+import { shorten } from '../draw/canvas';
+import { readTheme, type Theme } from '../draw/colors';
 import type { FlowOutput, MaskFill } from '../engine/analysis-protocol';
 import type { EngineClient } from '../engine/client';
 import type { ModelInfo, RunOutput } from '../engine/protocol';
@@ -14,7 +15,9 @@ import { OwnModelPicker } from './byo-model';
 import { DriftView, levelNames, pairName } from './drift';
 import { attentionTable, download, embedSnippet, panelPng, toCsv, type NumberTable } from './export';
 import { FillMaskPanel } from './fillmask';
+import type { FocusFigure } from './focus';
 import { RolloutView } from './rollout';
+import { driftSvg, focusSvg, rolloutSvg } from './svg-figure';
 
 /** Wait after the last focus edit before asking for its drift, in ms. */
 const DRIFT_DELAY_MS = 150;
@@ -29,6 +32,8 @@ export interface AnalysisHost {
   modelLoaded(info: ModelInfo, name: string): void;
   /** Draws the current view again. */
   redraw(): void;
+  /** What the focus view shows, per sentence (for the SVG export). */
+  focusFigures(): FocusFigure[];
 }
 
 /** What a draw needs (main.ts's `common`, plus the sentence shown). */
@@ -72,6 +77,7 @@ export class AnalysisFeatures {
       if (state.focusWord !== previous.focusWord) this.scheduleDrift();
     });
     query('[data-testid="export-png"]').addEventListener('click', () => void this.exportPng());
+    query('[data-testid="export-svg"]').addEventListener('click', () => this.exportSvg());
     query('[data-testid="export-json"]').addEventListener('click', () => this.exportNumbers('json'));
     query('[data-testid="export-csv"]').addEventListener('click', () => this.exportNumbers('csv'));
     query('[data-testid="copy-embed"]').addEventListener('click', () => void this.copyEmbed());
@@ -187,6 +193,32 @@ export class AnalysisFeatures {
     }
     download(blob, `${this.fileStem()}.png`);
     this.exportNote.textContent = `Saved ${this.fileStem()}.png.`;
+  }
+
+  /** The current view as vector SVG (focus, rollout and drift views). */
+  private exportSvg(): void {
+    const view = this.host.store.get().view;
+    const theme = readTheme();
+    const sentences = this.host.shown()?.batch.sentences ?? [];
+    const svg =
+      view === 'focus'
+        ? focusSvg(this.host.focusFigures(), theme)
+        : view === 'rollout'
+          ? rolloutSvg(this.rollout.shown.map((rows) => ({ title: `${rows.sentence + 1}. “${shorten(sentences[rows.sentence]?.text ?? '', 160)}”`, rows })), theme)
+          : view === 'drift'
+            ? driftSvg(this.drift.chartShown, this.drift.mapShown?.spec ?? null, theme)
+            : undefined;
+    if (svg === undefined) {
+      this.exportNote.textContent = 'SVG covers the Focus word, Rollout and Context drift views; save this one as PNG.';
+      return;
+    }
+    if (svg === null) {
+      this.exportNote.textContent = 'This view has nothing drawn to save yet.';
+      return;
+    }
+    const name = `${this.fileStem()}.svg`;
+    download(new Blob([svg], { type: 'image/svg+xml' }), name);
+    this.exportNote.textContent = `Saved ${name} (vector: shapes and text, ready to scale).`;
   }
 
   /** The numbers the current view draws, as a table, and anything more for the JSON. */

@@ -17,7 +17,7 @@ import {
 } from '../attention';
 import { shorten } from '../draw/canvas';
 import { css, textOn, viridis, type Theme } from '../draw/colors';
-import type { HeatmapHit } from '../draw/heatmap';
+import type { HeatmapHit, HeatmapSpec } from '../draw/heatmap';
 import type { RunOutput, Sentence } from '../engine/protocol';
 import { el } from './dom';
 import { HeatmapPanel } from './heatmap-panel';
@@ -31,6 +31,17 @@ export interface FocusOptions {
   theme: Theme;
   /** Whether to show the focus word's summary and heat strip above each heatmap (default true). */
   strip?: boolean;
+}
+
+/** What one sentence card shows, for the SVG export. */
+export interface FocusFigure {
+  title: string;
+  /** The focus word's summary line (or why there is none). */
+  summary: string;
+  /** The focus token's attention to each real token, when it has one. */
+  strip: { tokens: string[]; values: number[]; focus: number; name: string } | null;
+  heatmap: HeatmapSpec;
+  legendCaption: string;
 }
 
 /** How many attended tokens the text alternative names. */
@@ -78,6 +89,8 @@ class SentenceCard {
   readonly element: HTMLElement;
   private readonly head: HTMLElement;
   private readonly panel: HeatmapPanel;
+  /** What the card shows, when it shows a heatmap. */
+  figure: FocusFigure | null = null;
 
   constructor(index: number, onPick: (sentence: number, token: number) => void) {
     this.head = el('div');
@@ -96,6 +109,7 @@ class SentenceCard {
         el('p', { className: 'focus-summary muted', text: `Sentence ${index + 1} is empty: type a few words to see where they look.`, attrs: { 'data-testid': 'focus-summary' } }),
       );
       this.panel.element.hidden = true;
+      this.figure = null;
       return;
     }
     const matrix = headMatrix(output.attentions[index]!, output.attentionShape, layer, head);
@@ -110,23 +124,34 @@ class SentenceCard {
     const values = cropMatrix(matrix, n, shown);
     const tokens = sentence.tokens.slice(0, shown);
     const masked = sentence.attention_mask.slice(0, shown).map((m) => m !== 1);
+    const spec: HeatmapSpec = {
+      values,
+      rows: shown,
+      cols: shown,
+      rowLabels: tokens,
+      colLabels: tokens,
+      maskedRows: masked,
+      maskedCols: masked,
+      ...(focus >= 0 ? { highlightRow: focus } : {}),
+      scaleMax: maxUnmasked(matrix, sentence),
+    };
+    this.figure = {
+      title: title.textContent ?? '',
+      summary: this.head.querySelector('[data-testid="focus-summary"]')?.textContent ?? '',
+      strip:
+        focus >= 0 && options.strip !== false
+          ? { tokens: sentence.tokens.slice(0, sentence.len), values: Array.from(matrixRow(matrix, n, focus).subarray(0, sentence.len)), focus, name: `from “${sentence.tokens[focus] ?? ''}”` }
+          : null,
+      heatmap: spec,
+      legendCaption: 'attention weight',
+    };
     this.panel.update({
-      spec: {
-        values,
-        rows: shown,
-        cols: shown,
-        rowLabels: tokens,
-        colLabels: tokens,
-        maskedRows: masked,
-        maskedCols: masked,
-        ...(focus >= 0 ? { highlightRow: focus } : {}),
-        scaleMax: maxUnmasked(matrix, sentence),
-      },
+      spec,
       label:
         `Attention heatmap of sentence ${index + 1}, ${where}; rows (queries) attend to columns (keys), padding is hatched. ` +
         describeAttention(matrix, sentence, focusWord, TOP_IN_LABEL),
       describe: (hit) => describeCell(sentence, values, shown, hit),
-      legendCaption: 'attention weight',
+      legendCaption: this.figure.legendCaption,
       theme,
     });
   }
@@ -173,6 +198,11 @@ export class FocusView {
       this.container.replaceChildren(...elements);
     }
     this.cards.forEach((card, i) => card.update(options, i));
+  }
+
+  /** What each sentence card shows (cards without a heatmap left out), for the SVG export. */
+  figures(): FocusFigure[] {
+    return this.cards.map((c) => c.figure).filter((f): f is FocusFigure => f !== null);
   }
 
   /** Draws the heatmaps again (after the view was hidden or the layout changed). */

@@ -1,0 +1,106 @@
+/**
+ * The token×token heatmap as vector shapes, for the SVG export: every cell a rectangle (padding
+ * hatched), every label text, the focus row outlined, and the colour legend under it. The screen
+ * draws the same data from pixels (heatmap.ts) so that a 512×512 grid stays fast.
+ */
+import { css, viridis, type Theme } from './colors';
+import { HATCH_SPACING, LABEL_GAP, layoutHeatmap, type HeatmapSpec } from './heatmap';
+import type { SvgPainter } from './svg';
+
+const LEGEND_H = 34;
+const LEGEND_STEPS = 64;
+
+/** The cell size (CSS pixels) that fits the heatmap into about `width`, kept between 4 and 32. */
+export function vectorCell(spec: HeatmapSpec, width: number, theme: Theme): number {
+  const left = layoutHeatmap({ ...spec, rows: 0, cols: 0, colLabels: [] }, 1, theme).left;
+  return Math.max(4, Math.min(32, Math.floor((width - left) / Math.max(1, spec.cols))));
+}
+
+/** Size of the drawing of `spec` at cell size `cell`, legend included. */
+export function vectorHeatmapSize(spec: HeatmapSpec, cell: number, theme: Theme): { width: number; height: number } {
+  const layout = layoutHeatmap(spec, cell, theme);
+  return { width: Math.max(layout.width, layout.left + legendWidth(spec, cell)), height: layout.height + LEGEND_H };
+}
+
+function legendWidth(spec: HeatmapSpec, cell: number): number {
+  return Math.max(160, Math.min(360, spec.cols * cell));
+}
+
+/** Paints `spec` at the origin with cells of `cell` CSS pixels; the cells form one group of rows×cols rectangles. */
+export function paintVectorHeatmap(p: SvgPainter, spec: HeatmapSpec, cell: number, legendCaption: string, theme: Theme): void {
+  const layout = layoutHeatmap(spec, cell, theme);
+  const { left, top } = layout;
+  const x = (c: number): number => left + c * cell;
+  const y = (r: number): number => top + r * cell;
+  const masked = (r: number, c: number): boolean => Boolean(spec.maskedRows?.[r] || spec.maskedCols?.[c]);
+  const scale = spec.scaleMax > 0 ? 1 / spec.scaleMax : 1;
+  p.group({ class: 'heatmap-cells', 'data-rows': String(spec.rows), 'data-cols': String(spec.cols) }, () => {
+    for (let r = 0; r < spec.rows; r++) {
+      for (let c = 0; c < spec.cols; c++) {
+        p.fillStyle = masked(r, c) ? theme.mask : css(viridis((spec.values[r * spec.cols + c] ?? 0) * scale));
+        p.fillRect(x(c), y(r), cell, cell);
+      }
+    }
+  });
+  p.group({ class: 'heatmap-padding' }, () => {
+    p.strokeStyle = theme.maskLine;
+    p.lineWidth = 1;
+    p.beginPath();
+    for (let r = 0; r < spec.rows; r++) for (let c = 0; c < spec.cols; c++) if (masked(r, c)) hatchCell(p, x(c), y(r), cell);
+    p.stroke();
+  });
+  const focus = spec.highlightRow;
+  if (focus !== undefined) {
+    p.strokeStyle = theme.highlight;
+    p.lineWidth = 2;
+    p.strokeRect(left - 1, y(focus) - 1, spec.cols * cell + 2, cell + 2);
+  }
+  p.font = theme.font;
+  p.textBaseline = 'middle';
+  p.textAlign = 'right';
+  const step = layout.labelStep;
+  for (let r = 0; r < spec.rows; r++) {
+    if (r % step !== 0 && r !== focus) continue;
+    p.fillStyle = r === focus ? theme.highlight : spec.maskedRows?.[r] ? theme.muted : theme.foreground;
+    p.fillText(layout.rowLabels[r] ?? '', left - LABEL_GAP, y(r) + cell / 2);
+  }
+  p.textAlign = 'left';
+  for (let c = 0; c < spec.cols; c += step) {
+    p.save();
+    p.translate(x(c) + cell / 2, top - LABEL_GAP);
+    p.rotate(-Math.PI / 2);
+    p.fillStyle = spec.maskedCols?.[c] ? theme.muted : theme.foreground;
+    p.fillText(layout.colLabels[c] ?? '', 0, 0);
+    p.restore();
+  }
+  paintLegend(p, left, layout.height + 4, legendWidth(spec, cell), spec.scaleMax, legendCaption, theme);
+}
+
+/** Diagonal lines across one cell (lines x + y = constant, `HATCH_SPACING` apart). */
+function hatchCell(p: SvgPainter, x: number, y: number, size: number): void {
+  for (let k = HATCH_SPACING; k < 2 * size; k += HATCH_SPACING) {
+    p.moveTo(x + Math.max(0, k - size), y + Math.min(size, k));
+    p.lineTo(x + Math.min(size, k), y + Math.max(0, k - size));
+  }
+}
+
+/** The colour bar from 0 to `max` with its caption, `width` wide at (`x`, `y`). */
+function paintLegend(p: SvgPainter, x: number, y: number, width: number, max: number, caption: string, theme: Theme): void {
+  p.group({ class: 'legend' }, () => {
+    const step = width / LEGEND_STEPS;
+    for (let i = 0; i < LEGEND_STEPS; i++) {
+      p.fillStyle = css(viridis(i / (LEGEND_STEPS - 1)));
+      // A hair wider than the step, so viewers draw no seams between the pieces.
+      p.fillRect(x + i * step, y, step + 0.3, 8);
+    }
+    p.fillStyle = theme.muted;
+    p.font = theme.font;
+    p.textBaseline = 'top';
+    p.textAlign = 'left';
+    p.fillText('0', x, y + 12);
+    p.textAlign = 'right';
+    p.fillText(max.toFixed(2), x + width, y + 12);
+    p.textAlign = 'center';
+    p.fillText(caption, x + width / 2, y + 12);
+  });
+}
