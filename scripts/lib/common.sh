@@ -55,6 +55,10 @@ ensure_browsers() {
   have geckodriver || { say "cargo install geckodriver"; cargo install geckodriver --version 0.37.1; }
 }
 
+ensure_cargo_deny() {
+  have cargo-deny || { say "cargo install cargo-deny"; cargo install cargo-deny --version 0.20.2 --locked; }
+}
+
 ensure_npm() {
   local dir="$1"
   if [ ! -d "$dir/node_modules" ] || [ "$dir/package-lock.json" -nt "$dir/node_modules/.package-lock.json" ]; then
