@@ -11,6 +11,7 @@ import { el } from './views/dom';
 import { FocusView } from './views/focus';
 import { HeadView } from './views/head';
 import { ModelView } from './views/model';
+import { openOwnModelPanel, renderModelNote } from './views/model-note';
 import { batchNotices, renderNotices } from './views/notices';
 import { SentenceInputs } from './views/sentences';
 import { bindTabs, selectTab } from './views/tabs';
@@ -39,6 +40,8 @@ const ui = {
   status: query<HTMLElement>('[data-testid="status"]'),
   notices: query<HTMLElement>('[data-testid="notices"]'),
   modelInfo: query<HTMLElement>('[data-testid="model-info"]'),
+  modelNote: query<HTMLElement>('[data-testid="model-note"]'),
+  ownModelPanel: query<HTMLElement>('#byo-model'),
   progress: query<HTMLElement>('[data-testid="progress"]'),
   progressBar: query<HTMLProgressElement>('[data-testid="progress"] progress'),
   progressText: query<HTMLElement>('[data-testid="progress"] .progress-text'),
@@ -201,10 +204,27 @@ function syncControls(state: ViewState): void {
   ui.sentenceField.hidden = state.view === 'focus' || state.view === 'rollout' || state.view === 'drift';
 }
 
+/** The own model the view names but the engine does not have (a shared link's), if any. */
+function missingOwnModel(): string | null {
+  const wanted = store.get().ownModel;
+  return wanted !== null && wanted !== ownModel ? wanted : null;
+}
+
+/** The model line, and the note when the view names an own model that is not loaded. */
+function describeModel(): void {
+  const missing = missingOwnModel();
+  if (info) {
+    ui.modelInfo.textContent =
+      `Model: ${modelName} · ${info.layers} layers × ${info.heads} heads · ` +
+      `${info.quantization} · ${megabytes(info.file_bytes)} MB` +
+      (missing !== null ? ` · shown in place of “${missing}”, the model this view was made with` : '');
+  }
+  renderModelNote(ui.modelNote, missing === null ? null : { wanted: missing, shown: config.modelName, keepShown: () => store.set({ ownModel: null }) });
+  if (missing !== null) openOwnModelPanel(ui.ownModelPanel);
+}
+
 function showModel(model: ModelInfo): void {
-  ui.modelInfo.textContent =
-    `Model: ${modelName} · ${model.layers} layers × ${model.heads} heads · ` +
-    `${model.quantization} · ${megabytes(model.file_bytes)} MB`;
+  describeModel();
   const state = store.get();
   const layer = resolveLayer(state.layer, model.layers);
   const head = validHead(state.head, model.heads);
@@ -218,7 +238,8 @@ function showModel(model: ModelInfo): void {
     ],
     String(head),
   );
-  store.set({ layer, head });
+  // While the view's own model is awaited, keep its layer and head (this model may have fewer).
+  if (missingOwnModel() === null) store.set({ layer, head });
 }
 
 /** The page's engine worker, bundled by Vite as a module worker. */
@@ -234,6 +255,8 @@ const client = new EngineClient(createEngineWorker, {
     analysis.engineRestarted(ownModel);
     ownModel = null;
     modelName = config.modelName;
+    // The notices say what happened; the view (and its link) is now of the page's model.
+    store.set({ ownModel: null });
     engineAlerts = [
       restarting
         ? `The engine stopped while running ${lost}: ${message}. It restarted with ${config.modelName}; your sentences are kept.`
@@ -258,6 +281,7 @@ const analysis = new AnalysisFeatures({
   modelLoaded: (model, name) => {
     ownModel = name;
     modelName = `${name} (your file)`;
+    store.set({ ownModel: name });
     engineAlerts = [];
     info = model;
     showModel(model);
@@ -299,6 +323,7 @@ store.subscribe((state, previous) => {
   syncControls(state);
   scheduleUrl();
   if (state.sentences !== previous.sentences) scheduleRun();
+  if (state.ownModel !== previous.ownModel) describeModel();
   const looks: (keyof ViewState)[] = ['focusWord', 'layer', 'head', 'view', 'sentence'];
   if (looks.some((key) => state[key] !== previous[key])) draw();
 });

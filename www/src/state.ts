@@ -50,6 +50,11 @@ export interface ViewState {
   view: ViewName;
   /** 0-based index of the sentence the head and model views show. */
   sentence: number;
+  /**
+   * The file name of the user's own model the view is about, or null for the page's model (the
+   * default, or `?model=`). Files cannot travel in a link, so a link only names it.
+   */
+  ownModel: string | null;
 }
 
 /** The state the page starts in. */
@@ -62,6 +67,7 @@ export const INITIAL_STATE: ViewState = {
   head: 'mean',
   view: 'focus',
   sentence: 0,
+  ownModel: null,
 };
 
 /** Holds a value and tells subscribers about every change. */

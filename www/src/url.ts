@@ -1,13 +1,17 @@
 /**
  * The view state in the page URL, so a link restores what its sender saw:
  * `?s=…&s=…&focus=apple&layer=6&head=mean&view=head&sentence=2` (layers, heads and sentences
- * counted from 1, as people count). Other parameters (`model`, `tokenizer`, `name`) are kept.
+ * counted from 1, as people count), and `ownmodel=NAME` when the view is of a model file the user
+ * dropped in (only its name can travel). Other parameters (`model`, `tokenizer`, `name`: the
+ * page's model) are kept, so they travel too.
  */
 import { LAST_LAYER, MAX_SENTENCES, VIEWS, type ViewName, type ViewState } from './state';
 import type { HeadChoice } from './attention';
 
 /** Parameters this module owns. */
-const KEYS = ['s', 'focus', 'layer', 'head', 'view', 'sentence'] as const;
+const KEYS = ['s', 'focus', 'layer', 'head', 'view', 'sentence', 'ownmodel'] as const;
+/** Longest own-model name a link carries. */
+const MAX_NAME = 200;
 
 function positive(value: string | null): number | null {
   if (value === null || !/^\d{1,4}$/.test(value)) return null;
@@ -28,6 +32,7 @@ export function stateFromSearch(search: string, defaults: ViewState): ViewState 
   const view = (VIEWS as readonly string[]).includes(viewText ?? '') ? (viewText as ViewName) : defaults.view;
   const chosen = sentences.length ? sentences : defaults.sentences;
   const sentence = positive(params.get('sentence'));
+  const ownModel = params.get('ownmodel')?.trim().slice(0, MAX_NAME) || null;
   return {
     sentences: chosen,
     focusWord: params.get('focus') ?? defaults.focusWord,
@@ -35,6 +40,7 @@ export function stateFromSearch(search: string, defaults: ViewState): ViewState 
     head,
     view,
     sentence: sentence !== null ? Math.min(sentence - 1, chosen.length - 1) : Math.min(defaults.sentence, chosen.length - 1),
+    ownModel: ownModel ?? defaults.ownModel,
   };
 }
 
@@ -49,6 +55,7 @@ export function urlWithState(href: string, state: ViewState): string {
   params.set('head', typeof state.head === 'number' ? String(state.head + 1) : state.head);
   params.set('view', state.view);
   params.set('sentence', String(state.sentence + 1));
+  if (state.ownModel !== null) params.set('ownmodel', state.ownModel);
   url.search = params.toString();
   return url.href;
 }

@@ -340,7 +340,7 @@ export function defineBertAttention(widgetUrl: string): void {
       if (!settings) return;
       const which = typeof head === 'number' ? `head ${head + 1} of ${heads}` : `${head} of ${heads} heads`;
       this.#captionText.textContent = `Layer ${layer + 1} of ${layers} · ${which} · computed in your browser by bertscope`;
-      const state: ViewState = { sentences: settings.sentences, focusWord, layer, head, view: view === 'head' ? 'head' : 'focus', sentence: 0 };
+      const state: ViewState = { sentences: settings.sentences, focusWord, layer, head, view: view === 'head' ? 'head' : 'focus', sentence: 0, ownModel: null };
       const url = new URL(urlWithState(explorerUrl, state));
       if (settings.modelUrl !== defaultModel || settings.tokenizerUrl !== defaultTokenizer) {
         url.searchParams.set('model', settings.modelUrl);
