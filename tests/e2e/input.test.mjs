@@ -130,6 +130,19 @@ describe('awkward input', { concurrency: false }, () => {
     await page.screenshot({ path: join(artifacts, 'html-as-text.png'), fullPage: true });
   });
 
+  it('runs text with a lone surrogate from JS (it reaches the engine as U+FFFD, which the normalizer drops)', async () => {
+    await page.fill(FIRST, 'Apple is huge enterprise');
+    await page.$eval(SECOND, (input) => {
+      input.value = 'apple \uD800 pie \uDC00';
+      input.dispatchEvent(new Event('input', { bubbles: true }));
+    });
+    await waitReady(page);
+    const tables = await tokenTables(page);
+    const { tokens, mask } = tables[1];
+    assert.deepEqual(tokens.filter((_, i) => mask[i] === 1), ['[CLS]', 'apple', 'pie', '[SEP]']);
+    assert.equal((await canvasPixels(page, 'focus-heatmap')).length, 2);
+  });
+
   it('logged no console errors and opened no dialog', () => {
     assert.deepEqual(problems, []);
   });

@@ -100,15 +100,39 @@ export function memoryHogModel({ vocab = 30522, side = 16000 } = {}) {
     floatTensor('tall', [side, 1], 1e-4),
     floatTensor('wide', [1, side], 1e-4),
   ];
+  return model({
+    name: 'memory_hog',
+    nodes,
+    initializers,
+    inputs: [valueInfo('input_ids', INT64, ['batch', 'sequence']), valueInfo('attention_mask', INT64, ['batch', 'sequence'])],
+    outputs: [valueInfo('last_hidden_state', FLOAT, ['batch', 'sequence', 1])],
+  });
+}
+
+/**
+ * A decoder-style graph (GPT exports take `position_ids` beside `input_ids` and `attention_mask`):
+ * valid ONNX, but not a BERT-family encoder.
+ */
+export function decoderStyleModel() {
+  const inputs = ['input_ids', 'attention_mask', 'position_ids'];
+  return model({
+    name: 'decoder',
+    nodes: [node('Gather', ['embeddings', 'input_ids'], ['logits'])],
+    initializers: [floatTensor('embeddings', [8, 1], 0.5)],
+    inputs: inputs.map((name) => valueInfo(name, INT64, ['batch', 'sequence'])),
+    outputs: [valueInfo('logits', FLOAT, ['batch', 'sequence', 1])],
+  });
+}
+
+/** Serialises a ModelProto { ir_version = 1, graph = 7, opset_import = 8 (opset 13) }. */
+function model({ name, nodes, initializers, inputs, outputs }) {
   const graph = Buffer.concat([
     ...nodes.map((n) => bytesField(1, n)),
-    bytesField(2, 'memory_hog'),
+    bytesField(2, name),
     ...initializers.map((t) => bytesField(5, t)),
-    bytesField(11, valueInfo('input_ids', INT64, ['batch', 'sequence'])),
-    bytesField(11, valueInfo('attention_mask', INT64, ['batch', 'sequence'])),
-    bytesField(12, valueInfo('last_hidden_state', FLOAT, ['batch', 'sequence', 1])),
+    ...inputs.map((i) => bytesField(11, i)),
+    ...outputs.map((o) => bytesField(12, o)),
   ]);
   const opset = Buffer.concat([bytesField(1, ''), intField(2, 13)]);
-  // ModelProto { ir_version = 1, graph = 7, opset_import = 8 }
   return Buffer.concat([intField(1, 7), bytesField(7, graph), bytesField(8, opset)]);
 }
