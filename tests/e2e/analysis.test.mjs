@@ -89,6 +89,19 @@ async function readSvg(page, source, shot) {
   await view.setViewportSize({ width: Math.ceil(svg.size[0]), height: Math.ceil(svg.size[1]) });
   await view.setContent(source.replace(/^<\?xml[^>]*>\s*/, ''));
   await view.screenshot({ path: join(artifacts, shot), fullPage: true });
+  // Where each named figure and its texts landed once rendered (rotation included).
+  svg.layout = await view.evaluate(() => {
+    const box = (e) => {
+      const r = e.getBoundingClientRect();
+      return { left: r.left, top: r.top, right: r.right, bottom: r.bottom };
+    };
+    return Object.fromEntries(
+      Array.from(document.querySelectorAll('g[data-figure]'), (g) => [
+        g.getAttribute('data-figure'),
+        { frame: box(g.querySelector('rect')), texts: Array.from(g.querySelectorAll('text'), (t) => ({ text: t.textContent, ...box(t) })) },
+      ]),
+    );
+  });
   await view.close();
   return svg;
 }
@@ -347,6 +360,17 @@ describe('the analysis views', { concurrency: false }, () => {
     assert.equal(drift.figures['token-map'].circles, driftJson.tokenMap.points.length, 'one point per token');
     assert.ok(drift.texts.includes(driftJson.records.at(-1).cosine.toFixed(2)), 'the last value is written on the chart');
     assert.ok(drift.texts.includes('apple·1') && drift.texts.includes('eating·2'), 'token labels');
+    // Layout: every map label inside the map (labels flip left at the right edge), and no chart
+    // text over another (the first value once sat on the 1.0 tick).
+    const { frame, texts } = drift.layout['token-map'];
+    for (const t of texts) assert.ok(t.left >= frame.left && t.right <= frame.right + 0.5, `“${t.text}” leaves the map: ${t.left}–${t.right} of ${frame.left}–${frame.right}`);
+    const chartTexts = drift.layout['drift-chart'].texts;
+    for (const [i, a] of chartTexts.entries()) {
+      for (const b of chartTexts.slice(i + 1)) {
+        const overlap = Math.min(a.right, b.right) - Math.max(a.left, b.left) > 0.5 && Math.min(a.bottom, b.bottom) - Math.max(a.top, b.top) > 0.5;
+        assert.ok(!overlap, `“${a.text}” overlaps “${b.text}” on the drift chart`);
+      }
+    }
     await page.click('[data-testid="tab-focus"]');
   });
 

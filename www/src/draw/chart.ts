@@ -79,7 +79,11 @@ export function paintLineChart(p: Painter, width: number, height: number, spec: 
   p.textAlign = 'center';
   p.textBaseline = 'top';
   p.fillStyle = theme.foreground;
-  spec.xLabels.forEach((label, i) => p.fillText(label, x(i), PAD.top + plotH + 6));
+  // The first label starts at its point rather than centring on it, clear of the lowest y tick.
+  spec.xLabels.forEach((label, i) => {
+    p.textAlign = i === 0 && n > 1 ? 'left' : 'center';
+    p.fillText(label, i === 0 && n > 1 ? x(i) - 3 : x(i), PAD.top + plotH + 6);
+  });
   axisTitles(p, spec.xTitle, [PAD.left + plotW / 2, PAD.top + plotH + 26], spec.yTitle, [14, PAD.top + plotH / 2]);
   // Lines, points and values.
   const marks: ChartMark[] = [];
