@@ -8,7 +8,7 @@ use serde_json::json;
 
 /// `bertscope rollout`: `{"tokens", "rollout": [batch][layer][n][n]}` on stdout.
 pub fn rollout(model: &Path, tokenizer: Option<&Path>, texts: &[String]) -> Result<(), String> {
-    let engine = crate::load(model, tokenizer, LoadOptions { logits: false, batch_size: texts.len() })?;
+    let engine = crate::load(model, tokenizer, LoadOptions { batch_size: texts.len(), ..Default::default() })?;
     let run = engine.run(texts).map_err(|e| e.to_string())?;
     let rollouts: Vec<_> = run.runs.iter().map(|r| analysis::rollout(&r.attention)).collect();
     crate::json::write_rollout(&mut std::io::stdout().lock(), &run, &rollouts)
@@ -20,7 +20,7 @@ pub fn drift(model: &Path, tokenizer: Option<&Path>, texts: &[String], word: &st
     if texts.len() != 2 {
         return Err(format!("drift compares two sentences: give --text exactly twice (got {})", texts.len()));
     }
-    let engine = crate::load(model, tokenizer, LoadOptions { logits: false, batch_size: 2 })?;
+    let engine = crate::load(model, tokenizer, LoadOptions { batch_size: 2, ..Default::default() })?;
     let run = engine.run(texts).map_err(|e| e.to_string())?;
     let [a, b] = [0, 1].map(|i| {
         analysis::find_token(&run.batch.sentences[i], word)
@@ -34,7 +34,7 @@ pub fn drift(model: &Path, tokenizer: Option<&Path>, texts: &[String], word: &st
 
 /// `bertscope fill-mask`: `{"predictions": [{"position", "candidates": [[id, token, p], …]}, …]}`.
 pub fn fill_mask(model: &Path, tokenizer: Option<&Path>, text: &str, k: usize) -> Result<(), String> {
-    let engine = crate::load(model, tokenizer, LoadOptions { logits: true, batch_size: 1 })?;
+    let engine = crate::load(model, tokenizer, LoadOptions { logits: true, batch_size: 1, ..Default::default() })?;
     if !engine.info().fill_mask {
         return Err(format!(
             "{}: this model has no fill-mask head (no `logits` output); use a masked-language-model export",

@@ -11,7 +11,7 @@ use serde_json::{json, Map, Value};
 /// Each run tokenizes the text and extracts every layer's attention, as the page does.
 pub fn run(model: &Path, tokenizer: &Path, lengths: &[usize], runs: usize) -> Result<(), String> {
     let started = Instant::now();
-    let engine: Engine = crate::load(model, Some(tokenizer), LoadOptions { logits: false, batch_size: 1 })?;
+    let engine: Engine = crate::load(model, Some(tokenizer), LoadOptions { batch_size: 1, ..Default::default() })?;
     let load_ms = started.elapsed().as_secs_f64() * 1e3;
     let mut per_length = Map::new();
     for &n in lengths {

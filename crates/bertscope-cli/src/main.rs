@@ -105,7 +105,7 @@ fn run(cli: Cli) -> Result<(), String> {
             let engine = load(
                 &files.model,
                 files.tokenizer.as_deref(),
-                LoadOptions { logits: fill_mask.is_some(), batch_size: texts.len() },
+                LoadOptions { logits: fill_mask.is_some(), batch_size: texts.len(), ..Default::default() },
             )?;
             let analysis = engine.run(&texts).map_err(|e| e.to_string())?;
             let masks = fill_mask.map(|k| (0..texts.len()).map(|i| engine.fill_mask(&analysis, i, k)).collect());

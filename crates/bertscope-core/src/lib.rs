@@ -14,12 +14,13 @@
 pub mod analysis;
 mod engine;
 mod error;
+pub mod kernels;
 pub mod model;
 mod output;
 pub mod tokenize;
 
 pub use engine::{Analysis, Engine, MaskPrediction};
 pub use error::{Error, Result};
-pub use model::{LoadOptions, Model, ModelInfo};
+pub use model::{LoadOptions, MatMulKernel, Model, ModelInfo};
 pub use output::{Attention, HiddenStates, SentenceRun};
 pub use tokenize::{Batch, Encoding, Tokenizer};

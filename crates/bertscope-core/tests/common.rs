@@ -1,7 +1,7 @@
 //! Shared helpers of the native integration tests.
 #![allow(dead_code)]
 
-use bertscope_core::{Analysis, Engine, LoadOptions};
+use bertscope_core::{Analysis, Engine, LoadOptions, MatMulKernel};
 use bertscope_testkit::{fill_mask_entry, models_dir, Case, Observed};
 
 pub fn read(relative: &str) -> Vec<u8> {
@@ -10,8 +10,13 @@ pub fn read(relative: &str) -> Vec<u8> {
 }
 
 pub fn engine(case: &Case) -> Engine {
-    Engine::new(&read(case.model), &read(case.tokenizer), LoadOptions { logits: case.fill_mask, ..Default::default() })
-        .unwrap_or_else(|e| panic!("{}: {e}", case.model))
+    engine_with(case, MatMulKernel::Auto)
+}
+
+/// The engine of `case` with a chosen kernel for constant-weight products.
+pub fn engine_with(case: &Case, matmul: MatMulKernel) -> Engine {
+    let options = LoadOptions { logits: case.fill_mask, matmul, ..Default::default() };
+    Engine::new(&read(case.model), &read(case.tokenizer), options).unwrap_or_else(|e| panic!("{}: {e}", case.model))
 }
 
 /// Turns an analysis into the testkit's flat view.

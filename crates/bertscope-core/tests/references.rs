@@ -3,17 +3,25 @@
 
 mod common;
 
+use bertscope_core::MatMulKernel;
 use bertscope_testkit::{parse, verify, Case, CASES};
 
+/// Checks `case` with tract's products and with bertscope's packed GEMM (the wasm default).
 fn check(case: &Case) {
-    let engine = common::engine(case);
+    for matmul in [MatMulKernel::Tract, MatMulKernel::Packed] {
+        check_with(case, matmul);
+    }
+}
+
+fn check_with(case: &Case, matmul: MatMulKernel) {
+    let engine = common::engine_with(case, matmul);
     let reference = parse(&common::read(case.reference)).expect("reference parses");
     assert_eq!(engine.info().layers, reference.num_layers, "layers");
     assert_eq!(engine.info().heads, reference.num_heads, "heads");
     let report = verify(case, &reference, |texts| {
         engine.run(texts).map(|a| common::observed(&engine, &a)).map_err(|e| e.to_string())
     });
-    println!("{} ({})", case.model, engine.info().quantization);
+    println!("{} ({}, {matmul:?} products)", case.model, engine.info().quantization);
     for line in &report.lines {
         println!("  {line}");
     }

@@ -421,3 +421,65 @@ fn check_fill_mask(s: &RefSentence, o: &Observed, label: &str, report: &mut Repo
         }
     }
 }
+
+/// Row counts the GEMM kernel is checked with: 1 to 512, around its blocks of 4 and 64 rows.
+pub const GEMM_ROWS: &[usize] = &[1, 2, 3, 5, 7, 13, 31, 64, 65, 129, 512];
+
+/// `(k, n)` weight shapes the GEMM kernel is checked with: odd sizes, the model's own widths,
+/// and widths that are not multiples of its 8-column panels.
+pub const GEMM_WEIGHTS: &[(usize, usize)] =
+    &[(1, 1), (3, 5), (17, 9), (33, 15), (100, 23), (384, 384), (384, 1536), (1536, 384), (385, 387)];
+
+/// Deterministic values in [-1, 1) (xorshift), so native and browser runs see the same inputs.
+pub fn gemm_values(len: usize, seed: u32) -> Vec<f32> {
+    let mut state = seed.wrapping_mul(2_654_435_761).wrapping_add(1);
+    (0..len)
+        .map(|_| {
+            state ^= state << 13;
+            state ^= state >> 17;
+            state ^= state << 5;
+            (state >> 8) as f32 / (1u32 << 23) as f32 - 1.0
+        })
+        .collect()
+}
+
+/// The plain triple loop: row-major `a` (`m × k`) times `b` (`k × n`), plus `bias` on every row.
+pub fn gemm_reference(a: &[f32], m: usize, b: &[f32], k: usize, n: usize, bias: Option<&[f32]>) -> Vec<f32> {
+    let mut c = vec![0.0; m * n];
+    for i in 0..m {
+        for j in 0..n {
+            let mut sum = 0.0f32;
+            for kk in 0..k {
+                sum += a[i * k + kk] * b[kk * n + j];
+            }
+            c[i * n + j] = sum + bias.map_or(0.0, |bias| bias[j]);
+        }
+    }
+    c
+}
+
+/// A GEMM under test: `(a, m, b, k, n, bias) -> c`, all row-major.
+pub type GemmFn<'a> = &'a dyn Fn(&[f32], usize, &[f32], usize, usize, Option<&[f32]>) -> Vec<f32>;
+
+/// Runs `kernel` on every [`GEMM_ROWS`] × [`GEMM_WEIGHTS`] shape (with a bias on every other
+/// one) against [`gemm_reference`]; returns one line per shape that disagrees.
+pub fn check_gemm(kernel: GemmFn) -> Vec<String> {
+    let mut failures = Vec::new();
+    for (i, &m) in GEMM_ROWS.iter().enumerate() {
+        for (j, &(k, n)) in GEMM_WEIGHTS.iter().enumerate() {
+            let a = gemm_values(m * k, (i * 31 + j) as u32);
+            let b = gemm_values(k * n, (i * 17 + j + 7) as u32);
+            let bias = ((i + j) % 2 == 0).then(|| gemm_values(n, 5));
+            let want = gemm_reference(&a, m, &b, k, n, bias.as_deref());
+            let got = kernel(&a, m, &b, k, n, bias.as_deref());
+            // Sums of k products of values in [-1, 1): rounding grows like sqrt(k) ulps.
+            let tol = 2e-6 * (k as f32).sqrt().max(1.0) * 4.0;
+            let agrees = got.len() == want.len() && got.iter().zip(&want).all(|(g, w)| (g - w).abs() <= tol);
+            if !agrees {
+                let diff = max_abs_diff(&got, &want);
+                failures.push(format!("{m}x{k}x{n} (bias: {}): max diff {diff} > {tol}", bias.is_some()));
+            }
+        }
+    }
+    failures
+}

@@ -30,8 +30,8 @@ impl Explorer {
     /// Loads an ONNX export and a `tokenizer.json`; `fillMask` keeps the masked-LM logits.
     #[wasm_bindgen(constructor)]
     pub fn new(model: &[u8], tokenizer_json: &[u8], fill_mask: bool) -> Result<Explorer, JsError> {
-        let engine =
-            Engine::new(model, tokenizer_json, LoadOptions { logits: fill_mask, batch_size: 0 }).map_err(js_error)?;
+        let engine = Engine::new(model, tokenizer_json, LoadOptions { logits: fill_mask, ..Default::default() })
+            .map_err(js_error)?;
         Ok(Explorer { engine })
     }
 

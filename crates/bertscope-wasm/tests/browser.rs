@@ -6,7 +6,8 @@
 //! (`BERTSCOPE_FIXTURES_URL` at build time, default `http://127.0.0.1:8766/`).
 #![cfg(target_arch = "wasm32")]
 
-use bertscope_testkit::{fill_mask_entry, parse, verify, Case, Observed, CASES};
+use bertscope_core::kernels::{bench, gemm};
+use bertscope_testkit::{check_gemm, fill_mask_entry, parse, verify, Case, Observed, CASES};
 use bertscope_wasm::{Explorer, RunResult};
 use js_sys::Uint8Array;
 use serde::Deserialize;
@@ -201,4 +202,40 @@ async fn analyses_through_the_bindings() {
     assert_eq!(map.tokens.len(), 6 + 7, "every real token, no padding");
     assert_eq!(map.points.len(), map.tokens.len());
     assert_eq!(map.tokens[1], (0, 1, "apple".to_string()));
+}
+
+fn packed_gemm(a: &[f32], m: usize, b: &[f32], k: usize, n: usize, bias: Option<&[f32]>) -> Vec<f32> {
+    let mut c = vec![f32::NAN; m * n];
+    gemm::gemm(a, m, &gemm::PackedB::pack(b, k, n), bias, &mut c);
+    c
+}
+
+/// The simd128 GEMM kernel against the plain triple loop, on the same cases as natively.
+#[wasm_bindgen_test]
+fn gemm_matches_the_triple_loop() {
+    let failures = check_gemm(&packed_gemm);
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// Micro-benchmark, not a test of speed: prints tract's and our GEMM at the model's shapes.
+#[wasm_bindgen_test]
+fn gemm_speed() {
+    let performance = js_sys::Reflect::get(&js_sys::global(), &"performance".into()).unwrap();
+    let now_fn: js_sys::Function = js_sys::Reflect::get(&performance, &"now".into()).unwrap().into();
+    let now = move || now_fn.call0(&performance).unwrap().as_f64().unwrap();
+    console_log!("gemm   m     k     n   tract ms    ours ms  tract GF   ours GF  ratio");
+    for m in [7, 32, 128, 512] {
+        for (k, n) in [(384, 384), (384, 1536), (1536, 384)] {
+            let t = bench::compare(m, k, n, 200.0, &now).unwrap();
+            console_log!(
+                "gemm {m:>3} {k:>5} {n:>5} {:>10.3} {:>10.3} {:>9.1} {:>9.1} {:>6.2}",
+                t.tract_ms,
+                t.ours_ms,
+                t.gflops(t.tract_ms),
+                t.gflops(t.ours_ms),
+                t.ours_ms / t.tract_ms
+            );
+            assert!(t.max_diff < 1e-3, "tract and ours disagree by {}", t.max_diff);
+        }
+    }
 }

@@ -4,6 +4,7 @@
 mod compat;
 mod dequantize;
 mod graph;
+mod packed_matmul;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -50,6 +51,31 @@ pub struct LoadOptions {
     /// Batch size to optimise for at load; 0 prepares nothing until the first run, which then
     /// optimises for its own batch size (the page's choice: one plan, built when needed).
     pub batch_size: usize,
+    /// Who multiplies activations by constant weights.
+    pub matmul: MatMulKernel,
+}
+
+/// The kernel for products of activations with constant weight matrices.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum MatMulKernel {
+    /// bertscope's packed GEMM in wasm with simd128 (about 1.7x tract's there); tract's own
+    /// kernels natively, where its AVX2/FMA code is far faster than the portable loop.
+    #[default]
+    Auto,
+    /// Always bertscope's packed GEMM (natively the portable loop: for tests).
+    Packed,
+    /// Always tract's.
+    Tract,
+}
+
+impl MatMulKernel {
+    fn packed(self) -> bool {
+        match self {
+            Self::Auto => cfg!(all(target_arch = "wasm32", target_feature = "simd128")),
+            Self::Packed => true,
+            Self::Tract => false,
+        }
+    }
 }
 
 /// The role of one graph input.
@@ -69,6 +95,7 @@ pub struct Model {
     inputs: Vec<(Role, DatumType)>,
     info: ModelInfo,
     with_logits: bool,
+    packed_matmul: bool,
 }
 
 impl std::fmt::Debug for Model {
@@ -127,7 +154,7 @@ impl Model {
         let (heads, hidden_size) = check_output_shapes(&typed, anatomy.attention.len(), anatomy.hidden.len())?;
         let mut plans = HashMap::new();
         if options.batch_size > 0 {
-            plans.insert(options.batch_size, optimise(typed)?);
+            plans.insert(options.batch_size, optimise(typed, options.matmul.packed())?);
         }
 
         let info = ModelInfo {
@@ -141,7 +168,14 @@ impl Model {
             token_type_ids: inputs.iter().any(|(r, _)| *r == Role::TokenTypeIds),
             fill_mask: anatomy.logits.is_some(),
         };
-        Ok(Self { template: model, plans: Mutex::new(plans), inputs, info, with_logits })
+        Ok(Self {
+            template: model,
+            plans: Mutex::new(plans),
+            inputs,
+            info,
+            with_logits,
+            packed_matmul: options.matmul.packed(),
+        })
     }
 
     /// Optimises the plan for batches of `batch` sentences now rather than on their first run.
@@ -155,7 +189,7 @@ impl Model {
         if let Some(plan) = plans.get(&batch) {
             return Ok(plan.clone());
         }
-        let plan = optimise(typed_for_batch(&self.template, &self.inputs, batch)?)?;
+        let plan = optimise(typed_for_batch(&self.template, &self.inputs, batch)?, self.packed_matmul)?;
         plans.insert(batch, plan.clone());
         Ok(plan)
     }
@@ -228,9 +262,16 @@ fn typed_for_batch(template: &InferenceModel, inputs: &[(Role, DatumType)], batc
     model.into_typed().map_err(|e| Error::Prepare(root_cause(&e)))
 }
 
-fn optimise(typed: TypedModel) -> Result<Arc<TypedRunnableModel>> {
-    let optimised = typed.into_optimized().map_err(|e| Error::Prepare(root_cause(&e)))?;
-    optimised.into_runnable().map_err(|e| Error::Prepare(root_cause(&e)))
+/// Declutters, hands the constant-weight products to our GEMM if `packed`, then lets tract
+/// optimise the rest.
+fn optimise(mut typed: TypedModel, packed: bool) -> Result<Arc<TypedRunnableModel>> {
+    let prepare = |e: TractError| Error::Prepare(root_cause(&e));
+    typed.declutter().map_err(prepare)?;
+    if packed {
+        packed_matmul::replace_constant_matmuls(&mut typed).map_err(prepare)?;
+    }
+    typed.optimize().map_err(prepare)?;
+    typed.into_runnable().map_err(prepare)
 }
 
 /// Names each graph input by what it carries; refuses graphs without BERT inputs.

@@ -1,0 +1,71 @@
+//! Micro-benchmark of the GEMM kernel against tract's own matrix product on the same shapes.
+//! It prints nothing and judges nothing: callers (the CLI, a browser test) print the numbers.
+
+use tract_onnx::prelude::*;
+use tract_onnx::tract_core::ops::einsum::EinSum;
+
+use super::gemm::{gemm, PackedB};
+
+/// Timings of one shape `[m, k] · [k, n]`, mean milliseconds per product.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct GemmTiming {
+    /// Rows of the activations.
+    pub m: usize,
+    /// Inner dimension.
+    pub k: usize,
+    /// Output width.
+    pub n: usize,
+    /// tract's optimised plan for the same product.
+    pub tract_ms: f64,
+    /// [`gemm`] with the weights packed beforehand.
+    pub ours_ms: f64,
+    /// Largest absolute difference between the two results.
+    pub max_diff: f32,
+}
+
+impl GemmTiming {
+    /// Multiply-adds counted as two operations, per second, in billions.
+    pub fn gflops(&self, ms: f64) -> f64 {
+        2.0 * (self.m * self.k * self.n) as f64 / (ms * 1e6)
+    }
+}
+
+/// Times both products for about `budget_ms` each. `now` is a clock in milliseconds
+/// (`Instant` natively, `performance.now()` in a browser).
+pub fn compare(m: usize, k: usize, n: usize, budget_ms: f64, now: &dyn Fn() -> f64) -> TractResult<GemmTiming> {
+    let a: Vec<f32> = (0..m * k).map(|i| ((i * 7 % 13) as f32 - 6.0) / 6.0).collect();
+    let b: Vec<f32> = (0..k * n).map(|i| ((i * 5 % 11) as f32 - 5.0) / 50.0).collect();
+
+    let mut model = TypedModel::default();
+    let source = model.add_source("a", TypedFact::shape::<f32, _>(&[m, k]))?;
+    let weights = model.add_const("b", Tensor::from_shape(&[k, n], &b)?)?;
+    let product = model.wire_node("mm", EinSum::new("mk,kn->mn".parse()?, f32::datum_type()), &[source, weights])?;
+    model.select_output_outlets(&product)?;
+    let plan = model.into_optimized()?.into_runnable()?;
+    let input = Tensor::from_shape(&[m, k], &a)?;
+    let run_tract = || plan.run(tvec![input.clone().into_tvalue()]);
+    let tract_out = run_tract()?;
+    let tract_ms = time(budget_ms, now, || {
+        let _ = run_tract();
+    });
+
+    let packed = PackedB::pack(&b, k, n);
+    let mut c = vec![0.0; m * n];
+    gemm(&a, m, &packed, None, &mut c);
+    let ours_ms = time(budget_ms, now, || gemm(&a, m, &packed, None, &mut c));
+
+    let tract_c = tract_out[0].to_plain_array_view::<f32>()?;
+    let max_diff = tract_c.iter().zip(&c).map(|(x, y)| (x - y).abs()).fold(0.0, f32::max);
+    Ok(GemmTiming { m, k, n, tract_ms, ours_ms, max_diff })
+}
+
+/// Mean milliseconds of `f` over as many runs as fit in `budget_ms` (at least three).
+fn time(budget_ms: f64, now: &dyn Fn() -> f64, mut f: impl FnMut()) -> f64 {
+    let start = now();
+    let mut runs = 0u32;
+    while runs < 3 || now() - start < budget_ms {
+        f();
+        runs += 1;
+    }
+    (now() - start) / runs as f64
+}

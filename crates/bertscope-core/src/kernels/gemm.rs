@@ -1,0 +1,130 @@
+//! `C = A·B (+ bias)` for a constant `B`: the weights are packed once into column panels of
+//! [`NR`] columns (`k × NR` floats each, zero-padded), and a register-blocked micro-kernel
+//! computes [`MR`] × [`NR`] tiles of `C`. In wasm with simd128 the tile is computed with
+//! `f32x4` vectors; elsewhere a portable loop the compiler vectorises.
+
+/// Rows of `C` computed together by the micro-kernel.
+pub const MR: usize = 4;
+/// Columns of `C` computed together (one packed panel).
+pub const NR: usize = 8;
+/// Rows of `A` worked on at once, so that they stay in cache while every panel passes by.
+const MC: usize = 64;
+
+/// A `k × n` weight matrix packed into `⌈n / NR⌉` panels of `k × NR` floats.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PackedB {
+    k: usize,
+    n: usize,
+    panels: Vec<f32>,
+}
+
+impl PackedB {
+    /// Packs a row-major `k × n` matrix. Panics if `b.len() != k * n`.
+    pub fn pack(b: &[f32], k: usize, n: usize) -> Self {
+        assert_eq!(b.len(), k * n, "weights are not {k} x {n}");
+        let panel_count = n.div_ceil(NR);
+        let mut panels = vec![0.0; panel_count * k * NR];
+        // `max(1)`: with k = 0 there is nothing to copy (and chunks may not be empty).
+        for (p, panel) in panels.chunks_exact_mut((k * NR).max(1)).enumerate() {
+            let col0 = p * NR;
+            let width = NR.min(n - col0);
+            for (row, dst) in panel.chunks_exact_mut(NR).enumerate() {
+                dst[..width].copy_from_slice(&b[row * n + col0..row * n + col0 + width]);
+            }
+        }
+        Self { k, n, panels }
+    }
+
+    /// Inner dimension (rows of `B`).
+    pub fn k(&self) -> usize {
+        self.k
+    }
+
+    /// Output width (columns of `B`).
+    pub fn n(&self) -> usize {
+        self.n
+    }
+
+    fn panel(&self, p: usize) -> &[f32] {
+        &self.panels[p * self.k * NR..(p + 1) * self.k * NR]
+    }
+}
+
+/// Computes `c = a · b + bias` where `a` is row-major `m × k`, `c` row-major `m × n` and
+/// `bias` (if any) has `n` entries added to every row. Panics on mismatched lengths.
+pub fn gemm(a: &[f32], m: usize, b: &PackedB, bias: Option<&[f32]>, c: &mut [f32]) {
+    let (k, n) = (b.k, b.n);
+    assert_eq!(a.len(), m * k, "activations are not {m} x {k}");
+    assert_eq!(c.len(), m * n, "output is not {m} x {n}");
+    if let Some(bias) = bias {
+        assert_eq!(bias.len(), n, "bias is not {n} long");
+    }
+    if m == 0 || n == 0 {
+        return;
+    }
+    let zero_bias = [0.0; NR];
+    for chunk0 in (0..m).step_by(MC) {
+        let chunk_end = m.min(chunk0 + MC);
+        for p in 0..n.div_ceil(NR) {
+            let panel = b.panel(p);
+            let col0 = p * NR;
+            let width = NR.min(n - col0);
+            let bias = bias.map_or(&zero_bias[..width], |bias| &bias[col0..col0 + width]);
+            for row0 in (chunk0..chunk_end).step_by(MR) {
+                let rows = MR.min(chunk_end - row0);
+                // Rows past the end repeat the first row; their results are dropped.
+                let a_rows: [&[f32]; MR] =
+                    std::array::from_fn(|r| &a[(row0 + if r < rows { r } else { 0 }) * k..][..k]);
+                let tile = tile(a_rows, panel, k);
+                for (r, tile_row) in tile.iter().enumerate().take(rows) {
+                    let out = &mut c[(row0 + r) * n + col0..][..width];
+                    for ((o, t), b) in out.iter_mut().zip(tile_row).zip(bias) {
+                        *o = t + b;
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// One `MR × NR` tile: `Σ_k a_rows[r][k] · panel[k][j]`.
+fn tile(a_rows: [&[f32]; MR], panel: &[f32], k: usize) -> [[f32; NR]; MR] {
+    #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+    {
+        super::simd128::tile(a_rows, panel, k)
+    }
+    #[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
+    {
+        tile_portable(a_rows, panel, k)
+    }
+}
+
+/// The tile as plain loops; the fixed-size inner loop over `NR` columns vectorises.
+#[cfg_attr(all(target_arch = "wasm32", target_feature = "simd128"), allow(dead_code))]
+pub(crate) fn tile_portable(a_rows: [&[f32]; MR], panel: &[f32], k: usize) -> [[f32; NR]; MR] {
+    let mut acc = [[0.0f32; NR]; MR];
+    let a_rows = a_rows.map(|row| &row[..k]);
+    for (kk, b) in panel[..k * NR].chunks_exact(NR).enumerate() {
+        for (acc_row, a_row) in acc.iter_mut().zip(&a_rows) {
+            let av = a_row[kk];
+            for (acc, b) in acc_row.iter_mut().zip(b) {
+                *acc += av * b;
+            }
+        }
+    }
+    acc
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn empty_inputs_give_empty_or_bias_outputs() {
+        let packed = PackedB::pack(&[], 0, 3);
+        let mut c = vec![9.0; 6];
+        gemm(&[], 2, &packed, Some(&[1.0, 2.0, 3.0]), &mut c);
+        assert_eq!(c, [1.0, 2.0, 3.0, 1.0, 2.0, 3.0]);
+        gemm(&[], 0, &PackedB::pack(&[], 0, 0), None, &mut []);
+    }
+}

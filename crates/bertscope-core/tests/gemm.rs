@@ -1,0 +1,24 @@
+//! The GEMM kernel against the plain triple loop of the testkit (the browser tests run the
+//! same cases with the simd128 kernel).
+
+use bertscope_core::kernels::gemm::{gemm, PackedB};
+use bertscope_testkit::check_gemm;
+
+fn packed_gemm(a: &[f32], m: usize, b: &[f32], k: usize, n: usize, bias: Option<&[f32]>) -> Vec<f32> {
+    let mut c = vec![f32::NAN; m * n];
+    gemm(a, m, &PackedB::pack(b, k, n), bias, &mut c);
+    c
+}
+
+#[test]
+fn gemm_matches_the_triple_loop() {
+    let failures = check_gemm(&packed_gemm);
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
+fn gemm_refuses_mismatched_lengths() {
+    let packed = PackedB::pack(&[1.0; 6], 2, 3);
+    let result = std::panic::catch_unwind(|| gemm(&[1.0; 5], 3, &packed, None, &mut [0.0; 9]));
+    assert!(result.is_err());
+}
