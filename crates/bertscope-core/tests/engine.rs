@@ -214,6 +214,18 @@ fn fuzz_findings_are_typed_errors() {
         let name = path.file_name().unwrap().to_string_lossy().to_string();
         if name.starts_with("tokenizer-") {
             assert!(matches!(Tokenizer::from_json(&bytes, 512), Err(Error::Tokenizer(_))), "{name}");
+        } else if name.starts_with("mutation-") {
+            // The `mutated_model` target's input: 5-byte chunks (position, byte to xor) applied
+            // to the tiny QInt8 DistilBERT.
+            let mut model = common::read("distilbert-tiny-random/model_qint8.onnx");
+            for chunk in bytes.chunks_exact(5) {
+                let at = u32::from_le_bytes([chunk[0], chunk[1], chunk[2], chunk[3]]) as usize % model.len();
+                model[at] ^= chunk[4];
+            }
+            let tokenizer = common::read("distilbert-tiny-random/tokenizer.json");
+            let outcome = Engine::new(&model, &tokenizer, LoadOptions::default())
+                .and_then(|engine| engine.run(&["Apple is huge enterprise", "I am eating an apple"]).map(|_| ()));
+            assert!(outcome.is_err(), "{name}");
         } else {
             assert!(Model::from_bytes(&bytes, LoadOptions::default()).is_err(), "{name}");
         }

@@ -4,6 +4,7 @@
 mod compat;
 mod dequantize;
 mod graph;
+mod indices;
 mod packed_matmul;
 
 use std::collections::HashMap;
@@ -121,6 +122,7 @@ impl Model {
         compat::flatten_to_reshape(graph);
         let (folded, granularity) =
             dequantize::fold_constant_dequantize(graph).map_err(|e| Error::Prepare(root_cause(&e)))?;
+        indices::check_gather_indices(graph).map_err(Error::Prepare)?;
         let ids_name = graph.input.iter().map(|i| i.name.clone()).zip(&inputs).find(|(_, r)| r.0 == Role::InputIds);
         let ids_name = ids_name.map(|(n, _)| n).unwrap_or_default();
         let anatomy = graph::anatomy(graph, &ids_name).map_err(Error::NotBert)?;
