@@ -163,6 +163,47 @@ async fn errors_arrive_as_plain_js_errors() {
     assert!(explorer.run(vec!["🍎 서울 \u{0}".into()]).is_ok(), "odd text runs");
 }
 
+/// The README's bad-input rows, through the bindings: text runs (or is cut, and says so);
+/// broken files end in the engine's plain message.
+#[wasm_bindgen_test]
+async fn hostile_input_matrix() {
+    let model = fetch(CASES[3].model).await;
+    let tokenizer = fetch(CASES[3].tokenizer).await;
+    let explorer = Explorer::new(&model, &tokenizer, false).unwrap();
+    let texts = [
+        "",
+        "   ",
+        "👩‍👩‍👧 🍎",
+        "مرحبا e\u{301}\u{301}",
+        "서울 東京",
+        "\0\u{7}\u{1b}",
+        "<script>alert(1)</script>",
+        "\"><img src=x onerror=alert(1)>",
+    ];
+    let result = explorer.run(texts.iter().map(|t| t.to_string()).collect()).unwrap();
+    let batch: Batch = serde_wasm_bindgen::from_value(result.batch().unwrap()).unwrap();
+    assert_eq!(batch.sentences.len(), texts.len());
+    for (sentence, text) in batch.sentences.iter().zip(texts) {
+        let real = sentence.attention_mask.iter().filter(|&&m| m == 1).count();
+        assert!(real >= 2, "{text:?} keeps at least [CLS] [SEP]");
+        assert!(!sentence.truncated, "{text:?}");
+    }
+    let long = "word ".repeat(10_000);
+    let result = explorer.run(vec![long]).unwrap();
+    let batch: Batch = serde_wasm_bindgen::from_value(result.batch().unwrap()).unwrap();
+    assert!(batch.sentences[0].truncated);
+    assert_eq!(batch.sentences[0].input_ids.len(), 512);
+
+    let truncated = js(Explorer::new(&model[..model.len() / 2], &tokenizer, false).err().expect("truncated refused"));
+    assert!(truncated.contains("not a readable ONNX model"), "{truncated}");
+    let other_vocabulary = br###"{"version":"1.0","truncation":null,"padding":null,"added_tokens":[],"normalizer":null,
+        "pre_tokenizer":{"type":"Whitespace"},"post_processor":null,"decoder":null,
+        "model":{"type":"WordPiece","unk_token":"[UNK]","continuing_subword_prefix":"##","max_input_chars_per_word":100,
+        "vocab":{"[PAD]":0,"[UNK]":1,"a":40000}}}"###;
+    let mismatch = js(Explorer::new(&model, other_vocabulary, false).err().expect("other vocabulary refused"));
+    assert!(mismatch.contains("do not match") && mismatch.contains("40001"), "{mismatch}");
+}
+
 #[derive(Deserialize)]
 struct Drift {
     token_a: usize,
