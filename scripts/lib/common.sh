@@ -74,13 +74,14 @@ build_wasm() {
 }
 
 # Builds the page and the embeddable widget (bert-attention.js, example-post.html) into www/dist
-# and links the default model beside them (where the widget looks for it by default).
+# and links the default model beside them (where the widget looks for it by default); the page
+# names that model.
 build_page() {
   local models="$1" spec model tokenizer
   spec="$(default_model "$models")"
   model="${spec%%|*}"; tokenizer="$(echo "$spec" | cut -d'|' -f2)"
   say "building the page and the widget"
-  (cd "$ROOT/www" && npm run --silent build)
+  (cd "$ROOT/www" && VITE_DEFAULT_MODEL_NAME="${spec##*|}" npm run --silent build)
   mkdir -p "$ROOT/www/dist/models/default"
   ln -sf "$models/$model" "$ROOT/www/dist/models/default/model.onnx"
   ln -sf "$models/$tokenizer" "$ROOT/www/dist/models/default/tokenizer.json"

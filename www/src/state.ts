@@ -10,7 +10,8 @@ export interface Config {
 
 const DEFAULT_MODEL = './models/default/model.onnx';
 const DEFAULT_TOKENIZER = './models/default/tokenizer.json';
-const DEFAULT_NAME = 'all-MiniLM-L6-v2 (weight-only int8)';
+/** The name of the model `scripts/run` links as the default, given to the build by `build_page`. */
+const DEFAULT_NAME: string = import.meta.env['VITE_DEFAULT_MODEL_NAME'] || 'the default model';
 
 /** Reads `?model=`, `?tokenizer=` and `?name=`; URLs are made absolute against the page. */
 export function readConfig(location: Location): Config {
