@@ -15,15 +15,21 @@ pub(crate) fn tile(a_rows: [&[f32]; MR], panel: &[f32], k: usize) -> [[f32; NR];
     let zero = f32x4_splat(0.0);
     let mut lo = [zero; MR];
     let mut hi = [zero; MR];
-    for (kk, b) in panel[..k * NR].chunks_exact(NR).enumerate() {
-        // SAFETY: `b` holds NR = 8 floats, so both 4-float loads read inside it; v128_load has
-        // no alignment requirement.
-        let (b_lo, b_hi) =
-            unsafe { (v128_load(b.as_ptr() as *const v128), v128_load(b.as_ptr().add(4) as *const v128)) };
-        for ((lo, hi), a_row) in lo.iter_mut().zip(hi.iter_mut()).zip(&a_rows) {
-            let a = f32x4_splat(a_row[kk]);
-            *lo = f32x4_add(*lo, f32x4_mul(a, b_lo));
-            *hi = f32x4_add(*hi, f32x4_mul(a, b_hi));
+    let b_ptr = panel[..k * NR].as_ptr();
+    // Indexed loops: this is the form measured at ~55 GFLOP/s in Chrome; a zipped-iterator
+    // form (tried together with MR = 6) was 5x slower.
+    #[allow(clippy::needless_range_loop)]
+    for kk in 0..k {
+        // SAFETY: kk < k and the panel holds k * NR floats (sliced above), so both 4-float
+        // loads read inside it; v128_load has no alignment requirement.
+        let (b_lo, b_hi) = unsafe {
+            let at = b_ptr.add(kk * NR);
+            (v128_load(at as *const v128), v128_load(at.add(4) as *const v128))
+        };
+        for r in 0..MR {
+            let a = f32x4_splat(a_rows[r][kk]);
+            lo[r] = f32x4_add(lo[r], f32x4_mul(a, b_lo));
+            hi[r] = f32x4_add(hi[r], f32x4_mul(a, b_hi));
         }
     }
     let mut out = [[0.0f32; NR]; MR];
