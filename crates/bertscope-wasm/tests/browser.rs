@@ -15,6 +15,9 @@ use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 use wasm_bindgen_test::*;
 
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
 wasm_bindgen_test_configure!(run_in_browser);
 
 const FIXTURES: &str = match option_env!("BERTSCOPE_FIXTURES_URL") {
@@ -279,4 +282,105 @@ fn gemm_speed() {
             assert!(t.max_diff < 1e-3, "tract and ours disagree by {}", t.max_diff);
         }
     }
+}
+
+/// The system allocator, counting the bytes live and the most live since [`Counting::phase`].
+struct Counting;
+
+static LIVE: AtomicUsize = AtomicUsize::new(0);
+static PEAK: AtomicUsize = AtomicUsize::new(0);
+
+impl Counting {
+    /// Starts a phase: its peak starts from what is live now.
+    fn phase() {
+        PEAK.store(LIVE.load(Ordering::Relaxed), Ordering::Relaxed);
+    }
+
+    fn grew(by: usize) {
+        let live = LIVE.fetch_add(by, Ordering::Relaxed) + by;
+        PEAK.fetch_max(live, Ordering::Relaxed);
+    }
+}
+
+// SAFETY: every call forwards to `System` with the caller's arguments unchanged; the counters
+// only observe sizes.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        // SAFETY: the caller upholds `alloc`'s contract, passed on as is.
+        let ptr = unsafe { System.alloc(layout) };
+        if !ptr.is_null() {
+            Self::grew(layout.size());
+        }
+        ptr
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // SAFETY: `ptr` came from `alloc`/`realloc` above, i.e. from `System`, with this layout.
+        unsafe { System.dealloc(ptr, layout) };
+        LIVE.fetch_sub(layout.size(), Ordering::Relaxed);
+    }
+
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        // SAFETY: as for `dealloc`; `System` gets the caller's valid `new_size`.
+        let new = unsafe { System.realloc(ptr, layout, new_size) };
+        if !new.is_null() {
+            LIVE.fetch_sub(layout.size(), Ordering::Relaxed);
+            Self::grew(new_size);
+        }
+        new
+    }
+}
+
+#[global_allocator]
+static ALLOCATOR: Counting = Counting;
+
+/// wasm linear memory in bytes (it only grows, so this is the peak so far).
+fn wasm_memory_bytes() -> f64 {
+    let memory: js_sys::WebAssembly::Memory = wasm_bindgen::memory().unchecked_into();
+    memory.buffer().unchecked_into::<js_sys::ArrayBuffer>().byte_length() as f64
+}
+
+/// Benchmark, not a test of size: prints peak wasm memory after load, after a 512-token run and
+/// after a second batch size's plan, and that plan's build time. Every test shares one instance,
+/// so run it alone for the peak (`-- --nocapture model_memory`). It checks the batch-2 plan gives
+/// the batch-1 attention.
+#[wasm_bindgen_test]
+async fn model_memory() {
+    let performance = js_sys::Reflect::get(&js_sys::global(), &"performance".into()).unwrap();
+    let now_fn: js_sys::Function = js_sys::Reflect::get(&performance, &"now".into()).unwrap().into();
+    let now = move || now_fn.call0(&performance).unwrap().as_f64().unwrap();
+    let mb = |bytes: f64| bytes / 1e6;
+    let live = || {
+        format!(
+            "live {:.0} MB, phase peak live {:.0} MB",
+            mb(LIVE.load(Ordering::Relaxed) as f64),
+            mb(PEAK.load(Ordering::Relaxed) as f64)
+        )
+    };
+    let (model, tokenizer) = (fetch(CASES[0].model).await, fetch(CASES[0].tokenizer).await);
+    console_log!("memory before load: {:.0} MB", mb(wasm_memory_bytes()));
+    Counting::phase();
+    let start = now();
+    let explorer = Explorer::new(&model, &tokenizer, false).unwrap();
+    explorer.prepare(1).unwrap();
+    console_log!("load + plan for 1: {:.0} ms, memory {:.0} MB ({})", now() - start, mb(wasm_memory_bytes()), live());
+    drop((model, tokenizer));
+    Counting::phase();
+    let long = explorer.run(vec!["word ".repeat(600)]).unwrap();
+    console_log!("after a 512-token run: memory {:.0} MB ({}, result held)", mb(wasm_memory_bytes()), live());
+    drop(long);
+    let text = "Apple is huge enterprise".to_string();
+    let alone = explorer.run(vec![text.clone()]).unwrap().attention(0).unwrap().to_vec();
+    Counting::phase();
+    let start = now();
+    explorer.prepare(2).unwrap();
+    console_log!("plan for batch 2: {:.0} ms, memory {:.0} MB ({})", now() - start, mb(wasm_memory_bytes()), live());
+    let pair = explorer.run(vec![text.clone(), text]).unwrap();
+    for i in 0..2 {
+        let batched = pair.attention(i).unwrap().to_vec();
+        assert_eq!(batched.len(), alone.len());
+        let diff = batched.iter().zip(&alone).map(|(a, b)| (a - b).abs()).fold(0.0, f32::max);
+        assert!(diff < 1e-5, "sentence {i} of the pair differs from the single run by {diff}");
+    }
+    console_log!("after a batch-2 run: memory {:.0} MB", mb(wasm_memory_bytes()));
 }
