@@ -47,12 +47,6 @@ impl Attention {
         let m = self.head(layer, head);
         &m[query * self.tokens..(query + 1) * self.tokens]
     }
-
-    /// One layer's buffer, all heads, for filling.
-    pub(crate) fn layer_mut(&mut self, layer: usize) -> &mut [f32] {
-        let n = self.heads * self.tokens * self.tokens;
-        &mut self.data[layer * n..(layer + 1) * n]
-    }
 }
 
 /// Hidden states of one sentence, `[layer + 1][token][hidden]`: the embeddings, then each layer's output.

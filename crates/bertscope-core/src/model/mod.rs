@@ -6,6 +6,7 @@ mod dequantize;
 mod graph;
 mod indices;
 mod packed_matmul;
+mod tap;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -92,11 +93,19 @@ pub struct Model {
     /// The parsed graph with its outputs chosen, before shapes are fixed.
     template: InferenceModel,
     /// Optimised plans by batch size: one symbolic sequence length each.
-    plans: Mutex<HashMap<usize, Arc<TypedRunnableModel>>>,
+    plans: Mutex<HashMap<usize, Arc<Plan>>>,
     inputs: Vec<(Role, DatumType)>,
     info: ModelInfo,
     with_logits: bool,
     packed_matmul: bool,
+}
+
+/// An optimised plan and the sink its attention taps write to.
+struct Plan {
+    runnable: Arc<TypedRunnableModel>,
+    sink: tap::Sink,
+    /// Held for a whole run: the sink serves one run at a time.
+    running: Mutex<()>,
 }
 
 impl std::fmt::Debug for Model {
@@ -156,7 +165,7 @@ impl Model {
         let (heads, hidden_size) = check_output_shapes(&typed, anatomy.attention.len(), anatomy.hidden.len())?;
         let mut plans = HashMap::new();
         if options.batch_size > 0 {
-            plans.insert(options.batch_size, optimise(typed, options.matmul.packed())?);
+            plans.insert(options.batch_size, optimise(typed, options.matmul.packed(), anatomy.attention.len())?);
         }
 
         let info = ModelInfo {
@@ -186,12 +195,13 @@ impl Model {
     }
 
     /// The plan for `batch` rows, optimised on first use and kept.
-    fn plan(&self, batch: usize) -> Result<Arc<TypedRunnableModel>> {
+    fn plan(&self, batch: usize) -> Result<Arc<Plan>> {
         let mut plans = self.plans.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
         if let Some(plan) = plans.get(&batch) {
             return Ok(plan.clone());
         }
-        let plan = optimise(typed_for_batch(&self.template, &self.inputs, batch)?, self.packed_matmul)?;
+        let typed = typed_for_batch(&self.template, &self.inputs, batch)?;
+        let plan = optimise(typed, self.packed_matmul, self.info.layers)?;
         plans.insert(batch, plan.clone());
         Ok(plan)
     }
@@ -241,9 +251,13 @@ impl Model {
             })
             .collect::<TractResult<TVec<TValue>>>()
             .map_err(|e| Error::Run(root_cause(&e)))?;
-        let outputs = plan.run(inputs).map_err(|e| Error::Run(root_cause(&e)))?;
-        split_outputs(&outputs, &self.info, batch.sentences.len(), s, self.with_logits)
-            .map_err(|e| Error::Run(root_cause(&e)))
+        let (l, h) = (self.info.layers, self.info.heads);
+        let _running = plan.running.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        *tap::lock(&plan.sink) = (0..batch.sentences.len()).map(|_| vec![0.0; l * h * s * s]).collect();
+        let outputs = plan.runnable.run(inputs);
+        let attention = std::mem::take(&mut *tap::lock(&plan.sink));
+        let outputs = outputs.map_err(|e| Error::Run(root_cause(&e)))?;
+        split_outputs(&outputs, attention, &self.info, s, self.with_logits).map_err(|e| Error::Run(root_cause(&e)))
     }
 }
 
@@ -264,16 +278,19 @@ fn typed_for_batch(template: &InferenceModel, inputs: &[(Role, DatumType)], batc
     model.into_typed().map_err(|e| Error::Prepare(root_cause(&e)))
 }
 
-/// Declutters, hands the constant-weight products to our GEMM if `packed`, then lets tract
-/// optimise the rest.
-fn optimise(mut typed: TypedModel, packed: bool) -> Result<Arc<TypedRunnableModel>> {
+/// Declutters, taps the first `layers` outputs (the attentions) so they are written into the
+/// result as the plan runs, hands the constant-weight products to our GEMM if `packed`, then
+/// lets tract optimise the rest.
+fn optimise(mut typed: TypedModel, packed: bool, layers: usize) -> Result<Arc<Plan>> {
     let prepare = |e: TractError| Error::Prepare(root_cause(&e));
     typed.declutter().map_err(prepare)?;
+    let sink = tap::tap_attention(&mut typed, layers).map_err(prepare)?;
     if packed {
         packed_matmul::replace_constant_matmuls(&mut typed).map_err(prepare)?;
     }
     typed.optimize().map_err(prepare)?;
-    typed.into_runnable().map_err(prepare)
+    let runnable = typed.into_runnable().map_err(prepare)?;
+    Ok(Arc::new(Plan { runnable, sink, running: Mutex::new(()) }))
 }
 
 /// Names each graph input by what it carries; refuses graphs without BERT inputs.
@@ -345,30 +362,26 @@ fn check_output_shapes(model: &TypedModel, layers: usize, hidden: usize) -> Resu
     Ok((heads, width.unwrap_or(0)))
 }
 
-/// Cuts the batch-shaped outputs into per-sentence buffers.
+/// Gives each sentence its attention buffer (filled by the taps) and cuts the batch-shaped
+/// hidden states (and logits) into per-sentence buffers.
 fn split_outputs(
     outputs: &[TValue],
+    attention: Vec<Vec<f32>>,
     info: &ModelInfo,
-    b: usize,
     s: usize,
     logits: bool,
 ) -> TractResult<Vec<SentenceRun>> {
     let (l, h, d) = (info.layers, info.heads, info.hidden_size);
-    let mut runs: Vec<SentenceRun> = (0..b)
-        .map(|_| SentenceRun {
-            attention: Attention::zeros(l, h, s),
-            hidden: HiddenStates::zeros(l + 1, s, d),
-            logits: None,
+    let b = attention.len();
+    let mut runs = attention
+        .into_iter()
+        .map(|buffer| {
+            let attention = Attention::from_vec(buffer, l, h, s);
+            let attention = attention.ok_or_else(|| TractError::msg("attention buffer of the wrong size"))?;
+            Ok(SentenceRun { attention, hidden: HiddenStates::zeros(l + 1, s, d), logits: None })
         })
-        .collect();
-    for (layer, output) in outputs[..l].iter().enumerate() {
-        let view = output.to_plain_array_view::<f32>()?;
-        ensure!(view.shape() == [b, h, s, s], "attention output has shape {:?}", view.shape());
-        for (run, sentence) in runs.iter_mut().zip(view.outer_iter()) {
-            run.attention.layer_mut(layer).iter_mut().zip(sentence.iter()).for_each(|(o, v)| *o = *v);
-        }
-    }
-    for (layer, output) in outputs[l..=2 * l].iter().enumerate() {
+        .collect::<TractResult<Vec<_>>>()?;
+    for (layer, output) in outputs[..=l].iter().enumerate() {
         let view = output.to_plain_array_view::<f32>()?;
         ensure!(view.shape() == [b, s, d], "hidden output has shape {:?}", view.shape());
         for (run, sentence) in runs.iter_mut().zip(view.outer_iter()) {
@@ -376,7 +389,7 @@ fn split_outputs(
         }
     }
     if logits {
-        let view = outputs[2 * l + 1].to_plain_array_view::<f32>()?;
+        let view = outputs[l + 1].to_plain_array_view::<f32>()?;
         ensure!(view.ndim() == 3 && view.shape()[..2] == [b, s], "logits output has shape {:?}", view.shape());
         let vocab = view.shape()[2];
         for (run, sentence) in runs.iter_mut().zip(view.outer_iter()) {
