@@ -3,6 +3,7 @@
 
 mod compat;
 mod dequantize;
+mod embedding;
 mod graph;
 mod indices;
 mod packed_matmul;
@@ -129,6 +130,7 @@ impl Model {
         }
         let inputs = input_roles(graph)?;
         compat::flatten_to_reshape(graph);
+        embedding::gather_before_dequantize(graph);
         let (folded, granularity) =
             dequantize::fold_constant_dequantize(graph).map_err(|e| Error::Prepare(root_cause(&e)))?;
         indices::check_gather_indices(graph).map_err(Error::Prepare)?;
