@@ -71,7 +71,7 @@ pub fn gather_before_dequantize(graph: &mut GraphProto) -> usize {
         nodes.extend(steps);
     }
     // The rewritten tables' dequantizers now feed nothing.
-    nodes.retain(|n| !(n.op_type == "DequantizeLinear" && rewritten.contains(&n.output[0])));
+    nodes.retain(|n| !(n.op_type == "DequantizeLinear" && n.output.first().is_some_and(|o| rewritten.contains(o))));
     graph.node = nodes;
     graph.initializer.extend(extra_initializers);
     rewritten.len()
