@@ -4,7 +4,7 @@
  * draws the same data from pixels (heatmap.ts) so that a 512×512 grid stays fast.
  */
 import { css, viridis, type Theme } from './colors';
-import { HATCH_SPACING, LABEL_GAP, layoutHeatmap, type HeatmapSpec } from './heatmap';
+import { HATCH_SPACING, layoutHeatmap, paintColumnLabels, paintRowLabels, type HeatmapSpec } from './heatmap';
 import type { SvgPainter } from './svg';
 
 const LEGEND_H = 34;
@@ -57,22 +57,8 @@ export function paintVectorHeatmap(p: SvgPainter, spec: HeatmapSpec, cell: numbe
   }
   p.font = theme.font;
   p.textBaseline = 'middle';
-  p.textAlign = 'right';
-  const step = layout.labelStep;
-  for (let r = 0; r < spec.rows; r++) {
-    if (r % step !== 0 && r !== focus) continue;
-    p.fillStyle = r === focus ? theme.highlight : spec.maskedRows?.[r] ? theme.muted : theme.foreground;
-    p.fillText(layout.rowLabels[r] ?? '', left - LABEL_GAP, y(r) + cell / 2);
-  }
-  p.textAlign = 'left';
-  for (let c = 0; c < spec.cols; c += step) {
-    p.save();
-    p.translate(x(c) + cell / 2, top - LABEL_GAP);
-    p.rotate(-Math.PI / 2);
-    p.fillStyle = spec.maskedCols?.[c] ? theme.muted : theme.foreground;
-    p.fillText(layout.colLabels[c] ?? '', 0, 0);
-    p.restore();
-  }
+  paintRowLabels(p, spec, layout, theme, y, [0, spec.rows]);
+  paintColumnLabels(p, spec, layout, theme, x, [0, spec.cols]);
   paintLegend(p, left, layout.height + 4, legendWidth(spec, cell), spec.scaleMax, legendCaption, theme);
 }
 

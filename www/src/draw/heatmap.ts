@@ -5,6 +5,7 @@
  */
 import { prepareCanvas, shorten } from './canvas';
 import { rgbOf, viridis, type Rgb, type Theme } from './colors';
+import type { Painter } from './painter';
 
 /** What to draw. */
 export interface HeatmapSpec {
@@ -150,32 +151,17 @@ export function drawHeatmap(canvas: HTMLCanvasElement, spec: HeatmapSpec, layout
 
   ctx.font = theme.font;
   ctx.textBaseline = 'middle';
-  const step = layout.labelStep;
   ctx.save();
   ctx.beginPath();
   ctx.rect(0, top, left, view.height - top);
   ctx.clip();
-  ctx.textAlign = 'right';
-  for (let r = r0; r < r1; r++) {
-    if (r % step !== 0 && r !== focus) continue;
-    ctx.fillStyle = r === focus ? theme.highlight : spec.maskedRows?.[r] ? theme.muted : theme.foreground;
-    ctx.fillText(layout.rowLabels[r] ?? '', left - LABEL_GAP, y(r) + cell / 2);
-  }
+  paintRowLabels(ctx, spec, layout, theme, y, [r0, r1]);
   ctx.restore();
   ctx.save();
   ctx.beginPath();
   ctx.rect(left, 0, view.width - left, top);
   ctx.clip();
-  ctx.textAlign = 'left';
-  for (let c = c0; c < c1; c++) {
-    if (c % step !== 0) continue;
-    ctx.save();
-    ctx.translate(x(c) + cell / 2, top - LABEL_GAP);
-    ctx.rotate(-Math.PI / 2);
-    ctx.fillStyle = spec.maskedCols?.[c] ? theme.muted : theme.foreground;
-    ctx.fillText(layout.colLabels[c] ?? '', 0, 0);
-    ctx.restore();
-  }
+  paintColumnLabels(ctx, spec, layout, theme, x, [c0, c1]);
   ctx.restore();
 }
 
@@ -329,4 +315,43 @@ export function sameHit(a: HeatmapHit | null, b: HeatmapHit | null): boolean {
   const row = (h: HeatmapHit): number => (h.kind === 'col' ? -1 : h.row);
   const col = (h: HeatmapHit): number => (h.kind === 'row' ? -1 : h.col);
   return a.kind === b.kind && row(a) === row(b) && col(a) === col(b);
+}
+
+/** Writes the labels of rows `from..to` right-aligned beside the grid: every `labelStep`th, and the highlighted row. */
+export function paintRowLabels(
+  p: Painter,
+  spec: HeatmapSpec,
+  layout: HeatmapLayout,
+  theme: Theme,
+  y: (row: number) => number,
+  [from, to]: [number, number],
+): void {
+  const focus = spec.highlightRow;
+  p.textAlign = 'right';
+  for (let r = from; r < to; r++) {
+    if (r % layout.labelStep !== 0 && r !== focus) continue;
+    p.fillStyle = r === focus ? theme.highlight : spec.maskedRows?.[r] ? theme.muted : theme.foreground;
+    p.fillText(layout.rowLabels[r] ?? '', layout.left - LABEL_GAP, y(r) + layout.cell / 2);
+  }
+}
+
+/** Writes the labels of columns `from..to` (every `labelStep`th) upright above the grid. */
+export function paintColumnLabels(
+  p: Painter,
+  spec: HeatmapSpec,
+  layout: HeatmapLayout,
+  theme: Theme,
+  x: (col: number) => number,
+  [from, to]: [number, number],
+): void {
+  p.textAlign = 'left';
+  for (let c = from; c < to; c++) {
+    if (c % layout.labelStep !== 0) continue;
+    p.save();
+    p.translate(x(c) + layout.cell / 2, layout.top - LABEL_GAP);
+    p.rotate(-Math.PI / 2);
+    p.fillStyle = spec.maskedCols?.[c] ? theme.muted : theme.foreground;
+    p.fillText(layout.colLabels[c] ?? '', 0, 0);
+    p.restore();
+  }
 }
