@@ -15,6 +15,7 @@ fn check(case: &Case) {
 
 fn check_with(case: &Case, matmul: MatMulKernel) {
     let engine = common::engine_with(case, matmul);
+    let case = &case.with_kernel(matmul == MatMulKernel::Packed);
     let reference = parse(&common::read(case.reference)).expect("reference parses");
     assert_eq!(engine.info().layers, reference.num_layers, "layers");
     assert_eq!(engine.info().heads, reference.num_heads, "heads");

@@ -6,8 +6,8 @@
 //! (`BERTSCOPE_FIXTURES_URL` at build time, default `http://127.0.0.1:8766/`).
 #![cfg(target_arch = "wasm32")]
 
-use bertscope_core::kernels::{bench, gemm};
-use bertscope_testkit::{check_gemm, fill_mask_entry, parse, verify, Case, Observed, CASES};
+use bertscope_core::kernels::{bench, gemm, qgemm};
+use bertscope_testkit::{check_gemm, check_qgemm, fill_mask_entry, parse, verify, Case, Observed, CASES};
 use bertscope_wasm::{Explorer, RunResult};
 use js_sys::Uint8Array;
 use serde::Deserialize;
@@ -86,6 +86,8 @@ fn js(e: impl Into<JsValue>) -> String {
 }
 
 async fn check(case: &Case) {
+    // The engine's default in wasm: bertscope's packed kernels.
+    let case = &case.with_kernel(true);
     let explorer = Explorer::new(&fetch(case.model).await, &fetch(case.tokenizer).await, case.fill_mask)
         .unwrap_or_else(|e| panic!("{}: {}", case.model, js(e)));
     let reference = parse(&fetch(case.reference).await).unwrap();
@@ -261,26 +263,32 @@ fn gemm_matches_the_triple_loop() {
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
 
-/// Micro-benchmark, not a test of speed: prints tract's and our GEMM at the model's shapes.
+fn quantized_gemm(a: &[f32], m: usize, b: &[f32], k: usize, n: usize, bias: Option<&[f32]>) -> Vec<f32> {
+    let weights = qgemm::QuantizedB::detect(b, k, n).expect("whole steps are detected");
+    let mut c = vec![f32::NAN; m * n];
+    qgemm::qgemm(a, m, &weights, bias, &mut c);
+    c
+}
+
+/// The simd128 integer GEMM kernel against the plain triple loop, on the same cases as natively.
+#[wasm_bindgen_test]
+fn qgemm_matches_the_triple_loop() {
+    let failures = check_qgemm(&quantized_gemm);
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// Micro-benchmark, not a test of speed: prints tract's and our GEMMs at the model's shapes.
 #[wasm_bindgen_test]
 fn gemm_speed() {
     let performance = js_sys::Reflect::get(&js_sys::global(), &"performance".into()).unwrap();
     let now_fn: js_sys::Function = js_sys::Reflect::get(&performance, &"now".into()).unwrap().into();
     let now = move || now_fn.call0(&performance).unwrap().as_f64().unwrap();
-    console_log!("gemm   m     k     n   tract ms    ours ms  tract GF   ours GF  ratio");
-    for m in [7, 32, 128, 512] {
-        for (k, n) in [(384, 384), (384, 1536), (1536, 384)] {
-            let t = bench::compare(m, k, n, 200.0, &now).unwrap();
-            console_log!(
-                "gemm {m:>3} {k:>5} {n:>5} {:>10.3} {:>10.3} {:>9.1} {:>9.1} {:>6.2}",
-                t.tract_ms,
-                t.ours_ms,
-                t.gflops(t.tract_ms),
-                t.gflops(t.ours_ms),
-                t.ours_ms / t.tract_ms
-            );
-            assert!(t.max_diff < 1e-3, "tract and ours disagree by {}", t.max_diff);
-        }
+    console_log!("gemm {}", bench::GemmTiming::HEADER);
+    for (m, k, n) in bench::MODEL_SHAPES {
+        let t = bench::compare(m, k, n, 200.0, &now).unwrap();
+        console_log!("gemm {}", t.row());
+        assert!(t.max_diff < 1e-3, "tract and the f32 kernel disagree by {}", t.max_diff);
+        assert!(t.int_max_diff < 1e-3, "tract and the int16 kernel disagree by {}", t.int_max_diff);
     }
 }
 

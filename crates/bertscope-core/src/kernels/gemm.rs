@@ -54,28 +54,44 @@ impl PackedB {
 /// `bias` (if any) has `n` entries added to every row. Panics on mismatched lengths.
 pub fn gemm(a: &[f32], m: usize, b: &PackedB, bias: Option<&[f32]>, c: &mut [f32]) {
     let (k, n) = (b.k, b.n);
-    assert_eq!(a.len(), m * k, "activations are not {m} x {k}");
+    check_lengths(a.len(), m, k, n, bias, c);
+    for_each_tile(m, n, bias, c, |row0, rows, p| {
+        // Rows past the end repeat the first row; their results are dropped.
+        let a_rows: [&[f32]; MR] = std::array::from_fn(|r| &a[(row0 + if r < rows { r } else { 0 }) * k..][..k]);
+        tile(a_rows, b.panel(p), k)
+    });
+}
+
+/// Panics unless the activations are `m × k`, the output `m × n` and the bias `n` long.
+pub(super) fn check_lengths(a_len: usize, m: usize, k: usize, n: usize, bias: Option<&[f32]>, c: &[f32]) {
+    assert_eq!(a_len, m * k, "activations are not {m} x {k}");
     assert_eq!(c.len(), m * n, "output is not {m} x {n}");
     if let Some(bias) = bias {
         assert_eq!(bias.len(), n, "bias is not {n} long");
     }
-    if m == 0 || n == 0 {
-        return;
-    }
+}
+
+/// Walks `c` (row-major `m × n`) in `MR × NR` tiles, in chunks of [`MC`] rows so that those rows
+/// stay in cache while every panel passes by. `tile(row0, rows, p)` computes the tile of rows
+/// `row0..row0 + rows` (`rows ≤ MR`; rows past them are dropped) and panel `p`; the tile is
+/// written to `c` plus `bias` (if any, `n` entries added to every row).
+pub(super) fn for_each_tile(
+    m: usize,
+    n: usize,
+    bias: Option<&[f32]>,
+    c: &mut [f32],
+    mut tile: impl FnMut(usize, usize, usize) -> [[f32; NR]; MR],
+) {
     let zero_bias = [0.0; NR];
     for chunk0 in (0..m).step_by(MC) {
         let chunk_end = m.min(chunk0 + MC);
         for p in 0..n.div_ceil(NR) {
-            let panel = b.panel(p);
             let col0 = p * NR;
             let width = NR.min(n - col0);
             let bias = bias.map_or(&zero_bias[..width], |bias| &bias[col0..col0 + width]);
             for row0 in (chunk0..chunk_end).step_by(MR) {
                 let rows = MR.min(chunk_end - row0);
-                // Rows past the end repeat the first row; their results are dropped.
-                let a_rows: [&[f32]; MR] =
-                    std::array::from_fn(|r| &a[(row0 + if r < rows { r } else { 0 }) * k..][..k]);
-                let tile = tile(a_rows, panel, k);
+                let tile = tile(row0, rows, p);
                 for (r, tile_row) in tile.iter().enumerate().take(rows) {
                     let out = &mut c[(row0 + r) * n + col0..][..width];
                     for ((o, t), b) in out.iter_mut().zip(tile_row).zip(bias) {

@@ -1,8 +1,12 @@
-//! The GEMM micro-kernel with wasm simd128: an `MR × NR` tile held in `MR × 2` `f32x4`
-//! accumulators (8 of V8's 16 vector registers), one broadcast of `A` per row and two loads of
-//! the packed panel per step of `k`.
+//! The GEMM micro-kernels with wasm simd128: an `MR × NR` tile held in `MR × 2` accumulators
+//! (8 of V8's 16 vector registers), one broadcast of `A` per row and two loads of the packed
+//! panel per step: `f32x4` for one value of `k` ([`tile`]), `i32x4.dot_i16x8_s` for two
+//! ([`qtile`]).
 
-use core::arch::wasm32::{f32x4_add, f32x4_mul, f32x4_splat, v128, v128_load, v128_store};
+use core::arch::wasm32::{
+    f32x4_abs, f32x4_add, f32x4_extract_lane, f32x4_max, f32x4_mul, f32x4_nearest, f32x4_splat, i16x8_narrow_i32x4,
+    i32x4_add, i32x4_dot_i16x8, i32x4_splat, i32x4_trunc_sat_f32x4, v128, v128_load, v128_load32_splat, v128_store,
+};
 
 use super::gemm::{MR, NR};
 
@@ -43,4 +47,83 @@ pub(crate) fn tile(a_rows: [&[f32]; MR], panel: &[f32], k: usize) -> [[f32; NR];
         }
     }
     out
+}
+
+/// One tile of integer sums; see [`super::qgemm`]. `a_rows[r]` holds `2 · pairs` values and
+/// `panel` `pairs · 2 · NR`; panics otherwise.
+pub(crate) fn qtile(a_rows: [&[i16]; MR], panel: &[i16]) -> [[i32; NR]; MR] {
+    let pairs = panel.len() / (2 * NR);
+    let a_ptrs = a_rows.map(|row| row[..2 * pairs].as_ptr());
+    let b_ptr = panel[..pairs * 2 * NR].as_ptr();
+    let zero = i32x4_splat(0);
+    let mut lo = [zero; MR];
+    let mut hi = [zero; MR];
+    for pair in 0..pairs {
+        // SAFETY: pair < pairs, the panel holds pairs * 2 * NR values and each row 2 * pairs
+        // (sliced above), so every load reads inside them; loads have no alignment requirement.
+        let (b_lo, b_hi) = unsafe {
+            let at = b_ptr.add(pair * 2 * NR);
+            (v128_load(at as *const v128), v128_load(at.add(NR) as *const v128))
+        };
+        for r in 0..MR {
+            // Both values of row r at this pair, in every 32-bit lane.
+            let a = unsafe { v128_load32_splat(a_ptrs[r].add(2 * pair) as *const u32) };
+            lo[r] = i32x4_add(lo[r], i32x4_dot_i16x8(a, b_lo));
+            hi[r] = i32x4_add(hi[r], i32x4_dot_i16x8(a, b_hi));
+        }
+    }
+    let mut out = [[0i32; NR]; MR];
+    for (row, (lo, hi)) in out.iter_mut().zip(lo.iter().zip(&hi)) {
+        let ptr = row.as_mut_ptr();
+        // SAFETY: `row` holds NR = 8 values, so the two 4-lane stores stay inside it.
+        unsafe {
+            v128_store(ptr as *mut v128, *lo);
+            v128_store(ptr.add(4) as *mut v128, *hi);
+        }
+    }
+    out
+}
+
+/// The largest magnitude in `row`, NaN if it holds a NaN.
+pub(crate) fn max_abs(row: &[f32]) -> f32 {
+    let mut chunks = row.chunks_exact(4);
+    let mut largest = f32x4_splat(0.0);
+    for chunk in &mut chunks {
+        // SAFETY: the chunk holds 4 floats.
+        let v = unsafe { v128_load(chunk.as_ptr() as *const v128) };
+        // f32x4_max propagates NaN.
+        largest = f32x4_max(largest, f32x4_abs(v));
+    }
+    let lanes = [
+        f32x4_extract_lane::<0>(largest),
+        f32x4_extract_lane::<1>(largest),
+        f32x4_extract_lane::<2>(largest),
+        f32x4_extract_lane::<3>(largest),
+    ];
+    lanes.into_iter().chain(chunks.remainder().iter().map(|v| v.abs())).fold(0.0, |m, v| {
+        if v > m || v.is_nan() {
+            v
+        } else {
+            m
+        }
+    })
+}
+
+/// `out[i] = round(row[i] · factor)` (ties to even), saturating to `i16`.
+pub(crate) fn round_scaled(row: &[f32], factor: f32, out: &mut [i16]) {
+    let factor_v = f32x4_splat(factor);
+    let mut rows = row.chunks_exact(8);
+    let mut outs = out.chunks_exact_mut(8);
+    for (chunk, dst) in (&mut rows).zip(&mut outs) {
+        // SAFETY: the chunk holds 8 floats and `dst` 8 i16: two loads, one store, inside them.
+        unsafe {
+            let lo = v128_load(chunk.as_ptr() as *const v128);
+            let hi = v128_load(chunk.as_ptr().add(4) as *const v128);
+            let round = |v| i32x4_trunc_sat_f32x4(f32x4_nearest(f32x4_mul(v, factor_v)));
+            v128_store(dst.as_mut_ptr() as *mut v128, i16x8_narrow_i32x4(round(lo), round(hi)));
+        }
+    }
+    for (o, v) in outs.into_remainder().iter_mut().zip(rows.remainder()) {
+        *o = (v * factor).round_ties_even() as i16;
+    }
 }

@@ -10,13 +10,13 @@ use tract_onnx::tract_core::ops::binary::TypedBinOp;
 use tract_onnx::tract_core::ops::einsum::EinSum;
 use tract_onnx::tract_core::ops::math::Add;
 
-use crate::kernels::gemm::{gemm, PackedB};
+use crate::kernels::Weights;
 
 /// `x · W (+ bias)`: contracts the last `k_axes` axes of the activations with the leading axes
 /// of a constant weight whose last axis is the output width.
 #[derive(Debug, Clone)]
 pub struct PackedMatMul {
-    weights: Arc<PackedB>,
+    weights: Arc<Weights>,
     bias: Option<Arc<[f32]>>,
     k_axes: usize,
 }
@@ -45,7 +45,11 @@ impl Op for PackedMatMul {
     }
 
     fn info(&self) -> TractResult<Vec<String>> {
-        Ok(vec![format!("k={} n={} bias={}", self.weights.k(), self.weights.n(), self.bias.is_some())])
+        let kind = match *self.weights {
+            Weights::Quantized(_) => "int16",
+            Weights::Float(_) => "f32",
+        };
+        Ok(vec![format!("k={} n={} bias={} {kind}", self.weights.k(), self.weights.n(), self.bias.is_some())])
     }
 
     op_as_typed_op!();
@@ -64,7 +68,7 @@ impl EvalOp for PackedMatMul {
         let m = lead.iter().product::<usize>();
         let a = input.try_as_plain_ram()?;
         let mut c = vec![0.0f32; m * n];
-        gemm(a.as_slice::<f32>()?, m, &self.weights, self.bias.as_deref(), &mut c);
+        self.weights.gemm(a.as_slice::<f32>()?, m, self.bias.as_deref(), &mut c);
         let out_shape: TVec<usize> = lead.iter().copied().chain([n]).collect();
         let out = tract_ndarray::ArrayD::from_shape_vec(out_shape.as_slice(), c)?;
         Ok(tvec!(out.into_tvalue()))
@@ -170,7 +174,7 @@ fn packable(model: &TypedModel, id: usize) -> TractResult<Option<Packable>> {
     let n = weights.shape()[k_axes];
     let k = weights.shape()[..k_axes].iter().product();
     let values = weights.try_as_plain_ram()?;
-    let packed = PackedB::pack(values.as_slice::<f32>()?, k, n);
+    let packed = Weights::prepare(values.as_slice::<f32>()?, k, n);
     let op = PackedMatMul { weights: Arc::new(packed), bias: None, k_axes };
     Ok(Some(Packable { op, input: node.inputs[0], input_only, output_only }))
 }
@@ -206,14 +210,22 @@ fn with_bias(model: &TypedModel, id: usize, mut op: PackedMatMul) -> TractResult
 mod tests {
     use super::*;
 
+    /// Weights for the f32 kernel: quarters, except that the first is off by 1/1024, so its
+    /// column has no common step. Products with small whole activations are exact.
+    fn float_weights(len: usize) -> Vec<f32> {
+        (0..len).map(|i| i as f32 * 0.25 - 1.0 + if i == 0 { 1.0 / 1024.0 } else { 0.0 }).collect()
+    }
+
     /// `x [2, s, 3] · w` (+ bias) as tract builds it, with `s` symbolic.
     fn product(expr: &str, w_shape: &[usize], bias: bool) -> TractResult<TypedModel> {
+        product_of(expr, w_shape, &float_weights(w_shape.iter().product()), bias)
+    }
+
+    fn product_of(expr: &str, w_shape: &[usize], w: &[f32], bias: bool) -> TractResult<TypedModel> {
         let mut model = TypedModel::default();
         let s = model.symbols.sym("S").to_dim();
         let x = model.add_source("x", f32::fact(tvec![2.to_dim(), s, 3.to_dim()]))?;
-        let w_len = w_shape.iter().product::<usize>();
-        let w: Vec<f32> = (0..w_len).map(|i| i as f32 * 0.25 - 1.0).collect();
-        let w = model.add_const("w", Tensor::from_shape(w_shape, &w)?)?;
+        let w = model.add_const("w", Tensor::from_shape(w_shape, w)?)?;
         let mut y = model.wire_node("mm", EinSum::new(expr.parse()?, f32::datum_type()), &[x, w])?;
         if bias {
             let n = *w_shape.last().unwrap();
@@ -251,6 +263,24 @@ mod tests {
     }
 
     #[test]
+    fn multiplies_integer_step_weights_in_integers() -> TractResult<()> {
+        // Steps of 0.25 (whole multiples within ±255): the int16 kernel, which rounds the
+        // activations to 1/65534 of each row's largest value.
+        let w: Vec<f32> = (0..12).map(|i| i as f32 * 0.25 - 1.0).collect();
+        let model = product_of("amk,kn->amn", &[3, 4], &w, true)?;
+        let (replaced, ours) = rewritten(model.clone())?;
+        assert_eq!(replaced, 1);
+        let kinds: Vec<String> =
+            ours.nodes.iter().filter_map(|n| n.op_as::<PackedMatMul>()).flat_map(|op| op.info().unwrap()).collect();
+        assert!(kinds.iter().all(|k| k.ends_with("int16")), "{kinds:?}");
+        let (got, want) = (run(ours)?, run(model)?);
+        let (got, want) = (got.to_plain_array_view::<f32>()?, want.to_plain_array_view::<f32>()?);
+        let diff = got.iter().zip(want.iter()).map(|(g, w)| (g - w).abs()).fold(0.0, f32::max);
+        assert!(diff < 1e-3, "int16 result differs by {diff}");
+        Ok(())
+    }
+
+    #[test]
     fn handles_batch_axes_of_size_one() -> TractResult<()> {
         // tract declutters batch 1 into products that drop or add the batch axis.
         let cases: [(&str, &[usize], &[usize]); 2] =
@@ -258,7 +288,7 @@ mod tests {
         for (expr, x_shape, out) in cases {
             let mut model = TypedModel::default();
             let source = model.add_source("x", f32::fact(x_shape))?;
-            let w = model.add_const("w", Tensor::from_shape(&[3, 4], &[0.5f32; 12])?)?;
+            let w = model.add_const("w", Tensor::from_shape(&[3, 4], &float_weights(12))?)?;
             let y = model.wire_node("mm", EinSum::new(expr.parse()?, f32::datum_type()), &[source, w])?;
             model.select_output_outlets(&y)?;
             let (replaced, ours) = rewritten(model.clone())?;
