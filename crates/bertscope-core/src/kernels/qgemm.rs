@@ -18,7 +18,7 @@ const MAX_WEIGHT: f32 = 255.0;
 const MAX_ACTIVATION: f32 = 32767.0;
 /// Values of `k` per block, summed in `i32` (`KB · 32767 · 255 < 2³¹`: no overflow). Smaller
 /// blocks round more faithfully and convert more often: on the default model, blocks of 256,
-/// 64 and 16 put attention within 3.1e-4, 1.1e-4 and 8.4e-5 of onnxruntime.
+/// 64 and 32 put attention within 2.8e-4, 1.8e-4 and 1.5e-4 of onnxruntime.
 pub const KB: usize = 64;
 const _: () = assert!(KB as u64 * 32767 * 255 < i32::MAX as u64 && KB.is_multiple_of(2));
 
@@ -34,38 +34,25 @@ pub struct QuantizedB {
 }
 
 impl QuantizedB {
-    /// Finds each column's step (its smallest non-zero magnitude) and packs the row-major
-    /// `k × n` matrix `b` as whole multiples of it. `None` unless every value is such a multiple
-    /// within ±255 (plain f32 weights never are). Panics if `b.len() != k * n`.
+    /// Finds each column's step and packs the row-major `k × n` matrix `b` as whole multiples
+    /// of it. `None` unless every value is such a multiple within ±255 (plain f32 weights never
+    /// are). Panics if `b.len() != k * n`.
     pub fn detect(b: &[f32], k: usize, n: usize) -> Option<Self> {
         assert_eq!(b.len(), k * n, "weights are not {k} x {n}");
-        let mut steps = vec![f32::INFINITY; n.div_ceil(NR) * NR];
-        for row in b.chunks_exact(n.max(1)) {
-            for (step, w) in steps.iter_mut().zip(row) {
-                let magnitude = w.abs();
-                if magnitude != 0.0 && magnitude < *step {
-                    *step = magnitude;
-                }
-            }
-        }
-        // A column of zeros (or the padding) has no step: its values are all 0 · 0.
-        for step in &mut steps {
-            if step.is_infinite() {
-                *step = 0.0;
-            }
-        }
         let pairs = k.div_ceil(2);
+        // Padding columns have step 0 and codes 0.
+        let mut steps = vec![0.0; n.div_ceil(NR) * NR];
         let mut panels = vec![0i16; steps.len() * pairs * 2];
-        for (kk, row) in b.chunks_exact(n.max(1)).enumerate().take(k) {
-            for (j, (&w, &step)) in row.iter().zip(&steps).enumerate() {
-                let q = if step == 0.0 { 0.0 } else { (w / step).round() };
-                // Folded weights are exactly `fl(q · step)`; allow a last-bit difference.
-                let exact = w.is_finite() && q.abs() <= MAX_WEIGHT && (w - q * step).abs() <= w.abs() * 1e-6;
-                if !exact {
-                    return None;
-                }
-                let (p, col) = (j / NR, j % NR);
-                panels[(p * pairs + kk / 2) * 2 * NR + col * 2 + kk % 2] = q as i16;
+        let mut column = vec![0.0f32; k];
+        let mut codes = vec![0i16; k];
+        for (j, step) in steps.iter_mut().enumerate().take(n) {
+            for (kk, w) in column.iter_mut().enumerate() {
+                *w = b[kk * n + j];
+            }
+            *step = column_step(&column, &mut codes)?;
+            let (p, col) = (j / NR, j % NR);
+            for (kk, &q) in codes.iter().enumerate() {
+                panels[(p * pairs + kk / 2) * 2 * NR + col * 2 + kk % 2] = q;
             }
         }
         Some(Self { k, n, steps, panels })
@@ -85,6 +72,34 @@ impl QuantizedB {
         let len = self.k.div_ceil(2) * 2 * NR;
         &self.panels[p * len..(p + 1) * len]
     }
+}
+
+/// Step candidates tried per column: its smallest non-zero magnitude divided by 1 to this.
+const MAX_DIVISOR: u16 = 8;
+
+/// The step of one column, writing its codes: the smallest non-zero magnitude divided by the
+/// smallest whole number (up to [`MAX_DIVISOR`]) that makes every value a whole multiple of it
+/// within ±255. The smallest magnitude is usually the step itself; it is twice or three times
+/// the step when no value is ±1 step. A column of zeros has step 0.
+fn column_step(column: &[f32], codes: &mut [i16]) -> Option<f32> {
+    let smallest = column.iter().map(|w| w.abs()).filter(|&m| m != 0.0).fold(f32::INFINITY, f32::min);
+    if smallest.is_infinite() {
+        codes.fill(0);
+        return column.iter().all(|&w| w == 0.0).then_some(0.0);
+    }
+    'divisors: for divisor in 1..=MAX_DIVISOR {
+        let step = smallest / f32::from(divisor);
+        for (&w, code) in column.iter().zip(codes.iter_mut()) {
+            let q = (w / step).round();
+            // Folded weights are `fl(q · step)`; allow a few last-bit differences.
+            if !(w.is_finite() && q.abs() <= MAX_WEIGHT && (w - q * step).abs() <= w.abs() * 1e-6) {
+                continue 'divisors;
+            }
+            *code = q as i16;
+        }
+        return Some(step);
+    }
+    None
 }
 
 /// Rows of `A` rounded to `i16`, each block of [`KB`] values scaled to ±32767 on its own (so
@@ -224,7 +239,9 @@ mod tests {
         let b = [1.0, -0.03 * 200.0, 0.0, -0.5, 0.03, 0.0, 127.5, 0.03 * 255.0, 0.0];
         let q = QuantizedB::detect(&b, 3, 3).expect("integer steps");
         assert_eq!(&q.steps[..3], &[0.5, 0.03, 0.0]);
-        assert!(QuantizedB::detect(&[0.1, 0.25, 0.3], 3, 1).is_none(), "0.25 is no multiple of 0.1");
+        assert!(QuantizedB::detect(&[0.1, 0.2718, 0.3], 3, 1).is_none(), "0.2718 is no multiple of 0.1 / 1..8");
+        // No value is one step: 2 and 3 steps of 0.5.
+        assert_eq!(QuantizedB::detect(&[1.0, -1.5], 2, 1).unwrap().steps[0], 0.5);
         assert!(QuantizedB::detect(&[0.5, 128.0], 2, 1).is_none(), "256 steps is more than int8");
         assert!(QuantizedB::detect(&[0.5, f32::NAN], 2, 1).is_none());
         assert!(QuantizedB::detect(&[0.0, f32::INFINITY], 2, 1).is_none());
