@@ -22,6 +22,12 @@ impl PackedB {
     /// Packs a row-major `k × n` matrix. Panics if `b.len() != k * n`.
     pub fn pack(b: &[f32], k: usize, n: usize) -> Self {
         assert_eq!(b.len(), k * n, "weights are not {k} x {n}");
+        Self::pack_strided(b, k, n, n, 1)
+    }
+
+    /// Packs the `k × n` matrix whose element `(i, j)` is `b[i * row_stride + j * col_stride]`.
+    /// Panics if `b` is too short for that.
+    pub fn pack_strided(b: &[f32], k: usize, n: usize, row_stride: usize, col_stride: usize) -> Self {
         let panel_count = n.div_ceil(NR);
         let mut panels = vec![0.0; panel_count * k * NR];
         // `max(1)`: with k = 0 there is nothing to copy (and chunks may not be empty).
@@ -29,7 +35,14 @@ impl PackedB {
             let col0 = p * NR;
             let width = NR.min(n - col0);
             for (row, dst) in panel.chunks_exact_mut(NR).enumerate() {
-                dst[..width].copy_from_slice(&b[row * n + col0..row * n + col0 + width]);
+                let src = &b[row * row_stride + col0 * col_stride..];
+                if col_stride == 1 {
+                    dst[..width].copy_from_slice(&src[..width]);
+                } else {
+                    for (j, d) in dst[..width].iter_mut().enumerate() {
+                        *d = src[j * col_stride];
+                    }
+                }
             }
         }
         Self { k, n, panels }
@@ -55,9 +68,16 @@ impl PackedB {
 pub fn gemm(a: &[f32], m: usize, b: &PackedB, bias: Option<&[f32]>, c: &mut [f32]) {
     let (k, n) = (b.k, b.n);
     check_lengths(a.len(), m, k, n, bias, c);
-    for_each_tile(m, n, bias, c, |row0, rows, p| {
+    gemm_strided(a, k, m, b, bias, c, n);
+}
+
+/// Like [`gemm`], with row `i` of `a` starting at `a[i * lda]` and row `i` of `c` at
+/// `c[i * ldc]` (for products inside larger tensors). Panics if a slice is too short.
+pub fn gemm_strided(a: &[f32], lda: usize, m: usize, b: &PackedB, bias: Option<&[f32]>, c: &mut [f32], ldc: usize) {
+    let k = b.k;
+    for_each_tile(m, b.n, bias, c, ldc, |row0, rows, p| {
         // Rows past the end repeat the first row; their results are dropped.
-        let a_rows: [&[f32]; MR] = std::array::from_fn(|r| &a[(row0 + if r < rows { r } else { 0 }) * k..][..k]);
+        let a_rows: [&[f32]; MR] = std::array::from_fn(|r| &a[(row0 + if r < rows { r } else { 0 }) * lda..][..k]);
         tile(a_rows, b.panel(p), k)
     });
 }
@@ -71,15 +91,16 @@ pub(super) fn check_lengths(a_len: usize, m: usize, k: usize, n: usize, bias: Op
     }
 }
 
-/// Walks `c` (row-major `m × n`) in `MR × NR` tiles, in chunks of [`MC`] rows so that those rows
-/// stay in cache while every panel passes by. `tile(row0, rows, p)` computes the tile of rows
-/// `row0..row0 + rows` (`rows ≤ MR`; rows past them are dropped) and panel `p`; the tile is
-/// written to `c` plus `bias` (if any, `n` entries added to every row).
+/// Walks `c` (`m × n`, row `i` at `c[i * ldc]`) in `MR × NR` tiles, in chunks of [`MC`] rows so
+/// that those rows stay in cache while every panel passes by. `tile(row0, rows, p)` computes
+/// the tile of rows `row0..row0 + rows` (`rows ≤ MR`; rows past them are dropped) and panel
+/// `p`; the tile is written to `c` plus `bias` (if any, `n` entries added to every row).
 pub(super) fn for_each_tile(
     m: usize,
     n: usize,
     bias: Option<&[f32]>,
     c: &mut [f32],
+    ldc: usize,
     mut tile: impl FnMut(usize, usize, usize) -> [[f32; NR]; MR],
 ) {
     let zero_bias = [0.0; NR];
@@ -93,7 +114,7 @@ pub(super) fn for_each_tile(
                 let rows = MR.min(chunk_end - row0);
                 let tile = tile(row0, rows, p);
                 for (r, tile_row) in tile.iter().enumerate().take(rows) {
-                    let out = &mut c[(row0 + r) * n + col0..][..width];
+                    let out = &mut c[(row0 + r) * ldc + col0..][..width];
                     for ((o, t), b) in out.iter_mut().zip(tile_row).zip(bias) {
                         *o = t + b;
                     }

@@ -149,7 +149,7 @@ pub fn qgemm(a: &[f32], m: usize, b: &QuantizedB, bias: Option<&[f32]>, c: &mut 
     check_lengths(a.len(), m, k, n, bias, c);
     let rows = QuantizedRows::new(a, m, k);
     let pairs = k.div_ceil(2);
-    for_each_tile(m, n, bias, c, |row0, count, p| {
+    for_each_tile(m, n, bias, c, n, |row0, count, p| {
         // Rows past the end repeat the first row; their results are dropped.
         let row_of = |r: usize| row0 + if r < count { r } else { 0 };
         let a_rows: [&[i16]; MR] = std::array::from_fn(|r| rows.row(row_of(r)));

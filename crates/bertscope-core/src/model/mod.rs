@@ -1,6 +1,7 @@
 //! An ONNX BERT-family model prepared once for tract, with every attention Softmax and every
 //! layer's hidden state tapped as an output.
 
+mod batched_matmul;
 mod compat;
 mod dequantize;
 mod embedding;
@@ -289,6 +290,7 @@ fn optimise(mut typed: TypedModel, packed: bool, layers: usize) -> Result<Arc<Pl
     let sink = tap::tap_attention(&mut typed, layers).map_err(prepare)?;
     if packed {
         packed_matmul::replace_constant_matmuls(&mut typed).map_err(prepare)?;
+        batched_matmul::replace_batched_matmuls(&mut typed).map_err(prepare)?;
     }
     typed.optimize().map_err(prepare)?;
     let runnable = typed.into_runnable().map_err(prepare)?;
