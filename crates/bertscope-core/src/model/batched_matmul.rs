@@ -145,7 +145,10 @@ impl EvalOp for BatchedMatMul {
         }
         let (a_values, b_values) = (a.try_as_plain_ram()?, b.try_as_plain_ram()?);
         let (a_values, b_values) = (a_values.as_slice::<f32>()?, b_values.as_slice::<f32>()?);
-        let mut c = vec![0.0f32; c_shape.iter().product()];
+        // Written in place: a Vec turned into a tensor would be copied once more.
+        let mut out = Tensor::zero::<f32>(&c_shape)?;
+        let mut c_view = out.try_as_plain_ram_mut()?;
+        let c_values = c_view.as_slice_mut::<f32>()?;
         let (lda, ldc) = (a_layout.stride(Role::M), c_layout.stride(Role::M));
         let (b_k, b_n) = (b_layout.stride(Role::K), b_layout.stride(Role::N));
         for index in 0..batches.iter().product() {
@@ -160,7 +163,7 @@ impl EvalOp for BatchedMatMul {
                 }
             }
             let packed = PackedB::pack_strided(&b_values[at[1]..], k, n, b_k, b_n);
-            let c = &mut c[at[2]..];
+            let c = &mut c_values[at[2]..];
             gemm_strided(&a_values[at[0]..], lda, m, &packed, None, c, ldc);
             let scale = self.scale.unwrap_or(1.0);
             if let (Some(addend), Some(layout)) = (addend, &addend_layout) {
@@ -177,7 +180,6 @@ impl EvalOp for BatchedMatMul {
                 }
             }
         }
-        let out = tract_ndarray::ArrayD::from_shape_vec(c_shape.as_slice(), c)?;
         Ok(tvec!(out.into_tvalue()))
     }
 }

@@ -67,10 +67,11 @@ impl EvalOp for PackedMatMul {
         ensure!(shape[lead.len()..].iter().product::<usize>() == k, "input {shape:?} does not end in {k} values");
         let m = lead.iter().product::<usize>();
         let a = input.try_as_plain_ram()?;
-        let mut c = vec![0.0f32; m * n];
-        self.weights.gemm(a.as_slice::<f32>()?, m, self.bias.as_deref(), &mut c);
         let out_shape: TVec<usize> = lead.iter().copied().chain([n]).collect();
-        let out = tract_ndarray::ArrayD::from_shape_vec(out_shape.as_slice(), c)?;
+        // Written in place: a Vec turned into a tensor would be copied once more.
+        let mut out = Tensor::zero::<f32>(&out_shape)?;
+        let mut c = out.try_as_plain_ram_mut()?;
+        self.weights.gemm(a.as_slice::<f32>()?, m, self.bias.as_deref(), c.as_slice_mut::<f32>()?);
         Ok(tvec!(out.into_tvalue()))
     }
 }
