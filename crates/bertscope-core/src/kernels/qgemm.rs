@@ -39,23 +39,52 @@ impl QuantizedB {
     /// are). Panics if `b.len() != k * n`.
     pub fn detect(b: &[f32], k: usize, n: usize) -> Option<Self> {
         assert_eq!(b.len(), k * n, "weights are not {k} x {n}");
-        let pairs = k.div_ceil(2);
-        // Padding columns have step 0 and codes 0.
-        let mut steps = vec![0.0; n.div_ceil(NR) * NR];
-        let mut panels = vec![0i16; steps.len() * pairs * 2];
-        let mut column = vec![0.0f32; k];
-        let mut codes = vec![0i16; k];
-        for (j, step) in steps.iter_mut().enumerate().take(n) {
-            for (kk, w) in column.iter_mut().enumerate() {
-                *w = b[kk * n + j];
-            }
-            *step = column_step(&column, &mut codes)?;
-            let (p, col) = (j / NR, j % NR);
-            for (kk, &q) in codes.iter().enumerate() {
-                panels[(p * pairs + kk / 2) * 2 * NR + col * 2 + kk % 2] = q;
+        // Row by row (the weights' own order: this runs at load on megabytes of weights).
+        // Each column's first candidate is its smallest non-zero magnitude.
+        let mut smallest = vec![f32::INFINITY; n];
+        for row in b.chunks_exact(n.max(1)) {
+            for (s, w) in smallest.iter_mut().zip(row) {
+                let magnitude = w.abs();
+                if magnitude != 0.0 && magnitude < *s {
+                    *s = magnitude;
+                }
             }
         }
-        Some(Self { k, n, steps, panels })
+        let mut steps: Vec<f32> = smallest.iter().map(|&s| if s.is_infinite() { 0.0 } else { s }).collect();
+        let mut codes = vec![0i16; k * n];
+        let mut misfits = vec![false; n];
+        for (row, out) in b.chunks_exact(n.max(1)).zip(codes.chunks_exact_mut(n.max(1))) {
+            for (((&w, &step), code), misfit) in row.iter().zip(&steps).zip(out).zip(&mut misfits) {
+                match code_of(w, step) {
+                    Some(q) => *code = q,
+                    None => *misfit = true,
+                }
+            }
+        }
+        // The few columns whose smallest magnitude is several steps, one at a time.
+        for j in (0..n).filter(|&j| misfits[j]) {
+            let fits = |step: f32| (0..k).all(|kk| code_of(b[kk * n + j], step).is_some());
+            let step = (2..=MAX_DIVISOR).map(|d| smallest[j] / f32::from(d)).find(|&step| fits(step))?;
+            for kk in 0..k {
+                codes[kk * n + j] = code_of(b[kk * n + j], step)?;
+            }
+            steps[j] = step;
+        }
+        Some(Self::pack(&codes, k, n, steps))
+    }
+
+    /// Packs row-major `k × n` codes into panels; `steps` has one entry per column.
+    fn pack(codes: &[i16], k: usize, n: usize, mut steps: Vec<f32>) -> Self {
+        let pairs = k.div_ceil(2);
+        // Padding columns have step 0 and codes 0.
+        steps.resize(n.div_ceil(NR) * NR, 0.0);
+        let mut panels = vec![0i16; steps.len() * pairs * 2];
+        for (kk, row) in codes.chunks_exact(n.max(1)).enumerate().take(k) {
+            for (j, &q) in row.iter().enumerate() {
+                panels[((j / NR) * pairs + kk / 2) * 2 * NR + (j % NR) * 2 + kk % 2] = q;
+            }
+        }
+        Self { k, n, steps, panels }
     }
 
     /// Inner dimension (rows of `B`).
@@ -75,31 +104,18 @@ impl QuantizedB {
 }
 
 /// Step candidates tried per column: its smallest non-zero magnitude divided by 1 to this.
+/// That magnitude is usually the step itself; it is two or three steps when no value is ±1
+/// step. (A column of zeros has step 0.)
 const MAX_DIVISOR: u16 = 8;
 
-/// The step of one column, writing its codes: the smallest non-zero magnitude divided by the
-/// smallest whole number (up to [`MAX_DIVISOR`]) that makes every value a whole multiple of it
-/// within ±255. The smallest magnitude is usually the step itself; it is twice or three times
-/// the step when no value is ±1 step. A column of zeros has step 0.
-fn column_step(column: &[f32], codes: &mut [i16]) -> Option<f32> {
-    let smallest = column.iter().map(|w| w.abs()).filter(|&m| m != 0.0).fold(f32::INFINITY, f32::min);
-    if smallest.is_infinite() {
-        codes.fill(0);
-        return column.iter().all(|&w| w == 0.0).then_some(0.0);
+/// `w` as a whole number of `step`s within ±255, if it is one. Folded weights are exactly
+/// `fl(q · step)`; a few last-bit differences are allowed.
+fn code_of(w: f32, step: f32) -> Option<i16> {
+    if step == 0.0 {
+        return (w == 0.0).then_some(0);
     }
-    'divisors: for divisor in 1..=MAX_DIVISOR {
-        let step = smallest / f32::from(divisor);
-        for (&w, code) in column.iter().zip(codes.iter_mut()) {
-            let q = (w / step).round();
-            // Folded weights are `fl(q · step)`; allow a few last-bit differences.
-            if !(w.is_finite() && q.abs() <= MAX_WEIGHT && (w - q * step).abs() <= w.abs() * 1e-6) {
-                continue 'divisors;
-            }
-            *code = q as i16;
-        }
-        return Some(step);
-    }
-    None
+    let q = (w / step).round();
+    (w.is_finite() && q.abs() <= MAX_WEIGHT && (w - q * step).abs() <= w.abs() * 1e-6).then_some(q as i16)
 }
 
 /// Rows of `A` rounded to `i16`, each block of [`KB`] values scaled to ±32767 on its own (so

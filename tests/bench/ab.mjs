@@ -1,0 +1,63 @@
+// Two builds of the wasm engine against each other in ONE headless Chromium session: each
+// build in its own page (served from its own origin), runs alternating so that machine noise
+// hits both. Prints median ms per length and the ratio B / A. For deciding whether a change
+// pays; scripts/bench is the benchmark of record.
+//
+//   node tests/bench/ab.mjs PKG_DIR_A PKG_DIR_B [LENGTHS=7,32,128,512] [RUNS=20]
+//
+// A PKG_DIR is a wasm-pack output folder (a copy of www/pkg). Models: BERTSCOPE_MODELS, else
+// ../shared/models.
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { serve } from '../../scripts/serve.mjs';
+import { launchChromium } from './browser.mjs';
+import { summarize, textOfTokens } from './common.js';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const models = process.env.BERTSCOPE_MODELS ?? path.join(root, '../shared/models');
+const [dirA, dirB, lengthList = '7,32,128,512', runsArg = '20'] = process.argv.slice(2);
+if (!dirA || !dirB) throw new Error('usage: node tests/bench/ab.mjs PKG_DIR_A PKG_DIR_B [LENGTHS] [RUNS]');
+const lengths = lengthList.split(',').map(Number);
+const runs = Number(runsArg);
+const ROUNDS = 4;
+
+/** A page running the build in `pkg`, with the default model loaded. */
+async function open(browser, pkg) {
+  const server = await serve(path.join(root, 'www'), {
+    mounts: { '/pkg': path.resolve(pkg), '/models': models, '/bench': path.join(root, 'tests/bench') },
+  });
+  const page = await browser.newPage();
+  page.on('pageerror', (e) => console.error(`${pkg}: page error: ${e.message}`));
+  await page.goto(`${server.url}bench/engine.html`);
+  await page.waitForFunction(() => window.bench);
+  const loaded = await page.evaluate((c) => window.bench.load(c), {
+    model: '/models/minilm-l6/model_weights_int8.onnx', tokenizer: '/models/minilm-l6/tokenizer.json',
+  });
+  return { server, page, loaded };
+}
+
+const browser = await launchChromium();
+const builds = [];
+try {
+  for (const dir of [dirA, dirB]) builds.push(await open(browser, dir));
+  const time = (build, n, count, warmup = 1, warmupMs = 0) =>
+    build.page.evaluate(([t, ...k]) => window.bench.time(t, ...k), [textOfTokens(n), count, warmup, warmupMs]);
+  for (const build of builds) for (const n of lengths) await time(build, n, 0, 3, 1000);
+  const times = builds.map(() => Object.fromEntries(lengths.map((n) => [n, []])));
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const n of lengths) {
+      const order = round % 2 === 0 ? [0, 1] : [1, 0];
+      for (const i of order) times[i][n].push(...(await time(builds[i], n, Math.ceil(runs / ROUNDS))));
+    }
+  }
+  console.log(`load ms: A ${builds[0].loaded.load_ms.toFixed(0)}, B ${builds[1].loaded.load_ms.toFixed(0)}`);
+  console.log('tokens |   A median (p90) |   B median (p90) | B / A');
+  for (const n of lengths) {
+    const [a, b] = times.map((t) => summarize(t[n]));
+    const cell = (s) => `${s.median_ms.toFixed(1)} (${s.p90_ms.toFixed(1)})`.padStart(16);
+    console.log(`${String(n).padStart(6)} | ${cell(a)} | ${cell(b)} | ${(b.median_ms / a.median_ms).toFixed(2)}`);
+  }
+} finally {
+  await browser.close();
+  for (const build of builds) await build.server.close();
+}
