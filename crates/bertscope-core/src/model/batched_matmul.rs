@@ -139,7 +139,8 @@ impl EvalOp for BatchedMatMul {
         let (m, k, n) = (a_layout.size(Role::M), a_layout.size(Role::K), b_layout.size(Role::N));
         let (Some(m), Some(k), Some(n)) = (m, k, n) else { bail!("a product without rows, columns or k") };
         ensure!(b_layout.size(Role::K) == Some(k), "operands of {:?} and {:?} disagree on k", a.shape(), b.shape());
-        let batches: TVec<usize> = (0..self.batch_count()).map(|i| a_layout.size(Role::Batch(i)).unwrap_or(1)).collect();
+        let batches: TVec<usize> =
+            (0..self.batch_count()).map(|i| a_layout.size(Role::Batch(i)).unwrap_or(1)).collect();
         for (i, &size) in batches.iter().enumerate() {
             ensure!(b_layout.size(Role::Batch(i)) == Some(size), "operands disagree on batch axis {i}");
         }
@@ -229,7 +230,10 @@ fn batched(model: &TypedModel, id: usize) -> TractResult<Option<BatchedMatMul>> 
     }
     let (a, b) = (model.outlet_fact(node.inputs[0])?, model.outlet_fact(node.inputs[1])?);
     let c = &node.outputs[0].fact;
-    if a.konst.is_some() || b.konst.is_some() || [a, b].iter().any(|f| f.datum_type != f32::datum_type() || !f.is_plain()) {
+    if a.konst.is_some()
+        || b.konst.is_some()
+        || [a, b].iter().any(|f| f.datum_type != f32::datum_type() || !f.is_plain())
+    {
         return Ok(None);
     }
     let mut roles = [tvec![Role::Unit; a.rank()], tvec![Role::Unit; b.rank()], tvec![Role::Unit; c.rank()]];
@@ -273,7 +277,11 @@ fn batched(model: &TypedModel, id: usize) -> TractResult<Option<BatchedMatMul>> 
 /// Folds into `op` a constant scalar `Mul`, then an `Add` of a tensor that broadcasts to the
 /// result, where they follow the product `id` as its only readers. Returns the op, the node
 /// whose output it replaces and the addend.
-fn with_epilogue(model: &TypedModel, id: usize, mut op: BatchedMatMul) -> TractResult<(BatchedMatMul, usize, Option<OutletId>)> {
+fn with_epilogue(
+    model: &TypedModel,
+    id: usize,
+    mut op: BatchedMatMul,
+) -> TractResult<(BatchedMatMul, usize, Option<OutletId>)> {
     let mut last = id;
     let mut addend = None;
     while let Some((node, other)) = sole_binary_reader(model, last)? {
@@ -332,7 +340,7 @@ mod tests {
         let values = |shape: &[usize], seed: usize| -> TractResult<Tensor> {
             let len = shape.iter().product::<usize>();
             let v: Vec<f32> = (0..len).map(|i| ((i * 7 + seed) % 13) as f32 / 6.0 - 1.0).collect();
-            Ok(Tensor::from_shape(shape, &v)?)
+            Tensor::from_shape(shape, &v)
         };
         let inputs = tvec![values(a_shape, 1)?.into(), values(b_shape, 5)?.into()];
         let want = model.clone().into_optimized()?.into_runnable()?.run(inputs.clone())?;
