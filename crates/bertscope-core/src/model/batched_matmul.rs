@@ -244,14 +244,17 @@ fn batched(model: &TypedModel, id: usize) -> TractResult<Option<BatchedMatMul>> 
             return Ok(None);
         }
         let present = positions.map(|p| p.first().copied());
+        // Batch and contracted axes must have one size in both operands (no broadcasting).
+        let same_size = |x: usize, y: usize| a.shape[x] == b.shape[y];
         let role = match present {
-            [Some(_), Some(_), Some(_)] => {
+            [Some(x), Some(y), Some(_)] if same_size(x, y) => {
                 batch += 1;
                 Role::Batch(batch - 1)
             }
             [Some(_), None, Some(_)] => Role::M,
             [None, Some(_), Some(_)] => Role::N,
-            [Some(_), Some(_), None] => Role::K,
+            [Some(x), Some(y), None] if same_size(x, y) => Role::K,
+            [Some(_), Some(_), _] => return Ok(None),
             _ => Role::Unit,
         };
         for (slot, (position, fact)) in present.iter().zip([&a.shape, &b.shape, &c.shape]).enumerate() {
@@ -400,11 +403,12 @@ mod tests {
 
     #[test]
     fn leaves_other_products_to_tract() -> TractResult<()> {
-        // k not last in A; n not last in the result; two contracted axes.
+        // k not last in A; n not last in the result; two contracted axes; a broadcast batch axis.
         for (expr, a, b) in [
             ("bkm,bkn->bmn", &[2, 5, 7][..], &[2, 5, 3][..]),
             ("bmk,bkn->bnm", &[2, 7, 5], &[2, 5, 3]),
             ("mjk,jkn->mn", &[7, 2, 5], &[2, 5, 3]),
+            ("bmk,bkn->bmn", &[1, 7, 5], &[2, 5, 3]),
         ] {
             let (replaced, diff) = compare(expr, a, b)?;
             assert_eq!(replaced, 0, "{expr}");
