@@ -167,18 +167,16 @@ impl EvalOp for BatchedMatMul {
             let c = &mut c_values[at[2]..];
             gemm_strided(&a_values[at[0]..], lda, m, &packed, None, c, ldc);
             let scale = self.scale.unwrap_or(1.0);
-            if let (Some(addend), Some(layout)) = (addend, &addend_layout) {
-                let (row_stride, col_stride) = (layout.stride(Role::M), layout.stride(Role::N));
-                for row in 0..m {
-                    let from = &addend[at[3] + row * row_stride..];
-                    for (j, out) in c[row * ldc..][..n].iter_mut().enumerate() {
-                        *out = *out * scale + from[j * col_stride];
+            if let Some((addend, layout)) = addend.zip(addend_layout.as_ref()) {
+                for i in 0..m {
+                    let (row, from) = (&mut c[i * ldc..][..n], &addend[at[3] + i * layout.stride(Role::M)..]);
+                    match layout.stride(Role::N) {
+                        1 => row.iter_mut().zip(&from[..n]).for_each(|(v, a)| *v = *v * scale + a),
+                        step => row.iter_mut().enumerate().for_each(|(j, v)| *v = *v * scale + from[j * step]),
                     }
                 }
             } else if scale != 1.0 {
-                for row in 0..m {
-                    c[row * ldc..][..n].iter_mut().for_each(|out| *out *= scale);
-                }
+                (0..m).for_each(|i| c[i * ldc..][..n].iter_mut().for_each(|v| *v *= scale));
             }
         }
         Ok(tvec!(out.into_tvalue()))
