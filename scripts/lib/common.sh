@@ -67,10 +67,13 @@ ensure_npm() {
   fi
 }
 
-# Builds the wasm package into www/pkg (release, simd128 from .cargo/config.toml).
+# Builds the wasm package into www/pkg: Cargo profile wasm-release (release with load-time and
+# tokenizer crates optimised for size, see Cargo.toml), simd128 from .cargo/config.toml, then
+# without the function-name section (BERTSCOPE_WASM_NAMES=1 keeps it, for readable wasm stack traces).
 build_wasm() {
   say "building the wasm engine"
-  wasm-pack --log-level warn build "$ROOT/crates/bertscope-wasm" --target web --release --out-dir "$ROOT/www/pkg" --out-name bertscope_wasm
+  wasm-pack --log-level warn build "$ROOT/crates/bertscope-wasm" --target web --profile wasm-release --out-dir "$ROOT/www/pkg" --out-name bertscope_wasm
+  [ "${BERTSCOPE_WASM_NAMES:-}" = 1 ] || node "$ROOT/scripts/strip-wasm-names.mjs" "$ROOT/www/pkg/bertscope_wasm_bg.wasm"
 }
 
 # Builds the page and the embeddable widget (bert-attention.js, example-post.html) into www/dist
