@@ -4,7 +4,8 @@
 //
 //   node tests/bench/profile.mjs [TOKENS=128] [RUNS=30] [TOP=30]
 //
-// Needs a built wasm (www/pkg) and the models folder (BERTSCOPE_MODELS, else ../shared/models).
+// Needs a built wasm with function names (BERTSCOPE_WASM_NAMES=1 when running build_wasm; without
+// them the rows read wasm-function[N]) and the models folder (BERTSCOPE_MODELS, else ../shared/models).
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { serve } from '../../scripts/serve.mjs';
