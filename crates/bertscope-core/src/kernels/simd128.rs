@@ -36,17 +36,7 @@ pub(crate) fn tile(a_rows: [&[f32]; MR], panel: &[f32], k: usize) -> [[f32; NR];
             hi[r] = f32x4_add(hi[r], f32x4_mul(a, b_hi));
         }
     }
-    let mut out = [[0.0f32; NR]; MR];
-    for (row, (lo, hi)) in out.iter_mut().zip(lo.iter().zip(&hi)) {
-        let ptr = row.as_mut_ptr();
-        // SAFETY: `row` holds NR = 8 floats, so the two 4-float stores stay inside it;
-        // v128_store has no alignment requirement.
-        unsafe {
-            v128_store(ptr as *mut v128, *lo);
-            v128_store(ptr.add(4) as *mut v128, *hi);
-        }
-    }
-    out
+    tile_from(&lo, &hi)
 }
 
 /// One tile of integer sums; see [`super::qgemm`]. `a_rows[r]` holds `2 · pairs` values and
@@ -72,16 +62,7 @@ pub(crate) fn qtile(a_rows: [&[i16]; MR], panel: &[i16]) -> [[i32; NR]; MR] {
             hi[r] = i32x4_add(hi[r], i32x4_dot_i16x8(a, b_hi));
         }
     }
-    let mut out = [[0i32; NR]; MR];
-    for (row, (lo, hi)) in out.iter_mut().zip(lo.iter().zip(&hi)) {
-        let ptr = row.as_mut_ptr();
-        // SAFETY: `row` holds NR = 8 values, so the two 4-lane stores stay inside it.
-        unsafe {
-            v128_store(ptr as *mut v128, *lo);
-            v128_store(ptr.add(4) as *mut v128, *hi);
-        }
-    }
-    out
+    tile_from(&lo, &hi)
 }
 
 /// The largest magnitude in `row`, NaN if it holds a NaN.
@@ -126,4 +107,21 @@ pub(crate) fn round_scaled(row: &[f32], factor: f32, out: &mut [i16]) {
     for (o, v) in outs.into_remainder().iter_mut().zip(rows.remainder()) {
         *o = (v * factor).round_ties_even() as i16;
     }
+}
+
+/// The tile held in `MR` pairs of vectors (left and right halves of each row) as an array of
+/// 4-byte lanes (`f32` or `i32`).
+fn tile_from<T: Copy + Default>(lo: &[v128; MR], hi: &[v128; MR]) -> [[T; NR]; MR] {
+    const { assert!(size_of::<T>() == 4, "a lane is 4 bytes") };
+    let mut out = [[T::default(); NR]; MR];
+    for (row, (lo, hi)) in out.iter_mut().zip(lo.iter().zip(hi)) {
+        let ptr = row.as_mut_ptr();
+        // SAFETY: `row` holds NR = 8 lanes of 4 bytes, so the two 16-byte stores stay inside
+        // it; v128_store has no alignment requirement.
+        unsafe {
+            v128_store(ptr as *mut v128, *lo);
+            v128_store(ptr.add(4) as *mut v128, *hi);
+        }
+    }
+    out
 }
