@@ -2,7 +2,7 @@
 #![no_main]
 use std::sync::OnceLock;
 
-use bertscope_core::{Model, LoadOptions};
+use bertscope_core::Model;
 use libfuzzer_sys::fuzz_target;
 
 #[path = "common.rs"]
@@ -11,5 +11,5 @@ mod common;
 fuzz_target!(|data: &[u8]| {
     static TOKENIZER: OnceLock<Vec<u8>> = OnceLock::new();
     let _ = TOKENIZER.get_or_init(|| common::read("distilbert-tiny-random/tokenizer.json"));
-    let _ = Model::from_bytes(data, LoadOptions::default());
+    let _ = Model::from_bytes(data, common::options());
 });

@@ -3,7 +3,7 @@
 #![no_main]
 use std::sync::OnceLock;
 
-use bertscope_core::{Engine, LoadOptions};
+use bertscope_core::Engine;
 use libfuzzer_sys::fuzz_target;
 
 #[path = "common.rs"]
@@ -30,7 +30,7 @@ fuzz_target!(|data: &[u8]| {
         let at = u32::from_le_bytes([chunk[0], chunk[1], chunk[2], chunk[3]]) as usize % model.len();
         model[at] ^= chunk[4];
     }
-    if let Ok(engine) = Engine::new(&model, &fixture.tokenizer, LoadOptions::default()) {
+    if let Ok(engine) = Engine::new(&model, &fixture.tokenizer, common::options()) {
         let _ = engine.run(&["Apple is huge enterprise", "I am eating an apple"]);
     }
 });

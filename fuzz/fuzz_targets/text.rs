@@ -2,7 +2,7 @@
 #![no_main]
 use std::sync::OnceLock;
 
-use bertscope_core::{Engine, LoadOptions};
+use bertscope_core::Engine;
 use libfuzzer_sys::fuzz_target;
 
 #[path = "common.rs"]
@@ -13,7 +13,7 @@ fn engine() -> &'static Engine {
     ENGINE.get_or_init(|| {
         let model = common::read("distilbert-tiny-random/model.onnx");
         let tokenizer = common::read("distilbert-tiny-random/tokenizer.json");
-        Engine::new(&model, &tokenizer, LoadOptions::default()).expect("the tiny model loads")
+        Engine::new(&model, &tokenizer, common::options()).expect("the tiny model loads")
     })
 }
 
