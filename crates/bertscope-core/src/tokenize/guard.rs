@@ -1,7 +1,8 @@
 //! Checks a tokenizer.json before the `tokenizers` crate reads it. That crate panics (instead
 //! of returning an error) on a few malformed inputs: a syntax error or an unknown shape inside
 //! `decoder`, a bad `Precompiled` normalizer, and a template post-processor naming a special
-//! token it does not define (that one panics at encode time). In wasm a panic aborts the whole instance, so
+//! token it does not define or putting the second sequence (`B`) in the single-sentence
+//! template (those two panic at encode time). In wasm a panic aborts the whole instance, so
 //! those inputs are refused here first. Found by `scripts/fuzz` (target `tokenizer_json`).
 
 use serde_json::Value;
@@ -41,10 +42,16 @@ pub fn check(json: &[u8]) -> Result<(), String> {
     Ok(())
 }
 
-/// Every `SpecialToken` a template uses must be defined, with as many ids as tokens.
+/// Every `SpecialToken` a template uses must be defined, with as many ids as tokens; the
+/// single-sentence template may hold only the first sequence.
 fn check_templates(processor: &Value) -> Result<(), String> {
     match processor {
         Value::Object(map) => {
+            let single = map.get("single").and_then(Value::as_array).map(Vec::as_slice).unwrap_or_default();
+            let sequence_id = |piece: &Value| piece.get("Sequence").and_then(|s| s.get("id")).cloned();
+            if single.iter().filter_map(sequence_id).any(|id| id != "A") {
+                return Err("its post-processor's single-sentence template uses a second sequence".into());
+            }
             if let Some(defined) = map.get("special_tokens").and_then(Value::as_object) {
                 for (name, token) in defined {
                     let ids = token.get("ids").and_then(Value::as_array).map(Vec::len);
@@ -110,6 +117,8 @@ mod tests {
         assert!(check(undefined).unwrap_err().contains("[CLS]"));
         let uneven = br#"{"post_processor": {"special_tokens": {"[SEP]": {"ids": [3, 4], "tokens": ["[SEP]"]}}}}"#;
         assert!(check(uneven).is_err());
+        let second = br#"{"post_processor": {"single": [{"Sequence": {"id": "B", "type_id": 0}}], "pair": []}}"#;
+        assert!(check(second).unwrap_err().contains("second sequence"));
     }
 
     #[test]
