@@ -2,6 +2,7 @@
 //! layer's hidden state tapped as an output.
 
 mod batched_matmul;
+mod checked_gather;
 mod compat;
 mod dequantize;
 mod embedding;
@@ -122,7 +123,8 @@ impl Model {
         if bytes.is_empty() {
             return Err(Error::EmptyModel);
         }
-        let onnx = tract_onnx::onnx().with_ignore_value_info(true);
+        let mut onnx = tract_onnx::onnx().with_ignore_value_info(true);
+        checked_gather::register(&mut onnx.op_register);
         let mut proto: ModelProto =
             onnx.proto_model_for_read(&mut &*bytes).map_err(|e| Error::NotOnnx(root_cause(&e)))?;
         let graph = proto.graph.as_mut().ok_or_else(|| Error::NotOnnx("it contains no graph".into()))?;
