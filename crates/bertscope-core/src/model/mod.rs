@@ -63,11 +63,12 @@ pub struct LoadOptions {
 /// The kernel for products of activations with constant weight matrices.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub enum MatMulKernel {
-    /// bertscope's packed GEMM in wasm with simd128 (about 1.7x tract's there); tract's own
-    /// kernels natively, where its AVX2/FMA code is far faster than the portable loop.
+    /// bertscope's kernels in wasm with simd128 (constant-weight products, in integers where
+    /// the weights are whole steps, and attention products; 1.6-3x tract's there); tract's own
+    /// kernels natively, where its AVX2/FMA code is far faster than the portable loops.
     #[default]
     Auto,
-    /// Always bertscope's packed GEMM (natively the portable loop: for tests).
+    /// Always bertscope's kernels (natively their portable loops: for tests and fuzzing).
     Packed,
     /// Always tract's.
     Tract,

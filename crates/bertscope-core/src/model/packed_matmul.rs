@@ -1,5 +1,6 @@
-//! A tract op running [`crate::kernels::gemm`] for products of activations with a constant
-//! weight matrix, and the graph rewrite that puts it in place of tract's own `EinSum` (plus the
+//! A tract op running bertscope's GEMMs ([`crate::kernels::Weights`]: in integers where the
+//! weights are whole steps, else in f32) for products of activations with a constant weight
+//! matrix, and the graph rewrite that puts it in place of tract's own `EinSum` (plus the
 //! constant bias `Add` that follows, when there is one) before the plan is optimised.
 
 use std::sync::Arc;
