@@ -42,9 +42,7 @@ impl Expansion for CheckedGather {
         if let (Some(entries), Some(values)) = (entries, indices.konst.as_ref()) {
             let values = values.cast_to::<i64>()?;
             let plain = values.try_as_plain_ram()?;
-            if let Some(bad) = plain.as_slice::<i64>()?.iter().find(|&&i| i < -entries || i >= entries) {
-                bail!("its Gather node \"{prefix}\" reads entry {bad} of a table with {entries} entries; the file is corrupt");
-            }
+            super::indices::check_entries(prefix, plain.as_slice::<i64>()?, entries).map_err(|e| format_err!("{e}"))?;
         }
         self.inner.wire(prefix, model, inputs)
     }

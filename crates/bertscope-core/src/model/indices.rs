@@ -22,15 +22,21 @@ pub fn check_gather_indices(graph: &GraphProto) -> Result<(), String> {
         let axis = if axis < 0 { axis + rank } else { axis };
         let Some(&rows) = usize::try_from(axis).ok().and_then(|a| table.dims.get(a)) else { continue };
         for source in constant_sources(&node.input[1], &constants, &producers) {
-            if let Some(bad) = int_values(source).into_iter().find(|&i| i < -rows || i >= rows) {
-                return Err(format!(
-                    "its Gather node \"{}\" reads entry {bad} of a table with {rows} entries; the file is corrupt",
-                    node.name
-                ));
-            }
+            check_entries(&node.name, &int_values(source), rows)?;
         }
     }
     Ok(())
+}
+
+/// `Err` in words unless every index fits a table of `entries` entries (negative ones count
+/// from the end); `gather` names the node.
+pub(super) fn check_entries(gather: &str, indices: &[i64], entries: i64) -> Result<(), String> {
+    match indices.iter().find(|&&i| i < -entries || i >= entries) {
+        Some(bad) => Err(format!(
+            "its Gather node \"{gather}\" reads entry {bad} of a table with {entries} entries; the file is corrupt"
+        )),
+        None => Ok(()),
+    }
 }
 
 /// Initializers and `Constant` node values, by tensor name.
