@@ -7,39 +7,19 @@
 //
 // A PKG_DIR is a wasm-pack output folder (a copy of www/pkg). Models: BERTSCOPE_MODELS, else
 // ../shared/models.
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { serve } from '../../scripts/serve.mjs';
-import { launchChromium } from './browser.mjs';
+import { launchChromium, openDefaultModel } from './browser.mjs';
 import { summarize, textOfTokens } from './common.js';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const models = process.env.BERTSCOPE_MODELS ?? path.join(root, '../shared/models');
 const [dirA, dirB, lengthList = '7,32,128,512', runsArg = '20'] = process.argv.slice(2);
 if (!dirA || !dirB) throw new Error('usage: node tests/bench/ab.mjs PKG_DIR_A PKG_DIR_B [LENGTHS] [RUNS]');
 const lengths = lengthList.split(',').map(Number);
 const runs = Number(runsArg);
 const ROUNDS = 4;
 
-/** A page running the build in `pkg`, with the default model loaded. */
-async function open(browser, pkg) {
-  const server = await serve(path.join(root, 'www'), {
-    mounts: { '/pkg': path.resolve(pkg), '/models': models, '/bench': path.join(root, 'tests/bench') },
-  });
-  const page = await browser.newPage();
-  page.on('pageerror', (e) => console.error(`${pkg}: page error: ${e.message}`));
-  await page.goto(`${server.url}bench/engine.html`);
-  await page.waitForFunction(() => window.bench);
-  const loaded = await page.evaluate((c) => window.bench.load(c), {
-    model: '/models/minilm-l6/model_weights_int8.onnx', tokenizer: '/models/minilm-l6/tokenizer.json',
-  });
-  return { server, page, loaded };
-}
-
 const browser = await launchChromium();
 const builds = [];
 try {
-  for (const dir of [dirA, dirB]) builds.push(await open(browser, dir));
+  for (const pkg of [dirA, dirB]) builds.push(await openDefaultModel(browser, { pkg }));
   const time = (build, n, count, warmup = 1, warmupMs = 0) =>
     build.page.evaluate(([t, ...k]) => window.bench.time(t, ...k), [textOfTokens(n), count, warmup, warmupMs]);
   for (const build of builds) for (const n of lengths) await time(build, n, 0, 3, 1000);

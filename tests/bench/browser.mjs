@@ -1,5 +1,8 @@
 // Headless Chromium side: one page per engine configuration, alternating runs, memory, fidelity.
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
+import { serve } from '../../scripts/serve.mjs';
 import { textOfTokens } from './common.js';
 
 /** Debian's Chromium with the flags of ../shared/TOOLCHAIN.md. */
@@ -10,6 +13,27 @@ export async function launchChromium() {
       '--disable-component-update', '--disable-sync'],
   });
   return browser;
+}
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+
+/**
+ * For the tools beside the benchmark (ab.mjs, profile.mjs): serves www with the models folder
+ * (BERTSCOPE_MODELS, else ../shared/models) and, if given, another wasm build as /pkg; opens
+ * engine.html and loads the default model there. Resolves to `{ server, page, loaded }`.
+ */
+export async function openDefaultModel(browser, { pkg } = {}) {
+  const models = process.env.BERTSCOPE_MODELS ?? path.join(root, '../shared/models');
+  const mounts = { '/models': models, '/bench': path.join(root, 'tests/bench'), ...(pkg ? { '/pkg': path.resolve(pkg) } : {}) };
+  const server = await serve(path.join(root, 'www'), { mounts });
+  const page = await browser.newPage();
+  page.on('pageerror', (e) => console.error(`${pkg ?? 'www/pkg'}: page error: ${e.message}`));
+  await page.goto(`${server.url}bench/engine.html`);
+  await page.waitForFunction(() => window.bench);
+  const loaded = await page.evaluate((c) => window.bench.load(c), {
+    model: '/models/minilm-l6/model_weights_int8.onnx', tokenizer: '/models/minilm-l6/tokenizer.json',
+  });
+  return { server, page, loaded };
 }
 
 /** Opens `config.kind`.html (bertscope | ort) in a fresh context and loads `config.model` there. */

@@ -6,14 +6,9 @@
 //
 // Needs a built wasm with function names (BERTSCOPE_WASM_NAMES=1 when running build_wasm; without
 // them the rows read wasm-function[N]) and the models folder (BERTSCOPE_MODELS, else ../shared/models).
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { serve } from '../../scripts/serve.mjs';
-import { launchChromium } from './browser.mjs';
+import { launchChromium, openDefaultModel } from './browser.mjs';
 import { textOfTokens } from './common.js';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const models = process.env.BERTSCOPE_MODELS ?? path.join(root, '../shared/models');
 const [tokens = 128, runs = 30, top = 30] = process.argv.slice(2).map(Number);
 
 /** Self time per function name, from a CDP `Profiler.Profile`, largest first. */
@@ -29,16 +24,11 @@ function selfTimes(profile) {
   return { total, rows: [...counts].sort((a, b) => b[1] - a[1]).map(([name, n]) => [name, n / total]) };
 }
 
-const server = await serve(path.join(root, 'www'), { mounts: { '/models': models, '/bench': path.join(root, 'tests/bench') } });
 const browser = await launchChromium();
+let server;
 try {
-  const page = await browser.newPage();
-  page.on('pageerror', (e) => console.error(`page error: ${e.message}`));
-  await page.goto(`${server.url}bench/engine.html`);
-  await page.waitForFunction(() => window.bench);
-  await page.evaluate((c) => window.bench.load(c), {
-    model: '/models/minilm-l6/model_weights_int8.onnx', tokenizer: '/models/minilm-l6/tokenizer.json',
-  });
+  let page;
+  ({ server, page } = await openDefaultModel(browser));
   const text = textOfTokens(tokens);
   await page.evaluate((t) => window.bench.time(t, 0, 3, 1500), text);
   const cdp = await page.context().newCDPSession(page);
@@ -53,5 +43,5 @@ try {
   for (const [name, share] of rows.slice(0, top)) console.log(`${(share * 100).toFixed(1).padStart(6)}%  ${name.slice(0, 140)}`);
 } finally {
   await browser.close();
-  await server.close();
+  await server?.close();
 }
