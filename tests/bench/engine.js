@@ -2,7 +2,7 @@
 // Runs on the main thread (the real page uses a worker; the engine work is the same).
 import { wasmMemories } from './memory-probe.js';
 import { AbsDiff, fullSentences, largestMemory } from './common.js';
-import init, { Explorer } from '/pkg/bertscope_wasm.js';
+import init, { Engine } from '/pkg/bertscope_wasm.js';
 
 const bytesOf = async (url) => {
   const response = await fetch(url);
@@ -10,7 +10,7 @@ const bytesOf = async (url) => {
   return new Uint8Array(await response.arrayBuffer());
 };
 
-let explorer = null;
+let engine = null;
 let wasm = null;
 
 /** Memory of the engine's wasm instance (wasm-bindgen's `memory` export), else the largest seen. */
@@ -18,7 +18,7 @@ const memoryBytes = () => wasm?.memory?.buffer.byteLength ?? largestMemory(wasmM
 
 /** One run as the page does it: tokenize, run with every layer's attention, copy the attention out. */
 function runOnce(text) {
-  const result = explorer.run([text]);
+  const result = engine.run([text]);
   try {
     return result.attention(0);
   } finally {
@@ -33,13 +33,13 @@ window.bench = {
     wasm = await init({ module_or_path: '/pkg/bertscope_wasm_bg.wasm' });
     const compileMs = performance.now() - t;
     t = performance.now();
-    explorer = new Explorer(modelBytes, tokenizerBytes, false);
-    explorer.prepare(1);
+    engine = new Engine(modelBytes, tokenizerBytes, false);
+    engine.prepare(1);
     return { compile_ms: compileMs, load_ms: performance.now() - t, memory_bytes: memoryBytes() };
   },
 
   tokenize(text) {
-    return Array.from(explorer.tokenize([text]).sentences[0].input_ids);
+    return Array.from(engine.tokenize([text]).sentences[0].input_ids);
   },
 
   /** `runs` timed runs after at least `warmup` untimed ones lasting at least `warmupMs` in all. */
@@ -77,7 +77,7 @@ window.bench = {
     const all = new AbsDiff();
     const sentences = [];
     for (const s of fullSentences(reference)) {
-      const result = explorer.run([s.text]);
+      const result = engine.run([s.text]);
       try {
         const ids = Array.from(result.batch().sentences[0].input_ids);
         if (ids.join() !== s.input_ids.join()) throw new Error(`"${s.text}" tokenized to ${ids}, the reference has ${s.input_ids}`);

@@ -1,5 +1,5 @@
 /** Small, pure reads of attention buffers: one head's matrix, the focus token, the top targets. */
-import type { AttentionShape, Sentence } from './engine/protocol';
+import type { AttentionShape, Encoding } from './engine/protocol';
 
 /** A head index, or the mean or maximum over all heads of a layer. */
 export type HeadChoice = number | 'mean' | 'max';
@@ -45,7 +45,7 @@ export function matrixRow(matrix: Float32Array, n: number, row: number): Float32
 }
 
 /** Whether the sentence has no words (empty or only spaces). */
-export function isBlank(sentence: Sentence): boolean {
+export function isBlank(sentence: Encoding): boolean {
   return sentence.text.trim() === '';
 }
 
@@ -53,7 +53,7 @@ export function isBlank(sentence: Sentence): boolean {
  * Position of the focus token: the first non-special token equal to `word` (ignoring case),
  * else a special token of that name ("[cls]"), else -1. Padding never counts.
  */
-export function findFocus(sentence: Sentence, word: string): number {
+export function findFocus(sentence: Encoding, word: string): number {
   const wanted = word.trim().toLowerCase();
   if (!wanted) return -1;
   const matches = (i: number): boolean => sentence.attention_mask[i] === 1 && sentence.tokens[i]?.toLowerCase() === wanted;
@@ -62,12 +62,12 @@ export function findFocus(sentence: Sentence, word: string): number {
 }
 
 /** Whether position `i` is a real, non-special token (not [CLS], [SEP] or padding). */
-export function isContent(sentence: Sentence, i: number): boolean {
+export function isContent(sentence: Encoding, i: number): boolean {
   return sentence.attention_mask[i] === 1 && !sentence.special[i];
 }
 
 /** The `k` heaviest weights of `row` on real non-special tokens other than `exclude`, heaviest first. */
-export function topTargets(row: Float32Array, sentence: Sentence, k: number, exclude = -1): Target[] {
+export function topTargets(row: Float32Array, sentence: Encoding, k: number, exclude = -1): Target[] {
   const targets: Target[] = [];
   for (let i = 0; i < row.length; i++) {
     if (i !== exclude && isContent(sentence, i)) {
@@ -78,7 +78,7 @@ export function topTargets(row: Float32Array, sentence: Sentence, k: number, exc
 }
 
 /** Total attention each key position receives from the real query positions. */
-export function receivedAttention(matrix: Float32Array, sentence: Sentence): Float32Array {
+export function receivedAttention(matrix: Float32Array, sentence: Encoding): Float32Array {
   const n = sentence.input_ids.length;
   const received = new Float32Array(n);
   for (let q = 0; q < n; q++) {
@@ -89,7 +89,7 @@ export function receivedAttention(matrix: Float32Array, sentence: Sentence): Flo
 }
 
 /** Largest value of `matrix` over cells whose row and column are both real (unpadded). */
-export function maxUnmasked(matrix: Float32Array, sentence: Sentence): number {
+export function maxUnmasked(matrix: Float32Array, sentence: Encoding): number {
   const n = sentence.input_ids.length;
   let max = 0;
   for (let q = 0; q < n; q++) {
@@ -116,7 +116,7 @@ export function listTargets(targets: readonly Target[]): string {
  * The text alternative of a view of one sentence's `n×n` matrix: what the focus token attends to
  * most, or, without a focus token, which tokens receive the most attention on average.
  */
-export function describeAttention(matrix: Float32Array, sentence: Sentence, focusWord: string, k: number): string {
+export function describeAttention(matrix: Float32Array, sentence: Encoding, focusWord: string, k: number): string {
   const n = sentence.input_ids.length;
   const focus = findFocus(sentence, focusWord);
   if (focus >= 0) {

@@ -3,7 +3,7 @@ import './style.css';
 import { findFocus, isContent, type HeadChoice } from './attention';
 import { readTheme } from './draw/colors';
 import { EngineClient, EngineStopped } from './engine/client';
-import type { ModelInfo, Progress, RunOutput } from './engine/protocol';
+import type { ModelInfo, Progress, BatchRun } from './engine/protocol';
 import { INITIAL_STATE, MAX_SENTENCES, Store, VIEWS, readConfig, resolveLayer, type ViewName, type ViewState } from './state';
 import { stateFromSearch, urlWithState } from './url';
 import { AnalysisFeatures } from './views/analysis-page';
@@ -60,13 +60,13 @@ const store = new Store<ViewState>(stateFromSearch(window.location.search, INITI
 
 let info: ModelInfo | null = null;
 /** The result on screen, kept through errors so the page never blanks. */
-let shown: RunOutput | null = null;
+let shown: BatchRun | null = null;
 /** Whether the sentences changed since the result on screen was computed. */
 let stale = true;
 let runTimer: number | undefined;
 let urlTimer: number | undefined;
 /** What the token table was last drawn for. */
-let tokensDrawn: { output: RunOutput; focus: string } | null = null;
+let tokensDrawn: { output: BatchRun; focus: string } | null = null;
 
 type StatusKind = 'busy' | 'ready' | 'error';
 
@@ -130,7 +130,7 @@ function draw(): void {
 }
 
 /** Offers the batch's words in the focus field's suggestions. */
-function suggestTokens(output: RunOutput): void {
+function suggestTokens(output: BatchRun): void {
   const words = new Set<string>();
   for (const s of output.batch.sentences) s.tokens.forEach((t, i) => isContent(s, i) && words.add(t));
   ui.focusTokens.replaceChildren(...Array.from(words, (word) => el('option', { attrs: { value: word } })));

@@ -42,7 +42,7 @@ pub fn fill_mask(model: &Path, tokenizer: Option<&Path>, text: &str, k: usize) -
         ));
     }
     let run = engine.run(&[text]).map_err(|e| e.to_string())?;
-    let predictions = engine.fill_mask(&run, 0, k);
+    let predictions = analysis::fill_mask(&run, engine.tokenizer(), 0, k);
     if predictions.is_empty() {
         return Err(format!("the text has no [MASK] token to fill: {text:?}"));
     }

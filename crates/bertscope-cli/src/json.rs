@@ -1,19 +1,19 @@
-//! Streams an analysis as JSON with nested arrays (`[batch][layer][head][query][key]`),
+//! Streams a batch run as JSON with nested arrays (`[batch][layer][head][query][key]`),
 //! without building the whole document in memory first.
 
 use std::io::{self, BufWriter, Write};
 
-use bertscope_core::analysis::Rollout;
-use bertscope_core::{Analysis, MaskPrediction};
+use bertscope_core::analysis::{MaskPrediction, Rollout};
+use bertscope_core::BatchRun;
 
 /// Writes `{"input_ids", "attention_mask", "tokens", "offsets", "truncated", "attentions", "last_hidden_state"[, "fill_mask"]}`.
-pub fn write_analysis(
+pub fn write_batch_run(
     out: &mut impl Write,
-    analysis: &Analysis,
+    batch_run: &BatchRun,
     fill_mask: Option<Vec<Vec<MaskPrediction>>>,
 ) -> io::Result<()> {
     let mut w = BufWriter::new(out);
-    let sentences = &analysis.batch.sentences;
+    let sentences = &batch_run.batch.sentences;
     write!(w, "{{\"input_ids\":")?;
     serde_json::to_writer(&mut w, &sentences.iter().map(|e| &e.input_ids).collect::<Vec<_>>())?;
     write!(w, ",\"attention_mask\":")?;
@@ -25,7 +25,7 @@ pub fn write_analysis(
     write!(w, ",\"truncated\":")?;
     serde_json::to_writer(&mut w, &sentences.iter().map(|e| e.truncated).collect::<Vec<_>>())?;
     write!(w, ",\"attentions\":[")?;
-    for (i, run) in analysis.runs.iter().enumerate() {
+    for (i, run) in batch_run.runs.iter().enumerate() {
         let [l, h, n, _] = run.attention.shape();
         if i > 0 {
             write!(w, ",")?;
@@ -33,7 +33,7 @@ pub fn write_analysis(
         nested(&mut w, run.attention.as_slice(), &[l, h, n, n])?;
     }
     write!(w, "],\"last_hidden_state\":[")?;
-    for (i, run) in analysis.runs.iter().enumerate() {
+    for (i, run) in batch_run.runs.iter().enumerate() {
         let [_, n, d] = run.hidden.shape();
         if i > 0 {
             write!(w, ",")?;
@@ -50,10 +50,10 @@ pub fn write_analysis(
 }
 
 /// Writes `{"tokens": [batch][n], "rollout": [batch][layer][n][n]}`.
-pub fn write_rollout(out: &mut impl Write, analysis: &Analysis, rollouts: &[Rollout]) -> io::Result<()> {
+pub fn write_rollout(out: &mut impl Write, batch_run: &BatchRun, rollouts: &[Rollout]) -> io::Result<()> {
     let mut w = BufWriter::new(out);
     write!(w, "{{\"tokens\":")?;
-    serde_json::to_writer(&mut w, &analysis.batch.sentences.iter().map(|e| &e.tokens).collect::<Vec<_>>())?;
+    serde_json::to_writer(&mut w, &batch_run.batch.sentences.iter().map(|e| &e.tokens).collect::<Vec<_>>())?;
     write!(w, ",\"rollout\":[")?;
     for (i, rollout) in rollouts.iter().enumerate() {
         if i > 0 {

@@ -7,7 +7,7 @@ mod json;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use bertscope_core::{Engine, LoadOptions};
+use bertscope_core::{analysis, Engine, LoadOptions};
 use clap::{Args, Parser, Subcommand};
 
 #[derive(Parser)]
@@ -107,9 +107,10 @@ fn run(cli: Cli) -> Result<(), String> {
                 files.tokenizer.as_deref(),
                 LoadOptions { logits: fill_mask.is_some(), batch_size: texts.len(), ..Default::default() },
             )?;
-            let analysis = engine.run(&texts).map_err(|e| e.to_string())?;
-            let masks = fill_mask.map(|k| (0..texts.len()).map(|i| engine.fill_mask(&analysis, i, k)).collect());
-            json::write_analysis(&mut std::io::stdout().lock(), &analysis, masks)
+            let batch_run = engine.run(&texts).map_err(|e| e.to_string())?;
+            let masks = fill_mask
+                .map(|k| (0..texts.len()).map(|i| analysis::fill_mask(&batch_run, engine.tokenizer(), i, k)).collect());
+            json::write_batch_run(&mut std::io::stdout().lock(), &batch_run, masks)
                 .map_err(|e| format!("writing output: {e}"))
         }
         Command::Rollout { files, texts } => analyze::rollout(&files.model, files.tokenizer.as_deref(), &texts),

@@ -1,10 +1,10 @@
 //! Native micro-benchmark: tract's f32 matrix product against bertscope's f32 and int16 GEMMs at the model's
-//! shapes. Prints numbers, judges nothing. `cargo run --release -p bertscope-core --example gemm_bench`
-//! (the same comparison runs in the browser: `gemm_speed` in crates/bertscope-wasm/tests/browser.rs).
+//! shapes. Prints numbers, judges nothing. `cargo run --release -p bertscope-core --features bench --example gemm_bench`
+//! (needs `--features bench`; the same comparison runs in the browser: `gemm_speed` in crates/bertscope-wasm/tests/browser.rs).
 
 use std::time::Instant;
 
-use bertscope_core::kernels::bench::{compare, GemmTiming, MODEL_SHAPES};
+use bertscope_core::kernel_bench::{compare, GemmTiming, MODEL_SHAPES};
 
 fn main() {
     let start = Instant::now();

@@ -38,3 +38,13 @@ pub enum Error {
 
 /// Shorthand for results of this crate.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// tract errors nest context; the innermost cause is the plain part.
+pub(crate) fn root_cause(e: &tract_onnx::prelude::TractError) -> String {
+    let chain: Vec<String> = e.chain().map(|c| c.to_string()).collect();
+    match chain.as_slice() {
+        [] => "unknown error".into(),
+        [only] => only.clone(),
+        [first, .., last] => format!("{first}: {last}"),
+    }
+}

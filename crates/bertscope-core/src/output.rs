@@ -1,4 +1,7 @@
-//! What one run of the model gives back for one sentence, as flat `f32` buffers with shapes.
+//! What a run of the model gives back: per sentence, flat `f32` buffers with shapes; per batch,
+//! the tokenized batch beside them.
+
+use crate::tokenize::Batch;
 
 /// Attention probabilities of one sentence, `[layer][head][query][key]`, row-major.
 #[derive(Debug, Clone, PartialEq)]
@@ -105,4 +108,13 @@ pub struct SentenceRun {
     pub hidden: HiddenStates,
     /// Masked-language-model logits `[token][vocab]` and the vocabulary size, when the model has them and they were kept.
     pub logits: Option<(Vec<f32>, usize)>,
+}
+
+/// A batch of sentences as tokenized, and what the model made of each.
+#[derive(Debug, Clone)]
+pub struct BatchRun {
+    /// The padded batch as tokenized.
+    pub batch: Batch,
+    /// One run per sentence, in order.
+    pub runs: Vec<SentenceRun>,
 }

@@ -1,7 +1,7 @@
 //! Shared helpers of the native integration tests.
 #![allow(dead_code)]
 
-use bertscope_core::{Analysis, Engine, LoadOptions, MatMulKernel};
+use bertscope_core::{analysis, BatchRun, Engine, LoadOptions, MatMulKernel};
 use bertscope_testkit::{fill_mask_entry, models_dir, Case, Observed};
 
 pub fn read(relative: &str) -> Vec<u8> {
@@ -19,13 +19,13 @@ pub fn engine_with(case: &Case, matmul: MatMulKernel) -> Engine {
     Engine::new(&read(case.model), &read(case.tokenizer), options).unwrap_or_else(|e| panic!("{}: {e}", case.model))
 }
 
-/// Turns an analysis into the testkit's flat view.
-pub fn observed(engine: &Engine, analysis: &Analysis) -> Vec<Observed> {
-    analysis
+/// Turns a batch run into the testkit's flat view.
+pub fn observed(engine: &Engine, batch_run: &BatchRun) -> Vec<Observed> {
+    batch_run
         .batch
         .sentences
         .iter()
-        .zip(&analysis.runs)
+        .zip(&batch_run.runs)
         .enumerate()
         .map(|(i, (e, run))| {
             let [l, h, n, _] = run.attention.shape();
@@ -37,8 +37,7 @@ pub fn observed(engine: &Engine, analysis: &Analysis) -> Vec<Observed> {
                 attention: run.attention.as_slice().to_vec(),
                 shape: [l, h, n],
                 last_hidden: run.hidden.last().to_vec(),
-                fill_mask: engine
-                    .fill_mask(analysis, i, 10)
+                fill_mask: analysis::fill_mask(batch_run, engine.tokenizer(), i, 10)
                     .into_iter()
                     .map(|m| fill_mask_entry(m.position, &m.candidates))
                     .collect(),

@@ -1,7 +1,9 @@
 //! WebAssembly bindings of `bertscope-core`. No logic lives here: each method converts types
-//! and forwards. Numbers cross as `Float32Array`s with a shape; words cross as plain objects.
+//! and forwards. Numbers cross as `Float32Array`s with a shape; words cross as plain objects whose
+//! TypeScript declarations are generated from the core's types (its `tsify` feature), so the page
+//! is type-checked against what the engine really returns.
 
-use bertscope_core::{analysis, Analysis, Engine, LoadOptions};
+use bertscope_core::{analysis, LoadOptions};
 use js_sys::Float32Array;
 use wasm_bindgen::prelude::*;
 
@@ -19,20 +21,20 @@ fn to_js<T: serde::Serialize + ?Sized>(value: &T) -> Result<JsValue, JsError> {
     value.serialize(&serde_wasm_bindgen::Serializer::json_compatible()).map_err(|e| JsError::new(&e.to_string()))
 }
 
-/// A model and its tokenizer, loaded and optimised once.
+/// A model and its tokenizer, loaded and optimised once (the core's `Engine`).
 #[wasm_bindgen]
-pub struct Explorer {
-    engine: Engine,
+pub struct Engine {
+    engine: bertscope_core::Engine,
 }
 
 #[wasm_bindgen]
-impl Explorer {
+impl Engine {
     /// Loads an ONNX export and a `tokenizer.json`; `fillMask` keeps the masked-LM logits.
     #[wasm_bindgen(constructor)]
-    pub fn new(model: &[u8], tokenizer_json: &[u8], fill_mask: bool) -> Result<Explorer, JsError> {
-        let engine = Engine::new(model, tokenizer_json, LoadOptions { logits: fill_mask, ..Default::default() })
-            .map_err(js_error)?;
-        Ok(Explorer { engine })
+    pub fn new(model: &[u8], tokenizer_json: &[u8], fill_mask: bool) -> Result<Engine, JsError> {
+        let options = LoadOptions { logits: fill_mask, ..Default::default() };
+        let engine = bertscope_core::Engine::new(model, tokenizer_json, options).map_err(js_error)?;
+        Ok(Engine { engine })
     }
 
     /// Optimises the model for batches of `batchSize` sentences now (otherwise the first run
@@ -41,44 +43,48 @@ impl Explorer {
         self.engine.prepare(batch_size).map_err(js_error)
     }
 
-    /// `{layers, heads, hidden_size, vocab_size, max_tokens, quantization, file_bytes, token_type_ids, fill_mask}`.
+    /// What the model is: layers, heads, sizes, quantization.
+    #[wasm_bindgen(unchecked_return_type = "ModelInfo")]
     pub fn info(&self) -> Result<JsValue, JsError> {
         to_js(self.engine.info())
     }
 
     /// Tokenizes sentences as one padded batch without running the model.
+    #[wasm_bindgen(unchecked_return_type = "Batch")]
     pub fn tokenize(&self, texts: Vec<String>) -> Result<JsValue, JsError> {
         to_js(&self.engine.tokenizer().encode_batch(&texts).map_err(js_error)?)
     }
 
     /// Tokenizes sentences as one padded batch and runs the model.
-    pub fn run(&self, texts: Vec<String>) -> Result<RunResult, JsError> {
-        Ok(RunResult { analysis: self.engine.run(&texts).map_err(js_error)? })
+    pub fn run(&self, texts: Vec<String>) -> Result<BatchRun, JsError> {
+        Ok(BatchRun { run: self.engine.run(&texts).map_err(js_error)? })
     }
 
-    /// The `k` likeliest fillers of each `[MASK]` in sentence `index` of a result.
-    #[wasm_bindgen(js_name = fillMask)]
-    pub fn fill_mask(&self, result: &RunResult, index: usize, k: usize) -> Result<JsValue, JsError> {
-        to_js(&self.engine.fill_mask(&result.analysis, index, k))
+    /// The `k` likeliest fillers of each `[MASK]` in sentence `index` of a run.
+    #[wasm_bindgen(js_name = fillMask, unchecked_return_type = "MaskPrediction[]")]
+    pub fn fill_mask(&self, run: &BatchRun, index: usize, k: usize) -> Result<JsValue, JsError> {
+        to_js(&analysis::fill_mask(&run.run, self.engine.tokenizer(), index, k))
     }
 }
 
-/// The outcome of one run: the tokenized batch and, per sentence, flat attention and hidden buffers.
+/// The outcome of one run (the core's `BatchRun`): the tokenized batch and, per sentence, flat
+/// attention and hidden buffers.
 #[wasm_bindgen]
-pub struct RunResult {
-    analysis: Analysis,
+pub struct BatchRun {
+    run: bertscope_core::BatchRun,
 }
 
 #[wasm_bindgen]
-impl RunResult {
-    /// The padded batch: `{sentences: [{text, input_ids, attention_mask, tokens, offsets, special, truncated, len}], seq_len}`.
+impl BatchRun {
+    /// The padded batch as tokenized.
+    #[wasm_bindgen(unchecked_return_type = "Batch")]
     pub fn batch(&self) -> Result<JsValue, JsError> {
-        to_js(&self.analysis.batch)
+        to_js(&self.run.batch)
     }
 
     /// Number of sentences.
     pub fn count(&self) -> usize {
-        self.analysis.runs.len()
+        self.run.runs.len()
     }
 
     /// Sentence `index`'s attention, `[layer][head][query][key]` (see `attentionShape`).
@@ -89,12 +95,18 @@ impl RunResult {
     /// `[layers, heads, tokens, tokens]`.
     #[wasm_bindgen(js_name = attentionShape)]
     pub fn attention_shape(&self) -> Vec<u32> {
-        self.analysis.runs.first().map_or(vec![], |r| r.attention.shape().iter().map(|&d| d as u32).collect())
+        self.run.runs.first().map_or(vec![], |r| r.attention.shape().iter().map(|&d| d as u32).collect())
     }
 
     /// Sentence `index`'s hidden states, `[layer + 1][token][hidden]` (see `hiddenShape`).
     pub fn hidden(&self, index: usize) -> Result<Float32Array, JsError> {
         Ok(Float32Array::from(self.sentence(index)?.hidden.as_slice()))
+    }
+
+    /// `[layers + 1, tokens, hidden]`.
+    #[wasm_bindgen(js_name = hiddenShape)]
+    pub fn hidden_shape(&self) -> Vec<u32> {
+        self.run.runs.first().map_or(vec![], |r| r.hidden.shape().iter().map(|&d| d as u32).collect())
     }
 
     /// Sentence `index`'s attention rollout, `[layer][query][key]` (cumulative through each layer).
@@ -104,42 +116,36 @@ impl RunResult {
 
     /// Sentence `index`'s attention flow over its real tokens, `[query][key]` rows normalised to 1;
     /// `progress(done, total)` is called per query row. Up to 64 tokens.
-    pub fn flow(&self, index: usize, progress: &js_sys::Function) -> Result<Float32Array, JsError> {
-        let tokens = self.analysis.batch.sentences[self.sentence_index(index)?].len;
+    pub fn flow(
+        &self,
+        index: usize,
+        #[wasm_bindgen(unchecked_param_type = "(done: number, total: number) => void")] progress: &js_sys::Function,
+    ) -> Result<Float32Array, JsError> {
+        let attention = &self.sentence(index)?.attention;
+        let tokens = self.run.batch.sentences[index].len;
         let report = |done: usize, total: usize| {
             let _ = progress.call2(&JsValue::NULL, &JsValue::from(done as u32), &JsValue::from(total as u32));
         };
-        let flow = analysis::flow(&self.analysis.runs[index].attention, tokens, report)
-            .map_err(|e| JsError::new(&e.to_string()))?;
+        let flow = analysis::flow(attention, tokens, report).map_err(|e| JsError::new(&e.to_string()))?;
         Ok(Float32Array::from(flow.normalized().as_slice()))
     }
 
-    /// `{token_a, token_b, cosine: [...]}` for `word` between sentences `a` and `b`, or `null`
-    /// when either sentence lacks the word.
+    /// How `word`'s hidden vector compares between sentences `a` and `b` at every level, or
+    /// `null` when either sentence lacks the word.
+    #[wasm_bindgen(unchecked_return_type = "WordDrift | null")]
     pub fn drift(&self, a: usize, b: usize, word: &str) -> Result<JsValue, JsError> {
-        to_js(&analysis::word_drift(&self.analysis, a, b, word))
+        to_js(&analysis::word_drift(&self.run, a, b, word))
     }
 
-    /// `{tokens: [[sentence, position, text]], points: [[x, y]], explained_variance_ratio}`:
-    /// every real token's final hidden vector, projected to 2-D by PCA.
-    #[wasm_bindgen(js_name = tokenMap)]
+    /// Every real token's final hidden vector, projected to 2-D by PCA.
+    #[wasm_bindgen(js_name = tokenMap, unchecked_return_type = "TokenMap")]
     pub fn token_map(&self) -> Result<JsValue, JsError> {
-        to_js(&analysis::token_map(&self.analysis))
-    }
-
-    /// `[layers + 1, tokens, hidden]`.
-    #[wasm_bindgen(js_name = hiddenShape)]
-    pub fn hidden_shape(&self) -> Vec<u32> {
-        self.analysis.runs.first().map_or(vec![], |r| r.hidden.shape().iter().map(|&d| d as u32).collect())
+        to_js(&analysis::token_map(&self.run))
     }
 }
 
-impl RunResult {
-    fn sentence_index(&self, index: usize) -> Result<usize, JsError> {
-        self.sentence(index).map(|_| index)
-    }
-
+impl BatchRun {
     fn sentence(&self, index: usize) -> Result<&bertscope_core::SentenceRun, JsError> {
-        self.analysis.runs.get(index).ok_or_else(|| JsError::new(&format!("no sentence {index} in this result")))
+        self.run.runs.get(index).ok_or_else(|| JsError::new(&format!("no sentence {index} in this run")))
     }
 }

@@ -6,9 +6,10 @@
 //! (`BERTSCOPE_FIXTURES_URL` at build time, default `http://127.0.0.1:8766/`).
 #![cfg(target_arch = "wasm32")]
 
-use bertscope_core::kernels::{bench, gemm, qgemm};
+use bertscope_core::kernel_bench as bench;
+use bertscope_core::kernels::{gemm, qgemm};
 use bertscope_testkit::{check_gemm, check_qgemm, fill_mask_entry, parse, verify, Case, Observed, CASES};
-use bertscope_wasm::{Explorer, RunResult};
+use bertscope_wasm::{BatchRun, Engine};
 use js_sys::Uint8Array;
 use serde::Deserialize;
 use wasm_bindgen::{JsCast, JsValue};
@@ -54,26 +55,26 @@ struct Prediction {
     candidates: Vec<(u32, String, f32)>,
 }
 
-fn observe(explorer: &Explorer, result: &RunResult) -> Result<Vec<Observed>, String> {
-    let batch: Batch = serde_wasm_bindgen::from_value(result.batch().map_err(js)?).map_err(|e| e.to_string())?;
-    let shape = result.attention_shape();
-    let hidden_shape = result.hidden_shape();
+fn observe(engine: &Engine, run: &BatchRun) -> Result<Vec<Observed>, String> {
+    let batch: Batch = serde_wasm_bindgen::from_value(run.batch().map_err(js)?).map_err(|e| e.to_string())?;
+    let shape = run.attention_shape();
+    let hidden_shape = run.hidden_shape();
     let last_layer = (hidden_shape[0] as usize - 1) * (hidden_shape[1] * hidden_shape[2]) as usize;
     batch
         .sentences
         .into_iter()
         .enumerate()
         .map(|(i, s)| {
-            let masks: Vec<Prediction> = serde_wasm_bindgen::from_value(explorer.fill_mask(result, i, 10).map_err(js)?)
-                .map_err(|e| e.to_string())?;
+            let masks: Vec<Prediction> =
+                serde_wasm_bindgen::from_value(engine.fill_mask(run, i, 10).map_err(js)?).map_err(|e| e.to_string())?;
             Ok(Observed {
                 input_ids: s.input_ids,
                 attention_mask: s.attention_mask,
                 tokens: s.tokens,
                 truncated: s.truncated,
-                attention: result.attention(i).map_err(js)?.to_vec(),
+                attention: run.attention(i).map_err(js)?.to_vec(),
                 shape: [shape[0] as usize, shape[1] as usize, shape[2] as usize],
-                last_hidden: result.hidden(i).map_err(js)?.to_vec()[last_layer..].to_vec(),
+                last_hidden: run.hidden(i).map_err(js)?.to_vec()[last_layer..].to_vec(),
                 fill_mask: masks.into_iter().map(|m| fill_mask_entry(m.position, &m.candidates)).collect(),
             })
         })
@@ -88,12 +89,12 @@ fn js(e: impl Into<JsValue>) -> String {
 async fn check(case: &Case) {
     // The engine's default in wasm: bertscope's packed kernels.
     let case = &case.with_kernel(true);
-    let explorer = Explorer::new(&fetch(case.model).await, &fetch(case.tokenizer).await, case.fill_mask)
+    let engine = Engine::new(&fetch(case.model).await, &fetch(case.tokenizer).await, case.fill_mask)
         .unwrap_or_else(|e| panic!("{}: {}", case.model, js(e)));
     let reference = parse(&fetch(case.reference).await).unwrap();
     let report = verify(case, &reference, |texts| {
-        let result = explorer.run(texts.to_vec()).map_err(js)?;
-        observe(&explorer, &result)
+        let result = engine.run(texts.to_vec()).map_err(js)?;
+        observe(&engine, &result)
     });
     console_log!("{}", case.model);
     for line in &report.lines {
@@ -144,37 +145,37 @@ async fn distilbert_tiny_mlm_quint8() {
 
 #[wasm_bindgen_test]
 async fn seed_batch_through_the_bindings() {
-    let explorer = Explorer::new(&fetch(CASES[0].model).await, &fetch(CASES[0].tokenizer).await, false).unwrap();
-    let result = explorer.run(vec!["Apple is huge enterprise".into(), "I am eating an apple".into()]).unwrap();
-    let observed = observe(&explorer, &result).unwrap();
+    let engine = Engine::new(&fetch(CASES[0].model).await, &fetch(CASES[0].tokenizer).await, false).unwrap();
+    let result = engine.run(vec!["Apple is huge enterprise".into(), "I am eating an apple".into()]).unwrap();
+    let observed = observe(&engine, &result).unwrap();
     assert_eq!(observed[0].input_ids, [101, 6207, 2003, 4121, 6960, 102, 0]);
     assert_eq!(observed[1].input_ids, [101, 1045, 2572, 5983, 2019, 6207, 102]);
-    assert_eq!(result.attention_shape(), [6, 12, 7, 7]);
-    assert_eq!(result.hidden_shape(), [7, 7, 384]);
+    assert_eq!(run.attention_shape(), [6, 12, 7, 7]);
+    assert_eq!(run.hidden_shape(), [7, 7, 384]);
 }
 
 #[wasm_bindgen_test]
 async fn errors_arrive_as_plain_js_errors() {
     let tokenizer = fetch(CASES[3].tokenizer).await;
-    let message = js(Explorer::new(&[], &tokenizer, false).err().expect("empty model refused"));
+    let message = js(Engine::new(&[], &tokenizer, false).err().expect("empty model refused"));
     assert!(message.contains("empty"), "{message}");
-    let message = js(Explorer::new(b"\x89PNG\r\n\x1a\n", &tokenizer, false).err().expect("png refused"));
+    let message = js(Engine::new(b"\x89PNG\r\n\x1a\n", &tokenizer, false).err().expect("png refused"));
     assert!(message.contains("not a readable ONNX model"), "{message}");
     let model = fetch(CASES[3].model).await;
-    let message = js(Explorer::new(&model, b"not json", false).err().expect("bad tokenizer refused"));
+    let message = js(Engine::new(&model, b"not json", false).err().expect("bad tokenizer refused"));
     assert!(message.contains("tokenizer"), "{message}");
-    let explorer = Explorer::new(&model, &tokenizer, false).unwrap();
-    assert!(explorer.run(vec![]).is_err(), "no sentences");
-    assert!(explorer.run(vec!["🍎 서울 \u{0}".into()]).is_ok(), "odd text runs");
+    let engine = Engine::new(&model, &tokenizer, false).unwrap();
+    assert!(engine.run(vec![]).is_err(), "no sentences");
+    assert!(engine.run(vec!["🍎 서울 \u{0}".into()]).is_ok(), "odd text runs");
 }
 
-/// The README's bad-input rows, through the bindings: text runs (or is cut, and says so);
+/// The bad-input rows of docs/RELIABILITY.md, through the bindings: text runs (or is cut, and says so);
 /// broken files end in the engine's plain message.
 #[wasm_bindgen_test]
 async fn hostile_input_matrix() {
     let model = fetch(CASES[3].model).await;
     let tokenizer = fetch(CASES[3].tokenizer).await;
-    let explorer = Explorer::new(&model, &tokenizer, false).unwrap();
+    let engine = Engine::new(&model, &tokenizer, false).unwrap();
     let texts = [
         "",
         "   ",
@@ -185,8 +186,8 @@ async fn hostile_input_matrix() {
         "<script>alert(1)</script>",
         "\"><img src=x onerror=alert(1)>",
     ];
-    let result = explorer.run(texts.iter().map(|t| t.to_string()).collect()).unwrap();
-    let batch: Batch = serde_wasm_bindgen::from_value(result.batch().unwrap()).unwrap();
+    let result = engine.run(texts.iter().map(|t| t.to_string()).collect()).unwrap();
+    let batch: Batch = serde_wasm_bindgen::from_value(run.batch().unwrap()).unwrap();
     assert_eq!(batch.sentences.len(), texts.len());
     for (sentence, text) in batch.sentences.iter().zip(texts) {
         let real = sentence.attention_mask.iter().filter(|&&m| m == 1).count();
@@ -194,18 +195,18 @@ async fn hostile_input_matrix() {
         assert!(!sentence.truncated, "{text:?}");
     }
     let long = "word ".repeat(10_000);
-    let result = explorer.run(vec![long]).unwrap();
-    let batch: Batch = serde_wasm_bindgen::from_value(result.batch().unwrap()).unwrap();
+    let result = engine.run(vec![long]).unwrap();
+    let batch: Batch = serde_wasm_bindgen::from_value(run.batch().unwrap()).unwrap();
     assert!(batch.sentences[0].truncated);
     assert_eq!(batch.sentences[0].input_ids.len(), 512);
 
-    let truncated = js(Explorer::new(&model[..model.len() / 2], &tokenizer, false).err().expect("truncated refused"));
+    let truncated = js(Engine::new(&model[..model.len() / 2], &tokenizer, false).err().expect("truncated refused"));
     assert!(truncated.contains("not a readable ONNX model"), "{truncated}");
     let other_vocabulary = br###"{"version":"1.0","truncation":null,"padding":null,"added_tokens":[],"normalizer":null,
         "pre_tokenizer":{"type":"Whitespace"},"post_processor":null,"decoder":null,
         "model":{"type":"WordPiece","unk_token":"[UNK]","continuing_subword_prefix":"##","max_input_chars_per_word":100,
         "vocab":{"[PAD]":0,"[UNK]":1,"a":40000}}}"###;
-    let mismatch = js(Explorer::new(&model, other_vocabulary, false).err().expect("other vocabulary refused"));
+    let mismatch = js(Engine::new(&model, other_vocabulary, false).err().expect("other vocabulary refused"));
     assert!(mismatch.contains("do not match") && mismatch.contains("40001"), "{mismatch}");
 }
 
@@ -224,8 +225,8 @@ struct TokenMap {
 
 #[wasm_bindgen_test]
 async fn analyses_through_the_bindings() {
-    let explorer = Explorer::new(&fetch(CASES[0].model).await, &fetch(CASES[0].tokenizer).await, false).unwrap();
-    let result = explorer.run(vec!["Apple is huge enterprise".into(), "I am eating an apple".into()]).unwrap();
+    let engine = Engine::new(&fetch(CASES[0].model).await, &fetch(CASES[0].tokenizer).await, false).unwrap();
+    let result = engine.run(vec!["Apple is huge enterprise".into(), "I am eating an apple".into()]).unwrap();
     let rollout = result.rollout(1).unwrap().to_vec();
     assert_eq!(rollout.len(), 6 * 7 * 7);
     for row in rollout.chunks(7) {
@@ -369,21 +370,21 @@ async fn model_memory() {
     console_log!("memory before load: {:.0} MB", mb(wasm_memory_bytes()));
     Counting::phase();
     let start = now();
-    let explorer = Explorer::new(&model, &tokenizer, false).unwrap();
-    explorer.prepare(1).unwrap();
+    let engine = Engine::new(&model, &tokenizer, false).unwrap();
+    engine.prepare(1).unwrap();
     console_log!("load + plan for 1: {:.0} ms, memory {:.0} MB ({})", now() - start, mb(wasm_memory_bytes()), live());
     drop((model, tokenizer));
     Counting::phase();
-    let long = explorer.run(vec!["word ".repeat(600)]).unwrap();
+    let long = engine.run(vec!["word ".repeat(600)]).unwrap();
     console_log!("after a 512-token run: memory {:.0} MB ({}, result held)", mb(wasm_memory_bytes()), live());
     drop(long);
     let text = "Apple is huge enterprise".to_string();
-    let alone = explorer.run(vec![text.clone()]).unwrap().attention(0).unwrap().to_vec();
+    let alone = engine.run(vec![text.clone()]).unwrap().attention(0).unwrap().to_vec();
     Counting::phase();
     let start = now();
-    explorer.prepare(2).unwrap();
+    engine.prepare(2).unwrap();
     console_log!("plan for batch 2: {:.0} ms, memory {:.0} MB ({})", now() - start, mb(wasm_memory_bytes()), live());
-    let pair = explorer.run(vec![text.clone(), text]).unwrap();
+    let pair = engine.run(vec![text.clone(), text]).unwrap();
     for i in 0..2 {
         let batched = pair.attention(i).unwrap().to_vec();
         assert_eq!(batched.len(), alone.len());

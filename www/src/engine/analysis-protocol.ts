@@ -5,22 +5,14 @@
  * computes every number; these are only the shapes that cross the worker boundary.
  */
 
-/** Cosine similarity of one word's vectors in sentences `a` and `b`, per level (embeddings, then each layer). */
-export interface WordDrift {
+import type { MaskPrediction, TokenMap, WordDrift } from '../../pkg/bertscope_wasm.js';
+
+export type { MaskPrediction, TokenMap, WordDrift } from '../../pkg/bertscope_wasm.js';
+
+/** The engine's `WordDrift` of one word between sentences `a` and `b` of the run. */
+export interface PairDrift extends WordDrift {
   a: number;
   b: number;
-  /** Position of the word's token in sentence `a` (the engine's choice of token). */
-  token_a: number;
-  token_b: number;
-  cosine: number[];
-}
-
-/** Every real token's final hidden vector projected to 2-D (PCA), with the share of variance per axis. */
-export interface TokenMap {
-  /** `[sentence, position, text]` per point. */
-  tokens: [number, number, string][];
-  points: [number, number][];
-  explained_variance_ratio: [number, number];
 }
 
 /** The analyses computed with a run (when the run asks for them). */
@@ -36,7 +28,7 @@ export interface RunAnalysis {
   /** Why rollout could not be computed, once asked. */
   rolloutError?: string;
   /** Drift of the run's focus word between every pair of sentences that both hold it. */
-  drifts: WordDrift[];
+  drifts: PairDrift[];
   /** The word `drifts` is about. */
   driftWord: string;
   tokenMap: TokenMap | null;
@@ -44,12 +36,6 @@ export interface RunAnalysis {
   tokenMapError?: string;
   /** Why drift is missing, when it is. */
   error?: string;
-}
-
-/** The likeliest fillers of one `[MASK]`: `[id, token, probability]`, likeliest first. */
-export interface MaskFill {
-  position: number;
-  candidates: [number, string, number][];
 }
 
 /** Attention flow of one sentence over its `tokens` real tokens, `[query][key]`, rows summing to 1. */
@@ -70,7 +56,7 @@ export type AnalysisRequest =
 /** Replies to `AnalysisRequest`s (`load-bytes` is answered with `loaded` or `error`). */
 export type AnalysisReply =
   | { type: 'rollout'; id: number; rollouts: Float32Array[] }
-  | { type: 'drift'; id: number; word: string; drifts: WordDrift[] }
+  | { type: 'drift'; id: number; word: string; drifts: PairDrift[] }
   | { type: 'flow-progress'; id: number; done: number; total: number }
   | ({ type: 'flow'; id: number } & FlowOutput)
-  | { type: 'fill-mask'; id: number; sentence: number; masks: MaskFill[] };
+  | { type: 'fill-mask'; id: number; sentence: number; masks: MaskPrediction[] };

@@ -5,27 +5,19 @@
  * requests can read it again: rollout (L·n³, so only when the page shows it), drift of another
  * word, attention flow, fill-mask. A model from the user's own files is installed like a downloaded one.
  */
-import type { Explorer, RunResult } from '../../pkg/bertscope_wasm.js';
-import type { MaskFill, RunAnalysis, TokenMap, WordDrift } from './analysis-protocol';
+import type * as wasm from '../../pkg/bertscope_wasm.js';
+import type { PairDrift, RunAnalysis, TokenMap } from './analysis-protocol';
 import type { EngineExtension, EngineHost } from './serve';
 import type { Request } from './protocol';
-
-/** The analysis methods of `RunResult` (typed here too, so the page builds against any bindings). */
-interface AnalysedResult extends RunResult {
-  rollout(index: number): Float32Array;
-  flow(index: number, progress: (done: number, total: number) => void): Float32Array;
-  drift(a: number, b: number, word: string): unknown;
-  tokenMap(): unknown;
-}
 
 /** Least time between two flow progress replies, in ms. */
 const PROGRESS_INTERVAL_MS = 80;
 
 /** The last analysed run, with the model that made it. */
-let kept: { id: number; result: AnalysedResult; explorer: Explorer } | null = null;
+let kept: { id: number; run: wasm.BatchRun; engine: wasm.Engine } | null = null;
 
 function release(): void {
-  kept?.result.free();
+  kept?.run.free();
   kept = null;
 }
 
@@ -34,13 +26,13 @@ function messageOf(e: unknown): string {
 }
 
 /** Drift of `word` between every pair of sentences that both hold it. */
-function drifts(result: AnalysedResult, word: string): WordDrift[] {
-  const out: WordDrift[] = [];
+function drifts(run: wasm.BatchRun, word: string): PairDrift[] {
+  const out: PairDrift[] = [];
   if (!word.trim()) return out;
-  const count = result.count();
+  const count = run.count();
   for (let a = 0; a < count; a++) {
     for (let b = a + 1; b < count; b++) {
-      const d = result.drift(a, b, word) as { token_a: number; token_b: number; cosine: number[] } | null;
+      const d = run.drift(a, b, word);
       if (d) out.push({ a, b, token_a: d.token_a, token_b: d.token_b, cosine: Array.from(d.cosine) });
     }
   }
@@ -48,7 +40,7 @@ function drifts(result: AnalysedResult, word: string): WordDrift[] {
 }
 
 /** The kept run `resultId`, or an error saying it was replaced. */
-function keptRun(resultId: number): { result: AnalysedResult; explorer: Explorer } {
+function keptRun(resultId: number): { run: wasm.BatchRun; engine: wasm.Engine } {
   if (!kept || kept.id !== resultId) throw new Error('that result was replaced by a newer run');
   return kept;
 }
@@ -58,10 +50,9 @@ export const analysisExtension: EngineExtension = {
 
   release,
 
-  analyse(result, explorer, id, focus) {
+  analyse(run, engine, id, focus) {
     release();
-    const r = result as AnalysedResult;
-    kept = { id, result: r, explorer };
+    kept = { id, run, engine };
     // A failed analysis is reported, never allowed to fail the run (the attention is still good).
     let error: string | undefined;
     const attempt = <T>(f: () => T, fallback: T): T => {
@@ -75,13 +66,13 @@ export const analysisExtension: EngineExtension = {
     let tokenMapError: string | undefined;
     let tokenMap: TokenMap | null = null;
     try {
-      tokenMap = r.tokenMap() as TokenMap;
+      tokenMap = run.tokenMap();
     } catch (e) {
       tokenMapError = messageOf(e);
     }
     const analysis: RunAnalysis = {
       resultId: id,
-      drifts: attempt(() => drifts(r, focus), []),
+      drifts: attempt(() => drifts(run, focus), []),
       driftWord: focus,
       tokenMap,
       ...(tokenMapError !== undefined ? { tokenMapError } : {}),
@@ -93,20 +84,20 @@ export const analysisExtension: EngineExtension = {
   async handle(request: Request, host: EngineHost): Promise<boolean> {
     switch (request.type) {
       case 'rollout': {
-        const { result } = keptRun(request.resultId);
-        const rollouts = Array.from({ length: result.count() }, (_, i) => result.rollout(i));
+        const { run } = keptRun(request.resultId);
+        const rollouts = Array.from({ length: run.count() }, (_, i) => run.rollout(i));
         host.post({ type: 'rollout', id: request.id, rollouts }, rollouts.map((x) => x.buffer));
         return true;
       }
       case 'drift': {
-        const { result } = keptRun(request.resultId);
-        host.post({ type: 'drift', id: request.id, word: request.word, drifts: drifts(result, request.word) });
+        const { run } = keptRun(request.resultId);
+        host.post({ type: 'drift', id: request.id, word: request.word, drifts: drifts(run, request.word) });
         return true;
       }
       case 'flow': {
-        const { result } = keptRun(request.resultId);
+        const { run } = keptRun(request.resultId);
         let last = 0;
-        const flow = result.flow(request.sentence, (done, total) => {
+        const flow = run.flow(request.sentence, (done, total) => {
           const now = performance.now();
           if (now - last < PROGRESS_INTERVAL_MS && done < total) return;
           last = now;
@@ -117,8 +108,8 @@ export const analysisExtension: EngineExtension = {
         return true;
       }
       case 'fill-mask': {
-        const { result, explorer } = keptRun(request.resultId);
-        const masks = explorer.fillMask(result, request.sentence, request.k) as MaskFill[];
+        const { run, engine } = keptRun(request.resultId);
+        const masks = engine.fillMask(run, request.sentence, request.k);
         host.post({ type: 'fill-mask', id: request.id, sentence: request.sentence, masks });
         return true;
       }

@@ -4,7 +4,7 @@
  * worker dies, every open request fails, a fresh worker is started and `onCrash` is told, so the
  * page can load the model again (from the cache) and rerun.
  */
-import type { ModelInfo, Progress, Reply, Request, RunOutput } from './protocol';
+import type { ModelInfo, Progress, Reply, Request, BatchRun } from './protocol';
 
 /** Callbacks for what happens outside any single request. */
 export interface ClientEvents {
@@ -38,7 +38,7 @@ interface Waiter {
 interface QueuedRun {
   texts: string[];
   analyses: { focus: string } | undefined;
-  resolve: (output: RunOutput | null) => void;
+  resolve: (output: BatchRun | null) => void;
   reject: (error: Error) => void;
 }
 
@@ -72,7 +72,7 @@ export class EngineClient {
   }
 
   /** Runs the model on `texts`; resolves to `null` if a newer run replaced this one. `analyses` asks for rollout, drift of `focus` and the token map too. */
-  run(texts: string[], analyses?: { focus: string }): Promise<RunOutput | null> {
+  run(texts: string[], analyses?: { focus: string }): Promise<BatchRun | null> {
     return new Promise((resolve, reject) => {
       this.queuedRun?.resolve(null);
       this.queuedRun = { texts, analyses, resolve, reject };

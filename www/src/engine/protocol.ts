@@ -1,42 +1,21 @@
 /** Messages between the page and the engine worker, and the data shapes they carry. */
+import type { Batch, ModelInfo } from '../../pkg/bertscope_wasm.js';
 import type { AnalysisReply, AnalysisRequest, RunAnalysis } from './analysis-protocol';
 
-/** What the engine says about the loaded model (`Explorer.info()`). */
-export interface ModelInfo {
-  layers: number;
-  heads: number;
-  hidden_size: number;
-  vocab_size: number | null;
-  max_tokens: number;
-  quantization: string;
-  file_bytes: number;
-  token_type_ids: boolean;
-  fill_mask: boolean;
-}
-
-/** One tokenized sentence, padded to the batch length. */
-export interface Sentence {
-  text: string;
-  input_ids: number[];
-  attention_mask: number[];
-  tokens: string[];
-  offsets: [number, number][];
-  special: boolean[];
-  truncated: boolean;
-  len: number;
-}
-
-/** Sentences padded to a common length `seq_len`. */
-export interface Batch {
-  sentences: Sentence[];
-  seq_len: number;
-}
+/**
+ * The engine's own types (`ModelInfo`, `Batch`, `Encoding`: one tokenized sentence padded to the
+ * batch's length), declared by the wasm bindings from the Rust types: never mirrored by hand.
+ */
+export type { Batch, Encoding, ModelInfo } from '../../pkg/bertscope_wasm.js';
 
 /** `[layers, heads, queries, keys]` of each sentence's attention buffer. */
 export type AttentionShape = [number, number, number, number];
 
-/** The outcome of one run: the batch and one flat `[L][H][n][n]` attention buffer per sentence. */
-export interface RunOutput {
+/**
+ * The page's copy of the engine's `BatchRun`: the batch and one flat `[L][H][n][n]` attention
+ * buffer per sentence, moved out of the worker.
+ */
+export interface BatchRun {
   batch: Batch;
   attentionShape: AttentionShape;
   attentions: Float32Array[];
@@ -61,6 +40,6 @@ export interface Progress {
 export type Reply =
   | ({ type: 'progress'; id: number } & Progress)
   | { type: 'loaded'; id: number; info: ModelInfo }
-  | ({ type: 'result'; id: number } & RunOutput)
+  | ({ type: 'result'; id: number } & BatchRun)
   | { type: 'error'; id: number; error: string; fatal: boolean }
   | AnalysisReply;

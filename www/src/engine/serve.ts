@@ -1,11 +1,11 @@
 /**
- * The engine, run inside a worker: owns the wasm instance and the loaded Explorer, downloads (and
+ * The engine, run inside a worker: owns the wasm instance and the loaded `Engine`, downloads (and
  * caches) model files, and answers `load` and `run` requests one at a time, in order. The page's
  * worker (worker.ts) and the widget's (the widget module itself, started as a worker) call `serveEngine`.
  */
-import init, { Explorer, type RunResult } from '../../pkg/bertscope_wasm.js';
+import init, * as wasm from '../../pkg/bertscope_wasm.js';
 import type { RunAnalysis } from './analysis-protocol';
-import type { AttentionShape, Batch, ModelInfo, Progress, Reply, Request } from './protocol';
+import type { AttentionShape, ModelInfo, Progress, Reply, Request } from './protocol';
 
 /** What the engine offers an extension (analysis-serve.ts). */
 export interface EngineHost {
@@ -18,8 +18,8 @@ export interface EngineHost {
 export interface EngineExtension {
   /** Load models with their masked-LM logits (when they have them). */
   fillMask: boolean;
-  /** Takes over a run's `result` (the extension frees it) when the run asked for analyses. */
-  analyse(result: RunResult, explorer: Explorer, id: number, focus: string): { analysis: RunAnalysis; transfer: Transferable[] };
+  /** Takes over a `run` (the extension frees it) when the run asked for analyses. */
+  analyse(run: wasm.BatchRun, engine: wasm.Engine, id: number, focus: string): { analysis: RunAnalysis; transfer: Transferable[] };
   /** Frees what it keeps (before a new run or model needs the memory). */
   release(): void;
   /** Answers a request the engine does not know; false if it does not know it either. */
@@ -36,7 +36,7 @@ const PROGRESS_INTERVAL_MS = 100;
 const wasmUrl = new URL('../../pkg/bertscope_wasm_bg.wasm', import.meta.url);
 
 let wasmReady: Promise<unknown> | null = null;
-let explorer: Explorer | null = null;
+let engine: wasm.Engine | null = null;
 let queue: Promise<void> = Promise.resolve();
 
 /** Where replies go: the worker's global scope once `serveEngine` has run. */
@@ -152,41 +152,41 @@ async function load(id: number, modelUrl: string, tokenizerUrl: string): Promise
 /** Makes a model the loaded one; if it cannot be loaded, the previous one stays. */
 async function install(modelBytes: Uint8Array, tokenizerBytes: Uint8Array): Promise<ModelInfo> {
   await ensureWasm();
-  const next = new Explorer(modelBytes, tokenizerBytes, extension?.fillMask ?? false);
+  const next = new wasm.Engine(modelBytes, tokenizerBytes, extension?.fillMask ?? false);
   extension?.release();
-  explorer?.free();
-  explorer = next;
-  return explorer.info() as ModelInfo;
+  engine?.free();
+  engine = next;
+  return engine.info();
 }
 
-function run(id: number, texts: string[], analyses?: { focus: string }): void {
-  if (!explorer) throw new Error('no model is loaded yet');
+function runBatch(id: number, texts: string[], analyses?: { focus: string }): void {
+  if (!engine) throw new Error('no model is loaded yet');
   extension?.release();
-  const result = explorer.run(texts);
+  const run = engine.run(texts);
   let kept = false;
   try {
-    const batch = result.batch() as Batch;
-    const attentionShape = Array.from(result.attentionShape()) as AttentionShape;
+    const batch = run.batch();
+    const attentionShape = Array.from(run.attentionShape()) as AttentionShape;
     const attentions: Float32Array[] = [];
-    for (let i = 0; i < result.count(); i++) attentions.push(result.attention(i));
+    for (let i = 0; i < run.count(); i++) attentions.push(run.attention(i));
     const transfer: Transferable[] = attentions.map((a) => a.buffer);
     let analysis: RunAnalysis | undefined;
     if (extension && analyses) {
       kept = true;
-      const extra = extension.analyse(result, explorer, id, analyses.focus);
+      const extra = extension.analyse(run, engine, id, analyses.focus);
       analysis = extra.analysis;
       transfer.push(...extra.transfer);
     }
     post({ type: 'result', id, batch, attentionShape, attentions, ...(analysis ? { analysis } : {}) }, transfer);
   } finally {
-    if (!kept) result.free();
+    if (!kept) run.free();
   }
 }
 
 async function handle(request: Request): Promise<void> {
   try {
     if (request.type === 'load') await load(request.id, request.modelUrl, request.tokenizerUrl);
-    else if (request.type === 'run') run(request.id, request.texts, request.analyses);
+    else if (request.type === 'run') runBatch(request.id, request.texts, request.analyses);
     else if (!(await extension?.handle(request, { post, install }))) throw new Error(`unknown request ${request.type}`);
   } catch (e) {
     // A trap (panic, out of memory) leaves the wasm instance unusable: the page must restart us.

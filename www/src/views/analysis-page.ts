@@ -6,9 +6,9 @@
 import type { HeadChoice } from '../attention';
 import { shorten } from '../draw/canvas';
 import { readTheme, type Theme } from '../draw/colors';
-import type { FlowOutput, MaskFill } from '../engine/analysis-protocol';
+import type { FlowOutput, MaskPrediction } from '../engine/analysis-protocol';
 import type { EngineClient } from '../engine/client';
-import type { ModelInfo, RunOutput } from '../engine/protocol';
+import type { ModelInfo, BatchRun } from '../engine/protocol';
 import type { Store, ViewState } from '../state';
 import './analysis.css';
 import { OwnModelPicker } from './byo-model';
@@ -26,7 +26,7 @@ const DRIFT_DELAY_MS = 150;
 export interface AnalysisHost {
   client: EngineClient;
   store: Store<ViewState>;
-  shown(): RunOutput | null;
+  shown(): BatchRun | null;
   info(): ModelInfo | null;
   /** A model from the user's files is loaded: show it and run again. */
   modelLoaded(info: ModelInfo, name: string): void;
@@ -38,7 +38,7 @@ export interface AnalysisHost {
 
 /** What a draw needs (main.ts's `common`, plus the sentence shown). */
 export interface AnalysisDraw {
-  output: RunOutput;
+  output: BatchRun;
   layer: number;
   head: HeadChoice;
   focusWord: string;
@@ -84,7 +84,7 @@ export class AnalysisFeatures {
   }
 
   /** A new result is on screen. */
-  onResult(output: RunOutput): void {
+  onResult(output: BatchRun): void {
     const info = this.host.info();
     if (info) void this.fillMask.update(output, info);
     this.scheduleDrift();
@@ -108,7 +108,7 @@ export class AnalysisFeatures {
   }
 
   /** Asks the worker for the rollout of `output` once (it is kept on the result), then redraws. */
-  private requestRollout(output: RunOutput): void {
+  private requestRollout(output: BatchRun): void {
     const analysis = output.analysis;
     if (!analysis || analysis.rollouts || analysis.rolloutError !== undefined || this.rolloutAsked === analysis.resultId) return;
     this.rolloutAsked = analysis.resultId;
@@ -135,7 +135,7 @@ export class AnalysisFeatures {
     return { sentence: reply.sentence, tokens: reply.tokens, flow: reply.flow };
   }
 
-  private async fill(sentence: number, k: number): Promise<MaskFill[]> {
+  private async fill(sentence: number, k: number): Promise<MaskPrediction[]> {
     const reply = await this.host.client.ask({ type: 'fill-mask', resultId: this.resultId(), sentence, k });
     if (reply.type !== 'fill-mask') throw new Error(`unexpected reply ${reply.type}`);
     return reply.masks;

@@ -6,8 +6,8 @@
  */
 import { drawLineChart, drawScatter, type LineChartSpec, type ScatterPoint, type ScatterSpec, type Series } from '../draw/chart';
 import { headColour, type Theme } from '../draw/colors';
-import type { WordDrift } from '../engine/analysis-protocol';
-import type { RunOutput } from '../engine/protocol';
+import type { PairDrift } from '../engine/analysis-protocol';
+import type { BatchRun } from '../engine/protocol';
 import { ChartHover } from './chart-hover';
 import { el } from './dom';
 
@@ -22,13 +22,13 @@ function levelInWords(i: number, levels: readonly string[]): string {
 }
 
 /** "sentence 1 ↔ sentence 2". */
-export function pairName(d: WordDrift): string {
+export function pairName(d: PairDrift): string {
   return `sentence ${d.a + 1} ↔ sentence ${d.b + 1}`;
 }
 
 /** What the drift view shows. */
 export interface DriftOptions {
-  output: RunOutput;
+  output: BatchRun;
   focusWord: string;
   theme: Theme;
 }
@@ -42,7 +42,7 @@ export class DriftView {
   private readonly chartHover: ChartHover;
   private readonly mapHover: ChartHover;
   /** What the chart and the map show, for the read-outs and the SVG export. */
-  chartShown: { spec: LineChartSpec; word: string; drifts: readonly WordDrift[] } | null = null;
+  chartShown: { spec: LineChartSpec; word: string; drifts: readonly PairDrift[] } | null = null;
   mapShown: { spec: ScatterSpec; names: string[]; coordinates: [number, number][] } | null = null;
 
   constructor(private readonly container: HTMLElement) {
@@ -122,7 +122,7 @@ export class DriftView {
     this.drawMap(options);
   }
 
-  private renderTable(drifts: readonly WordDrift[], levels: readonly string[], theme: Theme): void {
+  private renderTable(drifts: readonly PairDrift[], levels: readonly string[], theme: Theme): void {
     const head = el('tr', {}, [el('th', { text: 'pair', attrs: { scope: 'col' } }), ...levels.map((l) => el('th', { text: l, attrs: { scope: 'col' } }))]);
     const rows = drifts.map((d, i) => {
       const swatch = el('span', { className: 'swatch', attrs: { 'aria-hidden': 'true' } });

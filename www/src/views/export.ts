@@ -3,7 +3,7 @@
  * CSV, and the `<bert-attention>` markup that embeds the same figure in another page.
  */
 import { headMatrix, type HeadChoice } from '../attention';
-import type { RunOutput } from '../engine/protocol';
+import type { BatchRun } from '../engine/protocol';
 
 /** A table of numbers: a header row and data rows (CSV and JSON are made from it). */
 export interface NumberTable {
@@ -59,7 +59,7 @@ export function toCsv(table: NumberTable): string {
 }
 
 /** One layer/head attention matrix per sentence (real tokens only), as a long table. */
-export function attentionTable(output: RunOutput, layer: number, head: HeadChoice, sentences: readonly number[]): NumberTable {
+export function attentionTable(output: BatchRun, layer: number, head: HeadChoice, sentences: readonly number[]): NumberTable {
   const rows: (string | number)[][] = [];
   const n = output.attentionShape[2];
   for (const s of sentences) {

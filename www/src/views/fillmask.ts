@@ -3,15 +3,15 @@
  * in a sentence lists the model's 10 likeliest fillers with their probabilities (computed by the
  * engine, never invented); for other models it says why it is unavailable.
  */
-import type { MaskFill } from '../engine/analysis-protocol';
-import type { ModelInfo, RunOutput } from '../engine/protocol';
+import type { MaskPrediction } from '../engine/analysis-protocol';
+import type { ModelInfo, BatchRun } from '../engine/protocol';
 import { el } from './dom';
 
 /** How many candidates each `[MASK]` lists. */
 export const FILL_K = 10;
 
 /** Asks the worker for sentence `index`'s fills. */
-export type FillRequester = (sentence: number, k: number) => Promise<MaskFill[]>;
+export type FillRequester = (sentence: number, k: number) => Promise<MaskPrediction[]>;
 
 /** "12.3%", or two significant digits below 1% ("0.0042%"), so small probabilities still differ. */
 function percent(p: number): string {
@@ -20,14 +20,14 @@ function percent(p: number): string {
 }
 
 /** Whether sentence `index` of `output` holds a `[MASK]` token. */
-function hasMask(output: RunOutput, index: number): boolean {
+function hasMask(output: BatchRun, index: number): boolean {
   const s = output.batch.sentences[index]!;
   return s.tokens.some((t) => t.toUpperCase() === '[MASK]');
 }
 
 export class FillMaskPanel {
   /** The fills on screen, for export. */
-  shown: { sentence: number; masks: MaskFill[] }[] = [];
+  shown: { sentence: number; masks: MaskPrediction[] }[] = [];
   private generation = 0;
 
   constructor(
@@ -36,7 +36,7 @@ export class FillMaskPanel {
   ) {}
 
   /** Shows fills for `output` (or why there are none). */
-  async update(output: RunOutput, info: ModelInfo): Promise<void> {
+  async update(output: BatchRun, info: ModelInfo): Promise<void> {
     const generation = ++this.generation;
     this.shown = [];
     if (!info.fill_mask) {

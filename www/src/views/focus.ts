@@ -18,13 +18,13 @@ import {
 import { shorten } from '../draw/canvas';
 import { css, textOn, viridis, type Theme } from '../draw/colors';
 import type { HeatmapHit, HeatmapSpec } from '../draw/heatmap';
-import type { RunOutput, Sentence } from '../engine/protocol';
+import type { BatchRun, Encoding } from '../engine/protocol';
 import { el } from './dom';
 import { HeatmapPanel } from './heatmap-panel';
 
 /** What the focus view shows. */
 export interface FocusOptions {
-  output: RunOutput;
+  output: BatchRun;
   layer: number;
   head: HeadChoice;
   focusWord: string;
@@ -52,7 +52,7 @@ const PAD_SHOWN = 2;
 const TITLE_CHARS = 160;
 
 /** The heat strip: one chip per real token, coloured by the focus token's attention to it. */
-function strip(sentence: Sentence, row: Float32Array, focus: number, caption: string): HTMLElement {
+function strip(sentence: Encoding, row: Float32Array, focus: number, caption: string): HTMLElement {
   let max = 0;
   for (let i = 0; i < sentence.len; i++) max = Math.max(max, row[i] ?? 0);
   const chips: Node[] = [];
@@ -75,7 +75,7 @@ function strip(sentence: Sentence, row: Float32Array, focus: number, caption: st
 }
 
 /** "query “apple” (#2) → key “enterprise” (#5): 0.1234", value first so it survives a narrow line. */
-function describeCell(sentence: Sentence, matrix: Float32Array, n: number, hit: HeatmapHit): string {
+function describeCell(sentence: Encoding, matrix: Float32Array, n: number, hit: HeatmapHit): string {
   const token = (i: number): string => `“${sentence.tokens[i] ?? ''}” (#${i + 1})`;
   if (hit.kind === 'row') return `query ${token(hit.row)}: click to make it the focus word`;
   if (hit.kind === 'col') return `key ${token(hit.col)}: click to make it the focus word`;
@@ -157,7 +157,7 @@ class SentenceCard {
   }
 
   /** The summary line and heat strip of the focus token (or why there is none). */
-  private focusParts(sentence: Sentence, matrix: Float32Array, n: number, focus: number, focusWord: string, where: string): HTMLElement[] {
+  private focusParts(sentence: Encoding, matrix: Float32Array, n: number, focus: number, focusWord: string, where: string): HTMLElement[] {
     if (focus < 0) {
       const word = focusWord.trim().toLowerCase();
       const missing = word ? `“${word}” is not a single token of this sentence.` : 'No focus word is set: click a token to choose one.';

@@ -7,7 +7,7 @@ import { cropMatrix, describeAttention, describeHead, findFocus, headMatrix, isB
 import { headColour, type Theme } from '../draw/colors';
 import { drawLines, hitLines, layoutLines, type LinesHit, type LinesLayout, type LinesSpec } from '../draw/lines';
 import type { Viewport } from '../draw/heatmap';
-import type { Sentence } from '../engine/protocol';
+import type { Encoding } from '../engine/protocol';
 import { shorten } from '../draw/canvas';
 import { activeElementOf, el } from './dom';
 import { ScrollStage } from './scroll';
@@ -29,7 +29,7 @@ export class HeadView {
   private readonly readout: HTMLElement;
   private readonly message: HTMLElement;
   private options: HeadOptions | null = null;
-  private sentence: Sentence | null = null;
+  private sentence: Encoding | null = null;
   private spec: LinesSpec | null = null;
   private layout: LinesLayout | null = null;
   private view: Viewport = { x: 0, y: 0, width: 0, height: 0 };

@@ -9,7 +9,7 @@ import { shorten } from '../draw/canvas';
 import { drawStrips, stripWidth, type StripRow } from '../draw/chart';
 import type { Theme } from '../draw/colors';
 import type { FlowOutput } from '../engine/analysis-protocol';
-import type { RunOutput, Sentence } from '../engine/protocol';
+import type { BatchRun, Encoding } from '../engine/protocol';
 import { ChartHover } from './chart-hover';
 import { el } from './dom';
 
@@ -18,7 +18,7 @@ export const FLOW_MAX_TOKENS = 64;
 
 /** What the rollout view shows. */
 export interface RolloutOptions {
-  output: RunOutput;
+  output: BatchRun;
   layer: number;
   head: HeadChoice;
   focusWord: string;
@@ -78,7 +78,7 @@ class RolloutCard {
   private readonly flowProgress = el('progress', { attrs: { max: '1', value: '0', 'aria-label': 'Attention flow progress', 'data-testid': 'flow-progress' } });
   private readonly flowNote = el('span', { className: 'muted', attrs: { 'data-testid': 'flow-note', 'aria-live': 'polite' } });
   flow: FlowOutput | null = null;
-  private flowFor: RunOutput | null = null;
+  private flowFor: BatchRun | null = null;
   private readonly hover: ChartHover;
   /** The rows drawn, for the read-out. */
   private shown: SentenceRows | null = null;
@@ -150,7 +150,7 @@ class RolloutCard {
   }
 
   update(options: RolloutOptions, rolloutLayer: number, width: number): SentenceRows | null {
-    const sentence: Sentence = options.output.batch.sentences[this.index]!;
+    const sentence: Encoding = options.output.batch.sentences[this.index]!;
     if (this.flowFor !== options.output) {
       this.flowFor = options.output;
       this.flow = null;

@@ -1,11 +1,11 @@
 /** What the views of one sentence (head view, model view) are given to draw. */
 import type { HeadChoice } from '../attention';
 import type { Theme } from '../draw/colors';
-import type { RunOutput } from '../engine/protocol';
+import type { BatchRun } from '../engine/protocol';
 
 /** The run, which sentence of it, and the page's layer, head, focus word and theme. */
 export interface SentenceViewOptions {
-  output: RunOutput;
+  output: BatchRun;
   /** Index of the sentence shown. */
   sentence: number;
   layer: number;

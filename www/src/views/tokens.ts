@@ -3,14 +3,14 @@
  * is a button (click or Enter makes it the focus word); arrow keys move between a sentence's tokens.
  */
 import { shorten } from '../draw/canvas';
-import type { Batch, Sentence } from '../engine/protocol';
+import type { Batch, Encoding } from '../engine/protocol';
 import { activeElementOf, el } from './dom';
 
 /** Longest sentence text shown in a table caption. */
 const CAPTION_CHARS = 90;
 
 /** Class of a token cell: special ([CLS], [SEP]), padding, word piece, or an ordinary token. */
-function tokenClass(sentence: Sentence, i: number, focus: number): string {
+function tokenClass(sentence: Encoding, i: number, focus: number): string {
   const classes = ['tok'];
   if (sentence.attention_mask[i] !== 1) classes.push('tok-pad');
   else if (sentence.special[i]) classes.push('tok-special');
@@ -24,7 +24,7 @@ function row(name: string, label: string, cells: readonly HTMLTableCellElement[]
 }
 
 /** The cell of token `i`: a button for real tokens, plain text for padding. */
-function tokenCell(sentence: Sentence, i: number, className: string, tabStop: boolean): HTMLTableCellElement {
+function tokenCell(sentence: Encoding, i: number, className: string, tabStop: boolean): HTMLTableCellElement {
   const token = sentence.tokens[i] ?? '';
   if (sentence.attention_mask[i] !== 1) return el('td', { className, text: token });
   const button = el('button', {
@@ -35,7 +35,7 @@ function tokenCell(sentence: Sentence, i: number, className: string, tabStop: bo
   return el('td', { className }, [button]);
 }
 
-function sentenceTable(sentence: Sentence, index: number, focus: number): HTMLElement {
+function sentenceTable(sentence: Encoding, index: number, focus: number): HTMLElement {
   const positions = sentence.input_ids.map((_, i) => i);
   const classOf = (i: number): string => tokenClass(sentence, i, focus);
   const tabStop = focus >= 0 ? focus : 0;

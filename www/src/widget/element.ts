@@ -5,7 +5,7 @@
  */
 import { findFocus, type HeadChoice } from '../attention';
 import { readTheme, type Theme } from '../draw/colors';
-import type { Progress, RunOutput } from '../engine/protocol';
+import type { Progress, BatchRun } from '../engine/protocol';
 import type { ViewState } from '../state';
 import { urlWithState } from '../url';
 import { el } from '../views/dom';
@@ -14,7 +14,7 @@ import { HeadView } from '../views/head';
 import { batchNotices } from '../views/notices';
 import { bindTokenPicking, renderTokens } from '../views/tokens';
 import { ATTRIBUTES, DEFAULT_MODEL_PATH, DEFAULT_TOKENIZER_PATH, fitToModel, readSettings, resolveFocus, type ReadSettings, type ThemeName, type WidgetView } from './attributes';
-import { SharedEngine, type EngineResult } from './engine';
+import { SharedEngine, type FinishedRun } from './engine';
 import { widgetSheets } from './styles';
 
 /** The element's tag name. */
@@ -28,7 +28,7 @@ type WidgetState = 'idle' | 'loading' | 'running' | 'ready' | 'error';
 
 /** What every view of the widget is drawn from. */
 interface DrawData {
-  output: RunOutput;
+  output: BatchRun;
   layer: number;
   head: HeadChoice;
   focusWord: string;
@@ -160,7 +160,7 @@ export function defineBertAttention(widgetUrl: string): void {
     #read: ReadSettings | null = null;
     #theme: ThemeName | null = null;
     #shown: Shown | null = null;
-    #result: EngineResult | null = null;
+    #result: FinishedRun | null = null;
     /** Model, tokenizer and sentences of `#result`, and of the request in flight. */
     #resultKey: string | null = null;
     #requestKey: string | null = null;

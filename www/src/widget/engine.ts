@@ -4,12 +4,12 @@
  * request replaces its older queued one, and identical runs are answered from a small cache.
  */
 import { EngineClient } from '../engine/client';
-import type { ModelInfo, Progress, RunOutput } from '../engine/protocol';
+import type { ModelInfo, Progress, BatchRun } from '../engine/protocol';
 
 /** A finished run and the model it ran on. */
-export interface EngineResult {
+export interface FinishedRun {
   info: ModelInfo;
-  output: RunOutput;
+  output: BatchRun;
 }
 
 /** What widgets hear about outside their own requests. */
@@ -24,7 +24,7 @@ interface Job {
   modelUrl: string;
   tokenizerUrl: string;
   texts: string[];
-  resolve: (result: EngineResult | null) => void;
+  resolve: (result: FinishedRun | null) => void;
   reject: (error: Error) => void;
 }
 
@@ -35,7 +35,7 @@ function modelKey(modelUrl: string, tokenizerUrl: string): string {
   return JSON.stringify([modelUrl, tokenizerUrl]);
 }
 
-function bytesOf(result: EngineResult): number {
+function bytesOf(result: FinishedRun): number {
   return result.output.attentions.reduce((sum, a) => sum + a.byteLength, 0);
 }
 
@@ -49,7 +49,7 @@ export class SharedEngine {
   private readonly failed = new Map<string, Error>();
   /** Newest queued request of each widget, oldest widget first. */
   private readonly pending = new Map<object, Job>();
-  private readonly results = new Map<string, EngineResult>();
+  private readonly results = new Map<string, FinishedRun>();
   private readonly listeners = new Set<EngineListener>();
   private busy = false;
   /** Counts worker restarts, so a failure caused by a crash is not remembered as the model's. */
@@ -63,7 +63,7 @@ export class SharedEngine {
   }
 
   /** Runs `texts` for `owner`; resolves to `null` if `owner` asked again (or left) before this ran. */
-  run(owner: object, modelUrl: string, tokenizerUrl: string, texts: readonly string[]): Promise<EngineResult | null> {
+  run(owner: object, modelUrl: string, tokenizerUrl: string, texts: readonly string[]): Promise<FinishedRun | null> {
     return new Promise((resolve, reject) => {
       this.forget(owner);
       this.pending.set(owner, { modelUrl, tokenizerUrl, texts: [...texts], resolve, reject });
@@ -101,7 +101,7 @@ export class SharedEngine {
     }
   }
 
-  private async execute(job: Job): Promise<EngineResult> {
+  private async execute(job: Job): Promise<FinishedRun> {
     const key = modelKey(job.modelUrl, job.tokenizerUrl);
     const runKey = JSON.stringify([key, job.texts]);
     const cached = this.results.get(runKey);
@@ -144,7 +144,7 @@ export class SharedEngine {
   }
 
   /** Keeps `result` for identical requests, within `CACHE_BYTES` (the newest always). */
-  private remember(runKey: string, result: EngineResult): void {
+  private remember(runKey: string, result: FinishedRun): void {
     this.results.set(runKey, result);
     let total = 0;
     for (const r of this.results.values()) total += bytesOf(r);

@@ -1,6 +1,9 @@
 //! How a token's hidden vector compares across sentences, layer by layer.
 
-use crate::output::HiddenStates;
+use serde::Serialize;
+
+use super::find_token;
+use crate::output::{BatchRun, HiddenStates};
 
 /// Cosine similarity of two equally long vectors, accumulated in `f64`; 0 when either is all zeros.
 ///
@@ -32,6 +35,26 @@ pub fn drift(a: &HiddenStates, token_a: usize, b: &HiddenStates, token_b: usize)
     let ([levels, _, width], [levels_b, _, width_b]) = (a.shape(), b.shape());
     assert!(levels == levels_b && width == width_b, "hidden states of different models");
     (0..levels).map(|level| cosine(a.vector(level, token_a), b.vector(level, token_b))).collect()
+}
+
+/// How one word's hidden vector compares between two sentences, level by level.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "tsify", derive(tsify::Tsify))]
+pub struct WordDrift {
+    /// Token position of the word in the first sentence.
+    pub token_a: usize,
+    /// Token position of the word in the second sentence.
+    pub token_b: usize,
+    /// Cosine similarity at the embeddings, then after each layer.
+    pub cosine: Vec<f32>,
+}
+
+/// Cosine drift of `word` between sentences `a` and `b`; `None` if either lacks the word.
+pub fn word_drift(run: &BatchRun, a: usize, b: usize, word: &str) -> Option<WordDrift> {
+    let token_a = find_token(run.batch.sentences.get(a)?, word)?;
+    let token_b = find_token(run.batch.sentences.get(b)?, word)?;
+    let cosine = drift(&run.runs[a].hidden, token_a, &run.runs[b].hidden, token_b);
+    Some(WordDrift { token_a, token_b, cosine })
 }
 
 #[cfg(test)]

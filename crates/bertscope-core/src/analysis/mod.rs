@@ -4,32 +4,24 @@
 //! Everything here is plain arithmetic on the engine's buffers (no model, no I/O), so the page and
 //! the CLI only draw or print what these functions return.
 
-mod compare;
 mod drift;
+mod fill_mask;
 mod flow;
 mod maxflow;
 mod pca;
 mod rollout;
+mod token_map;
 mod tokens;
 
-pub use compare::{token_map, word_drift, TokenMap, WordDrift};
-pub use drift::{cosine, drift};
+pub use drift::{cosine, drift, word_drift, WordDrift};
+pub use fill_mask::{fill_mask, top_k_softmax, MaskPrediction};
 pub use flow::{flow, Flow, FlowError, MAX_FLOW_TOKENS};
 pub use pca::{pca, Pca};
 pub use rollout::{rollout, Rollout};
+pub use token_map::{token_map, TokenMap};
 pub use tokens::find_token;
 
 use crate::output::Attention;
-
-/// Softmax of `logits`, returning the `k` most probable indices with their probabilities.
-pub fn top_k_softmax(logits: &[f32], k: usize) -> Vec<(usize, f32)> {
-    let max = logits.iter().copied().fold(f32::NEG_INFINITY, f32::max);
-    let total: f64 = logits.iter().map(|&x| ((x - max) as f64).exp()).sum();
-    let mut order: Vec<usize> = (0..logits.len()).collect();
-    order.sort_by(|&a, &b| logits[b].total_cmp(&logits[a]).then(a.cmp(&b)));
-    order.truncate(k);
-    order.into_iter().map(|i| (i, (((logits[i] - max) as f64).exp() / total) as f32)).collect()
-}
 
 /// One layer's attention as rollout and flow see it, `[query][key]` over all `tokens` tokens:
 /// the heads' mean `A`, mixed with the identity for the residual connection (`0.5·A + 0.5·I`,
@@ -61,13 +53,6 @@ fn residual_attention(attention: &Attention, layer: usize) -> Vec<f64> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn top_k_is_sorted_and_normalised() {
-        let top = top_k_softmax(&[0.0, (2.0f32).ln(), 0.0, (4.0f32).ln()], 2);
-        assert_eq!(top.iter().map(|t| t.0).collect::<Vec<_>>(), vec![3, 1]);
-        assert!((top[0].1 - 0.5).abs() < 1e-6 && (top[1].1 - 0.25).abs() < 1e-6);
-    }
 
     #[test]
     fn residual_attention_averages_heads_and_adds_the_identity() {

@@ -5,7 +5,6 @@
 //! otherwise. The model loader plugs them into tract's graph in place of constant-weight
 //! matrix products.
 
-pub mod bench;
 pub mod gemm;
 pub mod qgemm;
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]

@@ -20,6 +20,7 @@ pub struct Tokenizer {
 
 /// One sentence as the model sees it, padded to its batch's length.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "tsify", derive(tsify::Tsify))]
 pub struct Encoding {
     /// The original text.
     pub text: String,
@@ -40,6 +41,7 @@ pub struct Encoding {
 }
 
 /// Several sentences padded to a common length, ready to run as one batch.
+#[cfg_attr(feature = "tsify", derive(tsify::Tsify))]
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Batch {
     /// The sentences, in input order.

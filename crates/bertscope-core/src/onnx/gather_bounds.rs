@@ -30,7 +30,7 @@ pub fn check_gather_indices(graph: &GraphProto) -> Result<(), String> {
 
 /// `Err` in words unless every index fits a table of `entries` entries (negative ones count
 /// from the end); `gather` names the node.
-pub(super) fn check_entries(gather: &str, indices: &[i64], entries: i64) -> Result<(), String> {
+pub(crate) fn check_entries(gather: &str, indices: &[i64], entries: i64) -> Result<(), String> {
     match indices.iter().find(|&&i| i < -entries || i >= entries) {
         Some(bad) => Err(format!(
             "its Gather node \"{gather}\" reads entry {bad} of a table with {entries} entries; the file is corrupt"

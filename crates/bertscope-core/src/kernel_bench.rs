@@ -5,8 +5,8 @@ use tract_onnx::prelude::*;
 use tract_onnx::tract_core::internal::bail;
 use tract_onnx::tract_core::ops::einsum::EinSum;
 
-use super::gemm::{gemm, PackedB};
-use super::qgemm::{qgemm, QuantizedB};
+use crate::kernels::gemm::{gemm, PackedB};
+use crate::kernels::qgemm::{qgemm, QuantizedB};
 
 /// `(m, k, n)` of the products in a MiniLM-sized layer (hidden 384, intermediate 1536) at 7,
 /// 32, 128 and 512 tokens.

@@ -1,7 +1,7 @@
 //! ONNX `Gather` as tract reads it, but refusing constant indices past the table when the table's
 //! length is known. tract evaluates a `Gather` of constants while it types the graph (a `Shape`
 //! becomes a constant there) and trusts the indices; one past the table panics, and in wasm a
-//! panic kills the engine. `indices.rs` checks the tables that are constants in the file; this
+//! panic kills the engine. `onnx::gather_bounds` checks the tables that are constants in the file; this
 //! catches the ones that only become known while typing (found by `scripts/fuzz`, target
 //! `mutated_model`: a flipped byte in the index of a `Shape` → `Gather`).
 
@@ -42,7 +42,8 @@ impl Expansion for CheckedGather {
         if let (Some(entries), Some(values)) = (entries, indices.konst.as_ref()) {
             let values = values.cast_to::<i64>()?;
             let plain = values.try_as_plain_ram()?;
-            super::indices::check_entries(prefix, plain.as_slice::<i64>()?, entries).map_err(|e| format_err!("{e}"))?;
+            crate::onnx::gather_bounds::check_entries(prefix, plain.as_slice::<i64>()?, entries)
+                .map_err(|e| format_err!("{e}"))?;
         }
         self.inner.wire(prefix, model, inputs)
     }

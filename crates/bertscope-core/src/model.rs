@@ -1,32 +1,24 @@
-//! An ONNX BERT-family model prepared once for tract, with every attention Softmax and every
-//! layer's hidden state tapped as an output.
-
-mod batched_matmul;
-mod checked_gather;
-mod compat;
-mod dequantize;
-mod embedding;
-mod graph;
-mod indices;
-mod packed_matmul;
-mod tap;
+//! A BERT-family model prepared once for tract: the file read and rewritten by [`crate::onnx`],
+//! every attention Softmax and every layer's hidden state made an output, one optimised plan per
+//! batch size with the operators of [`crate::ops`] in place.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use serde::Serialize;
-use tract_onnx::pb::ModelProto;
 use tract_onnx::prelude::*;
 use tract_onnx::tract_hir::internal::InferenceFact;
 use tract_onnx::tract_hir::internal::{ensure, DimLike};
 
-use crate::error::{Error, Result};
+use crate::error::{root_cause, Error, Result};
+use crate::onnx::inputs::{Input, Role};
+use crate::ops::{batched_matmul, checked_gather, packed_matmul, tap};
 use crate::output::{Attention, HiddenStates, SentenceRun};
 use crate::tokenize::Batch;
-use dequantize::Granularity;
 
 /// What the page says about the model it shows.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "tsify", derive(tsify::Tsify))]
 pub struct ModelInfo {
     /// Encoder layers (one attention Softmax each).
     pub layers: usize,
@@ -35,6 +27,7 @@ pub struct ModelInfo {
     /// Width of the hidden states.
     pub hidden_size: usize,
     /// Rows of the word-embedding table, when the graph shows it.
+    #[cfg_attr(feature = "tsify", tsify(type = "number | null"))]
     pub vocab_size: Option<usize>,
     /// Longest input in tokens (rows of the position-embedding table, else 512).
     pub max_tokens: usize,
@@ -84,21 +77,13 @@ impl MatMulKernel {
     }
 }
 
-/// The role of one graph input.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Role {
-    InputIds,
-    AttentionMask,
-    TokenTypeIds,
-}
-
 /// A loaded, optimised model ready to run batches of any length up to its maximum.
 pub struct Model {
     /// The parsed graph with its outputs chosen, before shapes are fixed.
     template: InferenceModel,
     /// Optimised plans by batch size: one symbolic sequence length each.
     plans: Mutex<HashMap<usize, Arc<Plan>>>,
-    inputs: Vec<(Role, DatumType)>,
+    inputs: Vec<Input>,
     info: ModelInfo,
     with_logits: bool,
     packed_matmul: bool,
@@ -121,33 +106,9 @@ impl std::fmt::Debug for Model {
 impl Model {
     /// Parses, rewrites and optimises an ONNX export held in memory.
     pub fn from_bytes(bytes: &[u8], options: LoadOptions) -> Result<Self> {
-        if bytes.is_empty() {
-            return Err(Error::EmptyModel);
-        }
         let mut onnx = tract_onnx::onnx().with_ignore_value_info(true);
         checked_gather::register(&mut onnx.op_register);
-        let mut proto: ModelProto =
-            onnx.proto_model_for_read(&mut &*bytes).map_err(|e| Error::NotOnnx(root_cause(&e)))?;
-        let graph = proto.graph.as_mut().ok_or_else(|| Error::NotOnnx("it contains no graph".into()))?;
-        if graph.node.is_empty() {
-            return Err(Error::NotOnnx("its graph has no nodes".into()));
-        }
-        let inputs = input_roles(graph)?;
-        compat::flatten_to_reshape(graph);
-        embedding::gather_before_dequantize(graph);
-        let (folded, granularity) =
-            dequantize::fold_constant_dequantize(graph).map_err(|e| Error::Prepare(root_cause(&e)))?;
-        indices::check_gather_indices(graph).map_err(Error::Prepare)?;
-        let ids_name = graph.input.iter().map(|i| i.name.clone()).zip(&inputs).find(|(_, r)| r.0 == Role::InputIds);
-        let ids_name = ids_name.map(|(n, _)| n).unwrap_or_default();
-        let anatomy = graph::anatomy(graph, &ids_name).map_err(Error::NotBert)?;
-        let quantization = match (anatomy.dynamic_int8, folded, granularity) {
-            (Some(kind), _, _) => format!("dynamic int8 ({kind})"),
-            (None, n, Some(Granularity::PerChannel)) if n > 0 => "weight-only int8 (per-channel)".to_string(),
-            (None, n, Some(Granularity::PerTensor)) if n > 0 => "weight-only int8 (per-tensor)".to_string(),
-            _ => "fp32".to_string(),
-        };
-
+        let crate::onnx::OnnxFile { proto, inputs, anatomy, quantization } = crate::onnx::read(bytes, &onnx)?;
         let parsed = onnx.parse(&proto, None).map_err(|e| Error::NotOnnx(root_cause(&e)))?;
         if !parsed.unresolved_inputs.is_empty() {
             return Err(Error::NotOnnx(format!("it refers to missing tensors {:?}", parsed.unresolved_inputs)));
@@ -273,7 +234,7 @@ impl Model {
 /// (transformers 5.x: Range, Flatten, Gather over `batch × seq`) cannot be optimised with
 /// both dimensions symbolic. It cannot be run row by row instead: dynamic int8 exports
 /// quantize activations with one scale per tensor, so rows of a batch do interact.
-fn typed_for_batch(template: &InferenceModel, inputs: &[(Role, DatumType)], batch: usize) -> Result<TypedModel> {
+fn typed_for_batch(template: &InferenceModel, inputs: &[Input], batch: usize) -> Result<TypedModel> {
     let mut model = template.clone();
     let seq = model.symbols.sym("S").to_dim();
     for (i, (_, dt)) in inputs.iter().enumerate() {
@@ -298,48 +259,6 @@ fn optimise(mut typed: TypedModel, packed: bool, layers: usize) -> Result<Arc<Pl
     typed.optimize().map_err(prepare)?;
     let runnable = typed.into_runnable().map_err(prepare)?;
     Ok(Arc::new(Plan { runnable, sink, running: Mutex::new(()) }))
-}
-
-/// Names each graph input by what it carries; refuses graphs without BERT inputs.
-fn input_roles(graph: &tract_onnx::pb::GraphProto) -> Result<Vec<(Role, DatumType)>> {
-    let initializers: std::collections::HashSet<&str> = graph.initializer.iter().map(|t| t.name.as_str()).collect();
-    let roles = graph
-        .input
-        .iter()
-        .filter(|i| !initializers.contains(i.name.as_str()))
-        .map(|input| {
-            let name = input.name.to_ascii_lowercase();
-            let role = if name.contains("input_ids") || name == "ids" {
-                Role::InputIds
-            } else if name.contains("mask") {
-                Role::AttentionMask
-            } else if name.contains("token_type") || name.contains("segment") {
-                Role::TokenTypeIds
-            } else {
-                return Err(Error::NotBert(format!(
-                    "it takes an input named \"{}\"; expected input_ids, attention_mask and optionally token_type_ids",
-                    input.name
-                )));
-            };
-            Ok((role, input_type(input)))
-        })
-        .collect::<Result<Vec<_>>>()?;
-    for (role, what) in [(Role::InputIds, "input_ids"), (Role::AttentionMask, "attention_mask")] {
-        if !roles.iter().any(|(r, _)| *r == role) {
-            return Err(Error::NotBert(format!("it has no {what} input")));
-        }
-    }
-    Ok(roles)
-}
-
-fn input_type(input: &tract_onnx::pb::ValueInfoProto) -> DatumType {
-    use tract_onnx::pb::{tensor_proto::DataType, type_proto::Value};
-    let elem = input.r#type.as_ref().and_then(|t| t.value.as_ref()).map(|Value::TensorType(t)| t.elem_type);
-    if elem == Some(DataType::Int32 as i32) {
-        DatumType::I32
-    } else {
-        DatumType::I64
-    }
 }
 
 /// Checks attention is `[batch, heads, seq, seq]` and hidden states `[batch, seq, width]`.
@@ -404,14 +323,4 @@ fn split_outputs(
         }
     }
     Ok(runs)
-}
-
-/// tract errors nest context; the innermost cause is the plain part.
-fn root_cause(e: &TractError) -> String {
-    let chain: Vec<String> = e.chain().map(|c| c.to_string()).collect();
-    match chain.as_slice() {
-        [] => "unknown error".into(),
-        [only] => only.clone(),
-        [first, .., last] => format!("{first}: {last}"),
-    }
 }

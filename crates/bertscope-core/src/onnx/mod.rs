@@ -1,0 +1,60 @@
+//! The ONNX-file stage: the protobuf as read from the file, rewritten into a form tract types,
+//! runs fast and cannot be crashed by, and the model's anatomy read from its nodes. Nothing here
+//! builds a tract graph: [`crate::model`] hands the result to tract, whose operators live in
+//! [`crate::ops`].
+
+pub(crate) mod anatomy;
+mod flatten_to_reshape;
+mod fold_dequantize;
+pub(crate) mod gather_bounds;
+pub(crate) mod inputs;
+mod int8_embedding;
+
+use tract_onnx::pb::ModelProto;
+use tract_onnx::prelude::Framework;
+use tract_onnx::Onnx;
+
+use crate::error::{root_cause, Error, Result};
+use anatomy::Anatomy;
+use fold_dequantize::Granularity;
+use inputs::{Input, Role};
+
+/// An ONNX model read and rewritten, with what the engine needs to know about it.
+pub(crate) struct OnnxFile {
+    /// The rewritten protobuf, ready for tract to parse.
+    pub proto: ModelProto,
+    /// The graph inputs, in order.
+    pub inputs: Vec<Input>,
+    /// Where attention, hidden states and logits are.
+    pub anatomy: Anatomy,
+    /// How the weights are stored, in words.
+    pub quantization: String,
+}
+
+/// Reads `bytes` as ONNX, checks it is a BERT-family encoder and applies every rewrite.
+pub(crate) fn read(bytes: &[u8], onnx: &Onnx) -> Result<OnnxFile> {
+    if bytes.is_empty() {
+        return Err(Error::EmptyModel);
+    }
+    let mut proto: ModelProto = onnx.proto_model_for_read(&mut &*bytes).map_err(|e| Error::NotOnnx(root_cause(&e)))?;
+    let graph = proto.graph.as_mut().ok_or_else(|| Error::NotOnnx("it contains no graph".into()))?;
+    if graph.node.is_empty() {
+        return Err(Error::NotOnnx("its graph has no nodes".into()));
+    }
+    let inputs = inputs::input_roles(graph)?;
+    flatten_to_reshape::flatten_to_reshape(graph);
+    int8_embedding::gather_before_dequantize(graph);
+    let (folded, granularity) =
+        fold_dequantize::fold_constant_dequantize(graph).map_err(|e| Error::Prepare(root_cause(&e)))?;
+    gather_bounds::check_gather_indices(graph).map_err(Error::Prepare)?;
+    let ids_name = graph.input.iter().map(|i| i.name.clone()).zip(&inputs).find(|(_, r)| r.0 == Role::InputIds);
+    let ids_name = ids_name.map(|(n, _)| n).unwrap_or_default();
+    let anatomy = anatomy::anatomy(graph, &ids_name).map_err(Error::NotBert)?;
+    let quantization = match (anatomy.dynamic_int8, folded, granularity) {
+        (Some(kind), _, _) => format!("dynamic int8 ({kind})"),
+        (None, n, Some(Granularity::PerChannel)) if n > 0 => "weight-only int8 (per-channel)".to_string(),
+        (None, n, Some(Granularity::PerTensor)) if n > 0 => "weight-only int8 (per-tensor)".to_string(),
+        _ => "fp32".to_string(),
+    };
+    Ok(OnnxFile { proto, inputs, anatomy, quantization })
+}

@@ -1,0 +1,7 @@
+//! The tract stage: operators bertscope adds to tract's graph and the rewrites that put them in
+//! place, before the plan is optimised. The numbers themselves come from [`crate::kernels`].
+
+pub(crate) mod batched_matmul;
+pub(crate) mod checked_gather;
+pub(crate) mod packed_matmul;
+pub(crate) mod tap;
