@@ -6,25 +6,15 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
-import { artifacts, assertDrawn, canvasPixels, dist, fillAndWait, READY_TIMEOUT_MS, repoRoot, startPage, tokenTables, waitReady, watch, closePage } from './helpers.mjs';
+import { describe, it } from 'node:test';
+import { artifacts, assertDrawn, canvasPixels, dist, fillAndWait, modelsDir, READY_TIMEOUT_MS, tokenTables, useSession, waitReady } from './helpers.mjs';
 
-const models = process.env.BERTSCOPE_MODELS || join(repoRoot, '..', 'shared', 'models');
-const MLM_DIR = join(models, 'distilbert-tiny-random-mlm');
+const MLM_DIR = join(modelsDir, 'distilbert-tiny-random-mlm');
 const INPUT = '[data-testid="sentence-input"]';
 /** MiniLM-L6: embeddings + 6 layers. */
 const LEVELS = 7;
 
-let server;
-let browser;
-let context;
-const problems = [];
-
-before(async () => {
-  ({ server, browser, context } = await startPage());
-});
-
-after(() => closePage({ server, browser, context }));
+const session = useSession();
 
 /** In the page, before its scripts: logs the type of every message to and from the engine worker. */
 function recordEngineMessages() {
@@ -85,7 +75,7 @@ async function readSvg(page, source, shot) {
   assert.equal(svg.root, 'http://www.w3.org/2000/svg svg');
   assert.ok(svg.size.every((v) => v > 100), `size ${svg.size}`);
   assert.equal(svg.images, 0, 'an embedded image instead of vector shapes');
-  const view = await context.newPage();
+  const view = await session.context.newPage();
   await view.setViewportSize({ width: Math.ceil(svg.size[0]), height: Math.ceil(svg.size[1]) });
   await view.setContent(source.replace(/^<\?xml[^>]*>\s*/, ''));
   await view.screenshot({ path: join(artifacts, shot), fullPage: true });
@@ -138,10 +128,7 @@ describe('the analysis views', { concurrency: false }, () => {
   let page;
 
   it('loads the default page', { timeout: READY_TIMEOUT_MS + 30_000 }, async () => {
-    page = watch(await context.newPage(), problems);
-    await page.addInitScript(recordEngineMessages);
-    await page.goto(server.url);
-    await waitReady(page);
+    page = await session.open('', { init: recordEngineMessages });
   });
 
   it('computes rollout only when the Rollout tab shows a run, once per run', async () => {
@@ -425,6 +412,6 @@ describe('the analysis views', { concurrency: false }, () => {
   });
 
   it('left no console errors', () => {
-    assert.deepEqual(problems, []);
+    session.assertNoProblems();
   });
 });

@@ -2,38 +2,24 @@
 // Needs `cd www && npm ci && npm run build` first; links the default model into www/dist/models/.
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
-import { artifacts, canvasPixels, READY_TIMEOUT_MS, referenceStory, startPage, STATUS, tokenTables, waitReady, watch as watchInto, closePage } from './helpers.mjs';
+import { describe, it } from 'node:test';
+import { artifacts, canvasPixels, READY_TIMEOUT_MS, referenceStory, STATUS, tokenTables, useSession, waitReady } from './helpers.mjs';
 
-let server;
-let browser;
-let context;
 /** Paths of model.onnx requests the server saw. */
 const modelRequests = [];
-/** Console errors and uncaught exceptions of the pages that should have none. */
-const problems = [];
-
-const watch = (page) => watchInto(page, problems);
-
 const heatmapPixels = (page) => canvasPixels(page, 'focus-heatmap');
 
-before(async () => {
-  ({ server, browser, context } = await startPage({
-    onRequest: (_method, path) => {
-      if (path.endsWith('/model.onnx')) modelRequests.push(path);
-    },
-  }));
+const session = useSession({
+  onRequest: (_method, path) => {
+    if (path.endsWith('/model.onnx')) modelRequests.push(path);
+  },
 });
-
-after(() => closePage({ server, browser, context }));
 
 describe('the explorer page', { concurrency: false }, () => {
   let page;
 
   it('loads the model and shows the tokenization of both sentences', { timeout: READY_TIMEOUT_MS + 30_000 }, async () => {
-    page = watch(await context.newPage());
-    await page.goto(server.url);
-    await waitReady(page);
+    page = await session.open();
     assert.equal(modelRequests.length, 1, 'the first visit downloads model.onnx once');
 
     const tables = await tokenTables(page);
@@ -99,9 +85,7 @@ describe('the explorer page', { concurrency: false }, () => {
   });
 
   it('reads the model from the Cache API on the next visit', { timeout: READY_TIMEOUT_MS + 30_000 }, async () => {
-    const again = watch(await context.newPage());
-    await again.goto(server.url);
-    await waitReady(again);
+    const again = await session.open();
     assert.equal(modelRequests.length, 1, 'the second visit requested model.onnx again');
     const [canvas] = await heatmapPixels(again);
     assert.ok(canvas.colours > 20, 'the heatmap is blank on the second visit');
@@ -109,8 +93,8 @@ describe('the explorer page', { concurrency: false }, () => {
   });
 
   it('shows a plain error, and keeps the page, when the model is missing', async () => {
-    const broken = await context.newPage(); // its 404 console message is expected, so not watched
-    await broken.goto(`${server.url}?model=./models/default/missing.onnx`);
+    const broken = await session.context.newPage(); // its 404 console message is expected, so not watched
+    await broken.goto(`${session.url}?model=./models/default/missing.onnx`);
     await broken.waitForSelector(`${STATUS}[role="alert"]`, { timeout: 60_000 });
     const text = await broken.textContent(STATUS);
     assert.match(text, /^Could not load the model: .*missing\.onnx.*404/);
@@ -119,6 +103,6 @@ describe('the explorer page', { concurrency: false }, () => {
   });
 
   it('logged no console errors', () => {
-    assert.deepEqual(problems, []);
+    session.assertNoProblems();
   });
 });

@@ -1,75 +1,32 @@
-// Shared by the end-to-end tests: the built page served locally, Debian's Chromium driven by
-// playwright-core, and small reads of the page (status, token tables, canvas pixels).
+// Shared by the end-to-end tests: the session fixture (the built page served locally, Debian's
+// Chromium driven by playwright-core, the pages' problems collected; see ../lib/session.mjs) and
+// small reads of the page (status, token tables, canvas pixels).
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
-import { serve } from '../../scripts/serve.mjs';
+import { mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before } from 'node:test';
+import { modelsDir, repoRoot } from '../lib/environment.mjs';
+import { Session, waitReady } from '../lib/session.mjs';
 
-export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
-export const dist = join(repoRoot, 'www', 'dist');
+export { dist, modelsDir, repoRoot } from '../lib/environment.mjs';
+export { READY_TIMEOUT_MS, STATUS, waitReady } from '../lib/session.mjs';
+
+/** Where the tests save screenshots. */
 export const artifacts = join(repoRoot, 'tests', 'artifacts');
-const executablePath = process.env.CHROMIUM || '/usr/bin/chromium';
-const CHROMIUM_FLAGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
-/** Loading includes compiling ~18 MB of wasm and optimising the model: be generous on 2 cores. */
-export const READY_TIMEOUT_MS = 180_000;
-export const STATUS = '[data-testid="status"]';
 
 /**
- * Checks the build is there, serves it (each response with `headers`, other folders at `mounts`)
- * and starts Chromium: `{server, browser, context}`.
+ * The fixture of one test file: a `Session` (see ../lib/session.mjs for `options`) started before
+ * the file's tests and closed after them. Every test file opens its pages through it, so their
+ * console errors, uncaught exceptions and dialogs land in `session.problems`.
  */
-export async function startPage({ onRequest, headers = {}, mounts = {} } = {}) {
-  for (const file of ['index.html', 'bert-attention.js', 'example-post.html']) {
-    if (!existsSync(join(dist, file))) {
-      throw new Error(`${dist}/${file} is missing: build the page first (cd www && npm ci && npm run build)`);
-    }
-  }
-  if (!existsSync(join(dist, 'models', 'default', 'model.onnx'))) {
-    throw new Error(`${dist}/models/default/model.onnx is missing: scripts/test (or scripts/run) links the default model there`);
-  }
-  mkdirSync(artifacts, { recursive: true });
-  const server = await serve(dist, { onRequest, headers, mounts });
-  const browser = await chromium.launch({ executablePath, args: CHROMIUM_FLAGS, headless: true });
-  const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, deviceScaleFactor: 2 });
-  return { server, browser, context };
-}
-
-/** Records the page's console errors, uncaught exceptions and dialogs into `problems`. */
-export function watch(page, problems) {
-  page.on('console', (message) => {
-    if (message.type() === 'error') problems.push(`console: ${message.text()}`);
+export function useSession(options) {
+  const session = new Session(options);
+  before(async () => {
+    mkdirSync(artifacts, { recursive: true });
+    await session.start();
   });
-  page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
-  page.on('dialog', (dialog) => {
-    problems.push(`dialog: ${dialog.type()} ${dialog.message()}`);
-    void dialog.dismiss();
-  });
-  return page;
-}
-
-/** Waits until the status says `ready`; fails at once, with its words, if it shows an error. */
-export async function waitReady(page) {
-  await page.waitForFunction(
-    (selector) => {
-      const status = document.querySelector(selector);
-      return status?.textContent === 'ready' || status?.dataset.kind === 'error';
-    },
-    STATUS,
-    { timeout: READY_TIMEOUT_MS, polling: 100 },
-  );
-  const text = await page.textContent(STATUS);
-  assert.equal(text, 'ready', `the page reported: ${text}`);
+  after(() => session.close());
+  return session;
 }
 
 /** Per sentence: the token table's rows and caption. */
@@ -134,8 +91,7 @@ export async function fillAndWait(page, selector, text) {
  * the onnxruntime reference of the default model, never written down by hand.
  */
 export function referenceStory() {
-  const models = process.env.BERTSCOPE_MODELS || join(repoRoot, '..', 'shared', 'models');
-  const reference = JSON.parse(readFileSync(join(models, 'references', 'minilm-l6.weights_int8.ort.json'), 'utf8'));
+  const reference = JSON.parse(readFileSync(join(modelsDir, 'references', 'minilm-l6.weights_int8.ort.json'), 'utf8'));
   const { tokens, attentions } = reference.batch;
   return tokens.map((sentenceTokens, s) => {
     const layer = attentions[s][attentions[s].length - 1];
@@ -148,11 +104,4 @@ export function referenceStory() {
     });
     return { target: sentenceTokens[best], weight: mean[best] };
   });
-}
-
-/** Closes what `startPage` opened: the browser context, the browser and the server. */
-export async function closePage({ server, browser, context }) {
-  await context?.close();
-  await browser?.close();
-  await server?.close();
 }

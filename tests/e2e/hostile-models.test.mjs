@@ -6,14 +6,11 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
-import { artifacts, canvasPixels, dist, fillAndWait, READY_TIMEOUT_MS, startPage, waitReady, watch, closePage } from './helpers.mjs';
+import { describe, it } from 'node:test';
+import { artifacts, canvasPixels, dist, fillAndWait, READY_TIMEOUT_MS, useSession, waitReady } from './helpers.mjs';
 import { decoderStyleModel, memoryHogModel } from './onnx.mjs';
 
-let server;
-let browser;
-let context;
-const problems = [];
+const session = useSession();
 
 const SECOND = '[data-testid="sentence-input"] >> nth=1';
 const TYPED = 'The engine must not lose this sentence';
@@ -64,19 +61,11 @@ const HOSTILE = [
   },
 ];
 
-before(async () => {
-  ({ server, browser, context } = await startPage());
-});
-
-after(() => closePage({ server, browser, context }));
-
 describe('hostile model files', { concurrency: false }, () => {
   let page;
 
   it('loads, and the user types a sentence', { timeout: READY_TIMEOUT_MS + 60_000 }, async () => {
-    page = watch(await context.newPage(), problems);
-    await page.goto(server.url);
-    await waitReady(page);
+    page = await session.open();
     await fillAndWait(page, SECOND, TYPED);
   });
 
@@ -136,6 +125,7 @@ describe('hostile model files', { concurrency: false }, () => {
 
   it('logged only the engine’s own report of the failed allocation', () => {
     // Rust's panic hook logs why the engine stopped: proof the memory really ran out.
+    const { problems } = session;
     assert.equal(problems.length, 1, problems.join('\n'));
     assert.match(problems[0], /^console: panicked at .*\nfailed to allocate/);
   });

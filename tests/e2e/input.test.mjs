@@ -3,32 +3,21 @@
 // keeps the status `ready`, and logs no console error.
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
-import { artifacts, assertDrawn, canvasPixels, fillAndWait, READY_TIMEOUT_MS, startPage, tokenTables, waitReady, watch, closePage } from './helpers.mjs';
+import { describe, it } from 'node:test';
+import { artifacts, assertDrawn, canvasPixels, fillAndWait, READY_TIMEOUT_MS, tokenTables, useSession, waitReady } from './helpers.mjs';
 
-let server;
-let browser;
-let context;
-const problems = [];
+const session = useSession();
 
 const FIRST = '[data-testid="sentence-input"] >> nth=0';
 const SECOND = '[data-testid="sentence-input"] >> nth=1';
 const notices = (page) => page.$$eval('[data-testid="notices"] li', (items) => items.map((li) => li.textContent));
 const summaries = (page) => page.$$eval('[data-testid="focus-summary"]', (ps) => ps.map((p) => p.textContent));
 
-before(async () => {
-  ({ server, browser, context } = await startPage());
-});
-
-after(() => closePage({ server, browser, context }));
-
 describe('awkward input', { concurrency: false }, () => {
   let page;
 
   it('loads', { timeout: READY_TIMEOUT_MS + 30_000 }, async () => {
-    page = watch(await context.newPage(), problems);
-    await page.goto(server.url);
-    await waitReady(page);
+    page = await session.open();
   });
 
   it('says plainly that an empty (or blank) sentence is empty', async () => {
@@ -144,6 +133,6 @@ describe('awkward input', { concurrency: false }, () => {
   });
 
   it('logged no console errors and opened no dialog', () => {
-    assert.deepEqual(problems, []);
+    session.assertNoProblems();
   });
 });

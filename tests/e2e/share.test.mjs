@@ -4,29 +4,13 @@
 // and once they are dropped the heatmaps match the sender's pixel for pixel.
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
-import { artifacts, canvasPixels, closePage, fillAndWait, READY_TIMEOUT_MS, repoRoot, startPage, waitReady, watch } from './helpers.mjs';
+import { describe, it } from 'node:test';
+import { artifacts, canvasPixels, fillAndWait, modelsDir, READY_TIMEOUT_MS, useSession, waitReady } from './helpers.mjs';
 
-const models = process.env.BERTSCOPE_MODELS || join(repoRoot, '..', 'shared', 'models');
-const MLM_DIR = join(models, 'distilbert-tiny-random-mlm');
+const MLM_DIR = join(modelsDir, 'distilbert-tiny-random-mlm');
 const INPUT = '[data-testid="sentence-input"]';
 
-let server;
-let browser;
-let context;
-const problems = [];
-
-before(async () => {
-  ({ server, browser, context } = await startPage());
-});
-
-after(() => closePage({ server, browser, context }));
-
-/** A new browser context (no cache, no storage) with the same screen as the first. */
-async function freshPage() {
-  const fresh = await browser.newContext({ viewport: { width: 1280, height: 900 }, deviceScaleFactor: 2 });
-  return watch(await fresh.newPage(), problems);
-}
+const session = useSession();
 
 /** What the controls show and what the focus heatmaps drew. */
 async function snapshot(page) {
@@ -53,9 +37,7 @@ describe('a shared link', { concurrency: false }, () => {
   let page;
 
   it('restores sentences, focus, layer, head and view, and the same heatmap pixels', { timeout: 2 * READY_TIMEOUT_MS }, async () => {
-    page = watch(await context.newPage(), problems);
-    await page.goto(server.url);
-    await waitReady(page);
+    page = await session.open();
     await fillAndWait(page, `${INPUT} >> nth=0`, 'The bank raised its rates');
     await fillAndWait(page, `${INPUT} >> nth=1`, 'We sat on the river bank');
     await page.fill('[data-testid="focus-input"]', 'bank');
@@ -66,7 +48,7 @@ describe('a shared link', { concurrency: false }, () => {
     const sent = await snapshot(page);
     assert.equal(sent.heatmaps.length, 2);
 
-    const opened = await freshPage();
+    const opened = await session.freshPage();
     await opened.goto(url);
     await waitReady(opened);
     assert.deepEqual(await snapshot(opened), sent);
@@ -87,7 +69,7 @@ describe('a shared link', { concurrency: false }, () => {
     const url = await urlWith(page, { ownmodel: 'model.onnx', layer: '1', head: '3' });
     const sent = await snapshot(page);
 
-    const opened = await freshPage();
+    const opened = await session.freshPage();
     await opened.goto(url);
     await waitReady(opened);
     // Meanwhile: the default model, labelled as standing in, and plain words on what to do.
@@ -116,8 +98,8 @@ describe('a shared link', { concurrency: false }, () => {
   });
 
   it('can be turned back into a link of the default model', { timeout: READY_TIMEOUT_MS }, async () => {
-    const opened = await freshPage();
-    await opened.goto(`${server.url}?s=Apple+is+huge+enterprise&ownmodel=mine.onnx`);
+    const opened = await session.freshPage();
+    await opened.goto(`${session.url}?s=Apple+is+huge+enterprise&ownmodel=mine.onnx`);
     await waitReady(opened);
     await opened.click('[data-testid="keep-shown-model"]');
     assert.equal(await opened.isHidden('[data-testid="model-note"]'), true);
@@ -127,6 +109,6 @@ describe('a shared link', { concurrency: false }, () => {
   });
 
   it('left no console errors', () => {
-    assert.deepEqual(problems, []);
+    session.assertNoProblems();
   });
 });

@@ -3,13 +3,10 @@
 // text alternatives and themes. Saves a screenshot of each view to tests/artifacts/.
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
-import { artifacts, assertDrawn, canvasPixels, fillAndWait, READY_TIMEOUT_MS, startPage, tokenTables, waitReady, watch, closePage } from './helpers.mjs';
+import { describe, it } from 'node:test';
+import { artifacts, assertDrawn, canvasPixels, fillAndWait, READY_TIMEOUT_MS, tokenTables, useSession, waitReady } from './helpers.mjs';
 
-let server;
-let browser;
-let context;
-const problems = [];
+const session = useSession();
 
 const INPUT = '[data-testid="sentence-input"]';
 const summaries = (page) => page.$$eval('[data-testid="focus-summary"]', (ps) => ps.map((p) => p.textContent));
@@ -23,19 +20,11 @@ async function clickModelCell(page, layer, head) {
   await canvas.click({ position: { x, y } });
 }
 
-before(async () => {
-  ({ server, browser, context } = await startPage());
-});
-
-after(() => closePage({ server, browser, context }));
-
 describe('the explorer views', { concurrency: false }, () => {
   let page;
 
   it('loads with the two default sentences', { timeout: READY_TIMEOUT_MS + 30_000 }, async () => {
-    page = watch(await context.newPage(), problems);
-    await page.goto(server.url);
-    await waitReady(page);
+    page = await session.open();
     assert.equal(await page.locator(INPUT).count(), 2);
   });
 
@@ -195,12 +184,10 @@ describe('the explorer views', { concurrency: false }, () => {
     assert.equal(params.get('layer'), '3');
     assert.equal(params.get('head'), '6');
 
-    const shared = new URL(server.url);
+    const shared = new URL(session.url);
     for (const s of ['The cat sat on the mat', 'Dogs bark at the cat']) shared.searchParams.append('s', s);
     Object.entries({ focus: 'cat', layer: '2', head: 'max', view: 'model', sentence: '2' }).forEach(([k, v]) => shared.searchParams.set(k, v));
-    const restored = watch(await context.newPage(), problems);
-    await restored.goto(shared.href);
-    await waitReady(restored);
+    const restored = await session.open(shared.search);
     assert.deepEqual(await restored.$$eval(INPUT, (inputs) => inputs.map((i) => i.value)), ['The cat sat on the mat', 'Dogs bark at the cat']);
     assert.equal(await restored.inputValue('[data-testid="focus-input"]'), 'cat');
     assert.equal(await restored.inputValue('[data-testid="layer-select"]'), '1');
@@ -243,6 +230,6 @@ describe('the explorer views', { concurrency: false }, () => {
   });
 
   it('logged no console errors', () => {
-    assert.deepEqual(problems, []);
+    session.assertNoProblems();
   });
 });

@@ -5,24 +5,18 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { serve } from '../../scripts/serve.mjs';
-import { artifacts, assertDrawn, dist, READY_TIMEOUT_MS, readCanvases, referenceStory, repoRoot, startPage, watch, closePage } from './helpers.mjs';
+import { artifacts, assertDrawn, dist, modelsDir, READY_TIMEOUT_MS, readCanvases, referenceStory, repoRoot, useSession } from './helpers.mjs';
 
 /** The policy of issue 5: no inline script or style, no eval; wasm compilation allowed. */
 const CSP = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'";
 const WIDGET = 'bert-attention';
-/** The models folder (the explorer test reads its references too); a second model from it is mounted at /other-models. */
-const models = process.env.BERTSCOPE_MODELS || join(repoRoot, '..', 'shared', 'models');
-const TINY = join(models, 'distilbert-tiny-random', 'model_quantized.onnx');
+/** A second model from the models folder, which is mounted at /other-models. */
+const TINY = join(modelsDir, 'distilbert-tiny-random', 'model_quantized.onnx');
 
-let server;
-let browser;
-let context;
 /** Paths the server was asked for, in order. */
 const requests = [];
-/** Console errors, uncaught exceptions and dialogs of the pages that should have none. */
-const problems = [];
 
 const count = (suffix) => requests.filter((path) => path.endsWith(suffix)).length;
 
@@ -106,28 +100,24 @@ async function assertClean(page) {
   assert.deepEqual(added, [], 'globals leaked into the host page');
 }
 
-before(async () => {
-  ({ server, browser, context } = await startPage({
-    headers: { 'Content-Security-Policy': CSP },
-    mounts: { '/fixtures': join(repoRoot, 'tests', 'e2e', 'fixtures'), '/other-models': models },
-    onRequest: (_method, path) => requests.push(path),
-  }));
+const session = useSession({
+  headers: { 'Content-Security-Policy': CSP },
+  mounts: { '/fixtures': join(repoRoot, 'tests', 'e2e', 'fixtures'), '/other-models': modelsDir },
+  onRequest: (_method, path) => requests.push(path),
   // Before any page script: the window's own properties, and a listener for CSP violations
   // (they bubble out of shadow roots: the event is composed).
-  await context.addInitScript(() => {
+  init: () => {
     Object.defineProperty(window, '__before', { value: Object.getOwnPropertyNames(window) });
     Object.defineProperty(window, '__violations', { value: [] });
     document.addEventListener('securitypolicyviolation', (e) => window.__violations.push(`${e.violatedDirective} ${e.blockedURI}`), true);
-  });
+  },
 });
-
-after(() => closePage({ server, browser, context }));
 
 describe('the <bert-attention> widget', { concurrency: false }, () => {
   let page;
 
   it('the example post is served with the strict CSP header', async () => {
-    const response = await fetch(`${server.url}example-post.html`);
+    const response = await fetch(`${session.url}example-post.html`);
     assert.equal(response.status, 200);
     assert.equal(response.headers.get('content-security-policy'), CSP);
     const html = await response.text();
@@ -140,8 +130,8 @@ describe('the <bert-attention> widget', { concurrency: false }, () => {
   });
 
   it('loads widgets only when scrolled near, and all share one worker, one wasm and one model download', { timeout: READY_TIMEOUT_MS * 3 }, async () => {
-    page = watch(await context.newPage(), problems);
-    await page.goto(`${server.url}example-post.html`);
+    page = await session.newPage();
+    await page.goto(`${session.url}example-post.html`);
     await page.waitForFunction((tag) => customElements.get(tag) !== undefined, WIDGET);
     const first = await widgets(page);
     assert.equal(first.length, 3);
@@ -215,8 +205,8 @@ describe('the <bert-attention> widget', { concurrency: false }, () => {
   });
 
   it('turns every invalid attribute into a message and a default, and treats markup as text', { timeout: READY_TIMEOUT_MS }, async () => {
-    const cases = watch(await context.newPage(), problems);
-    await cases.goto(`${server.url}fixtures/attributes.html`);
+    const cases = await session.newPage();
+    await cases.goto(`${session.url}fixtures/attributes.html`);
     const names = await cases.$$eval(WIDGET, (hosts) => hosts.map((h) => h.dataset.case));
     for (let i = 0; i < names.length; i++) await waitWidget(cases, i);
     const all = await widgets(cases);
@@ -290,8 +280,8 @@ describe('the <bert-attention> widget', { concurrency: false }, () => {
   });
 
   it('looks right in a page with hostile global CSS', { timeout: READY_TIMEOUT_MS }, async () => {
-    const hostile = watch(await context.newPage(), problems);
-    await hostile.goto(`${server.url}fixtures/hostile.html`);
+    const hostile = await session.newPage();
+    await hostile.goto(`${session.url}fixtures/hostile.html`);
     await waitWidget(hostile, 0);
     const canvases = await widgetCanvases(hostile, 0);
     assert.equal(canvases.length, 2, 'the hostile `canvas { display: none !important }` hid the heatmaps');
@@ -345,7 +335,7 @@ describe('the <bert-attention> widget', { concurrency: false }, () => {
     writeFileSync(join(dir, 'post.html'), `<!doctype html>\n<meta charset="utf-8">\n<link rel="icon" href="data:,">\n<title>My post</title>\n<h1>My post</h1>\n${snippet}`);
     // Another server, no CSP, the built folder copied under the snippet's folder name.
     const blog = await serve(dir, { mounts: { [`/${prefix}`]: dist } });
-    const plain = watch(await context.newPage(), problems);
+    const plain = await session.newPage();
     try {
       await plain.goto(`${blog.url}post.html`);
       const widget = await waitWidget(plain, 0);
@@ -362,12 +352,11 @@ describe('the <bert-attention> widget', { concurrency: false }, () => {
   });
 
   it('shows other models, and a missing one as a message, on one page and one worker', { skip: !existsSync(TINY) && `no ${TINY}`, timeout: READY_TIMEOUT_MS }, async () => {
-    const several = await context.newPage();
     const seen = [];
-    watch(several, seen); // the missing model's 404 is expected here, nothing else
+    const several = await session.newPage({ into: seen }); // the missing model's 404 is expected here, nothing else
     const tinyBefore = count('/distilbert-tiny-random/model_quantized.onnx');
     const defaultBefore = count('/models/default/model.onnx');
-    await several.goto(`${server.url}fixtures/models.html`);
+    await several.goto(`${session.url}fixtures/models.html`);
     const names = await several.$$eval(WIDGET, (hosts) => hosts.map((h) => h.dataset.case));
     for (let i = 0; i < names.length; i++) await waitWidget(several, i, { failing: names[i] === 'missing' });
     const by = Object.fromEntries((await widgets(several)).map((w, i) => [names[i], { ...w, index: i }]));
@@ -398,7 +387,7 @@ describe('the <bert-attention> widget', { concurrency: false }, () => {
     );
     // 127.0.0.1 and localhost are different origins.
     const blog = await serve(dir, { host: 'localhost' });
-    const page2 = watch(await context.newPage(), problems);
+    const page2 = await session.newPage();
     try {
       assert.notEqual(new URL(blog.url).origin, new URL(cdn.url).origin);
       await page2.goto(`${blog.url}post.html`);
@@ -415,8 +404,8 @@ describe('the <bert-attention> widget', { concurrency: false }, () => {
   });
 
   it('the CSP listener does see a violation (so its silence above means something)', async () => {
-    const canary = await context.newPage(); // its refused style is expected, so not watched
-    await canary.goto(`${server.url}fixtures/hostile.html`);
+    const canary = await session.context.newPage(); // its refused style is expected, so not watched
+    await canary.goto(`${session.url}fixtures/hostile.html`);
     await canary.evaluate(() => document.head.append(Object.assign(document.createElement('style'), { textContent: 'p { color: red }' })));
     await canary.waitForFunction(() => window.__violations.length > 0, null, { timeout: 10_000 });
     const { violations } = await pageRecords(canary);
@@ -426,6 +415,6 @@ describe('the <bert-attention> widget', { concurrency: false }, () => {
 
   it('logged no console errors', async () => {
     await page?.close();
-    assert.deepEqual(problems, []);
+    session.assertNoProblems();
   });
 });
