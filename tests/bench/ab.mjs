@@ -7,7 +7,8 @@
 //
 // A PKG_DIR is a wasm-pack output folder (a copy of www/pkg). Models: BERTSCOPE_MODELS, else
 // ../shared/models.
-import { launchChromium, openDefaultModel } from './browser.mjs';
+import { launchChromium } from '../lib/environment.mjs';
+import { openDefaultModel } from './browser.mjs';
 import { summarize, textOfTokens } from './common.js';
 
 const [dirA, dirB, lengthList = '7,32,128,512', runsArg = '20'] = process.argv.slice(2);
@@ -38,6 +39,6 @@ try {
     console.log(`${String(n).padStart(6)} | ${cell(a)} | ${cell(b)} | ${(b.median_ms / a.median_ms).toFixed(2)}`);
   }
 } finally {
+  for (const build of builds) await build.session.close();
   await browser.close();
-  for (const build of builds) await build.server.close();
 }

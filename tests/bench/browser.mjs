@@ -1,46 +1,28 @@
 // Headless Chromium side: one page per engine configuration, alternating runs, memory, fidelity.
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
-import { serve } from '../../scripts/serve.mjs';
+import { watchPage } from '../lib/environment.mjs';
+import { engineBenchOptions, openEngineBench, Session } from '../lib/session.mjs';
 import { textOfTokens } from './common.js';
 
-/** Debian's Chromium with the flags of ../shared/TOOLCHAIN.md. */
-export async function launchChromium() {
-  const browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync'],
-  });
-  return browser;
-}
-
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-
 /**
- * For the tools beside the benchmark (ab.mjs, profile.mjs): serves www with the models folder
- * (BERTSCOPE_MODELS, else ../shared/models) and, if given, another wasm build as /pkg; opens
- * engine.html and loads the default model there. Resolves to `{ server, page, loaded }`.
+ * For the tools beside the benchmark (ab.mjs, profile.mjs): in `browser`, a session serving www with
+ * the models folder and, if given, another wasm build `pkg` as /pkg (see `engineBenchOptions`), its
+ * pages' problems printed on stderr; opens engine.html and loads the default model there.
+ * Resolves to `{ session, page, loaded }`; `session.close()` ends it.
  */
 export async function openDefaultModel(browser, { pkg } = {}) {
-  const models = process.env.BERTSCOPE_MODELS ?? path.join(root, '../shared/models');
-  const mounts = { '/models': models, '/bench': path.join(root, 'tests/bench'), ...(pkg ? { '/pkg': path.resolve(pkg) } : {}) };
-  const server = await serve(path.join(root, 'www'), { mounts });
-  const page = await browser.newPage();
-  page.on('pageerror', (e) => console.error(`${pkg ?? 'www/pkg'}: page error: ${e.message}`));
-  await page.goto(`${server.url}bench/engine.html`);
-  await page.waitForFunction(() => window.bench);
-  const loaded = await page.evaluate((c) => window.bench.load(c), {
-    model: '/models/minilm-l6/model_weights_int8.onnx', tokenizer: '/models/minilm-l6/tokenizer.json',
-  });
-  return { server, page, loaded };
+  const onProblem = (problem) => console.error(`${pkg ?? 'www/pkg'}: ${problem}`);
+  const session = await new Session({ ...engineBenchOptions({ pkg }), browser, onProblem }).start();
+  try {
+    return { session, ...(await openEngineBench(session)) };
+  } catch (error) {
+    await session.close();
+    throw error;
+  }
 }
 
 /** Opens `config.kind`.html (bertscope | ort) in a fresh context and loads `config.model` there. */
 async function openEngine(browser, baseUrl, config, log) {
-  const page = await browser.newPage();
-  page.on('pageerror', (e) => log(`${config.name}: page error: ${e.message}`));
-  page.on('console', (m) => m.type() === 'error' && log(`${config.name}: console: ${m.text()}`));
+  const page = watchPage(await browser.newPage(), (problem) => log(`${config.name}: ${problem}`));
   await page.goto(`${baseUrl}bench/${config.kind === 'bertscope' ? 'engine' : 'ort'}.html`);
   await page.waitForFunction(() => window.bench);
   const loaded = await page.evaluate((c) => window.bench.load(c), { model: config.model, tokenizer: config.tokenizer });

@@ -9,21 +9,11 @@
 //   zoom_step   one zoom button press: two full redraws of the visible heatmap (at the new cell
 //               size, then re-centred), for comparison with the hover-only redraw.
 // Usage: node tests/bench/hover.mjs [moves] [device-scale-factor]
-import { chromium } from 'playwright-core';
-import { existsSync } from 'node:fs';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { serve } from '../../scripts/serve.mjs';
+import { SCREEN } from '../lib/environment.mjs';
+import { Session } from '../lib/session.mjs';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const dist = path.join(root, 'www', 'dist');
 const [moves = 400, scale = 2] = process.argv.slice(2).map(Number);
 const TOKENS = 128;
-
-if (!existsSync(path.join(dist, 'models', 'default', 'model.onnx'))) {
-  console.error('www/dist is not built with its model: run scripts/test or build_page first');
-  process.exit(2);
-}
 
 /** Median and 90th percentile of `values`, rounded to µs. */
 function stats(values) {
@@ -33,21 +23,14 @@ function stats(values) {
   return { median: round(at(0.5)), p90: round(at(0.9)), max: round(sorted.at(-1)), n: sorted.length };
 }
 
-const server = await serve(dist);
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-    '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-});
+// The built page with its model (checked first), its problems printed on stderr.
+const session = new Session({ screen: { ...SCREEN, deviceScaleFactor: scale }, onProblem: (problem) => console.error(problem) });
 try {
-  const page = await browser.newPage({ viewport: { width: 1280, height: 900 }, deviceScaleFactor: scale });
+  await session.start();
   // Words that are one token each: 126 words + [CLS] + [SEP] = 128 tokens.
   const words = 'the apple tree grows near a quiet river and birds sing in its branches'.split(' ');
   const sentence = Array.from({ length: TOKENS - 2 }, (_, i) => words[i % words.length]).join(' ');
-  const url = new URL(server.url);
-  url.searchParams.append('s', sentence);
-  await page.goto(url.href);
-  await page.waitForFunction(() => document.querySelector('[data-testid="status"]')?.textContent === 'ready', null, { timeout: 180_000 });
+  const page = await session.open(`?${new URLSearchParams({ s: sentence })}`);
   const tokens = await page.$$eval('[data-testid="token-table"] tr[data-row="tokens"] td', (tds) => tds.length);
   if (tokens !== TOKENS) throw new Error(`the sentence has ${tokens} tokens, not ${TOKENS}`);
 
@@ -121,7 +104,7 @@ try {
     device_scale_factor: scale,
     cell_css_px: cell,
     visible_cells: `${rows}×${cols}`,
-    browser: `Chromium ${browser.version()}`,
+    browser: `Chromium ${session.browser.version()}`,
     last_readout: readout,
     handler: stats(real.handler),
     frame_work: stats(synthetic.work),
@@ -129,6 +112,5 @@ try {
     zoom_step: stats(synthetic.full),
   }, null, 2));
 } finally {
-  await browser.close();
-  await server.close();
+  await session.close();
 }

@@ -10,16 +10,15 @@ import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { serve } from '../../scripts/serve.mjs';
-import { browserBench, launchChromium } from './browser.mjs';
+import { launchChromium, repoRoot as root } from '../lib/environment.mjs';
+import { browserBench } from './browser.mjs';
 import { coldStart } from './coldstart.mjs';
 import { benchmarkInputs, nativeLatency } from './native.mjs';
 import { buildReport, formatReport } from './report.mjs';
 import { sizes } from './sizes.mjs';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const env = (name, fallback) => {
   const value = process.env[name] ?? fallback;
   if (value === undefined) throw new Error(`${name} is not set (run scripts/bench)`);

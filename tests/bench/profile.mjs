@@ -6,7 +6,8 @@
 //
 // Needs a built wasm with function names (BERTSCOPE_WASM_NAMES=1 when running build_wasm; without
 // them the rows read wasm-function[N]) and the models folder (BERTSCOPE_MODELS, else ../shared/models).
-import { launchChromium, openDefaultModel } from './browser.mjs';
+import { launchChromium } from '../lib/environment.mjs';
+import { openDefaultModel } from './browser.mjs';
 import { textOfTokens } from './common.js';
 
 const [tokens = 128, runs = 30, top = 30] = process.argv.slice(2).map(Number);
@@ -25,10 +26,10 @@ function selfTimes(profile) {
 }
 
 const browser = await launchChromium();
-let server;
+let session;
 try {
   let page;
-  ({ server, page } = await openDefaultModel(browser));
+  ({ session, page } = await openDefaultModel(browser));
   const text = textOfTokens(tokens);
   await page.evaluate((t) => window.bench.time(t, 0, 3, 1500), text);
   const cdp = await page.context().newCDPSession(page);
@@ -42,6 +43,6 @@ try {
   console.log(`${tokens} tokens, ${runs} runs, median ${median.toFixed(1)} ms, ${total} samples; self time by function:`);
   for (const [name, share] of rows.slice(0, top)) console.log(`${(share * 100).toFixed(1).padStart(6)}%  ${name.slice(0, 140)}`);
 } finally {
+  await session?.close();
   await browser.close();
-  await server?.close();
 }
