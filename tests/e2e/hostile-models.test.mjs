@@ -1,8 +1,9 @@
-// End-to-end tests of hostile model files given to the page's "use your own model": each row of the
-// README's bad-input table for files is refused with its message while the previous model keeps
-// working. Then worker resilience: a model that needs more memory than WebAssembly can give (5 GB
-// of live intermediates, see onnx.mjs) really exhausts the engine's memory; the page must say so in
-// words, start a fresh engine with the default model, keep what the user typed, and draw again.
+// End-to-end tests of hostile model files given to the page's "use your own model": each file row
+// of the bad-input table in docs/RELIABILITY.md is refused with its message while the previous
+// model keeps working. Then worker resilience: a model that needs more memory than WebAssembly can
+// give (5 GB of live intermediates, see onnx.mjs) really exhausts the engine's memory; the page must
+// say so in words, start a fresh engine with the default model, keep what the user typed, and draw
+// again.
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -31,7 +32,7 @@ const OTHER_VOCABULARY = JSON.stringify({
 
 const file = (name, buffer) => ({ name, mimeType: 'application/octet-stream', buffer: Buffer.from(buffer) });
 
-/** The README's bad-input rows for files: what is wrong (the other file is the default model's), and what the page must say. */
+/** The file rows of docs/RELIABILITY.md's bad-input table: what is wrong (the other file is the default model's), and what the page must say. */
 const HOSTILE = [
   { what: 'a zero-byte model', model: file('empty.onnx', []), says: /the model file is empty \(0 bytes\)/ },
   {
