@@ -3,6 +3,7 @@ import './style.css';
 import { findFocus, isContent, type HeadChoice } from './attention';
 import { readTheme } from './draw/colors';
 import { EngineClient, EngineStopped } from './engine/client';
+import { messageOf } from './engine/errors';
 import type { ModelInfo, Progress, BatchRun } from './engine/protocol';
 import { INITIAL_STATE, MAX_SENTENCES, Store, VIEWS, readConfig, resolveLayer, type ViewName, type ViewState } from './state';
 import { stateFromSearch, urlWithState } from './url';
@@ -74,10 +75,6 @@ function setStatus(text: string, kind: StatusKind): void {
   ui.status.textContent = text;
   ui.status.dataset['kind'] = kind;
   ui.status.setAttribute('role', kind === 'error' ? 'alert' : 'status');
-}
-
-function messageOf(e: unknown): string {
-  return e instanceof Error ? e.message : String(e);
 }
 
 function megabytes(bytes: number): string {

@@ -7,6 +7,7 @@
  */
 import type * as wasm from '../../pkg/bertscope_wasm.js';
 import type { PairDrift, RunAnalysis, TokenMap } from './analysis-protocol';
+import { messageOf } from './errors';
 import type { EngineExtension, EngineHost } from './serve';
 import type { Request } from './protocol';
 
@@ -19,10 +20,6 @@ let kept: { id: number; run: wasm.BatchRun; engine: wasm.Engine } | null = null;
 function release(): void {
   kept?.run.free();
   kept = null;
-}
-
-function messageOf(e: unknown): string {
-  return e instanceof Error ? e.message : String(e);
 }
 
 /** Drift of `word` between every pair of sentences that both hold it. */

@@ -5,6 +5,7 @@
  */
 import init, * as wasm from '../../pkg/bertscope_wasm.js';
 import type { RunAnalysis } from './analysis-protocol';
+import { messageOf } from './errors';
 import type { AttentionShape, ModelInfo, Progress, Reply, Request } from './protocol';
 
 /** What the engine offers an extension (analysis-serve.ts). */
@@ -44,11 +45,6 @@ let scope: DedicatedWorkerGlobalScope | null = null;
 
 function post(reply: Reply, transfer: Transferable[] = []): void {
   scope?.postMessage(reply, { transfer });
-}
-
-function messageOf(e: unknown): string {
-  if (e instanceof Error) return e.message;
-  return typeof e === 'string' ? e : String(e);
 }
 
 /** Initialises the wasm module once; a failed attempt may be retried. */

@@ -8,6 +8,7 @@ import { shorten } from '../draw/canvas';
 import { readTheme, type Theme } from '../draw/colors';
 import type { FlowOutput, MaskPrediction } from '../engine/analysis-protocol';
 import type { EngineClient } from '../engine/client';
+import { messageOf } from '../engine/errors';
 import type { ModelInfo, BatchRun } from '../engine/protocol';
 import type { Store, ViewState } from '../state';
 import './analysis.css';
@@ -50,10 +51,6 @@ function query<T extends Element>(selector: string): T {
   const element = document.querySelector<T>(selector);
   if (!element) throw new Error(`the page is missing ${selector}`);
   return element;
-}
-
-function messageOf(e: unknown): string {
-  return e instanceof Error ? e.message : String(e);
 }
 
 export class AnalysisFeatures {

@@ -5,6 +5,7 @@
  */
 import { findFocus, type HeadChoice } from '../attention';
 import { readTheme, type Theme } from '../draw/colors';
+import { messageOf } from '../engine/errors';
 import type { Progress, BatchRun } from '../engine/protocol';
 import type { ViewState } from '../state';
 import { urlWithState } from '../url';
@@ -80,10 +81,6 @@ function createShown(view: WidgetView, onPick: Pick): Shown {
     element,
     draw: ({ output, focusWord }) => renderTokens(element, output.batch, output.batch.sentences.map((s) => findFocus(s, focusWord))),
   };
-}
-
-function messageOf(e: unknown): string {
-  return e instanceof Error ? e.message : String(e);
 }
 
 function megabytes(bytes: number): string {
