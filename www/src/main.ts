@@ -1,11 +1,11 @@
 /** The page shell: wires inputs, the engine client, the URL and the views together. */
 import './style.css';
-import { findFocus, isContent, type HeadChoice } from './attention';
+import { findFocus, isContent } from './attention';
 import { readTheme } from './draw/colors';
 import { EngineClient, EngineStopped } from './engine/client';
 import { messageOf } from './engine/errors';
 import type { ModelInfo, Progress, BatchRun } from './engine/protocol';
-import { INITIAL_STATE, MAX_SENTENCES, Store, VIEWS, readConfig, resolveLayer, type ViewName, type ViewState } from './state';
+import { INITIAL_STATE, MAX_SENTENCES, Store, VIEWS, readConfig, resolveView, type ViewName, type ViewState } from './state';
 import { stateFromSearch, urlWithState } from './url';
 import { AnalysisFeatures } from './views/analysis-page';
 import { el } from './views/dom';
@@ -100,18 +100,12 @@ const sentenceInputs = new SentenceInputs(ui.sentenceList, ui.addSentence, MAX_S
   store.set({ sentences, sentence: Math.min(store.get().sentence, sentences.length - 1) }),
 );
 
-/** The head choice, made valid for a model with `heads` heads. */
-function validHead(head: HeadChoice, heads: number): HeadChoice {
-  return typeof head === 'number' && (head < 0 || head >= heads) ? 'mean' : head;
-}
-
 /** Draws the result on screen for the current choices; says `ready` if it matches the inputs. */
 function draw(): void {
   if (!shown) return;
   const state = store.get();
   const [layers, heads] = shown.attentionShape;
-  const layer = resolveLayer(state.layer, layers);
-  const head = validHead(state.head, heads);
+  const { layer, head } = resolveView(state, { layers, heads });
   const theme = readTheme();
   const sentence = Math.max(0, Math.min(state.sentence, shown.batch.sentences.length - 1));
   const common = { output: shown, layer, head, focusWord: state.focusWord, theme };
@@ -189,8 +183,9 @@ function fillSelect(select: HTMLSelectElement, options: readonly [string, string
 /** Puts the state's choices into the controls that show them. */
 function syncControls(state: ViewState): void {
   if (info) {
-    ui.layer.value = String(resolveLayer(state.layer, info.layers));
-    ui.head.value = String(validHead(state.head, info.heads));
+    const { layer, head } = resolveView(state, info);
+    ui.layer.value = String(layer);
+    ui.head.value = String(head);
   }
   if (ui.focus.value !== state.focusWord) ui.focus.value = state.focusWord;
   const count = state.sentences.length;
@@ -223,8 +218,7 @@ function describeModel(): void {
 function showModel(model: ModelInfo): void {
   describeModel();
   const state = store.get();
-  const layer = resolveLayer(state.layer, model.layers);
-  const head = validHead(state.head, model.heads);
+  const { layer, head } = resolveView(state, model);
   fillSelect(ui.layer, Array.from({ length: model.layers }, (_, i) => [String(i), `Layer ${i + 1}`]), String(layer));
   fillSelect(
     ui.head,

@@ -30,11 +30,6 @@ export const LAST_LAYER = -1;
 /** Most sentences the page compares at once. */
 export const MAX_SENTENCES = 4;
 
-/** The layer index `layer` stands for in a model with `layers` layers. */
-export function resolveLayer(layer: number, layers: number): number {
-  return layer < 0 ? layers - 1 : Math.min(layer, layers - 1);
-}
-
 /** The views the page can show. */
 export const VIEWS = ['focus', 'head', 'model', 'rollout', 'drift'] as const;
 
@@ -56,6 +51,41 @@ export interface ViewState {
    * default, or `?model=`). Files cannot travel in a link, so a link only names it.
    */
   ownModel: string | null;
+}
+
+/** How many layers and heads a model has: what a view's layer and head must fit. */
+export interface ModelSize {
+  layers: number;
+  heads: number;
+}
+
+/** A view's layer and head made to exist in one model, and what was asked for that does not. */
+export interface ResolvedView {
+  /** 0-based, within the model. */
+  layer: number;
+  head: HeadChoice;
+  /** The layer asked for (0-based) when the model has no such layer; `layer` is then the last. */
+  missingLayer: number | null;
+  /** The head asked for (0-based) when the model has no such head; `head` is then the mean. */
+  missingHead: number | null;
+}
+
+/**
+ * The one place a view's layer and head are fitted to a model: `LAST_LAYER` (any negative layer)
+ * and a layer past the last become the last layer; a head the model lacks becomes the mean of
+ * heads. The `missing…` fields say what was replaced, for callers that explain it (the widget);
+ * the page replaces silently.
+ */
+export function resolveView(view: Pick<ViewState, 'layer' | 'head'>, model: ModelSize): ResolvedView {
+  const last = model.layers - 1;
+  const missingLayer = view.layer > last ? view.layer : null;
+  const missingHead = typeof view.head === 'number' && (view.head < 0 || view.head >= model.heads) ? view.head : null;
+  return {
+    layer: view.layer < 0 || missingLayer !== null ? last : view.layer,
+    head: missingHead === null ? view.head : 'mean',
+    missingLayer,
+    missingHead,
+  };
 }
 
 /** The state the page starts in. */

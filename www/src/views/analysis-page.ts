@@ -10,7 +10,7 @@ import type { FlowOutput, MaskPrediction } from '../engine/analysis-protocol';
 import type { EngineClient } from '../engine/client';
 import { messageOf } from '../engine/errors';
 import type { ModelInfo, BatchRun } from '../engine/protocol';
-import type { Store, ViewState } from '../state';
+import { resolveView, type Store, type ViewState } from '../state';
 import './analysis.css';
 import { OwnModelPicker } from './byo-model';
 import { DriftView, levelNames, pairName } from './drift';
@@ -225,8 +225,7 @@ export class AnalysisFeatures {
     const drawn = this.last;
     if (!output) return null;
     const [layers, heads] = output.attentionShape;
-    const layer = drawn?.output === output ? drawn.layer : Math.min(Math.max(0, state.layer < 0 ? layers - 1 : state.layer), layers - 1);
-    const head = drawn?.output === output ? drawn.head : typeof state.head === 'number' && state.head >= heads ? 'mean' : state.head;
+    const { layer, head } = drawn?.output === output ? drawn : resolveView(state, { layers, heads });
     if (state.view === 'rollout') {
       const rows = this.rollout.shown.flatMap((s) =>
         s.rows.flatMap((r) => r.values.map((v, i) => [s.sentence + 1, r.name, s.tokens[s.focus] ?? '', i + 1, s.tokens[i] ?? '', v] as (string | number)[])),
@@ -280,11 +279,12 @@ export class AnalysisFeatures {
     const output = this.host.shown();
     const layers = output?.attentionShape[0] ?? this.host.info()?.layers ?? 1;
     const heads = output?.attentionShape[1] ?? this.host.info()?.heads ?? 1;
+    const { layer, head } = resolveView(state, { layers, heads });
     const text = embedSnippet({
       sentences: state.sentences,
       focusWord: state.focusWord,
-      layer: state.layer < 0 ? layers - 1 : Math.min(state.layer, layers - 1),
-      head: typeof state.head === 'number' && state.head >= heads ? 'mean' : state.head,
+      layer,
+      head,
       view: state.view === 'head' ? 'head' : state.view === 'focus' ? 'focus' : null,
     });
     this.snippet.value = text;

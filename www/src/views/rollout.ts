@@ -10,6 +10,7 @@ import { drawStrips, stripWidth, type StripRow } from '../draw/chart';
 import type { Theme } from '../draw/colors';
 import type { FlowOutput } from '../engine/analysis-protocol';
 import type { BatchRun, Encoding } from '../engine/protocol';
+import { resolveView } from '../state';
 import { ChartHover } from './chart-hover';
 import { el } from './dom';
 
@@ -221,8 +222,9 @@ export class RolloutView {
 
   update(options: RolloutOptions): void {
     this.last = options;
-    const layers = options.output.attentionShape[0];
-    const layer = Math.min(this.rolloutLayer ?? options.layer, layers - 1);
+    const [layers, heads] = options.output.attentionShape;
+    // The slider's layer (the page's until it is moved), fitted to this run's model.
+    const { layer } = resolveView({ layer: this.rolloutLayer ?? options.layer, head: options.head }, { layers, heads });
     this.slider.max = String(layers);
     this.slider.value = String(layer + 1);
     this.sliderText.textContent = `${layer + 1} of ${layers}`;

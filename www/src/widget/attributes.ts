@@ -5,7 +5,7 @@
 import { findFocus, isContent, type HeadChoice } from '../attention';
 import { shorten } from '../draw/canvas';
 import type { Batch } from '../engine/protocol';
-import { INITIAL_STATE, MAX_SENTENCES } from '../state';
+import { INITIAL_STATE, LAST_LAYER, MAX_SENTENCES, resolveView } from '../state';
 
 /** What the widget can show. */
 export const WIDGET_VIEWS = ['focus', 'heatmap', 'head', 'tokens'] as const;
@@ -141,19 +141,16 @@ export function readSettings(attr: (name: string) => string | null, pageUrl: str
   return { settings: { sentences, focus: text('focus') ?? '', layer, head, view, modelUrl, tokenizerUrl, theme }, messages };
 }
 
-/** The layer (counted from 0) and head to draw for a model of `layers` × `heads`, with messages for what does not exist. */
+/**
+ * The layer (counted from 0) and head to draw for a model of `layers` × `heads` (fitted by
+ * `resolveView`), with messages for what does not exist.
+ */
 export function fitToModel(settings: Settings, layers: number, heads: number): { layer: number; head: HeadChoice; messages: string[] } {
+  const asked = { layer: settings.layer === null ? LAST_LAYER : settings.layer - 1, head: settings.head };
+  const { layer, head, missingLayer, missingHead } = resolveView(asked, { layers, heads });
   const messages: string[] = [];
-  let layer = layers - 1;
-  if (settings.layer !== null) {
-    if (settings.layer <= layers) layer = settings.layer - 1;
-    else messages.push(`layer="${settings.layer}" does not exist: this model has layers 1–${layers}. Showing layer ${layers}.`);
-  }
-  let head = settings.head;
-  if (typeof head === 'number' && head >= heads) {
-    messages.push(`head="${head + 1}" does not exist: this model has heads 1–${heads}. Showing the mean of all heads.`);
-    head = 'mean';
-  }
+  if (missingLayer !== null) messages.push(`layer="${missingLayer + 1}" does not exist: this model has layers 1–${layers}. Showing layer ${layers}.`);
+  if (missingHead !== null) messages.push(`head="${missingHead + 1}" does not exist: this model has heads 1–${heads}. Showing the mean of all heads.`);
   return { layer, head, messages };
 }
 
