@@ -3,15 +3,14 @@
  * to each key per head, opacity = weight, colour = head. Head chips toggle heads; hovering a token
  * (or moving to it with the arrow keys) isolates its lines; clicking it makes it the focus word.
  */
-import { cropMatrix, describeAttention, describeHead, findFocus, headMatrix, isBlank } from '../attention';
+import { cropMatrix, describeAttention, describeHead, findFocus, headMatrix } from '../attention';
 import { headColour, type Theme } from '../draw/colors';
 import { drawLines, hitLines, layoutLines, type LinesHit, type LinesLayout, type LinesSpec } from '../draw/lines';
 import type { Viewport } from '../draw/heatmap';
 import type { Encoding } from '../engine/protocol';
-import { shorten } from '../draw/canvas';
 import { activeElementOf, el } from './dom';
 import { ScrollStage } from './scroll';
-import { CAPTION_CHARS, type SentenceViewOptions } from './sentence-view';
+import { SentenceFrame, type SentenceViewOptions } from './sentence-view';
 
 /** What the head view shows. */
 export type HeadOptions = SentenceViewOptions;
@@ -25,9 +24,7 @@ export class HeadView {
   private readonly canvas: HTMLCanvasElement;
   private readonly scroller: ScrollStage;
   private readonly chips: HTMLElement;
-  private readonly caption: HTMLElement;
-  private readonly readout: HTMLElement;
-  private readonly message: HTMLElement;
+  private readonly sentenceFrame: SentenceFrame;
   private options: HeadOptions | null = null;
   private sentence: Encoding | null = null;
   private spec: LinesSpec | null = null;
@@ -53,11 +50,7 @@ export class HeadView {
       () => this.redraw(),
     );
     this.chips = el('div', { className: 'head-chips', attrs: { role: 'group', 'aria-label': 'Heads shown' } });
-    this.caption = el('p', { className: 'view-caption' });
-    this.readout = el('p', { className: 'readout', text: IDLE_READOUT, attrs: { 'data-testid': 'head-readout' } });
-    this.message = el('p', { className: 'focus-summary muted' });
-    this.message.hidden = true;
-    container.replaceChildren(this.caption, this.chips, this.readout, this.message, this.scroller.element);
+    this.sentenceFrame = new SentenceFrame(container, this.scroller.element, { readoutId: 'head-readout', idle: IDLE_READOUT, above: [this.chips] });
     const stage = this.scroller.stage;
     stage.addEventListener('mousemove', (e) => this.setHover(this.hitAt(e)));
     stage.addEventListener('mouseleave', () => this.setHover(null));
@@ -72,9 +65,8 @@ export class HeadView {
   update(options: HeadOptions): void {
     const { output, layer, head } = options;
     const [, heads, n] = output.attentionShape;
-    const index = Math.min(options.sentence, output.batch.sentences.length - 1);
+    const { index, sentence, blank } = this.sentenceFrame.show(options, describeHead(layer, head, heads));
     this.options = { ...options, sentence: index };
-    const sentence = output.batch.sentences[index]!;
     const changedSentence = this.sentence?.text !== sentence.text;
     this.sentence = sentence;
     const key = `${heads}:${head}`;
@@ -83,12 +75,6 @@ export class HeadView {
       this.visible = Array.from({ length: heads }, (_, h) => typeof head !== 'number' || h === head);
     }
     if (changedSentence) this.pinned = null;
-    this.caption.textContent = `Sentence ${index + 1}: “${shorten(sentence.text, CAPTION_CHARS)}” · ${describeHead(layer, head, heads)}`;
-    const blank = isBlank(sentence);
-    this.message.hidden = !blank;
-    this.message.textContent = blank ? `Sentence ${index + 1} is empty: type a few words to see its heads.` : '';
-    this.scroller.element.hidden = blank;
-    this.readout.hidden = blank;
     this.renderChips(heads, options.theme);
     if (blank) return;
     const len = sentence.len;
@@ -196,7 +182,7 @@ export class HeadView {
     const iso = this.hover ?? this.pinned;
     const spec = this.spec;
     if (!iso || !spec) {
-      this.readout.textContent = IDLE_READOUT;
+      this.sentenceFrame.readout.show(null);
       return;
     }
     const len = spec.tokens.length;
@@ -213,10 +199,12 @@ export class HeadView {
     const strongest = links.filter((l) => !seen.has(l.other) && seen.add(l.other));
     const token = spec.tokens[iso.index] ?? '';
     const top = strongest.slice(0, TOP_IN_READOUT).map((l) => `${l.token} ${l.weight.toFixed(2)} (head ${l.head + 1})`).join(', ');
-    this.readout.textContent = !top
-      ? `No head is shown: pick one above.`
-      : iso.side === 'query'
-        ? `“${token}” (query) looks most at ${top}. Click to make it the focus word.`
-        : `“${token}” (key) is looked at most by ${top}. Click to make it the focus word.`;
+    this.sentenceFrame.readout.show(
+      !top
+        ? `No head is shown: pick one above.`
+        : iso.side === 'query'
+          ? `“${token}” (query) looks most at ${top}. Click to make it the focus word.`
+          : `“${token}” (key) is looked at most by ${top}. Click to make it the focus word.`,
+    );
   }
 }

@@ -3,11 +3,11 @@
  * to it with the arrow keys and pressing Enter) selects that layer and head in the other views;
  * clicking a layer's label selects the layer and keeps the head choice.
  */
-import { describeAttention, describeHead, headMatrix, isBlank, type HeadChoice } from '../attention';
+import { describeAttention, describeHead, headMatrix, type HeadChoice } from '../attention';
 import { cellOrigin, drawGrid, hitGrid, layoutGrid, renderAtlas, type GridCell, type GridLayout } from '../draw/grid';
-import { pixelRatio, shorten } from '../draw/canvas';
+import { pixelRatio } from '../draw/canvas';
 import { el } from './dom';
-import { CAPTION_CHARS, type SentenceViewOptions } from './sentence-view';
+import { SentenceFrame, type SentenceViewOptions } from './sentence-view';
 
 /** What the model view shows. */
 export type ModelOptions = SentenceViewOptions;
@@ -19,9 +19,7 @@ const IDLE_READOUT = 'Click a head (or use the arrow keys and Enter here) to sho
 export class ModelView {
   private readonly canvas: HTMLCanvasElement;
   private readonly frame: HTMLElement;
-  private readonly caption: HTMLElement;
-  private readonly readout: HTMLElement;
-  private readonly message: HTMLElement;
+  private readonly sentenceFrame: SentenceFrame;
   private options: ModelOptions | null = null;
   private layout: GridLayout | null = null;
   private atlas: HTMLCanvasElement | null = null;
@@ -39,11 +37,7 @@ export class ModelView {
       attrs: { 'data-testid': 'model-view', role: 'img', tabindex: '0', 'aria-roledescription': 'grid of heads; arrow keys move, Enter selects' },
     });
     this.frame = el('div', { className: 'grid-frame' }, [this.canvas]);
-    this.caption = el('p', { className: 'view-caption' });
-    this.readout = el('p', { className: 'readout', text: IDLE_READOUT, attrs: { 'data-testid': 'model-readout', 'aria-live': 'polite' } });
-    this.message = el('p', { className: 'focus-summary muted' });
-    this.message.hidden = true;
-    container.replaceChildren(this.caption, this.readout, this.message, this.frame);
+    this.sentenceFrame = new SentenceFrame(container, this.frame, { readoutId: 'model-readout', idle: IDLE_READOUT, live: true });
     this.canvas.addEventListener('mousemove', (e) => this.setHover(this.hitAt(e)));
     this.canvas.addEventListener('mouseleave', () => this.setHover(null));
     this.canvas.addEventListener('click', (e) => {
@@ -67,18 +61,12 @@ export class ModelView {
   /** Shows `options`. */
   update(options: ModelOptions): void {
     const { output } = options;
-    const index = Math.min(options.sentence, output.batch.sentences.length - 1);
-    this.options = { ...options, sentence: index };
-    const sentence = output.batch.sentences[index]!;
     const [layers, heads] = output.attentionShape;
-    this.caption.textContent =
-      `Sentence ${index + 1}: “${shorten(sentence.text, CAPTION_CHARS)}” · ${layers} layers × ${heads} heads; each map is one head ` +
-      `(rows attend to columns), scaled to its own maximum.`;
-    const blank = isBlank(sentence);
-    this.message.hidden = !blank;
-    this.message.textContent = blank ? `Sentence ${index + 1} is empty: type a few words to see its heads.` : '';
-    this.frame.hidden = blank;
-    this.readout.hidden = blank;
+    const { index, sentence, blank } = this.sentenceFrame.show(
+      options,
+      `${layers} layers × ${heads} heads; each map is one head (rows attend to columns), scaled to its own maximum.`,
+    );
+    this.options = { ...options, sentence: index };
     if (blank) return;
     const chosen = headMatrix(output.attentions[index]!, output.attentionShape, options.layer, options.head);
     this.canvas.setAttribute(
@@ -133,7 +121,7 @@ export class ModelView {
     this.hover = cell;
     this.canvas.style.cursor = cell ? 'pointer' : '';
     this.draw();
-    this.readout.textContent = cell ? this.describe(cell) : IDLE_READOUT;
+    this.sentenceFrame.readout.show(cell ? this.describe(cell) : null);
   }
 
   private describe(cell: GridCell): string {
@@ -176,6 +164,6 @@ export class ModelView {
   }
 
   private announceCursor(): void {
-    if (this.cursor) this.readout.textContent = `${this.describe(this.cursor)} Press Enter to select it.`;
+    if (this.cursor) this.sentenceFrame.readout.show(`${this.describe(this.cursor)} Press Enter to select it.`);
   }
 }
