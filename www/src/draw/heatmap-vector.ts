@@ -4,7 +4,7 @@
  * draws the same data from pixels (heatmap.ts) so that a 512×512 grid stays fast.
  */
 import { css, viridis, type Theme } from './colors';
-import { HATCH_SPACING, layoutHeatmap, paintColumnLabels, paintRowLabels, type HeatmapSpec } from './heatmap';
+import { HATCH_SPACING, layoutHeatmap, paintLabels, type HeatmapSpec } from './heatmap';
 import type { SvgPainter } from './svg';
 
 const LEGEND_H = 34;
@@ -57,8 +57,8 @@ export function paintVectorHeatmap(p: SvgPainter, spec: HeatmapSpec, cell: numbe
   }
   p.font = theme.font;
   p.textBaseline = 'middle';
-  paintRowLabels(p, spec, layout, theme, y, [0, spec.rows]);
-  paintColumnLabels(p, spec, layout, theme, x, [0, spec.cols]);
+  paintLabels(p, spec, layout, theme, 'rows', y, [0, spec.rows]);
+  paintLabels(p, spec, layout, theme, 'cols', x, [0, spec.cols]);
   paintLegend(p, left, layout.height + 4, legendWidth(spec, cell), spec.scaleMax, legendCaption, theme);
 }
 

@@ -155,13 +155,13 @@ export function drawHeatmap(canvas: HTMLCanvasElement, spec: HeatmapSpec, layout
   ctx.beginPath();
   ctx.rect(0, top, left, view.height - top);
   ctx.clip();
-  paintRowLabels(ctx, spec, layout, theme, y, [r0, r1]);
+  paintLabels(ctx, spec, layout, theme, 'rows', y, [r0, r1]);
   ctx.restore();
   ctx.save();
   ctx.beginPath();
   ctx.rect(left, 0, view.width - left, top);
   ctx.clip();
-  paintColumnLabels(ctx, spec, layout, theme, x, [c0, c1]);
+  paintLabels(ctx, spec, layout, theme, 'cols', x, [c0, c1]);
   ctx.restore();
 }
 
@@ -317,41 +317,38 @@ export function sameHit(a: HeatmapHit | null, b: HeatmapHit | null): boolean {
   return a.kind === b.kind && row(a) === row(b) && col(a) === col(b);
 }
 
-/** Writes the labels of rows `from..to` right-aligned beside the grid: every `labelStep`th, and the highlighted row. */
-export function paintRowLabels(
+/**
+ * Writes the labels of rows `from..to` right-aligned beside the grid, or of columns upright above
+ * it: every `labelStep`th and the highlighted row (in the highlight colour); masked ones muted.
+ * `at(index)` is where that row's or column's cells start.
+ */
+export function paintLabels(
   p: Painter,
   spec: HeatmapSpec,
   layout: HeatmapLayout,
   theme: Theme,
-  y: (row: number) => number,
+  axis: 'rows' | 'cols',
+  at: (index: number) => number,
   [from, to]: [number, number],
 ): void {
-  const focus = spec.highlightRow;
-  p.textAlign = 'right';
-  for (let r = from; r < to; r++) {
-    if (r % layout.labelStep !== 0 && r !== focus) continue;
-    p.fillStyle = r === focus ? theme.highlight : spec.maskedRows?.[r] ? theme.muted : theme.foreground;
-    p.fillText(layout.rowLabels[r] ?? '', layout.left - LABEL_GAP, y(r) + layout.cell / 2);
-  }
-}
-
-/** Writes the labels of columns `from..to` (every `labelStep`th) upright above the grid. */
-export function paintColumnLabels(
-  p: Painter,
-  spec: HeatmapSpec,
-  layout: HeatmapLayout,
-  theme: Theme,
-  x: (col: number) => number,
-  [from, to]: [number, number],
-): void {
-  p.textAlign = 'left';
-  for (let c = from; c < to; c++) {
-    if (c % layout.labelStep !== 0) continue;
+  const rows = axis === 'rows';
+  const labels = rows ? layout.rowLabels : layout.colLabels;
+  const masked = rows ? spec.maskedRows : spec.maskedCols;
+  const focus = rows ? spec.highlightRow : undefined;
+  p.textAlign = rows ? 'right' : 'left';
+  for (let i = from; i < to; i++) {
+    if (i % layout.labelStep !== 0 && i !== focus) continue;
+    const colour = i === focus ? theme.highlight : masked?.[i] ? theme.muted : theme.foreground;
+    if (rows) {
+      p.fillStyle = colour;
+      p.fillText(labels[i] ?? '', layout.left - LABEL_GAP, at(i) + layout.cell / 2);
+      continue;
+    }
     p.save();
-    p.translate(x(c) + layout.cell / 2, layout.top - LABEL_GAP);
+    p.translate(at(i) + layout.cell / 2, layout.top - LABEL_GAP);
     p.rotate(-Math.PI / 2);
-    p.fillStyle = spec.maskedCols?.[c] ? theme.muted : theme.foreground;
-    p.fillText(layout.colLabels[c] ?? '', 0, 0);
+    p.fillStyle = colour;
+    p.fillText(labels[i] ?? '', 0, 0);
     p.restore();
   }
 }
