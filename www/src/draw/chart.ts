@@ -38,10 +38,13 @@ function yRange(series: readonly Series[]): [number, number] {
   return [Math.floor(min * 10) / 10, Math.ceil(max * 10) / 10];
 }
 
-/** Draws a line chart `width×height` CSS pixels into `canvas`; returns its points (series by series). */
-export function drawLineChart(canvas: HTMLCanvasElement, width: number, height: number, spec: LineChartSpec, theme: Theme): ChartMark[] {
+/** Paints a chart of `spec` in a `width×height` box and returns its marks (`paintLineChart`, `paintScatter`). */
+export type ChartPainter<S> = (p: Painter, width: number, height: number, spec: S, theme: Theme) => ChartMark[];
+
+/** Draws chart `paint` of `spec` into `canvas`, `width×height` CSS pixels; returns its marks (none without a 2D context). */
+export function drawChart<S>(canvas: HTMLCanvasElement, paint: ChartPainter<S>, width: number, height: number, spec: S, theme: Theme): ChartMark[] {
   const ctx = prepareCanvas(canvas, width, height);
-  return ctx ? paintLineChart(ctx, width, height, spec, theme) : [];
+  return ctx ? paint(ctx, width, height, spec, theme) : [];
 }
 
 /** Paints a line chart in a `width×height` box; returns its points, series by series. */
@@ -138,12 +141,6 @@ export interface ScatterSpec {
   links: readonly (readonly number[])[];
   xTitle: string;
   yTitle: string;
-}
-
-/** Draws a scatter plot `width×height` CSS pixels into `canvas`; returns its points in order. */
-export function drawScatter(canvas: HTMLCanvasElement, width: number, height: number, spec: ScatterSpec, theme: Theme): ChartMark[] {
-  const ctx = prepareCanvas(canvas, width, height);
-  return ctx ? paintScatter(ctx, width, height, spec, theme) : [];
 }
 
 /** Paints a scatter plot in a `width×height` box; returns its points in order. */

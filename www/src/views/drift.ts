@@ -4,7 +4,7 @@
  * numbers; and a 2-D PCA map of every token's final vector across the sentences, the same word in
  * different sentences joined by a line. The engine computes the cosines and the projection.
  */
-import { drawLineChart, drawScatter, type LineChartSpec, type ScatterPoint, type ScatterSpec, type Series } from '../draw/chart';
+import { drawChart, paintLineChart, paintScatter, type LineChartSpec, type ScatterPoint, type ScatterSpec, type Series } from '../draw/chart';
 import { headColour, type Theme } from '../draw/colors';
 import type { PairDrift } from '../engine/analysis-protocol';
 import type { BatchRun } from '../engine/protocol';
@@ -111,7 +111,7 @@ export class DriftView {
       const series: Series[] = drifts.map((d, i) => ({ label: pairName(d), colour: headColour(theme, i), values: d.cosine }));
       const spec: LineChartSpec = { xLabels: levels, series, xTitle: 'level (emb = embeddings, Ln = after layer n)', yTitle: 'cosine similarity', annotate: drifts.length <= 2 };
       this.chartShown = { spec, word, drifts };
-      this.chartHover.show(() => drawLineChart(this.chart, width, 300, spec, theme), theme);
+      this.chartHover.show(() => drawChart(this.chart, paintLineChart, width, 300, spec, theme), theme);
       this.chart.setAttribute(
         'aria-label',
         `Line chart: cosine similarity of “${word}” per level. ` +
@@ -171,7 +171,7 @@ export class DriftView {
     const spec: ScatterSpec = { points, links, xTitle, yTitle };
     const names = map.tokens.map(([s, position, text]) => `“${text}” (sentence ${s + 1}, token ${position + 1})`);
     this.mapShown = { spec, names, coordinates: map.points };
-    this.mapHover.show(() => drawScatter(this.map, width, 420, spec, theme), theme);
+    this.mapHover.show(() => drawChart(this.map, paintScatter, width, 420, spec, theme), theme);
     const linked = links.map((g) => map.tokens[g[0]!]![2]);
     this.mapNote.textContent =
       `${points.length} tokens from ${output.batch.sentences.length} sentences (colour = sentence, label·n = sentence n); ` +
