@@ -17,6 +17,7 @@ mod error;
 pub mod kernels;
 pub mod model;
 mod output;
+pub mod quantize;
 pub mod tokenize;
 
 pub use engine::{Analysis, Engine, MaskPrediction};

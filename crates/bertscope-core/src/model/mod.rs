@@ -4,7 +4,7 @@
 mod batched_matmul;
 mod checked_gather;
 mod compat;
-mod dequantize;
+pub(crate) mod dequantize;
 mod embedding;
 mod graph;
 mod indices;
@@ -298,6 +298,16 @@ fn optimise(mut typed: TypedModel, packed: bool, layers: usize) -> Result<Arc<Pl
     typed.optimize().map_err(prepare)?;
     let runnable = typed.into_runnable().map_err(prepare)?;
     Ok(Arc::new(Plan { runnable, sink, running: Mutex::new(()) }))
+}
+
+/// Refuses a graph that is not a BERT-family encoder, with the loader's own checks: its inputs,
+/// and attention Softmax nodes fed by projections of hidden states.
+pub(crate) fn check_bert_graph(graph: &tract_onnx::pb::GraphProto) -> Result<()> {
+    let roles = input_roles(graph)?;
+    let initializers: std::collections::HashSet<&str> = graph.initializer.iter().map(|t| t.name.as_str()).collect();
+    let inputs = graph.input.iter().filter(|i| !initializers.contains(i.name.as_str()));
+    let ids = inputs.zip(&roles).find(|(_, (role, _))| *role == Role::InputIds).map(|(i, _)| i.name.as_str());
+    graph::anatomy(graph, ids.unwrap_or_default()).map(drop).map_err(Error::NotBert)
 }
 
 /// Names each graph input by what it carries; refuses graphs without BERT inputs.
