@@ -135,6 +135,7 @@ impl Model {
         let inputs = input_roles(graph)?;
         compat::flatten_to_reshape(graph);
         embedding::gather_before_dequantize(graph);
+        dequantize::arithmetic_as_dequantize_linear(graph);
         let (folded, granularity) =
             dequantize::fold_constant_dequantize(graph).map_err(|e| Error::Prepare(root_cause(&e)))?;
         indices::check_gather_indices(graph).map_err(Error::Prepare)?;
