@@ -33,7 +33,7 @@ pub fn quantize(input: &Path, output: &Path, tokenizer: Option<&Path>) -> Result
     let after = run_seed(&quantized.bytes, &tokenizer, output)?;
     let change = attention_change(&before, &after).ok_or("the two models gave attention of different shapes")?;
     println!(
-        "largest attention change on the seed sentences {SEED:?}: {:.6} (sentence {}, layer {}, head {}, \
+        "largest attention change on the seed sentences {SEED:?}: {:.3e} (sentence {}, layer {}, head {}, \
          query {}, key {}); mean {:.2e} (checked in {:.1} s)",
         change.max,
         change.sentence,

@@ -63,7 +63,7 @@ fn quantize_writes_the_file_and_reports_sizes_tensors_and_attention_change() {
         .and_then(|(_, rest)| rest.split_once(' '))
         .map(|(number, _)| number.parse().unwrap())
         .expect("the attention change line");
-    assert!((printed - want).abs() <= 5e-7, "printed {printed}, measured {want}");
+    assert!((printed - want).abs() <= want * 1e-3, "printed {printed}, measured {want}");
     assert!(want > 0.0 && want < 1e-3, "{want}");
     let leftovers: Vec<_> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().file_name()).collect();
     assert_eq!(leftovers, [OsStr::new("tiny-int8.onnx")], "no temporary file is left");
