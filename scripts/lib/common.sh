@@ -59,6 +59,23 @@ ensure_cargo_deny() {
   have cargo-deny || { say "cargo install cargo-deny"; cargo install cargo-deny --version 0.20.2 --locked; }
 }
 
+# The Python of the quantizer's reference tests (tests/reference/onnx_reference.py, run by
+# crates/bertscope-core/tests/onnxruntime.rs): a venv in $CARGO_TARGET_DIR/pyref-venv with the
+# onnxruntime, onnx and numpy versions that made ../shared/models, (re)made only when they are
+# missing. Exports BERTSCOPE_PYTHON, which those tests need.
+ensure_python_refs() {
+  local venv="$CARGO_TARGET_DIR/pyref-venv"
+  local check='import numpy, onnx, onnxruntime; assert (onnxruntime.__version__, onnx.__version__, numpy.__version__) == ("1.32.0", "1.23.2", "2.4.6")'
+  if ! "$venv/bin/python" -c "$check" 2>/dev/null; then
+    say "Python references (onnxruntime, onnx, numpy) in $venv"
+    python3 -m venv "$venv" 2>/dev/null || {
+      apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-venv && python3 -m venv --clear "$venv"
+    }
+    "$venv/bin/pip" install -q onnxruntime==1.32.0 onnx==1.23.2 numpy==2.4.6
+  fi
+  export BERTSCOPE_PYTHON="$venv/bin/python"
+}
+
 ensure_npm() {
   local dir="$1"
   if [ ! -d "$dir/node_modules" ] || [ "$dir/package-lock.json" -nt "$dir/node_modules/.package-lock.json" ]; then

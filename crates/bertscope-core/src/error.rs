@@ -31,6 +31,12 @@ pub enum Error {
         /// Rows in the model's word-embedding table.
         model: usize,
     },
+    /// The model already stores its weights in fewer bits; the text says which kind.
+    #[error("this model is already quantized: {0}; quantize the fp32 export instead")]
+    AlreadyQuantized(String),
+    /// The quantizer cannot improve this model; the text says why.
+    #[error("this model cannot be quantized: {0}")]
+    CannotQuantize(String),
     /// A run was asked for with no sentences.
     #[error("there is no sentence to run")]
     NoSentences,

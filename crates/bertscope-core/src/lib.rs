@@ -37,6 +37,7 @@ mod model;
 mod onnx;
 mod ops;
 mod output;
+pub mod quantize;
 pub mod tokenize;
 
 pub use engine::Engine;

@@ -104,9 +104,13 @@ impl QuantizedB {
 }
 
 /// Step candidates tried per column: its smallest non-zero magnitude divided by 1 to this.
-/// That magnitude is usually the step itself; it is two or three steps when no value is ±1
-/// step. (A column of zeros has step 0.)
-const MAX_DIVISOR: u16 = 8;
+/// That magnitude is usually the step itself; it is several steps when no value is ±1 step,
+/// which short columns often have (in a tiny masked-LM's vocabulary projection, 64 rows per
+/// column, some columns' smallest code was 9 or more steps). No code is more than 255 steps, so
+/// dividing by up to 255 finds the step of every int8 column; plain f32 weights are refused at
+/// their first column, after at most 254 tries that each stop at the first value off the grid.
+/// (A column of zeros has step 0.)
+const MAX_DIVISOR: u16 = 255;
 
 /// `w` as a whole number of `step`s within ±255, if it is one. Folded weights are exactly
 /// `fl(q · step)`; a few last-bit differences are allowed.
@@ -255,9 +259,11 @@ mod tests {
         let b = [1.0, -0.03 * 200.0, 0.0, -0.5, 0.03, 0.0, 127.5, 0.03 * 255.0, 0.0];
         let q = QuantizedB::detect(&b, 3, 3).expect("integer steps");
         assert_eq!(&q.steps[..3], &[0.5, 0.03, 0.0]);
-        assert!(QuantizedB::detect(&[0.1, 0.2718, 0.3], 3, 1).is_none(), "0.2718 is no multiple of 0.1 / 1..8");
-        // No value is one step: 2 and 3 steps of 0.5.
+        assert!(QuantizedB::detect(&[0.1, 0.2718, 0.3], 3, 1).is_none(), "0.2718 is no multiple of 0.1 / 1..255");
+        // No value is one step: 2 and 3 steps of 0.5; 9 and 20 steps of 0.03.
         assert_eq!(QuantizedB::detect(&[1.0, -1.5], 2, 1).unwrap().steps[0], 0.5);
+        let step = QuantizedB::detect(&[0.03 * 9.0, -0.03 * 20.0], 2, 1).unwrap().steps[0];
+        assert!((step - 0.03).abs() <= 0.03 * 1e-6, "{step}");
         assert!(QuantizedB::detect(&[0.5, 128.0], 2, 1).is_none(), "256 steps is more than int8");
         assert!(QuantizedB::detect(&[0.5, f32::NAN], 2, 1).is_none());
         assert!(QuantizedB::detect(&[0.0, f32::INFINITY], 2, 1).is_none());

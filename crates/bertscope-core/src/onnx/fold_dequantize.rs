@@ -55,6 +55,34 @@ pub fn fold_constant_dequantize(graph: &mut GraphProto) -> TractResult<(usize, O
     Ok((folded, granularity))
 }
 
+/// Turns the weight-only int8 form `bertscope quantize` writes below opset 13,
+/// `Mul(Sub(Cast(q), zero_point), scale)` on constants, into the one `DequantizeLinear` node it
+/// stands for (f32 zero point, scale and zero point shaped `[1, N]` or `[K, 1]`: read as flat
+/// lists by [`fold_constant_dequantize`], which then folds it). Returns how many.
+pub fn arithmetic_as_dequantize_linear(graph: &mut GraphProto) -> usize {
+    use crate::quantize::pattern::{constant_dequantizers, Constant, Form};
+    let constants: HashMap<&str, Constant> = graph
+        .initializer
+        .iter()
+        .map(|t| (t.name.as_str(), Constant { dims: &t.dims, data_type: t.data_type }))
+        .collect();
+    let outputs: Vec<&str> = graph.output.iter().map(|o| o.name.as_str()).collect();
+    let found: Vec<_> = constant_dequantizers(&graph.node, &outputs, |name| constants.get(name).copied())
+        .into_iter()
+        .filter(|d| d.form == Form::Arithmetic)
+        .collect();
+    let mut replaced: HashMap<usize, NodeProto> = HashMap::new();
+    let mut removed = HashSet::new();
+    for d in &found {
+        let (last, earlier) = d.nodes.split_last().expect("a match has nodes");
+        replaced.insert(*last, d.as_dequantize_linear());
+        removed.extend(earlier.iter().copied());
+    }
+    let nodes = std::mem::take(&mut graph.node).into_iter().enumerate();
+    graph.node = nodes.filter(|(i, _)| !removed.contains(i)).map(|(i, n)| replaced.remove(&i).unwrap_or(n)).collect();
+    found.len()
+}
+
 /// Computes `(x - zero_point) * scale` with the ONNX broadcasting rule of `DequantizeLinear`.
 fn dequantize(node: &NodeProto, initializers: &HashMap<String, TensorProto>) -> TractResult<(Tensor, bool)> {
     let load = |name: &str| -> TractResult<Tensor> {

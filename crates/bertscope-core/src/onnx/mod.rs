@@ -5,7 +5,7 @@
 
 pub(crate) mod anatomy;
 mod flatten_to_reshape;
-mod fold_dequantize;
+pub(crate) mod fold_dequantize;
 pub(crate) mod gather_bounds;
 pub(crate) mod inputs;
 mod int8_embedding;
@@ -44,6 +44,7 @@ pub(crate) fn read(bytes: &[u8], onnx: &Onnx) -> Result<OnnxFile> {
     let inputs = inputs::input_roles(graph)?;
     flatten_to_reshape::flatten_to_reshape(graph);
     int8_embedding::gather_before_dequantize(graph);
+    fold_dequantize::arithmetic_as_dequantize_linear(graph);
     let (folded, granularity) =
         fold_dequantize::fold_constant_dequantize(graph).map_err(|e| Error::Prepare(root_cause(&e)))?;
     gather_bounds::check_gather_indices(graph).map_err(Error::Prepare)?;
@@ -57,4 +58,14 @@ pub(crate) fn read(bytes: &[u8], onnx: &Onnx) -> Result<OnnxFile> {
         _ => "fp32".to_string(),
     };
     Ok(OnnxFile { proto, inputs, anatomy, quantization })
+}
+
+/// Refuses a graph that is not a BERT-family encoder, with the loader's own checks: its inputs,
+/// and attention Softmax nodes fed by projections of hidden states.
+pub(crate) fn check_bert_graph(graph: &tract_onnx::pb::GraphProto) -> Result<()> {
+    let roles = inputs::input_roles(graph)?;
+    let initializers: std::collections::HashSet<&str> = graph.initializer.iter().map(|t| t.name.as_str()).collect();
+    let inputs = graph.input.iter().filter(|i| !initializers.contains(i.name.as_str()));
+    let ids = inputs.zip(&roles).find(|(_, (role, _))| *role == Role::InputIds).map(|(i, _)| i.name.as_str());
+    anatomy::anatomy(graph, ids.unwrap_or_default()).map(drop).map_err(Error::NotBert)
 }
