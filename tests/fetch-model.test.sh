@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Tests for scripts/fetch-model. Never touches the network:
+# Tests for scripts/fetch-model and the model path of scripts/run. Never touches the network:
 # tests/mirror-server.mjs serves a local copy of the hub's files on 127.0.0.1, and every run goes
 # through BERTSCOPE_HUB_MIRROR, the same code path as a real download (only the URL prefix differs).
 # The mirrored "model.onnx" is the tiny fp32 fill-mask DistilBERT of shared/models; the tokenizer
@@ -355,6 +355,24 @@ test_quantize_makes_the_default_model() {
   grep -q "$quantized: ok (quantized in" <<<"$out" || fail "not quantized again for a newer input: $out"
 }
 
+test_fresh_clone_gets_the_default_model() {
+  # A clone with no ../shared/models beside it: scripts/run's models_dir and default_model.
+  local clone=$tmp/clone/bertscope dir spec
+  git clone --quiet --no-checkout "$repo" "$clone"
+  git -C "$clone" checkout --quiet "$(git -C "$repo" rev-parse HEAD)"
+  [[ ! -e $clone/../shared/models && ! -e $clone/models ]] || fail "clone is not fresh"
+  dir=$(cd "$clone" && bash -c 'source scripts/lib/common.sh && models_dir' 2>"$tmp/clone.err") ||
+    fail "models_dir failed: $(cat "$tmp/clone.err")"
+  [[ $dir == "$clone/models" ]] || fail "models_dir: $dir"
+  spec=$(cd "$clone" && bash -c 'source scripts/lib/common.sh && default_model "$1"' _ "$dir")
+  [[ $spec == "distilbert-base-uncased/model_weights_int8.onnx|distilbert-base-uncased/tokenizer.json|distilbert-base-uncased (weight-only int8)" ]] ||
+    fail "default_model: $spec"
+  grep -q "$model: ok (downloaded" "$tmp/clone.err" || fail "not downloaded: $(cat "$tmp/clone.err")"
+  grep -q "$quantized: ok (quantized in" "$tmp/clone.err" || fail "not quantized: $(cat "$tmp/clone.err")"
+  expect_weight_only_int8 "$dir/$quantized" "$dir/distilbert-base-uncased/tokenizer.json"
+  [[ -z $(git -C "$clone" status --porcelain) ]] || fail "the clone's tree changed: $(git -C "$clone" status --porcelain)"
+}
+
 passed=0 failed=0 n=0
 check() {
   n=$((n + 1))
@@ -379,7 +397,7 @@ done
 
 if BERTSCOPE_BIN=$(bertscope_bin) && [[ -x $BERTSCOPE_BIN ]]; then
   export BERTSCOPE_BIN
-  check test_quantize_makes_the_default_model
+  for t in test_quantize_makes_the_default_model test_fresh_clone_gets_the_default_model; do check "$t"; done
 else
   echo "FAIL - could not build the bertscope CLI for the quantize cases"
   failed=$((failed + 1))
