@@ -8,8 +8,9 @@
 # Usage: bash tests/fetch-model.test.sh
 # Env:   BERTSCOPE_MODELS  models folder holding distilbert-base-uncased/ and
 #                          distilbert-tiny-random-mlm/ (default: <repo>/../shared/models)
-#        BERTSCOPE_BIN     bertscope binary for the quantize cases (default: built with
-#                          cargo build --release -p bertscope-cli, as scripts/fetch-model does)
+#        BERTSCOPE_BIN     bertscope binary for the quantize cases (default: this checkout's, in
+#                          the optimised test profile: after scripts/test's `cargo test --workspace`
+#                          that build is already done)
 set -euo pipefail
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -313,11 +314,12 @@ test_plain_http_mirror_elsewhere_refused() {
   [[ ! -e $tmp/h/distilbert-base-uncased ]] || fail "downloaded something"
 }
 
-# The quantize cases need the real `bertscope quantize`.
+# The quantize cases need the real `bertscope quantize`. Built as `cargo test --workspace` builds
+# it (same profile and features), so that after it this costs nothing.
 bertscope_bin() {
   if [[ -n ${BERTSCOPE_BIN:-} ]]; then echo "$BERTSCOPE_BIN"; return; fi
-  (cd "$repo" && cargo build --release --quiet -p bertscope-cli) >&2
-  echo "${CARGO_TARGET_DIR:-$repo/target}/release/bertscope"
+  (cd "$repo" && cargo build --quiet --profile test --workspace --bins) >&2
+  echo "${CARGO_TARGET_DIR:-$repo/target}/debug/bertscope"
 }
 
 # expect_weight_only_int8 MODEL TOKENIZER: bertscope loads MODEL as the weight-only int8 fill-mask
