@@ -7,26 +7,27 @@ export PATH="$HOME/.cargo/bin:$PATH"
 
 say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 
-# The models folder: $BERTSCOPE_MODELS, else ../shared/models (this workplace), else the
-# real DistilBERT that scripts/fetch-model downloads into ./models.
+# The models folder: $BERTSCOPE_MODELS, else ../shared/models (this workplace), else ./models, where
+# scripts/fetch-model downloads the real DistilBERT and quantizes it (skipping what is done).
 models_dir() {
   if [ -n "${BERTSCOPE_MODELS:-}" ]; then
     echo "$BERTSCOPE_MODELS"
   elif [ -d "$ROOT/../shared/models" ]; then
     (cd "$ROOT/../shared/models" && pwd)
   else
-    "$ROOT/scripts/fetch-model" >&2
+    "$ROOT/scripts/fetch-model" --dest "$ROOT/models" >&2
     echo "$ROOT/models"
   fi
 }
 
-# The default model inside a models folder: the faithful weight-only MiniLM where present.
+# The default model inside a models folder: the faithful weight-only MiniLM where present, else
+# the weight-only int8 DistilBERT that scripts/fetch-model makes.
 default_model() {
   local dir="$1"
   if [ -f "$dir/minilm-l6/model_weights_int8.onnx" ]; then
     echo "minilm-l6/model_weights_int8.onnx|minilm-l6/tokenizer.json|all-MiniLM-L6-v2 (weight-only int8)"
   else
-    echo "distilbert-base-uncased/model_quantized.onnx|distilbert-base-uncased/tokenizer.json|distilbert-base-uncased (dynamic int8)"
+    echo "distilbert-base-uncased/model_weights_int8.onnx|distilbert-base-uncased/tokenizer.json|distilbert-base-uncased (weight-only int8)"
   fi
 }
 
