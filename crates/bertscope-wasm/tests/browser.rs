@@ -93,8 +93,8 @@ async fn check(case: &Case) {
         .unwrap_or_else(|e| panic!("{}: {}", case.model, js(e)));
     let reference = parse(&fetch(case.reference).await).unwrap();
     let report = verify(case, &reference, |texts| {
-        let result = engine.run(texts.to_vec()).map_err(js)?;
-        observe(&engine, &result)
+        let run = engine.run(texts.to_vec()).map_err(js)?;
+        observe(&engine, &run)
     });
     console_log!("{}", case.model);
     for line in &report.lines {
@@ -146,8 +146,8 @@ async fn distilbert_tiny_mlm_quint8() {
 #[wasm_bindgen_test]
 async fn seed_batch_through_the_bindings() {
     let engine = Engine::new(&fetch(CASES[0].model).await, &fetch(CASES[0].tokenizer).await, false).unwrap();
-    let result = engine.run(vec!["Apple is huge enterprise".into(), "I am eating an apple".into()]).unwrap();
-    let observed = observe(&engine, &result).unwrap();
+    let run = engine.run(vec!["Apple is huge enterprise".into(), "I am eating an apple".into()]).unwrap();
+    let observed = observe(&engine, &run).unwrap();
     assert_eq!(observed[0].input_ids, [101, 6207, 2003, 4121, 6960, 102, 0]);
     assert_eq!(observed[1].input_ids, [101, 1045, 2572, 5983, 2019, 6207, 102]);
     assert_eq!(run.attention_shape(), [6, 12, 7, 7]);
@@ -186,7 +186,7 @@ async fn hostile_input_matrix() {
         "<script>alert(1)</script>",
         "\"><img src=x onerror=alert(1)>",
     ];
-    let result = engine.run(texts.iter().map(|t| t.to_string()).collect()).unwrap();
+    let run = engine.run(texts.iter().map(|t| t.to_string()).collect()).unwrap();
     let batch: Batch = serde_wasm_bindgen::from_value(run.batch().unwrap()).unwrap();
     assert_eq!(batch.sentences.len(), texts.len());
     for (sentence, text) in batch.sentences.iter().zip(texts) {
@@ -195,7 +195,7 @@ async fn hostile_input_matrix() {
         assert!(!sentence.truncated, "{text:?}");
     }
     let long = "word ".repeat(10_000);
-    let result = engine.run(vec![long]).unwrap();
+    let run = engine.run(vec![long]).unwrap();
     let batch: Batch = serde_wasm_bindgen::from_value(run.batch().unwrap()).unwrap();
     assert!(batch.sentences[0].truncated);
     assert_eq!(batch.sentences[0].input_ids.len(), 512);
@@ -226,8 +226,8 @@ struct TokenMap {
 #[wasm_bindgen_test]
 async fn analyses_through_the_bindings() {
     let engine = Engine::new(&fetch(CASES[0].model).await, &fetch(CASES[0].tokenizer).await, false).unwrap();
-    let result = engine.run(vec!["Apple is huge enterprise".into(), "I am eating an apple".into()]).unwrap();
-    let rollout = result.rollout(1).unwrap().to_vec();
+    let run = engine.run(vec!["Apple is huge enterprise".into(), "I am eating an apple".into()]).unwrap();
+    let rollout = run.rollout(1).unwrap().to_vec();
     assert_eq!(rollout.len(), 6 * 7 * 7);
     for row in rollout.chunks(7) {
         assert!((row.iter().sum::<f32>() - 1.0).abs() < 1e-4, "rollout rows sum to 1");
@@ -237,15 +237,15 @@ async fn analyses_through_the_bindings() {
     let progress = wasm_bindgen::closure::Closure::<dyn FnMut(u32, u32)>::new(move |_: u32, _: u32| {
         counter.set(counter.get() + 1)
     });
-    let flow = result.flow(0, progress.as_ref().unchecked_ref()).unwrap().to_vec();
+    let flow = run.flow(0, progress.as_ref().unchecked_ref()).unwrap().to_vec();
     assert_eq!(flow.len(), 6 * 6, "flow covers the 6 real tokens of sentence 1");
     assert_eq!(calls.get(), 6, "one progress call per query row");
-    let drift: Drift = serde_wasm_bindgen::from_value(result.drift(0, 1, "apple").unwrap()).unwrap();
+    let drift: Drift = serde_wasm_bindgen::from_value(run.drift(0, 1, "apple").unwrap()).unwrap();
     assert_eq!((drift.token_a, drift.token_b), (1, 5));
     assert_eq!(drift.cosine.len(), 7);
     assert!(*drift.cosine.last().unwrap() < 0.999, "context moves apple: {:?}", drift.cosine);
-    assert!(result.drift(0, 1, "banana").unwrap().is_null());
-    let map: TokenMap = serde_wasm_bindgen::from_value(result.token_map().unwrap()).unwrap();
+    assert!(run.drift(0, 1, "banana").unwrap().is_null());
+    let map: TokenMap = serde_wasm_bindgen::from_value(run.token_map().unwrap()).unwrap();
     assert_eq!(map.tokens.len(), 6 + 7, "every real token, no padding");
     assert_eq!(map.points.len(), map.tokens.len());
     assert_eq!(map.tokens[1], (0, 1, "apple".to_string()));
