@@ -60,7 +60,7 @@ pub fn fold_constant_dequantize(graph: &mut GraphProto) -> TractResult<(usize, O
 /// stands for (f32 zero point, scale and zero point shaped `[1, N]` or `[K, 1]`: read as flat
 /// lists by [`fold_constant_dequantize`], which then folds it). Returns how many.
 pub fn arithmetic_as_dequantize_linear(graph: &mut GraphProto) -> usize {
-    use crate::quantize::pattern::{constant_dequantizers, Constant, Form};
+    use super::dequantize_pattern::{constant_dequantizers, Constant, Form};
     let constants: HashMap<&str, Constant> = graph
         .initializer
         .iter()

@@ -3,6 +3,9 @@
 //! folded to f32 it is the largest tensor of the model (47 MB for a 30522 × 384 vocabulary).
 //! Gathering the int8 rows first and dequantizing only those computes the same numbers
 //! (`(q - zero_point) * scale`, exact integers times the same scale) from a table a quarter the size.
+//! The scales and zero points are looked up in `[rows, 1]` copies, so each gathered row comes with
+//! its own as a column that broadcasts along the row: plain `Gather`, `Cast`, `Sub` and `Mul`,
+//! the same at every opset (an `Unsqueeze` would change form at opset 13).
 
 use std::collections::HashMap;
 
@@ -13,8 +16,9 @@ use tract_onnx::pb::{attribute_proto::AttributeType, tensor_proto::DataType, Att
 /// table followed by the dequantization of the gathered rows, where the table is constant, the
 /// scale is per row (axis 0) and the dequantized table feeds nothing else. Returns how many.
 pub fn gather_before_dequantize(graph: &mut GraphProto) -> usize {
+    let constants: HashMap<&str, &TensorProto> = graph.initializer.iter().map(|t| (t.name.as_str(), t)).collect();
     let constant_dims: HashMap<String, Vec<i64>> =
-        graph.initializer.iter().map(|t| (t.name.clone(), t.dims.clone())).collect();
+        constants.iter().map(|(n, t)| (n.to_string(), t.dims.clone())).collect();
     let mut uses: HashMap<String, usize> = HashMap::new();
     for input in graph.node.iter().flat_map(|n| &n.input) {
         *uses.entry(input.clone()).or_default() += 1;
@@ -40,27 +44,27 @@ pub fn gather_before_dequantize(graph: &mut GraphProto) -> usize {
         let out = &node.output[0];
         let name = |suffix: &str| format!("{out}__bertscope_{suffix}");
         let ids = node.input[1].clone();
-        let axes = name("last_axis");
-        extra_initializers.push(TensorProto {
-            name: axes.clone(),
-            dims: vec![1],
-            data_type: DataType::Int64 as i32,
-            int64_data: vec![-1],
-            ..Default::default()
-        });
+        // `[rows]` → `[rows, 1]`: the same values as a column.
+        let mut column = |source: &str, to: String| {
+            let mut copy = (*constants[source]).clone();
+            copy.name = to.clone();
+            copy.dims.truncate(1);
+            copy.dims.push(1);
+            extra_initializers.push(copy);
+            to
+        };
+        let scale = column(&dequantize.input[1], name("scale_table"));
+        let zero_point = dequantize.input.get(2).filter(|z| !z.is_empty()).map(|z| column(z, name("zero_table")));
         let gather = |table: &str, to: String| simple("Gather", &[table, &ids], to);
         let mut steps = vec![
             gather(&dequantize.input[0], name("rows_q")),
             cast_to_f32(name("rows_q"), name("rows")),
-            gather(&dequantize.input[1], name("scale")),
-            simple("Unsqueeze", &[&name("scale"), &axes], name("scale_col")),
+            gather(&scale, name("scale_col")),
         ];
-        let zero_point = dequantize.input.get(2).filter(|z| !z.is_empty());
         if let Some(zero_point) = zero_point {
             steps.extend([
-                gather(zero_point, name("zero_q")),
-                cast_to_f32(name("zero_q"), name("zero")),
-                simple("Unsqueeze", &[&name("zero"), &axes], name("zero_col")),
+                gather(&zero_point, name("zero_q")),
+                cast_to_f32(name("zero_q"), name("zero_col")),
                 simple("Sub", &[&name("rows"), &name("zero_col")], name("centred")),
                 simple("Mul", &[&name("centred"), &name("scale_col")], out.clone()),
             ]);
@@ -95,7 +99,9 @@ fn lookup_of_rows<'a>(
         Some(z) => constant_dims.get(z) == Some(scale),
         None => true,
     };
-    let per_row = table.len() == 2 && attr(dequantize, "axis", 1) == 0 && scale.as_slice() == [table[0]];
+    let per_row = table.len() == 2
+        && attr(dequantize, "axis", 1) == 0
+        && (scale.as_slice() == [table[0]] || scale.as_slice() == [table[0], 1]);
     (per_row && zero_point_ok && uses.get(&gather.input[0]) == Some(&1)).then_some(dequantize)
 }
 
@@ -160,11 +166,31 @@ mod tests {
     fn per_row_tables_are_gathered_before_dequantizing() {
         let mut g = graph(&[3], 0, false);
         assert_eq!(gather_before_dequantize(&mut g), 1);
-        assert_eq!(ops(&g), ["Gather", "Cast", "Gather", "Unsqueeze", "Gather", "Cast", "Unsqueeze", "Sub", "Mul"]);
+        assert_eq!(ops(&g), ["Gather", "Cast", "Gather", "Gather", "Cast", "Sub", "Mul"]);
         let gathered: Vec<&str> =
             g.node.iter().filter(|n| n.op_type == "Gather").map(|n| n.input[0].as_str()).collect();
-        assert_eq!(gathered, ["table", "scale", "zero"], "rows, scales and zero points are looked up by the same ids");
+        assert_eq!(
+            gathered,
+            ["table", "embedded__bertscope_scale_table", "embedded__bertscope_zero_table"],
+            "rows, scales and zero points are looked up by the same ids"
+        );
+        let columns: Vec<(&str, &[i64])> =
+            g.initializer[3..].iter().map(|t| (t.name.as_str(), t.dims.as_slice())).collect();
+        assert_eq!(
+            columns,
+            [("embedded__bertscope_scale_table", &[3, 1][..]), ("embedded__bertscope_zero_table", &[3, 1][..])],
+            "scales and zero points as [rows, 1] columns"
+        );
         assert_eq!(g.node.last().unwrap().output, ["embedded"], "the graph's tensor names stay");
+    }
+
+    #[test]
+    fn column_shaped_scales_of_the_pre_opset_13_form_are_gathered_too() {
+        // `bertscope quantize` below opset 13 writes scales and zero points as `[rows, 1]`.
+        let mut g = graph(&[3, 1], 0, false);
+        assert_eq!(gather_before_dequantize(&mut g), 1);
+        let dims: Vec<&[i64]> = g.initializer[3..].iter().map(|t| t.dims.as_slice()).collect();
+        assert_eq!(dims, [&[3, 1][..], &[3, 1][..]], "already columns: kept as they are");
     }
 
     #[test]

@@ -4,6 +4,7 @@
 //! [`crate::ops`].
 
 pub(crate) mod anatomy;
+pub(crate) mod dequantize_pattern;
 mod flatten_to_reshape;
 pub(crate) mod fold_dequantize;
 pub(crate) mod gather_bounds;
@@ -43,8 +44,8 @@ pub(crate) fn read(bytes: &[u8], onnx: &Onnx) -> Result<OnnxFile> {
     }
     let inputs = inputs::input_roles(graph)?;
     flatten_to_reshape::flatten_to_reshape(graph);
-    int8_embedding::gather_before_dequantize(graph);
     fold_dequantize::arithmetic_as_dequantize_linear(graph);
+    int8_embedding::gather_before_dequantize(graph);
     let (folded, granularity) =
         fold_dequantize::fold_constant_dequantize(graph).map_err(|e| Error::Prepare(root_cause(&e)))?;
     gather_bounds::check_gather_indices(graph).map_err(Error::Prepare)?;

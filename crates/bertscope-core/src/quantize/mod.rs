@@ -18,7 +18,6 @@
 mod change;
 mod emit;
 mod layout;
-pub(crate) mod pattern;
 mod scheme;
 mod wire;
 
@@ -28,6 +27,7 @@ use std::collections::{HashMap, HashSet};
 use tract_onnx::pb::{tensor_proto::DataType, GraphProto, NodeProto, ValueInfoProto};
 
 use crate::error::{Error, Result};
+use crate::onnx::dequantize_pattern as pattern;
 pub use change::{attention_change, AttentionChange};
 use layout::{GraphItem, Initializer, OnnxFile};
 pub use pattern::Form;
