@@ -10,6 +10,7 @@ pub(crate) mod fold_dequantize;
 pub(crate) mod gather_bounds;
 pub(crate) mod inputs;
 mod int8_embedding;
+pub(crate) mod mixing;
 
 use tract_onnx::pb::ModelProto;
 use tract_onnx::prelude::Framework;
@@ -30,6 +31,8 @@ pub(crate) struct OnnxFile {
     pub anatomy: Anatomy,
     /// How the weights are stored, in words.
     pub quantization: String,
+    /// What the context-mixing measures need, or why it could not be found.
+    pub mixing: std::result::Result<mixing::MixingAnatomy, String>,
 }
 
 /// Reads `bytes` as ONNX, checks it is a BERT-family encoder and applies every rewrite.
@@ -58,7 +61,9 @@ pub(crate) fn read(bytes: &[u8], onnx: &Onnx) -> Result<OnnxFile> {
         (None, n, Some(Granularity::PerTensor)) if n > 0 => "weight-only int8 (per-tensor)".to_string(),
         _ => "fp32".to_string(),
     };
-    Ok(OnnxFile { proto, inputs, anatomy, quantization })
+    let layers = anatomy.attention.len();
+    let mixing = mixing::find(graph, &anatomy.attention, &anatomy.hidden[..layers]);
+    Ok(OnnxFile { proto, inputs, anatomy, quantization, mixing })
 }
 
 /// Refuses a graph that is not a BERT-family encoder, with the loader's own checks: its inputs,
