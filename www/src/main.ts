@@ -133,7 +133,7 @@ async function runNow(): Promise<void> {
   const texts = store.get().sentences;
   setStatus('running…', 'busy');
   try {
-    const output = await client.run(texts, { focus: store.get().focusWord });
+    const output = await client.run(texts, { analyses: { focus: store.get().focusWord } });
     if (!output) return; // a newer run replaced this one
     shown = output;
     stale = !sameTexts(texts, store.get().sentences);

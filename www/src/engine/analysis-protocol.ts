@@ -5,9 +5,9 @@
  * computes every number; these are only the shapes that cross the worker boundary.
  */
 
-import type { MaskPrediction, TokenMap, WordDrift } from '../../pkg/bertscope_wasm.js';
+import type { HeadStats, MaskPrediction, TokenMap, WordDrift } from '../../pkg/bertscope_wasm.js';
 
-export type { MaskPrediction, TokenMap, WordDrift } from '../../pkg/bertscope_wasm.js';
+export type { HeadRole, HeadStats, MaskPrediction, TokenMap, WordDrift } from '../../pkg/bertscope_wasm.js';
 
 /** The engine's `WordDrift` of one word between sentences `a` and `b` of the run. */
 export interface PairDrift extends WordDrift {
@@ -34,6 +34,10 @@ export interface RunAnalysis {
   tokenMap: TokenMap | null;
   /** Why the token map is missing, when it is. */
   tokenMapError?: string;
+  /** Each head's shares, entropy and role over the run's sentences, `[layer][head]` (Clark et al. 2019). */
+  headStats: HeadStats[][] | null;
+  /** Why the head statistics are missing, when they are. */
+  headStatsError?: string;
   /** Why drift is missing, when it is. */
   error?: string;
 }

@@ -1,12 +1,12 @@
 /**
  * The page worker's analyses (issue 7), plugged into the engine server (serve.ts) by worker.ts, so
  * the widget's worker stays without them. After a run that asks for analyses it computes the
- * focus word's drift between each pair of sentences and the token map, and keeps the run so later
+ * focus word's drift between each pair of sentences, the token map and each head's role, and keeps the run so later
  * requests can read it again: rollout (L·n³, so only when the page shows it), drift of another
  * word, attention flow, fill-mask. A model from the user's own files is installed like a downloaded one.
  */
 import type * as wasm from '../../pkg/bertscope_wasm.js';
-import type { PairDrift, RunAnalysis, TokenMap } from './analysis-protocol';
+import type { PairDrift, RunAnalysis } from './analysis-protocol';
 import { messageOf } from './errors';
 import type { EngineExtension, EngineHost } from './serve';
 import type { Request } from './protocol';
@@ -36,6 +36,15 @@ function drifts(run: wasm.BatchRun, word: string): PairDrift[] {
   return out;
 }
 
+/** `f()`, or null and why, when it throws (one analysis failing leaves the others). */
+function alone<T>(f: () => T): { value: T | null; error?: string } {
+  try {
+    return { value: f() };
+  } catch (e) {
+    return { value: null, error: messageOf(e) };
+  }
+}
+
 /** The kept run `resultId`, or an error saying it was replaced. */
 function keptRun(resultId: number): { run: wasm.BatchRun; engine: wasm.Engine } {
   if (!kept || kept.id !== resultId) throw new Error('that result was replaced by a newer run');
@@ -60,19 +69,16 @@ export const analysisExtension: EngineExtension = {
         return fallback;
       }
     };
-    let tokenMapError: string | undefined;
-    let tokenMap: TokenMap | null = null;
-    try {
-      tokenMap = run.tokenMap();
-    } catch (e) {
-      tokenMapError = messageOf(e);
-    }
+    const tokenMap = alone(() => run.tokenMap());
+    const headStats = alone(() => run.headStats());
     const analysis: RunAnalysis = {
       resultId: id,
       drifts: attempt(() => drifts(run, focus), []),
       driftWord: focus,
-      tokenMap,
-      ...(tokenMapError !== undefined ? { tokenMapError } : {}),
+      tokenMap: tokenMap.value,
+      ...(tokenMap.error !== undefined ? { tokenMapError: tokenMap.error } : {}),
+      headStats: headStats.value,
+      ...(headStats.error !== undefined ? { headStatsError: headStats.error } : {}),
       ...(error !== undefined ? { error } : {}),
     };
     return { analysis, transfer: [] };

@@ -4,7 +4,7 @@
  * worker dies, every open request fails, a fresh worker is started and `onCrash` is told, so the
  * page can load the model again (from the cache) and rerun.
  */
-import type { ModelInfo, Progress, Reply, Request, BatchRun } from './protocol';
+import type { BatchRun, ModelInfo, Progress, Reply, Request, RunOptions } from './protocol';
 
 /** Callbacks for what happens outside any single request. */
 export interface ClientEvents {
@@ -37,7 +37,7 @@ interface Waiter {
 
 interface QueuedRun {
   texts: string[];
-  analyses: { focus: string } | undefined;
+  options: RunOptions;
   resolve: (output: BatchRun | null) => void;
   reject: (error: Error) => void;
 }
@@ -47,7 +47,7 @@ export class EngineClient {
   private worker: Worker | null = null;
   private nextId = 1;
   private readonly waiting = new Map<number, Waiter>();
-  /** Interim replies (`flow-progress`) go to the request's listener. */
+  /** Interim replies (`flow-progress`, `mixing-progress`) go to the request's listener. */
   private readonly updates = new Map<number, (reply: Reply) => void>();
   /** Token of the run being computed, if any. */
   private runInFlight: object | null = null;
@@ -71,11 +71,15 @@ export class EngineClient {
     return reply.info;
   }
 
-  /** Runs the model on `texts`; resolves to `null` if a newer run replaced this one. `analyses` asks for rollout, drift of `focus` and the token map too. */
-  run(texts: string[], analyses?: { focus: string }): Promise<BatchRun | null> {
+  /**
+   * Runs the model on `texts`; resolves to `null` if a newer run replaced this one. `options` asks
+   * for the page's analyses (rollout, drift of a focus word, the token map) and for the
+   * context-mixing measures, with their progress.
+   */
+  run(texts: string[], options: RunOptions = {}): Promise<BatchRun | null> {
     return new Promise((resolve, reject) => {
       this.queuedRun?.resolve(null);
-      this.queuedRun = { texts, analyses, resolve, reject };
+      this.queuedRun = { texts, options, resolve, reject };
       this.pump();
     });
   }
@@ -97,7 +101,8 @@ export class EngineClient {
 
   private pump(): void {
     if (this.runInFlight || !this.queuedRun) return;
-    const { texts, analyses, resolve, reject } = this.queuedRun;
+    const { texts, options, resolve, reject } = this.queuedRun;
+    const { analyses, mixing, onMixingProgress } = options;
     this.queuedRun = null;
     const token = {};
     this.runInFlight = token;
@@ -105,15 +110,18 @@ export class EngineClient {
       if (this.runInFlight === token) this.runInFlight = null;
       return this.queuedRun !== null; // a newer run is waiting: this result is stale
     };
-    this.request(analyses ? { type: 'run', texts, analyses } : { type: 'run', texts }).then(
+    const onUpdate = (reply: Reply): void => {
+      if (reply.type === 'mixing-progress') onMixingProgress?.({ sentence: reply.sentence, sentences: reply.sentences, done: reply.done, total: reply.total });
+    };
+    this.request({ type: 'run', texts, ...(analyses ? { analyses } : {}), ...(mixing ? { mixing } : {}) }, onUpdate).then(
       (reply) => {
         const stale = settle();
         if (reply.type !== 'result') reject(new Error(`unexpected reply ${reply.type} to run`));
         else if (stale) resolve(null);
         else {
           this.crashes = 0;
-          const { batch, attentionShape, attentions, analysis } = reply;
-          resolve(analysis ? { batch, attentionShape, attentions, analysis } : { batch, attentionShape, attentions });
+          const { type: _type, id: _id, ...output } = reply;
+          resolve(output);
         }
         this.pump();
       },
@@ -155,7 +163,7 @@ export class EngineClient {
       this.events.onProgress?.({ received, total, fromCache });
       return;
     }
-    if (reply.type === 'flow-progress') {
+    if (reply.type === 'flow-progress' || reply.type === 'mixing-progress') {
       this.updates.get(reply.id)?.(reply);
       return;
     }

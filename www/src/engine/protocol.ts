@@ -12,6 +12,43 @@ export type { Batch, Encoding, ModelInfo } from '../../pkg/bertscope_wasm.js';
 export type AttentionShape = [number, number, number, number];
 
 /**
+ * The engine's context-mixing measures of one sentence (its `Mixing`), over its `tokens` real
+ * tokens only (no padding): flat buffers, moved out of the worker.
+ */
+export interface SentenceMixing {
+  /** Real tokens of the sentence (`n`). */
+  tokens: number;
+  /** Attention × value norm per head, `N^h_ij`, `[layer][head][n][n]`. */
+  normHead: Float32Array;
+  /** Attention × value norm of the heads together, `N_ij`, `[layer][n][n]`. */
+  normLayer: Float32Array;
+  /** ALTI per layer, `[layer][n][n]`, rows summing to 1. */
+  alti: Float32Array;
+  /** ALTI through the layers, `[layer][n][n]`, rows summing to 1. */
+  altiRollout: Float32Array;
+  /** Per layer, how far the decomposition's sum is from the model's own residual sum. */
+  reconstructionError: Float32Array;
+}
+
+/** What a run also asks for besides attention. */
+export interface RunOptions {
+  /** Rollout, drift of `focus` and the token map (the page's analysis views). */
+  analyses?: { focus: string };
+  /** The context-mixing measures (only when a view shows one: they cost more than the run). */
+  mixing?: boolean;
+  /** Hears the mixing computation's progress. */
+  onMixingProgress?: (progress: MixingProgress) => void;
+}
+
+/** How far the mixing measures of a run are: layer `done` of `total` of sentence `sentence` of `sentences` (0-based). */
+export interface MixingProgress {
+  sentence: number;
+  sentences: number;
+  done: number;
+  total: number;
+}
+
+/**
  * The page's copy of the engine's `BatchRun`: the batch and one flat `[L][H][n][n]` attention
  * buffer per sentence, moved out of the worker.
  */
@@ -21,12 +58,16 @@ export interface BatchRun {
   attentions: Float32Array[];
   /** Rollout, drift and token map, when the run asked for them (the page's analysis views). */
   analysis?: RunAnalysis;
+  /** Per sentence, the context-mixing measures, when the run asked for them and the engine could compute them. */
+  mixing?: SentenceMixing[];
+  /** Why the mixing measures are missing although asked for (the engine's words). */
+  mixingError?: string;
 }
 
 /** Requests the page sends to the worker. */
 export type Request =
   | { type: 'load'; id: number; modelUrl: string; tokenizerUrl: string }
-  | { type: 'run'; id: number; texts: string[]; analyses?: { focus: string } }
+  | { type: 'run'; id: number; texts: string[]; analyses?: { focus: string }; mixing?: boolean }
   | AnalysisRequest;
 
 /** Download progress of the model file; `total` is 0 when the server does not say. */
@@ -39,6 +80,7 @@ export interface Progress {
 /** Replies the worker sends to the page. `fatal` means the worker can no longer be used. */
 export type Reply =
   | ({ type: 'progress'; id: number } & Progress)
+  | ({ type: 'mixing-progress'; id: number } & MixingProgress)
   | { type: 'loaded'; id: number; info: ModelInfo }
   | ({ type: 'result'; id: number } & BatchRun)
   | { type: 'error'; id: number; error: string; fatal: boolean }

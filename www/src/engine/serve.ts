@@ -6,7 +6,8 @@
 import init, * as wasm from '../../pkg/bertscope_wasm.js';
 import type { RunAnalysis } from './analysis-protocol';
 import { messageOf } from './errors';
-import type { AttentionShape, ModelInfo, Progress, Reply, Request } from './protocol';
+import { mixingBuffers, runMixed } from './mixing-run';
+import type { AttentionShape, MixingProgress, ModelInfo, Progress, Reply, Request } from './protocol';
 
 /** What the engine offers an extension (analysis-serve.ts). */
 export interface EngineHost {
@@ -155,10 +156,21 @@ async function install(modelBytes: Uint8Array, tokenizerBytes: Uint8Array): Prom
   return engine.info();
 }
 
-function runBatch(id: number, texts: string[], analyses?: { focus: string }): void {
+/** Least time between two mixing progress replies, in ms. */
+const MIXING_PROGRESS_INTERVAL_MS = 100;
+
+/** Runs `texts` (with the mixing measures when asked) and posts the result, moving its buffers. */
+function runBatch(id: number, texts: string[], analyses?: { focus: string }, withMixing = false): void {
   if (!engine) throw new Error('no model is loaded yet');
   extension?.release();
-  const run = engine.run(texts);
+  let last = 0;
+  const progress = (p: MixingProgress): void => {
+    const now = performance.now();
+    if (now - last < MIXING_PROGRESS_INTERVAL_MS && p.done < p.total) return;
+    last = now;
+    post({ type: 'mixing-progress', id, ...p });
+  };
+  const { run, mixing, mixingError } = withMixing ? runMixed(engine, texts, progress) : { run: engine.run(texts), mixing: undefined, mixingError: undefined };
   let kept = false;
   try {
     const batch = run.batch();
@@ -173,7 +185,18 @@ function runBatch(id: number, texts: string[], analyses?: { focus: string }): vo
       analysis = extra.analysis;
       transfer.push(...extra.transfer);
     }
-    post({ type: 'result', id, batch, attentionShape, attentions, ...(analysis ? { analysis } : {}) }, transfer);
+    if (mixing) transfer.push(...mixingBuffers(mixing));
+    const reply: Reply = {
+      type: 'result',
+      id,
+      batch,
+      attentionShape,
+      attentions,
+      ...(analysis ? { analysis } : {}),
+      ...(mixing ? { mixing } : {}),
+      ...(mixingError !== undefined ? { mixingError } : {}),
+    };
+    post(reply, transfer);
   } finally {
     if (!kept) run.free();
   }
@@ -182,7 +205,7 @@ function runBatch(id: number, texts: string[], analyses?: { focus: string }): vo
 async function handle(request: Request): Promise<void> {
   try {
     if (request.type === 'load') await load(request.id, request.modelUrl, request.tokenizerUrl);
-    else if (request.type === 'run') runBatch(request.id, request.texts, request.analyses);
+    else if (request.type === 'run') runBatch(request.id, request.texts, request.analyses, request.mixing ?? false);
     else if (!(await extension?.handle(request, { post, install }))) throw new Error(`unknown request ${request.type}`);
   } catch (e) {
     // A trap (panic, out of memory) leaves the wasm instance unusable: the page must restart us.

@@ -1,7 +1,8 @@
 /**
  * The one engine every widget on a page shares: one worker, one wasm instance, one model loaded at
  * a time (downloaded once, then read from the Cache API). Widgets queue runs; each widget's newest
- * request replaces its older queued one, and identical runs are answered from a small cache.
+ * request replaces its older queued one, and identical runs are answered from a small cache (a run
+ * with the mixing measures also answers the same run without them).
  */
 import { EngineClient } from '../engine/client';
 import type { ModelInfo, Progress, BatchRun } from '../engine/protocol';
@@ -24,6 +25,7 @@ interface Job {
   modelUrl: string;
   tokenizerUrl: string;
   texts: string[];
+  mixing: boolean;
   resolve: (result: FinishedRun | null) => void;
   reject: (error: Error) => void;
 }
@@ -36,7 +38,9 @@ function modelKey(modelUrl: string, tokenizerUrl: string): string {
 }
 
 function bytesOf(result: FinishedRun): number {
-  return result.output.attentions.reduce((sum, a) => sum + a.byteLength, 0);
+  const mixing = result.output.mixing ?? [];
+  const measures = mixing.reduce((sum, m) => sum + m.normHead.byteLength + m.normLayer.byteLength + m.alti.byteLength + m.altiRollout.byteLength, 0);
+  return result.output.attentions.reduce((sum, a) => sum + a.byteLength, measures);
 }
 
 /** Runs widgets' requests one at a time on one worker. */
@@ -62,11 +66,14 @@ export class SharedEngine {
     return this.loaded?.key === modelKey(modelUrl, tokenizerUrl);
   }
 
-  /** Runs `texts` for `owner`; resolves to `null` if `owner` asked again (or left) before this ran. */
-  run(owner: object, modelUrl: string, tokenizerUrl: string, texts: readonly string[]): Promise<FinishedRun | null> {
+  /**
+   * Runs `texts` for `owner`, with the context-mixing measures when `mixing`; resolves to `null` if
+   * `owner` asked again (or left) before this ran.
+   */
+  run(owner: object, modelUrl: string, tokenizerUrl: string, texts: readonly string[], mixing = false): Promise<FinishedRun | null> {
     return new Promise((resolve, reject) => {
       this.forget(owner);
-      this.pending.set(owner, { modelUrl, tokenizerUrl, texts: [...texts], resolve, reject });
+      this.pending.set(owner, { modelUrl, tokenizerUrl, texts: [...texts], mixing, resolve, reject });
       void this.pump();
     });
   }
@@ -103,8 +110,8 @@ export class SharedEngine {
 
   private async execute(job: Job): Promise<FinishedRun> {
     const key = modelKey(job.modelUrl, job.tokenizerUrl);
-    const runKey = JSON.stringify([key, job.texts]);
-    const cached = this.results.get(runKey);
+    const runKey = (mixing: boolean): string => JSON.stringify([key, job.texts, mixing]);
+    const cached = this.results.get(runKey(true)) ?? (job.mixing ? undefined : this.results.get(runKey(false)));
     if (cached) return cached;
     const failure = this.failed.get(key);
     if (failure) throw failure;
@@ -135,11 +142,11 @@ export class SharedEngine {
       }
     }
     const info = this.loaded.info;
-    const output = await this.client.run(job.texts);
+    const output = await this.client.run(job.texts, { mixing: job.mixing });
     // Runs go one at a time here, so the client never replaces one; null would mean it did.
     if (!output) throw new Error('the run was cancelled');
     const result = { info, output };
-    this.remember(runKey, result);
+    this.remember(runKey(job.mixing), result);
     return result;
   }
 
