@@ -4,12 +4,14 @@ import { findFocus, isContent } from './attention';
 import { readTheme } from './draw/colors';
 import { EngineClient, EngineStopped } from './engine/client';
 import { messageOf } from './engine/errors';
-import type { ModelInfo, Progress, BatchRun } from './engine/protocol';
-import { INITIAL_STATE, MAX_SENTENCES, Store, VIEWS, readConfig, resolveView, type ViewName, type ViewState } from './state';
+import type { ModelInfo, MixingProgress, Progress, BatchRun } from './engine/protocol';
+import { MEASURE_INFO, MEASURES, parseMeasure } from './measure';
+import { INITIAL_STATE, MAX_SENTENCES, Store, VIEWS, counterpart, readConfig, resolveView, stateNeedsMixing, type ViewName, type ViewState } from './state';
 import { stateFromSearch, urlWithState } from './url';
 import { AnalysisFeatures } from './views/analysis-page';
 import { el } from './views/dom';
 import { FocusView } from './views/focus';
+import { MeasureNote } from './views/measure-note';
 import { HeadView } from './views/head';
 import { ModelView } from './views/model';
 import { openOwnModelPanel, renderModelNote } from './views/model-note';
@@ -22,6 +24,8 @@ import { bindTokenPicking, renderTokens } from './views/tokens';
 const DEBOUNCE_MS = 250;
 /** Wait before writing the state into the URL, in ms (browsers limit how often that may happen). */
 const URL_DELAY_MS = 300;
+/** A run computing the mixing measures shows their progress once it has taken this long, in ms. */
+const MIXING_PROGRESS_AFTER_MS = 300;
 
 function query<T extends Element>(selector: string): T {
   const element = document.querySelector<T>(selector);
@@ -38,6 +42,12 @@ const ui = {
   head: query<HTMLSelectElement>('[data-testid="head-select"]'),
   sentence: query<HTMLSelectElement>('[data-testid="sentence-select"]'),
   sentenceField: query<HTMLElement>('#sentence-field'),
+  measure: query<HTMLSelectElement>('[data-testid="measure-select"]'),
+  compare: query<HTMLInputElement>('[data-testid="compare-toggle"]'),
+  compareField: query<HTMLElement>('#compare-field'),
+  mixingProgress: query<HTMLElement>('[data-testid="mixing-progress"]'),
+  mixingBar: query<HTMLProgressElement>('[data-testid="mixing-progress"] progress'),
+  mixingText: query<HTMLElement>('[data-testid="mixing-progress"] .progress-text'),
   status: query<HTMLElement>('[data-testid="status"]'),
   notices: query<HTMLElement>('[data-testid="notices"]'),
   modelInfo: query<HTMLElement>('[data-testid="model-info"]'),
@@ -68,6 +78,8 @@ let runTimer: number | undefined;
 let urlTimer: number | undefined;
 /** What the token table was last drawn for. */
 let tokensDrawn: { output: BatchRun; focus: string } | null = null;
+/** When the run in flight started (for its mixing progress), in ms. */
+let runStarted = 0;
 
 type StatusKind = 'busy' | 'ready' | 'error';
 
@@ -94,11 +106,17 @@ function pickToken(sentence: number, token: number): void {
 }
 
 const focusView = new FocusView(query('#focus-view'), pickToken);
+const measureNote = new MeasureNote(query('[data-testid="measure-note"]'));
 const headView = new HeadView(query('#head-view'), pickToken);
 const modelView = new ModelView(query('#model-view'), (layer, head) => store.set({ layer, head }));
 const sentenceInputs = new SentenceInputs(ui.sentenceList, ui.addSentence, MAX_SENTENCES, (sentences) =>
   store.set({ sentences, sentence: Math.min(store.get().sentence, sentences.length - 1) }),
 );
+
+/** Whether the state asks for mixing measures the result on screen lacks (and the engine has not refused). */
+function lacksMixing(output: BatchRun): boolean {
+  return stateNeedsMixing(store.get()) && !output.mixing && output.mixingError === undefined;
+}
 
 /** Draws the result on screen for the current choices; says `ready` if it matches the inputs. */
 function draw(): void {
@@ -108,8 +126,9 @@ function draw(): void {
   const { layer, head } = resolveView(state, { layers, heads });
   const theme = readTheme();
   const sentence = Math.max(0, Math.min(state.sentence, shown.batch.sentences.length - 1));
-  const common = { output: shown, layer, head, focusWord: state.focusWord, theme };
-  if (state.view === 'focus') focusView.update(common);
+  const common = { output: shown, layer, head, focusWord: state.focusWord, theme, measure: state.measure };
+  measureNote.update(state.measure, state.compare && state.view === 'focus' ? counterpart(state.measure) : null, shown);
+  if (state.view === 'focus') focusView.update({ ...common, compare: state.compare });
   else if (state.view === 'head') headView.update({ ...common, sentence });
   else if (!analysis.draw(state.view, { ...common, sentence })) modelView.update({ ...common, sentence });
   if (tokensDrawn?.output !== shown || tokensDrawn.focus !== state.focusWord) {
@@ -117,7 +136,7 @@ function draw(): void {
     renderTokens(ui.tokenView, shown.batch, focus);
     tokensDrawn = { output: shown, focus: state.focusWord };
   }
-  if (!stale) setStatus('ready', 'ready');
+  if (!stale && !lacksMixing(shown)) setStatus('ready', 'ready');
 }
 
 /** Offers the batch's words in the focus field's suggestions. */
@@ -127,13 +146,27 @@ function suggestTokens(output: BatchRun): void {
   ui.focusTokens.replaceChildren(...Array.from(words, (word) => el('option', { attrs: { value: word } })));
 }
 
+/** Shows how far the mixing measures of the run in flight are, once it has taken a while. */
+function showMixingProgress(p: MixingProgress): void {
+  if (performance.now() - runStarted < MIXING_PROGRESS_AFTER_MS) return;
+  const layers = Math.max(1, p.total);
+  ui.mixingProgress.hidden = false;
+  ui.mixingBar.max = p.sentences * layers;
+  ui.mixingBar.value = p.sentence * layers + p.done;
+  ui.mixingText.textContent = `computing what each token takes in: sentence ${p.sentence + 1} of ${p.sentences}, layer ${p.done} of ${p.total}`;
+}
+
 async function runNow(): Promise<void> {
   window.clearTimeout(runTimer);
   if (!info) return;
-  const texts = store.get().sentences;
+  const state = store.get();
+  const texts = state.sentences;
   setStatus('running…', 'busy');
+  runStarted = performance.now();
   try {
-    const output = await client.run(texts, { analyses: { focus: store.get().focusWord } });
+    const mixing = stateNeedsMixing(state);
+    const output = await client.run(texts, { analyses: { focus: state.focusWord }, mixing, onMixingProgress: showMixingProgress });
+    ui.mixingProgress.hidden = true;
     if (!output) return; // a newer run replaced this one
     shown = output;
     stale = !sameTexts(texts, store.get().sentences);
@@ -142,6 +175,7 @@ async function runNow(): Promise<void> {
     draw();
     analysis.onResult(output);
   } catch (e) {
+    ui.mixingProgress.hidden = true;
     // A restarting engine reruns once it has loaded the model again (see onCrash).
     if (e instanceof EngineStopped && e.restarting) return;
     setStatus(`Could not run the model: ${messageOf(e)}`, 'error');
@@ -194,6 +228,9 @@ function syncControls(state: ViewState): void {
   }
   ui.sentence.value = String(Math.min(state.sentence, count - 1));
   ui.sentenceField.hidden = state.view === 'focus' || state.view === 'rollout' || state.view === 'drift';
+  ui.measure.value = state.measure;
+  ui.compare.checked = state.compare;
+  ui.compareField.hidden = state.view !== 'focus';
 }
 
 /** The own model the view names but the engine does not have (a shared link's), if any. */
@@ -304,6 +341,9 @@ ui.head.addEventListener('change', () => {
   store.set({ head: value === 'mean' || value === 'max' ? value : Number(value) });
 });
 ui.sentence.addEventListener('change', () => store.set({ sentence: Number(ui.sentence.value) }));
+ui.measure.replaceChildren(...MEASURES.map((m) => el('option', { text: MEASURE_INFO[m].label, attrs: { value: m } })));
+ui.measure.addEventListener('change', () => store.set({ measure: parseMeasure(ui.measure.value) ?? 'raw' }));
+ui.compare.addEventListener('change', () => store.set({ compare: ui.compare.checked }));
 bindTokenPicking(ui.tokenView, pickToken);
 bindTabs(ui.tabs, (name) => {
   if ((VIEWS as readonly string[]).includes(name)) store.set({ view: name as ViewName });
@@ -314,8 +354,10 @@ store.subscribe((state, previous) => {
   syncControls(state);
   scheduleUrl();
   if (state.sentences !== previous.sentences) scheduleRun();
+  // A measure (or the focus view's comparison) the result on screen lacks: run it again with them.
+  else if (shown && info && lacksMixing(shown) && stateNeedsMixing(state) !== stateNeedsMixing(previous)) void runNow();
   if (state.ownModel !== previous.ownModel) describeModel();
-  const looks: (keyof ViewState)[] = ['focusWord', 'layer', 'head', 'view', 'sentence'];
+  const looks: (keyof ViewState)[] = ['focusWord', 'layer', 'head', 'view', 'sentence', 'measure', 'compare'];
   if (looks.some((key) => state[key] !== previous[key])) draw();
 });
 

@@ -1,5 +1,6 @@
 /** Page configuration from the URL, and the explorer's view state with change notification. */
 import type { HeadChoice } from './attention';
+import { needsMixing, type Measure } from './measure';
 
 /** Where the model comes from and what to call it. */
 export interface Config {
@@ -46,6 +47,10 @@ export interface ViewState {
   view: ViewName;
   /** 0-based index of the sentence the head and model views show. */
   sentence: number;
+  /** What every view draws: raw attention or a context-mixing measure. */
+  measure: Measure;
+  /** Whether the focus view pairs the measure with its counterpart (raw attention with the norm-based view, any other measure with raw attention). */
+  compare: boolean;
   /**
    * The file name of the user's own model the view is about, or null for the page's model (the
    * default, or `?model=`). Files cannot travel in a link, so a link only names it.
@@ -98,8 +103,21 @@ export const INITIAL_STATE: ViewState = {
   head: 'mean',
   view: 'focus',
   sentence: 0,
+  // Raw attention, paired in the focus view with what is actually mixed: the front page's story.
+  measure: 'raw',
+  compare: true,
   ownModel: null,
 };
+
+/** The measure the focus view pairs with `measure` when comparing: the norm-based view for raw attention, else raw attention. */
+export function counterpart(measure: Measure): Measure {
+  return measure === 'raw' ? 'norm' : 'raw';
+}
+
+/** Whether what `state` shows needs the engine's mixing measures (the measure, or the focus view's comparison). */
+export function stateNeedsMixing(state: Pick<ViewState, 'measure' | 'compare' | 'view'>): boolean {
+  return needsMixing(state.measure) || (state.compare && state.view === 'focus');
+}
 
 /** Holds a value and tells subscribers about every change. */
 export class Store<T extends object> {

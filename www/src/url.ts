@@ -1,15 +1,17 @@
 /**
  * The view state in the page URL, so a link restores what its sender saw:
- * `?s=…&s=…&focus=apple&layer=6&head=mean&view=head&sentence=2` (layers, heads and sentences
- * counted from 1, as people count), and `ownmodel=NAME` when the view is of a model file the user
+ * `?s=…&s=…&focus=apple&layer=6&head=mean&view=head&sentence=2&measure=norm` (layers, heads and
+ * sentences counted from 1, as people count; `compare=off` when the focus view shows the measure
+ * alone), and `ownmodel=NAME` when the view is of a model file the user
  * dropped in (only its name can travel). Other parameters (`model`, `tokenizer`, `name`: the
  * page's model) are kept, so they travel too.
  */
 import { LAST_LAYER, MAX_SENTENCES, VIEWS, type ViewName, type ViewState } from './state';
 import type { HeadChoice } from './attention';
+import { parseMeasure } from './measure';
 
 /** Parameters this module owns. */
-const KEYS = ['s', 'focus', 'layer', 'head', 'view', 'sentence', 'ownmodel'] as const;
+const KEYS = ['s', 'focus', 'layer', 'head', 'view', 'sentence', 'measure', 'compare', 'ownmodel'] as const;
 /** Longest own-model name a link carries. */
 const MAX_NAME = 200;
 
@@ -40,6 +42,8 @@ export function stateFromSearch(search: string, defaults: ViewState): ViewState 
     head,
     view,
     sentence: sentence !== null ? Math.min(sentence - 1, chosen.length - 1) : Math.min(defaults.sentence, chosen.length - 1),
+    measure: parseMeasure(params.get('measure')) ?? defaults.measure,
+    compare: params.has('compare') ? params.get('compare') !== 'off' : defaults.compare,
     ownModel: ownModel ?? defaults.ownModel,
   };
 }
@@ -55,6 +59,8 @@ export function urlWithState(href: string, state: ViewState): string {
   params.set('head', typeof state.head === 'number' ? String(state.head + 1) : state.head);
   params.set('view', state.view);
   params.set('sentence', String(state.sentence + 1));
+  params.set('measure', state.measure);
+  if (!state.compare) params.set('compare', 'off');
   if (state.ownModel !== null) params.set('ownmodel', state.ownModel);
   url.search = params.toString();
   return url.href;

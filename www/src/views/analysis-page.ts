@@ -10,11 +10,13 @@ import type { FlowOutput, MaskPrediction } from '../engine/analysis-protocol';
 import type { EngineClient } from '../engine/client';
 import { messageOf } from '../engine/errors';
 import type { ModelInfo, BatchRun } from '../engine/protocol';
+import { MEASURE_INFO, type Measure } from '../measure';
+import { drawnMeasure, describeScope } from '../mixing';
 import { resolveView, type Store, type ViewState } from '../state';
 import './analysis.css';
 import { OwnModelPicker } from './byo-model';
 import { DriftView, levelNames, pairName } from './drift';
-import { attentionTable, download, embedSnippet, panelPng, toCsv, type NumberTable } from './export';
+import { download, embedSnippet, measureTable, panelPng, toCsv, type NumberTable } from './export';
 import { FillMaskPanel } from './fillmask';
 import type { FocusFigure } from './focus';
 import { RolloutView } from './rollout';
@@ -45,7 +47,11 @@ export interface AnalysisDraw {
   focusWord: string;
   theme: Theme;
   sentence: number;
+  measure: Measure;
 }
+
+/** The views whose numbers follow the measure control. */
+const MEASURED_VIEWS: readonly string[] = ['focus', 'head', 'model', 'rollout'];
 
 function query<T extends Element>(selector: string): T {
   const element = document.querySelector<T>(selector);
@@ -173,17 +179,39 @@ export class AnalysisFeatures {
     return `${info.layers} layers × ${info.heads} heads, ${info.quantization}${info.fill_mask ? ', with a fill-mask head' : ''}`;
   }
 
+  /** The measure the current view draws (raw attention when the run lacks the chosen one), or null for views it does not apply to. */
+  private measureShown(): Measure | null {
+    const state = this.host.store.get();
+    const output = this.host.shown();
+    if (!MEASURED_VIEWS.includes(state.view)) return null;
+    return output ? drawnMeasure(output, state.measure) : 'raw';
+  }
+
   private fileStem(): string {
     const state = this.host.store.get();
     const word = state.focusWord.trim().replace(/[^\p{L}\p{N}_-]+/gu, '') || 'all';
-    return `bertscope-${state.view}-${word}`;
+    const measure = this.measureShown();
+    return `bertscope-${state.view}-${word}${measure && measure !== 'raw' ? `-${measure}` : ''}`;
+  }
+
+  /** The PNG's title line: the measure, layer and heads shown (views the measure applies to). */
+  private pngTitle(): string | null {
+    const measure = this.measureShown();
+    const output = this.host.shown();
+    if (!measure || !output) return null;
+    const [layers, heads] = output.attentionShape;
+    const { layer, head } = this.last?.output === output ? this.last : resolveView(this.host.store.get(), { layers, heads });
+    const scope = this.host.store.get().view === 'model' ? 'every layer' : describeScope(measure, layer, head, heads);
+    return `bertscope · ${MEASURE_INFO[measure].label}${measure === 'norm' ? ' (row shares)' : ''} · ${scope}`;
   }
 
   private async exportPng(): Promise<void> {
     const view = this.host.store.get().view;
     const panel = document.getElementById(`panel-${view}`);
     const background = getComputedStyle(document.body).backgroundColor || '#fff';
-    const blob = panel ? await panelPng(panel, background) : null;
+    const title = this.pngTitle();
+    const colour = getComputedStyle(document.body).color || '#000';
+    const blob = panel ? await panelPng(panel, background, title ? { text: title, colour } : undefined) : null;
     if (!blob) {
       this.exportNote.textContent = 'This view has nothing drawn to save yet.';
       return;
@@ -232,7 +260,9 @@ export class AnalysisFeatures {
       );
       return {
         table: {
-          description: 'where the focus token looks: raw attention, rollout through the chosen layer, and attention flow when computed; positions count from 1',
+          description:
+            'where the focus token looks: the chosen measure at the chosen layer and heads, attention rollout through the chosen layer, ' +
+            'ALTI rollout through it (with a mixing measure), and attention flow when computed; positions count from 1',
           columns: ['sentence', 'measure', 'focus_token', 'key', 'key_token', 'weight'],
           rows,
         },
@@ -252,7 +282,7 @@ export class AnalysisFeatures {
       };
     }
     const sentences = state.view === 'focus' ? output.batch.sentences.map((_, i) => i) : [Math.min(state.sentence, output.batch.sentences.length - 1)];
-    return { table: attentionTable(output, layer, head, sentences), extra: {} };
+    return { table: measureTable(output, layer, head, sentences, drawnMeasure(output, state.measure)), extra: {} };
   }
 
   private exportNumbers(kind: 'json' | 'csv'): void {
@@ -268,7 +298,9 @@ export class AnalysisFeatures {
       download(new Blob([toCsv(table)], { type: 'text/csv' }), name);
     } else {
       const records = table.rows.map((row) => Object.fromEntries(table.columns.map((c, i) => [c, row[i]])));
-      const json = { view: state.view, sentences: state.sentences, focus: state.focusWord, description: table.description, columns: table.columns, records, ...extra };
+      const measure = this.measureShown();
+      const about = measure ? { measure, measure_name: MEASURE_INFO[measure].label } : {};
+      const json = { view: state.view, sentences: state.sentences, focus: state.focusWord, ...about, description: table.description, columns: table.columns, records, ...extra };
       download(new Blob([JSON.stringify(json, null, 2)], { type: 'application/json' }), name);
     }
     this.exportNote.textContent = `Saved ${name} (${table.rows.length} rows).`;
@@ -286,6 +318,7 @@ export class AnalysisFeatures {
       layer,
       head,
       view: state.view === 'head' ? 'head' : state.view === 'focus' ? 'focus' : null,
+      measure: state.measure,
     });
     this.snippet.value = text;
     this.snippet.hidden = false;

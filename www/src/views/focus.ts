@@ -1,25 +1,21 @@
 /**
- * The focus view: per sentence, the focus word's attention to every token at one layer/head
- * (a heat strip and a sentence naming its strongest target) and the full token×token heatmap.
- * Without the strip (`strip: false`) it is the plain heatmap view of the widget.
+ * The focus view: per sentence, what the focus word takes from every token at one layer/head under
+ * the chosen measure (a heat strip and a sentence naming its strongest target), optionally paired
+ * with its counterpart (raw attention with the norm-based view, a mixing measure with raw
+ * attention), and the full token×token heatmap. Without the strip (`strip: false`) it is the plain
+ * heatmap view of the widget.
  */
-import {
-  describeAttention,
-  describeHead,
-  findFocus,
-  headMatrix,
-  cropMatrix,
-  isBlank,
-  matrixRow,
-  maxUnmasked,
-  topTargets,
-  type HeadChoice,
-} from '../attention';
+import { describeAttention, findFocus, cropMatrix, isBlank, matrixRow, maxUnmasked, topTargets, type HeadChoice } from '../attention';
 import { shorten } from '../draw/canvas';
-import { css, textOn, viridis, type Theme } from '../draw/colors';
+import type { StripRow } from '../draw/chart';
+import type { Theme } from '../draw/colors';
 import type { HeatmapHit, HeatmapSpec } from '../draw/heatmap';
 import type { BatchRun, Encoding } from '../engine/protocol';
+import { MEASURE_INFO, type Measure } from '../measure';
+import { measuredMatrix, mixingProblem, type MeasuredMatrix } from '../mixing';
+import { counterpart } from '../state';
 import { el } from './dom';
+import { contrastSentence, strip, type StripData } from './focus-strip';
 import { HeatmapPanel } from './heatmap-panel';
 
 /** What the focus view shows. */
@@ -29,6 +25,10 @@ export interface FocusOptions {
   head: HeadChoice;
   focusWord: string;
   theme: Theme;
+  /** What the strips and heatmaps draw. */
+  measure: Measure;
+  /** Pair the strip with the measure's counterpart, when the run has both (default false). */
+  compare?: boolean;
   /** Whether to show the focus word's summary and heat strip above each heatmap (default true). */
   strip?: boolean;
 }
@@ -36,10 +36,14 @@ export interface FocusOptions {
 /** What one sentence card shows, for the SVG export. */
 export interface FocusFigure {
   title: string;
+  /** What is drawn: the measure, its layer and heads (and the pair's measure). */
+  measureLine: string;
   /** The focus word's summary line (or why there is none). */
   summary: string;
-  /** The focus token's attention to each real token, when it has one. */
-  strip: { tokens: string[]; values: number[]; focus: number; name: string } | null;
+  /** The focus token's row under each measure shown (one, or the pair), over the real tokens. */
+  strip: { tokens: string[]; rows: StripRow[]; focus: number } | null;
+  /** The raw-versus-mixing sentence of a pair, if any. */
+  contrast: string | null;
   heatmap: HeatmapSpec;
   legendCaption: string;
 }
@@ -50,29 +54,6 @@ const TOP_IN_LABEL = 3;
 const PAD_SHOWN = 2;
 /** Longest sentence text shown in a card title. */
 const TITLE_CHARS = 160;
-
-/** The heat strip: one chip per real token, coloured by the focus token's attention to it. */
-function strip(sentence: Encoding, row: Float32Array, focus: number, caption: string): HTMLElement {
-  let max = 0;
-  for (let i = 0; i < sentence.len; i++) max = Math.max(max, row[i] ?? 0);
-  const chips: Node[] = [];
-  for (let i = 0; i < sentence.len; i++) {
-    const weight = row[i] ?? 0;
-    const colour = viridis(max > 0 ? weight / max : 0);
-    const attrs = { role: 'listitem', title: `${sentence.tokens[i]}: ${weight.toFixed(3)}` };
-    const chip = el('span', { className: i === focus ? 'chip chip-focus' : 'chip', attrs }, [
-      el('span', { className: 'chip-token', text: sentence.tokens[i] ?? '' }),
-      el('span', { className: 'chip-weight', text: weight.toFixed(2) }),
-    ]);
-    chip.style.backgroundColor = css(colour);
-    chip.style.color = textOn(colour);
-    chips.push(chip);
-  }
-  return el('figure', { className: 'strip' }, [
-    el('div', { className: 'chips', attrs: { role: 'list', 'aria-label': caption } }, chips),
-    el('figcaption', { text: caption }),
-  ]);
-}
 
 /** "query “apple” (#2) → key “enterprise” (#5): 0.1234", value first so it survives a narrow line. */
 function describeCell(sentence: Encoding, matrix: Float32Array, n: number, hit: HeatmapHit): string {
@@ -99,9 +80,9 @@ class SentenceCard {
   }
 
   update(options: FocusOptions, index: number): void {
-    const { output, layer, head, focusWord, theme } = options;
+    const { output, layer, head, focusWord, theme, measure } = options;
     const sentence = output.batch.sentences[index]!;
-    const [, heads, n] = output.attentionShape;
+    const n = output.attentionShape[2];
     const title = el('h3', { className: 'sentence-title', text: `${index + 1}. “${shorten(sentence.text, TITLE_CHARS)}”` });
     if (isBlank(sentence)) {
       this.head.replaceChildren(
@@ -112,11 +93,14 @@ class SentenceCard {
       this.figure = null;
       return;
     }
-    const matrix = headMatrix(output.attentions[index]!, output.attentionShape, layer, head);
+    const main = measuredMatrix(output, index, layer, head, measure);
+    const matrix = main.values;
     const focus = findFocus(sentence, focusWord);
-    const where = describeHead(layer, head, heads);
+    const other = counterpart(main.measure);
+    const pair = options.compare && mixingProblem(output, other) === null ? measuredMatrix(output, index, layer, head, other) : null;
     const children: Node[] = [title];
-    if (options.strip !== false) children.push(...this.focusParts(sentence, matrix, n, focus, focusWord, where));
+    const strips = options.strip !== false ? this.focusParts(sentence, main, pair, focus, focusWord) : null;
+    if (strips) children.push(...strips.elements);
     const shown = Math.min(n, sentence.len + PAD_SHOWN);
     if (shown < n) children.push(el('p', { className: 'note', text: `${n - shown} more [PAD] positions (padding to the longest sentence) are not drawn.` }));
     this.head.replaceChildren(...children);
@@ -135,20 +119,21 @@ class SentenceCard {
       ...(focus >= 0 ? { highlightRow: focus } : {}),
       scaleMax: maxUnmasked(matrix, sentence),
     };
+    const info = MEASURE_INFO[main.measure];
     this.figure = {
       title: title.textContent ?? '',
+      measureLine: `${info.label}${main.measure === 'norm' ? ' (row shares)' : ''}, ${main.where}${pair ? `; paired with ${MEASURE_INFO[pair.measure].label}` : ''}`,
       summary: this.head.querySelector('[data-testid="focus-summary"]')?.textContent ?? '',
-      strip:
-        focus >= 0 && options.strip !== false
-          ? { tokens: sentence.tokens.slice(0, sentence.len), values: Array.from(matrixRow(matrix, n, focus).subarray(0, sentence.len)), focus, name: `from “${sentence.tokens[focus] ?? ''}”` }
-          : null,
+      strip: strips?.figure ?? null,
+      contrast: strips?.contrast ?? null,
       heatmap: spec,
-      legendCaption: 'attention weight',
+      legendCaption: info.legend,
     };
+    const what = main.measure === 'raw' ? 'Attention heatmap' : `Heatmap of ${info.label}${main.measure === 'norm' ? ' (row shares)' : ''}`;
     this.panel.update({
       spec,
       label:
-        `Attention heatmap of sentence ${index + 1}, ${where}; rows (queries) attend to columns (keys), padding is hatched. ` +
+        `${what} of sentence ${index + 1}, ${main.where}; rows (queries) take from columns (keys), padding is hatched. ` +
         describeAttention(matrix, sentence, focusWord, TOP_IN_LABEL),
       describe: (hit) => describeCell(sentence, values, shown, hit),
       legendCaption: this.figure.legendCaption,
@@ -156,21 +141,45 @@ class SentenceCard {
     });
   }
 
-  /** The summary line and heat strip of the focus token (or why there is none). */
-  private focusParts(sentence: Encoding, matrix: Float32Array, n: number, focus: number, focusWord: string, where: string): HTMLElement[] {
+  /** The summary line and heat strip(s) of the focus token (or why there are none), and what the SVG export repeats of them. */
+  private focusParts(
+    sentence: Encoding,
+    main: MeasuredMatrix,
+    pair: MeasuredMatrix | null,
+    focus: number,
+    focusWord: string,
+  ): { elements: HTMLElement[]; figure: FocusFigure['strip']; contrast: string | null } {
     if (focus < 0) {
       const word = focusWord.trim().toLowerCase();
       const missing = word ? `“${word}” is not a single token of this sentence.` : 'No focus word is set: click a token to choose one.';
-      return [el('p', { className: 'focus-summary muted', text: missing, attrs: { 'data-testid': 'focus-summary' } })];
+      return { elements: [el('p', { className: 'focus-summary muted', text: missing, attrs: { 'data-testid': 'focus-summary' } })], figure: null, contrast: null };
     }
     const word = sentence.tokens[focus] ?? '';
-    const row = matrixRow(matrix, n, focus);
-    const best = topTargets(row, sentence, 1, focus)[0];
-    const summary = best ? `${word} → ${best.token} (${best.weight.toFixed(2)})` : `${word} → no other word to attend to`;
-    return [
-      el('p', { className: 'focus-summary', text: summary, attrs: { 'data-testid': 'focus-summary' } }),
-      strip(sentence, row, focus, `Attention from “${word}” to each token, ${where}`),
-    ];
+    const strongest = (m: MeasuredMatrix): string => {
+      const best = topTargets(matrixRow(m.values, m.n, focus), sentence, 1, focus)[0];
+      return best ? `${word} → ${best.token} (${best.weight.toFixed(2)})` : `${word} → no other word to attend to`;
+    };
+    const data = (m: MeasuredMatrix, summary?: string): StripData => ({ measure: m.measure, row: matrixRow(m.values, m.n, focus), where: m.where, ...(summary ? { summary } : {}) });
+    const mainStrip = data(main);
+    const elements: HTMLElement[] = [el('p', { className: 'focus-summary', text: strongest(main), attrs: { 'data-testid': 'focus-summary' } })];
+    const real = (row: Float32Array): number[] => Array.from(row.subarray(0, sentence.len));
+    const rows: StripRow[] = [{ name: MEASURE_INFO[main.measure].short, values: real(mainStrip.row) }];
+    let contrast: string | null = null;
+    if (!pair) elements.push(strip(sentence, mainStrip, focus, false));
+    else {
+      const pairStrip = data(pair, strongest(pair));
+      const [raw, mixed] = main.measure === 'raw' ? [mainStrip, pairStrip] : [pairStrip, mainStrip];
+      contrast = contrastSentence(sentence, focus, raw.row, mixed);
+      rows.push({ name: MEASURE_INFO[pair.measure].short, values: real(pairStrip.row) });
+      elements.push(
+        el('div', { className: 'strip-pair', attrs: { 'data-testid': 'focus-pair' } }, [
+          strip(sentence, mainStrip, focus, true),
+          strip(sentence, pairStrip, focus, true),
+          ...(contrast ? [el('p', { className: 'contrast', text: contrast, attrs: { 'data-testid': 'focus-contrast' } })] : []),
+        ]),
+      );
+    }
+    return { elements, figure: { tokens: sentence.tokens.slice(0, sentence.len), rows, focus }, contrast };
   }
 
   redraw(): void {

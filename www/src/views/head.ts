@@ -1,13 +1,17 @@
 /**
  * The head view (after bertviz): one sentence's tokens in two columns with a line from each query
- * to each key per head, opacity = weight, colour = head. Head chips toggle heads; hovering a token
- * (or moving to it with the arrow keys) isolates its lines; clicking it makes it the focus word.
+ * to each key per head, opacity = weight (raw attention, or each row's share of attention × value
+ * norm), colour = head. Head chips toggle heads; hovering a token (or moving to it with the arrow
+ * keys) isolates its lines; clicking it makes it the focus word. Measures without per-head values
+ * (ALTI) draw one set of lines for the layer, and say so.
  */
-import { cropMatrix, describeAttention, describeHead, findFocus, headMatrix } from '../attention';
+import { describeAttention, findFocus } from '../attention';
 import { headColour, type Theme } from '../draw/colors';
 import { drawLines, hitLines, layoutLines, type LinesHit, type LinesLayout, type LinesSpec } from '../draw/lines';
 import type { Viewport } from '../draw/heatmap';
 import type { Encoding } from '../engine/protocol';
+import { MEASURE_INFO } from '../measure';
+import { headMatrices, measuredMatrix } from '../mixing';
 import { activeElementOf, el } from './dom';
 import { ScrollStage } from './scroll';
 import { SentenceFrame, type SentenceViewOptions } from './sentence-view';
@@ -33,6 +37,8 @@ export class HeadView {
   private visible: boolean[] = [];
   /** The aggregation `visible` was last reset for. */
   private visibleFor: string = '';
+  /** Whether the lines are of the whole layer (a measure without per-head values). */
+  private wholeLayer = false;
   private hover: LinesHit | null = null;
   /** Token picked with the keyboard; isolates like hovering. */
   private pinned: LinesHit | null = null;
@@ -64,31 +70,38 @@ export class HeadView {
   /** Shows `options` (keeping the head toggles unless the head choice changed). */
   update(options: HeadOptions): void {
     const { output, layer, head } = options;
-    const [, heads, n] = output.attentionShape;
-    const { index, sentence, blank } = this.sentenceFrame.show(options, describeHead(layer, head, heads));
+    const heads = output.attentionShape[1];
+    const index = Math.min(options.sentence, output.batch.sentences.length - 1);
+    const chosen = measuredMatrix(output, index, layer, head, options.measure);
+    const info = MEASURE_INFO[chosen.measure];
+    const about = chosen.measure === 'raw' ? chosen.where : `${info.label}${chosen.measure === 'norm' ? ' (each row’s share)' : ''}: ${chosen.where}`;
+    const { sentence, blank } = this.sentenceFrame.show(options, about);
     this.options = { ...options, sentence: index };
     const changedSentence = this.sentence?.text !== sentence.text;
     this.sentence = sentence;
-    const key = `${heads}:${head}`;
+    this.wholeLayer = !info.perHead;
+    const cells = this.wholeLayer ? 1 : heads;
+    const key = `${cells}:${head}`;
     if (key !== this.visibleFor) {
       this.visibleFor = key;
-      this.visible = Array.from({ length: heads }, (_, h) => typeof head !== 'number' || h === head);
+      this.visible = Array.from({ length: cells }, (_, h) => this.wholeLayer || typeof head !== 'number' || h === head);
     }
     if (changedSentence) this.pinned = null;
-    this.renderChips(heads, options.theme);
+    if (this.wholeLayer) this.renderLayerNote(info.label, layer);
+    else this.renderChips(heads, options.theme);
     if (blank) return;
-    const len = sentence.len;
-    const matrices = Array.from({ length: heads }, (_, h) => cropMatrix(headMatrix(output.attentions[index]!, output.attentionShape, layer, h), n, len));
-    const chosen = headMatrix(output.attentions[index]!, output.attentionShape, layer, head);
+    const matrices = headMatrices(output, index, layer, chosen.measure);
     const shown = this.visible.filter(Boolean).length;
+    const what = chosen.measure === 'raw' ? 'it attends to' : `it takes from (${info.label})`;
     this.canvas.setAttribute(
       'aria-label',
-      `Head view of sentence ${index + 1}, layer ${layer + 1}, ${shown} of ${heads} heads shown: lines join each query token ` +
-        `(left) to the key tokens (right) it attends to, one colour per head. ` +
-        describeAttention(chosen, sentence, options.focusWord, TOP_IN_READOUT),
+      (this.wholeLayer
+        ? `Head view of sentence ${index + 1}, ${chosen.where}: lines join each query token (left) to the key tokens (right) ${what}. `
+        : `Head view of sentence ${index + 1}, layer ${layer + 1}, ${shown} of ${heads} heads shown: lines join each query token ` +
+          `(left) to the key tokens (right) ${what}, one colour per head. `) + describeAttention(chosen.values, sentence, options.focusWord, TOP_IN_READOUT),
     );
     this.spec = {
-      tokens: sentence.tokens.slice(0, len),
+      tokens: sentence.tokens.slice(0, sentence.len),
       heads: matrices,
       visible: this.visible,
       colours: matrices.map((_, h) => headColour(options.theme, h)),
@@ -115,6 +128,13 @@ export class HeadView {
     this.view = this.scroller.viewport();
     this.spec.isolate = this.hover ?? this.pinned;
     drawLines(this.canvas, this.spec, this.layout, this.view, this.options.theme);
+  }
+
+  /** In place of the head chips: why there is one set of lines. */
+  private renderLayerNote(label: string, layer: number): void {
+    this.chips.replaceChildren(
+      el('p', { className: 'note', text: `${label} has no per-head values: the lines show layer ${layer + 1} as a whole.`, attrs: { 'data-testid': 'head-layer-note' } }),
+    );
   }
 
   private renderChips(heads: number, theme: Theme): void {
@@ -198,7 +218,10 @@ export class HeadView {
     const seen = new Set<number>();
     const strongest = links.filter((l) => !seen.has(l.other) && seen.add(l.other));
     const token = spec.tokens[iso.index] ?? '';
-    const top = strongest.slice(0, TOP_IN_READOUT).map((l) => `${l.token} ${l.weight.toFixed(2)} (head ${l.head + 1})`).join(', ');
+    const top = strongest
+      .slice(0, TOP_IN_READOUT)
+      .map((l) => `${l.token} ${l.weight.toFixed(2)}${this.wholeLayer ? '' : ` (head ${l.head + 1})`}`)
+      .join(', ');
     this.sentenceFrame.readout.show(
       !top
         ? `No head is shown: pick one above.`

@@ -1,11 +1,14 @@
 /**
- * The model view: all layers × heads of one sentence as small heatmaps. Clicking a cell (or moving
- * to it with the arrow keys and pressing Enter) selects that layer and head in the other views;
- * clicking a layer's label selects the layer and keeps the head choice.
+ * The model view: all layers × heads of one sentence as small heatmaps of the chosen measure (one
+ * map per layer for measures without per-head values). Clicking a cell (or moving to it with the arrow keys and pressing
+ * Enter) selects that layer and head in the other views; clicking a layer's label, or a layer's
+ * map, selects the layer and keeps the head choice.
  */
-import { describeAttention, describeHead, headMatrix, type HeadChoice } from '../attention';
+import { describeAttention, describeHead, type HeadChoice } from '../attention';
 import { cellOrigin, drawGrid, hitGrid, layoutGrid, renderAtlas, type GridCell, type GridLayout } from '../draw/grid';
 import { pixelRatio } from '../draw/canvas';
+import { MEASURE_INFO, type Measure } from '../measure';
+import { drawnMeasure, gridSource, measuredMatrix } from '../mixing';
 import { el } from './dom';
 import { SentenceFrame, type SentenceViewOptions } from './sentence-view';
 
@@ -26,6 +29,8 @@ export class ModelView {
   private atlasKey: unknown[] = [];
   private hover: GridCell | null = null;
   private cursor: GridCell | null = null;
+  /** The measure drawn; one map per layer when it has no per-head values. */
+  private drawn: Measure = 'raw';
 
   /** `onSelect(layer, head)` runs when a cell or a layer label is chosen. */
   constructor(
@@ -47,7 +52,7 @@ export class ModelView {
     this.canvas.addEventListener('keydown', (e) => this.key(e));
     this.canvas.addEventListener('focus', () => {
       const o = this.options;
-      this.cursor = o ? { layer: o.layer, head: typeof o.head === 'number' ? o.head : 0 } : null;
+      this.cursor = o ? { layer: o.layer, head: typeof o.head === 'number' && this.perHead() ? o.head : 0 } : null;
       this.draw();
       this.announceCursor();
     });
@@ -62,18 +67,24 @@ export class ModelView {
   update(options: ModelOptions): void {
     const { output } = options;
     const [layers, heads] = output.attentionShape;
-    const { index, sentence, blank } = this.sentenceFrame.show(
-      options,
-      `${layers} layers × ${heads} heads; each map is one head (rows attend to columns), scaled to its own maximum.`,
-    );
+    this.drawn = drawnMeasure(output, options.measure);
+    const info = MEASURE_INFO[this.drawn];
+    const about =
+      this.drawn === 'raw'
+        ? `${layers} layers × ${heads} heads; each map is one head (rows attend to columns), scaled to its own maximum.`
+        : info.perHead
+          ? `${layers} layers × ${heads} heads; each map is one head’s ${info.label}, each row’s share (rows take from columns), scaled to its own maximum.`
+          : `${info.label}: ${layers} layers, one map per layer (it has no per-head values; rows take from columns), each scaled to its own maximum.`;
+    const { index, sentence, blank } = this.sentenceFrame.show(options, about);
     this.options = { ...options, sentence: index };
     if (blank) return;
-    const chosen = headMatrix(output.attentions[index]!, output.attentionShape, options.layer, options.head);
+    const chosen = measuredMatrix(output, index, options.layer, options.head, this.drawn);
+    const maps = info.perHead ? `${layers} layers × ${heads} heads` : `${layers} layers (one map each)`;
     this.canvas.setAttribute(
       'aria-label',
-      `Model view of sentence ${index + 1}: ${layers} layers × ${heads} heads as small heatmaps. ` +
-        `Selected: ${describeHead(options.layer, options.head, heads)}. ` +
-        describeAttention(chosen, sentence, options.focusWord, TOP_IN_LABEL),
+      `Model view of sentence ${index + 1}: ${maps} as small heatmaps${this.drawn === 'raw' ? '' : ` of ${info.label}`}. ` +
+        `Selected: ${info.perHead ? describeHead(options.layer, options.head, heads) : chosen.where}. ` +
+        describeAttention(chosen.values, sentence, options.focusWord, TOP_IN_LABEL),
     );
     this.redraw();
   }
@@ -83,13 +94,13 @@ export class ModelView {
     const o = this.options;
     const width = this.frame.clientWidth;
     if (!o || width <= 0 || this.frame.hidden) return;
-    const [layers, heads] = o.output.attentionShape;
-    this.layout = layoutGrid(layers, heads, width);
+    const source = gridSource(o.output, o.sentence, this.drawn);
+    const [layers, cells] = source.shape;
+    this.layout = layoutGrid(layers, cells, width);
     const size = Math.ceil(this.layout.cell * pixelRatio());
-    const sentence = o.output.batch.sentences[o.sentence]!;
-    const key = [o.output, o.sentence, size];
+    const key = [o.output, o.sentence, size, this.drawn];
     if (!this.atlas || key.some((k, i) => k !== this.atlasKey[i])) {
-      this.atlas = renderAtlas(o.output.attentions[o.sentence]!, o.output.attentionShape, sentence.len, size);
+      this.atlas = renderAtlas(source.buffer, source.shape, source.len, size);
       this.atlasKey = key;
     }
     const { left, top, cell, gap } = this.layout;
@@ -100,7 +111,14 @@ export class ModelView {
   private draw(): void {
     const o = this.options;
     if (!o || !this.layout || !this.atlas) return;
-    drawGrid(this.canvas, this.atlas, this.layout, { layer: o.layer, head: o.head, hover: this.hover, cursor: this.cursor }, o.theme);
+    const perHead = this.perHead();
+    const marks = { layer: o.layer, head: perHead ? o.head : 'mean', hover: this.hover, cursor: this.cursor } as const;
+    drawGrid(this.canvas, this.atlas, this.layout, marks, o.theme);
+  }
+
+  /** Whether the grid has one map per head (else one per layer). */
+  private perHead(): boolean {
+    return MEASURE_INFO[this.drawn].perHead;
   }
 
   private hitAt(event: MouseEvent): GridCell | null {
@@ -113,7 +131,7 @@ export class ModelView {
     const o = this.options;
     if (!o) return;
     if (this.cursor && cell.head >= 0) this.cursor = { ...cell };
-    this.onSelect(cell.layer, cell.head >= 0 ? cell.head : o.head);
+    this.onSelect(cell.layer, cell.head >= 0 && this.perHead() ? cell.head : o.head);
   }
 
   private setHover(cell: GridCell | null): void {
@@ -129,8 +147,10 @@ export class ModelView {
     if (!o) return '';
     if (cell.head < 0) return `Layer ${cell.layer + 1}: click to select it (keeping the head choice).`;
     const sentence = o.output.batch.sentences[o.sentence]!;
-    const matrix = headMatrix(o.output.attentions[o.sentence]!, o.output.attentionShape, cell.layer, cell.head);
-    return `Layer ${cell.layer + 1}, head ${cell.head + 1}: ${describeAttention(matrix, sentence, o.focusWord, 2)}`;
+    const perHead = this.perHead();
+    const { values } = measuredMatrix(o.output, o.sentence, cell.layer, perHead ? cell.head : 'mean', this.drawn);
+    const name = perHead ? `Layer ${cell.layer + 1}, head ${cell.head + 1}` : `Layer ${cell.layer + 1} (${MEASURE_INFO[this.drawn].label})`;
+    return `${name}: ${describeAttention(values, sentence, o.focusWord, 2)}`;
   }
 
   private key(event: KeyboardEvent): void {

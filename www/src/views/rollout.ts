@@ -1,15 +1,18 @@
 /**
- * The rollout view: per sentence, what the focus word attends to in one layer/head (raw attention)
- * next to attention rollout through a chosen layer (Abnar & Zuidema 2020: heads averaged, the
- * residual added, multiplied through the layers), as heat strips with a text alternative; and,
- * on request, attention flow for sentences of up to 64 tokens. The engine computes all three.
+ * The rollout view: per sentence, what the focus word takes in one layer/head (under the chosen
+ * measure) next to attention rollout through a chosen layer (Abnar & Zuidema 2020: heads averaged,
+ * the residual added, multiplied through the layers) and, for a mixing measure, ALTI rollout
+ * through the same layer (Ferrando et al. 2022), as heat strips with a text alternative; and, on
+ * request, attention flow for sentences of up to 64 tokens. The engine computes all of them.
  */
-import { describeHead, findFocus, headMatrix, isBlank, type HeadChoice } from '../attention';
+import { findFocus, isBlank, type HeadChoice } from '../attention';
 import { shorten } from '../draw/canvas';
 import { drawStrips, stripWidth, type StripRow } from '../draw/chart';
 import type { Theme } from '../draw/colors';
 import type { FlowOutput } from '../engine/analysis-protocol';
 import type { BatchRun, Encoding } from '../engine/protocol';
+import { MEASURE_INFO, type Measure } from '../measure';
+import { measuredMatrix } from '../mixing';
 import { resolveView } from '../state';
 import { ChartHover } from './chart-hover';
 import { el } from './dom';
@@ -24,6 +27,8 @@ export interface RolloutOptions {
   head: HeadChoice;
   focusWord: string;
   theme: Theme;
+  /** What the first row shows; any mixing measure also adds ALTI rollout beside attention rollout. */
+  measure: Measure;
 }
 
 /** Asks the worker for a sentence's flow, reporting progress as `done` of `total`. */
@@ -54,16 +59,21 @@ export function rolloutRows(options: RolloutOptions, index: number, rolloutLayer
   const rollout = output.analysis?.rollouts?.[index];
   const focus = findFocus(sentence, focusWord);
   if (focus < 0 || !rollout || isBlank(sentence)) return null;
-  const [, heads, n] = output.attentionShape;
+  const n = output.attentionShape[2];
   const len = sentence.len;
-  const raw = headMatrix(output.attentions[index]!, output.attentionShape, layer, head);
-  const rawRow = Array.from(raw.subarray(focus * n, focus * n + len));
+  const first = measuredMatrix(output, index, layer, head, options.measure);
+  const firstRow = Array.from(first.values.subarray(focus * n, focus * n + len));
   const start = rolloutLayer * n * n + focus * n;
   const rolled = Array.from(rollout.subarray(start, start + len));
   const rows: StripRow[] = [
-    { name: `raw · ${describeHead(layer, head, heads).replace(' of ', ' ')}`, values: rawRow },
+    { name: `${MEASURE_INFO[first.measure].short} · ${first.where.replace(' of ', ' ')}`, values: firstRow },
     { name: `rollout · to layer ${rolloutLayer + 1}`, values: rolled },
   ];
+  const mixing = output.mixing?.[index];
+  if (first.measure !== 'raw' && mixing) {
+    const at = rolloutLayer * len * len + focus * len;
+    rows.push({ name: `ALTI rollout · to layer ${rolloutLayer + 1}`, values: Array.from(mixing.altiRollout.subarray(at, at + len)) });
+  }
   if (flow && flow.tokens === len) rows.push({ name: 'flow (all layers)', values: Array.from(flow.flow.subarray(focus * len, (focus + 1) * len)) });
   return { sentence: index, tokens: sentence.tokens.slice(0, len), focus, rows };
 }

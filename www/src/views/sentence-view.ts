@@ -3,10 +3,11 @@ import { isBlank, type HeadChoice } from '../attention';
 import { shorten } from '../draw/canvas';
 import type { Theme } from '../draw/colors';
 import type { BatchRun, Encoding } from '../engine/protocol';
+import type { Measure } from '../measure';
 import { el } from './dom';
 import { Readout } from './readout';
 
-/** The run, which sentence of it, and the page's layer, head, focus word and theme. */
+/** The run, which sentence of it, and the page's layer, head, focus word, measure and theme. */
 export interface SentenceViewOptions {
   output: BatchRun;
   /** Index of the sentence shown. */
@@ -15,6 +16,8 @@ export interface SentenceViewOptions {
   head: HeadChoice;
   focusWord: string;
   theme: Theme;
+  /** What the view draws (raw attention when the run lacks the measure). */
+  measure: Measure;
 }
 
 /** Longest sentence text shown in a view's caption. */

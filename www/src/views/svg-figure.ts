@@ -1,7 +1,7 @@
 /**
  * The current view as an SVG file for papers: vector shapes and real text (no embedded image),
  * drawn by the same painting code as the screen. The focus view gives each sentence's title,
- * summary, focus strip and heatmap; the rollout view its strips; the drift view its chart and map.
+ * summary, focus strip (or the raw-versus-mixing pair and its sentence) and heatmap; the rollout view its strips; the drift view its chart and map.
  */
 import { paintLineChart, paintScatter, paintStrips, stripHeight, stripWidth, type LineChartSpec, type ScatterSpec } from '../draw/chart';
 import type { Theme } from '../draw/colors';
@@ -68,13 +68,15 @@ export function focusSvg(figures: readonly FocusFigure[], theme: Theme): string 
   const blocks: Block[] = [];
   figures.forEach((f, i) => {
     blocks.push(textBlock(p, f.title, theme.boldFont, theme.foreground));
+    blocks.push(textBlock(p, f.measureLine, theme.font, theme.muted));
     if (f.summary) blocks.push(textBlock(p, f.summary, theme.font, theme.foreground));
     const strip = f.strip;
     if (strip) {
       const width = stripWidth(strip.tokens, FIGURE_WIDTH);
-      const rows = [{ name: strip.name, values: strip.values }];
-      blocks.push(named(`strip-${i + 1}`, { width, height: stripHeight(1), paint: (q) => void paintStrips(q, width, strip.tokens, rows, strip.focus, theme) }));
+      const rows = strip.rows;
+      blocks.push(named(`strip-${i + 1}`, { width, height: stripHeight(rows.length), paint: (q) => void paintStrips(q, width, strip.tokens, rows, strip.focus, theme) }));
     }
+    if (f.contrast) blocks.push(textBlock(p, f.contrast, theme.font, theme.muted));
     const cell = vectorCell(f.heatmap, FIGURE_WIDTH, theme);
     const size = vectorHeatmapSize(f.heatmap, cell, theme);
     blocks.push(named(`heatmap-${i + 1}`, { ...size, paint: (q) => paintVectorHeatmap(q, f.heatmap, cell, f.legendCaption, theme) }));

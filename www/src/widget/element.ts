@@ -7,6 +7,7 @@ import { findFocus, type HeadChoice } from '../attention';
 import { readTheme, type Theme } from '../draw/colors';
 import { messageOf } from '../engine/errors';
 import type { Progress, BatchRun } from '../engine/protocol';
+import type { Measure } from '../measure';
 import type { ViewState } from '../state';
 import { urlWithState } from '../url';
 import { el } from '../views/dom';
@@ -34,6 +35,7 @@ interface DrawData {
   head: HeadChoice;
   focusWord: string;
   theme: Theme;
+  measure: Measure;
 }
 
 /** One of the widget's views, built from the explorer's view modules. */
@@ -319,7 +321,7 @@ export function defineBertAttention(widgetUrl: string): void {
       this.#placeholder.hidden = true;
       // Shown before drawing: the views size themselves to the width they get.
       this.#viewBox.hidden = false;
-      this.#shown.draw({ output, layer: fit.layer, head: fit.head, focusWord: focus.word, theme: readTheme(this.#root) });
+      this.#shown.draw({ output, layer: fit.layer, head: fit.head, focusWord: focus.word, theme: readTheme(this.#root), measure: 'raw' });
       this.#showMessages([...read.messages, ...fit.messages, ...(focus.message ? [focus.message] : []), ...batchNotices(output.batch)]);
       this.#showCaption(settings.view, fit.layer, layers, fit.head, heads, focus.word);
       if (this.#requestKey === null) this.#setState('ready', '');
@@ -337,7 +339,17 @@ export function defineBertAttention(widgetUrl: string): void {
       if (!settings) return;
       const which = typeof head === 'number' ? `head ${head + 1} of ${heads}` : `${head} of ${heads} heads`;
       this.#captionText.textContent = `Layer ${layer + 1} of ${layers} · ${which} · computed in your browser by bertscope`;
-      const state: ViewState = { sentences: settings.sentences, focusWord, layer, head, view: view === 'head' ? 'head' : 'focus', sentence: 0, ownModel: null };
+      const state: ViewState = {
+        sentences: settings.sentences,
+        focusWord,
+        layer,
+        head,
+        view: view === 'head' ? 'head' : 'focus',
+        sentence: 0,
+        measure: 'raw',
+        compare: false,
+        ownModel: null,
+      };
       const url = new URL(urlWithState(explorerUrl, state));
       if (settings.modelUrl !== defaultModel || settings.tokenizerUrl !== defaultTokenizer) {
         url.searchParams.set('model', settings.modelUrl);

@@ -1,0 +1,79 @@
+/**
+ * The focus view's heat strips: one chip per real token, coloured by what the focus token takes
+ * from it under one measure; and the sentence that contrasts raw attention with a mixing measure
+ * for the `[CLS]` token (the front page's story).
+ */
+import { css, textOn, viridis } from '../draw/colors';
+import type { Encoding } from '../engine/protocol';
+import { MEASURE_INFO, type Measure } from '../measure';
+import { el } from './dom';
+
+/** One strip: its measure, the focus token's row (padded length) and what it covers in words. */
+export interface StripData {
+  measure: Measure;
+  row: Float32Array;
+  where: string;
+  /** A line after the heading (the pair's "apple → eating (0.16)"), if any. */
+  summary?: string;
+}
+
+/** The chips of one row over the sentence's real tokens. */
+function chips(sentence: Encoding, row: Float32Array, focus: number, caption: string): HTMLElement {
+  let max = 0;
+  for (let i = 0; i < sentence.len; i++) max = Math.max(max, row[i] ?? 0);
+  const items: Node[] = [];
+  for (let i = 0; i < sentence.len; i++) {
+    const weight = row[i] ?? 0;
+    const colour = viridis(max > 0 ? weight / max : 0);
+    const attrs = { role: 'listitem', title: `${sentence.tokens[i]}: ${weight.toFixed(3)}` };
+    const chip = el('span', { className: i === focus ? 'chip chip-focus' : 'chip', attrs }, [
+      el('span', { className: 'chip-token', text: sentence.tokens[i] ?? '' }),
+      el('span', { className: 'chip-weight', text: weight.toFixed(2) }),
+    ]);
+    chip.style.backgroundColor = css(colour);
+    chip.style.color = textOn(colour);
+    items.push(chip);
+  }
+  return el('div', { className: 'chips', attrs: { role: 'list', 'aria-label': caption } }, items);
+}
+
+/**
+ * A strip figure. `heading`: name the measure above the chips (when two strips are paired);
+ * without it, the caption alone says what the numbers are.
+ */
+export function strip(sentence: Encoding, data: StripData, focus: number, heading: boolean): HTMLElement {
+  const word = sentence.tokens[focus] ?? '';
+  const info = MEASURE_INFO[data.measure];
+  const what = data.measure === 'raw' ? 'Attention' : info.label.charAt(0).toUpperCase() + info.label.slice(1);
+  const share = data.measure === 'norm' ? ' (each value is the share of the row’s total)' : '';
+  const caption = `${what} from “${word}” to each token, ${data.where}${share}`;
+  const parts: Node[] = [];
+  if (heading) {
+    const title = el('p', { className: 'strip-title' }, [el('span', { className: 'measure-tag', text: info.label }), document.createTextNode(` ${data.where}`)]);
+    if (data.summary) title.append(el('span', { className: 'strip-summary', text: ` · ${data.summary}`, attrs: { 'data-testid': 'focus-pair-summary' } }));
+    parts.push(title);
+  }
+  // A heading says what the chips are; alone, they get the caption.
+  parts.push(chips(sentence, data.row, focus, caption));
+  if (!heading) parts.push(el('figcaption', { text: caption }));
+  return el('figure', { className: 'strip', attrs: { 'data-measure': data.measure, 'data-testid': 'focus-strip' } }, parts);
+}
+
+/** Two decimals. */
+const f2 = (v: number): string => v.toFixed(2);
+
+/**
+ * What raw attention and `other` (a mixing measure) say about the first token (`[CLS]`) for the
+ * focus token, in one sentence; null when the focus token is that token itself.
+ */
+export function contrastSentence(sentence: Encoding, focus: number, raw: Float32Array, other: StripData): string | null {
+  if (focus <= 0 || other.measure === 'raw') return null;
+  const word = `“${sentence.tokens[focus] ?? ''}”`;
+  const first = sentence.tokens[0] ?? '[CLS]';
+  const start = `${word} gives ${f2(raw[0] ?? 0)} of its raw attention to ${first}`;
+  const otherFirst = f2(other.row[0] ?? 0);
+  if (other.measure === 'norm') return `${start}; weighed by what ${first} actually passes on (attention × value norm), ${first} gets ${otherFirst}.`;
+  const keeps = f2(other.row[focus] ?? 0);
+  const by = other.measure === 'alti' ? 'by ALTI, which also counts the residual and the layer norm' : `by ALTI through the layers (${other.where})`;
+  return `${start}; ${by}, ${first} contributes ${otherFirst} and ${word} keeps ${keeps} of itself.`;
+}
