@@ -1,6 +1,7 @@
 /**
  * The model view drawing: every layer × head of one sentence as a small heatmap in a grid, each
- * scaled to its own maximum, with the selected cell (or layer) and the keyboard cursor outlined.
+ * scaled to its own maximum, with the selected cell (or layer) and the keyboard cursor outlined,
+ * each head's role as a badge, and the heads of a highlighted role outlined (the others dimmed).
  */
 import type { HeadChoice } from '../attention';
 import type { AttentionShape } from '../engine/protocol';
@@ -25,13 +26,21 @@ export interface GridLayout {
   height: number;
 }
 
-/** What is selected, under the pointer and under the keyboard cursor. */
+/** What is selected, under the pointer and under the keyboard cursor; badges and highlighted heads. */
 export interface GridMarks {
   layer: number;
   head: HeadChoice;
   hover: GridCell | null;
   cursor: GridCell | null;
+  /** A short text per cell, `[layer][head]` (the head's role), if any. */
+  badges?: readonly (readonly string[])[] | null;
+  /** Whether a cell is highlighted; when given, the other cells are dimmed. */
+  highlighted?: ((layer: number, head: number) => boolean) | null;
 }
+
+/** Badge height and font, in CSS pixels. */
+const BADGE_H = 13;
+const BADGE_FONT = '600 10px system-ui, sans-serif';
 
 const LEFT = 34;
 const TOP = 22;
@@ -131,6 +140,7 @@ export function drawGrid(canvas: HTMLCanvasElement, atlas: HTMLCanvasElement, la
       ctx.drawImage(atlas, h * p, l * p, p, p, x, y, cell, cell);
     }
   }
+  paintBadges(ctx, layout, marks, theme);
   ctx.font = theme.font;
   ctx.textBaseline = 'middle';
   ctx.textAlign = 'center';
@@ -160,4 +170,41 @@ export function drawGrid(canvas: HTMLCanvasElement, atlas: HTMLCanvasElement, la
   else outline(marks.layer, 0, heads - 1, theme.highlight, 3);
   if (marks.hover && marks.hover.head >= 0) outline(marks.hover.layer, marks.hover.head, marks.hover.head, theme.foreground, 1);
   if (marks.cursor) outline(marks.cursor.layer, marks.cursor.head, marks.cursor.head, theme.focusRing, 2, [4, 3]);
+}
+
+/** The role badges in each cell's lower-left corner, and the highlighted cells outlined (the others dimmed). */
+function paintBadges(ctx: CanvasRenderingContext2D, layout: GridLayout, marks: GridMarks, theme: Theme): void {
+  const { layers, heads, cell } = layout;
+  const highlighted = marks.highlighted;
+  for (let l = 0; l < layers; l++) {
+    for (let h = 0; h < heads; h++) {
+      const [x, y] = cellOrigin(layout, l, h);
+      if (highlighted && !highlighted(l, h)) {
+        ctx.globalAlpha = 0.7;
+        ctx.fillStyle = theme.surface;
+        ctx.fillRect(x, y, cell, cell);
+        ctx.globalAlpha = 1;
+      }
+      const badge = marks.badges?.[l]?.[h];
+      if (!badge) continue;
+      ctx.font = BADGE_FONT;
+      const width = Math.min(cell, Math.ceil(ctx.measureText(badge).width) + 6);
+      ctx.fillStyle = theme.surface;
+      ctx.fillRect(x, y + cell - BADGE_H, width, BADGE_H);
+      ctx.fillStyle = theme.foreground;
+      ctx.textAlign = 'left';
+      ctx.textBaseline = 'middle';
+      ctx.fillText(badge, x + 3, y + cell - BADGE_H / 2, cell - 6);
+    }
+  }
+  if (!highlighted) return;
+  ctx.strokeStyle = theme.foreground;
+  ctx.lineWidth = 2;
+  for (let l = 0; l < layers; l++) {
+    for (let h = 0; h < heads; h++) {
+      if (!highlighted(l, h)) continue;
+      const [x, y] = cellOrigin(layout, l, h);
+      ctx.strokeRect(x - 2, y - 2, cell + 4, cell + 4);
+    }
+  }
 }

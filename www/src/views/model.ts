@@ -1,6 +1,7 @@
 /**
  * The model view: all layers × heads of one sentence as small heatmaps of the chosen measure (one
- * map per layer for measures without per-head values). Clicking a cell (or moving to it with the arrow keys and pressing
+ * map per layer for measures without per-head values), each head's role as a badge, and the role
+ * toggles and table under it. Clicking a cell (or moving to it with the arrow keys and pressing
  * Enter) selects that layer and head in the other views; clicking a layer's label, or a layer's
  * map, selects the layer and keeps the head choice.
  */
@@ -10,6 +11,7 @@ import { pixelRatio } from '../draw/canvas';
 import { MEASURE_INFO, type Measure } from '../measure';
 import { drawnMeasure, gridSource, measuredMatrix } from '../mixing';
 import { el } from './dom';
+import { HeadRolesPanel } from './head-roles';
 import { SentenceFrame, type SentenceViewOptions } from './sentence-view';
 
 /** What the model view shows. */
@@ -31,6 +33,7 @@ export class ModelView {
   private cursor: GridCell | null = null;
   /** The measure drawn; one map per layer when it has no per-head values. */
   private drawn: Measure = 'raw';
+  private readonly roles: HeadRolesPanel;
 
   /** `onSelect(layer, head)` runs when a cell or a layer label is chosen. */
   constructor(
@@ -43,6 +46,8 @@ export class ModelView {
     });
     this.frame = el('div', { className: 'grid-frame' }, [this.canvas]);
     this.sentenceFrame = new SentenceFrame(container, this.frame, { readoutId: 'model-readout', idle: IDLE_READOUT, live: true });
+    this.roles = new HeadRolesPanel(() => this.draw());
+    container.append(this.roles.element);
     this.canvas.addEventListener('mousemove', (e) => this.setHover(this.hitAt(e)));
     this.canvas.addEventListener('mouseleave', () => this.setHover(null));
     this.canvas.addEventListener('click', (e) => {
@@ -77,6 +82,8 @@ export class ModelView {
           : `${info.label}: ${layers} layers, one map per layer (it has no per-head values; rows take from columns), each scaled to its own maximum.`;
     const { index, sentence, blank } = this.sentenceFrame.show(options, about);
     this.options = { ...options, sentence: index };
+    const analysis = output.analysis;
+    this.roles.update(analysis?.headStats ?? null, output.batch.sentences.length, analysis?.headStatsError);
     if (blank) return;
     const chosen = measuredMatrix(output, index, options.layer, options.head, this.drawn);
     const maps = info.perHead ? `${layers} layers × ${heads} heads` : `${layers} layers (one map each)`;
@@ -112,7 +119,14 @@ export class ModelView {
     const o = this.options;
     if (!o || !this.layout || !this.atlas) return;
     const perHead = this.perHead();
-    const marks = { layer: o.layer, head: perHead ? o.head : 'mean', hover: this.hover, cursor: this.cursor } as const;
+    const marks = {
+      layer: o.layer,
+      head: perHead ? o.head : 'mean',
+      hover: this.hover,
+      cursor: this.cursor,
+      badges: perHead ? this.roles.badges() : null,
+      highlighted: perHead && this.roles.role !== null ? (l: number, h: number) => this.roles.isHighlighted(l, h) : null,
+    } as const;
     drawGrid(this.canvas, this.atlas, this.layout, marks, o.theme);
   }
 
@@ -149,8 +163,9 @@ export class ModelView {
     const sentence = o.output.batch.sentences[o.sentence]!;
     const perHead = this.perHead();
     const { values } = measuredMatrix(o.output, o.sentence, cell.layer, perHead ? cell.head : 'mean', this.drawn);
+    const role = perHead ? this.roles.badges()?.[cell.layer]?.[cell.head] : undefined;
     const name = perHead ? `Layer ${cell.layer + 1}, head ${cell.head + 1}` : `Layer ${cell.layer + 1} (${MEASURE_INFO[this.drawn].label})`;
-    return `${name}: ${describeAttention(values, sentence, o.focusWord, 2)}`;
+    return `${name}: ${describeAttention(values, sentence, o.focusWord, 2)}${role ? ` Role: ${role}.` : ''}`;
   }
 
   private key(event: KeyboardEvent): void {
