@@ -5,6 +5,7 @@
 import { findFocus, isContent, type HeadChoice } from '../attention';
 import { shorten } from '../draw/canvas';
 import type { Batch } from '../engine/protocol';
+import { MEASURES, parseMeasure, type Measure } from '../measure';
 import { INITIAL_STATE, LAST_LAYER, MAX_SENTENCES, resolveView } from '../state';
 
 /** What the widget can show. */
@@ -18,7 +19,7 @@ export const THEMES = ['light', 'dark', 'auto'] as const;
 export type ThemeName = (typeof THEMES)[number];
 
 /** Every attribute the widget reads (and redraws for when it changes). */
-export const ATTRIBUTES = ['sentences', 'focus', 'layer', 'head', 'view', 'model', 'tokenizer', 'theme'] as const;
+export const ATTRIBUTES = ['sentences', 'focus', 'layer', 'head', 'view', 'measure', 'model', 'tokenizer', 'theme'] as const;
 
 /** Where the default model and tokenizer sit, relative to the widget's own file. */
 export const DEFAULT_MODEL_PATH = 'models/default/model.onnx';
@@ -34,6 +35,8 @@ export interface Settings {
   /** The head asked for (counted from 0 here) or the mean or max of all heads. */
   head: HeadChoice;
   view: WidgetView;
+  /** What the views draw: raw attention or a context-mixing measure. */
+  measure: Measure;
   modelUrl: string;
   tokenizerUrl: string;
   theme: ThemeName;
@@ -114,6 +117,14 @@ export function readSettings(attr: (name: string) => string | null, pageUrl: str
     else messages.push(`${quote('view', viewText)} is not one of ${WIDGET_VIEWS.join(', ')}: showing focus.`);
   }
 
+  let measure: Measure = 'raw';
+  const measureText = text('measure');
+  if (measureText) {
+    const parsed = parseMeasure(measureText);
+    if (parsed) measure = parsed;
+    else messages.push(`${quote('measure', measureText)} is not one of ${MEASURES.join(', ')}: showing raw attention.`);
+  }
+
   let theme: ThemeName = 'auto';
   const themeText = text('theme')?.toLowerCase();
   if (themeText) {
@@ -138,7 +149,7 @@ export function readSettings(attr: (name: string) => string | null, pageUrl: str
     else messages.push(`${quote('tokenizer', tokenizerText)} is not an http(s) URL: using ${modelText ? 'tokenizer.json beside the model' : 'the default tokenizer'}.`);
   }
 
-  return { settings: { sentences, focus: text('focus') ?? '', layer, head, view, modelUrl, tokenizerUrl, theme }, messages };
+  return { settings: { sentences, focus: text('focus') ?? '', layer, head, view, measure, modelUrl, tokenizerUrl, theme }, messages };
 }
 
 /**

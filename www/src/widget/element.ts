@@ -7,7 +7,8 @@ import { findFocus, type HeadChoice } from '../attention';
 import { readTheme, type Theme } from '../draw/colors';
 import { messageOf } from '../engine/errors';
 import type { Progress, BatchRun } from '../engine/protocol';
-import type { Measure } from '../measure';
+import { MEASURE_INFO, needsMixing, type Measure } from '../measure';
+import { drawnMeasure } from '../mixing';
 import type { ViewState } from '../state';
 import { urlWithState } from '../url';
 import { el } from '../views/dom';
@@ -273,20 +274,23 @@ export function defineBertAttention(widgetUrl: string): void {
         this.#showMessages(read.messages);
         return;
       }
-      const key = JSON.stringify([settings.modelUrl, settings.tokenizerUrl, settings.sentences]);
-      if (this.#result && this.#resultKey === key) this.#draw();
+      const mixing = needsMixing(settings.measure);
+      const runKey = (withMixing: boolean): string => JSON.stringify([settings.modelUrl, settings.tokenizerUrl, settings.sentences, withMixing]);
+      const key = runKey(mixing);
+      // A run made with the mixing measures (even one the engine could not measure) serves raw attention too.
+      if (this.#result && (this.#resultKey === key || this.#resultKey === runKey(true))) this.#draw();
       else if (this.#requestKey !== key) this.#request(key, read);
     }
 
     #request(key: string, read: ReadSettings): void {
-      const { modelUrl, tokenizerUrl, sentences } = read.settings;
+      const { modelUrl, tokenizerUrl, sentences, measure } = read.settings;
       const shared = sharedEngine();
       this.#requestKey = key;
       this.#picked = null;
       this.#showMessages(read.messages);
       const loading = !shared.isLoaded(modelUrl, tokenizerUrl);
       this.#setState(loading ? 'loading' : 'running', loading ? 'Loading the model…' : 'Running the model…');
-      shared.run(this, modelUrl, tokenizerUrl, sentences).then(
+      shared.run(this, modelUrl, tokenizerUrl, sentences, needsMixing(measure)).then(
         (result) =>
           this.#guard(() => {
             if (!result || this.#requestKey !== key) return;
@@ -321,9 +325,14 @@ export function defineBertAttention(widgetUrl: string): void {
       this.#placeholder.hidden = true;
       // Shown before drawing: the views size themselves to the width they get.
       this.#viewBox.hidden = false;
-      this.#shown.draw({ output, layer: fit.layer, head: fit.head, focusWord: focus.word, theme: readTheme(this.#root), measure: 'raw' });
-      this.#showMessages([...read.messages, ...fit.messages, ...(focus.message ? [focus.message] : []), ...batchNotices(output.batch)]);
-      this.#showCaption(settings.view, fit.layer, layers, fit.head, heads, focus.word);
+      const measure = drawnMeasure(output, settings.measure);
+      this.#shown.draw({ output, layer: fit.layer, head: fit.head, focusWord: focus.word, theme: readTheme(this.#root), measure });
+      const refused =
+        measure !== settings.measure && output.mixingError !== undefined
+          ? [`measure="${settings.measure}" cannot be computed for this model (${output.mixingError}): showing raw attention.`]
+          : [];
+      this.#showMessages([...read.messages, ...refused, ...fit.messages, ...(focus.message ? [focus.message] : []), ...batchNotices(output.batch)]);
+      this.#showCaption(settings.view, fit.layer, layers, fit.head, heads, focus.word, measure);
       if (this.#requestKey === null) this.#setState('ready', '');
     }
 
@@ -334,11 +343,19 @@ export function defineBertAttention(widgetUrl: string): void {
       this.#draw();
     }
 
-    #showCaption(view: WidgetView, layer: number, layers: number, head: HeadChoice, heads: number, focusWord: string): void {
+    #showCaption(view: WidgetView, layer: number, layers: number, head: HeadChoice, heads: number, focusWord: string, measure: Measure): void {
       const settings = this.#read?.settings;
       if (!settings) return;
       const which = typeof head === 'number' ? `head ${head + 1} of ${heads}` : `${head} of ${heads} heads`;
-      this.#captionText.textContent = `Layer ${layer + 1} of ${layers} · ${which} · computed in your browser by bertscope`;
+      const what =
+        measure === 'raw'
+          ? which
+          : measure === 'norm'
+            ? `${head === 'mean' ? `all ${heads} heads together` : which} · attention × value norm (row shares)`
+            : measure === 'alti'
+              ? `${MEASURE_INFO.alti.label} (no per-head values)`
+              : `${MEASURE_INFO['alti-rollout'].label} 1–${layer + 1}`;
+      this.#captionText.textContent = `Layer ${layer + 1} of ${layers} · ${what} · computed in your browser by bertscope`;
       const state: ViewState = {
         sentences: settings.sentences,
         focusWord,
@@ -346,7 +363,7 @@ export function defineBertAttention(widgetUrl: string): void {
         head,
         view: view === 'head' ? 'head' : 'focus',
         sentence: 0,
-        measure: 'raw',
+        measure: settings.measure,
         compare: false,
         ownModel: null,
       };
