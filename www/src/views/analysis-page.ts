@@ -64,7 +64,6 @@ export class AnalysisFeatures {
   readonly drift: DriftView;
   private readonly fillMask: FillMaskPanel;
   private driftTimer: number | undefined;
-  private last: AnalysisDraw | null = null;
   /** The run whose rollout was last asked for. */
   private rolloutAsked: number | null = null;
   private readonly picker: OwnModelPicker;
@@ -95,7 +94,6 @@ export class AnalysisFeatures {
 
   /** Draws the rollout or drift view; false if `view` is neither. */
   draw(view: string, options: AnalysisDraw): boolean {
-    this.last = options;
     if (view === 'rollout') {
       this.requestRollout(options.output);
       this.rollout.update(options);
@@ -200,7 +198,7 @@ export class AnalysisFeatures {
     const output = this.host.shown();
     if (!measure || !output) return null;
     const [layers, heads] = output.attentionShape;
-    const { layer, head } = this.last?.output === output ? this.last : resolveView(this.host.store.get(), { layers, heads });
+    const { layer, head } = resolveView(this.host.store.get(), { layers, heads });
     const scope = this.host.store.get().view === 'model' ? 'every layer' : describeScope(measure, layer, head, heads);
     return `bertscope · ${MEASURE_INFO[measure].label}${measure === 'norm' ? ' (row shares)' : ''} · ${scope}`;
   }
@@ -250,10 +248,10 @@ export class AnalysisFeatures {
   private numbers(): { table: NumberTable; extra: Record<string, unknown> } | null {
     const state = this.host.store.get();
     const output = this.host.shown();
-    const drawn = this.last;
     if (!output) return null;
     const [layers, heads] = output.attentionShape;
-    const { layer, head } = drawn?.output === output ? drawn : resolveView(state, { layers, heads });
+    // The state's layer and head, fitted to the model, as main.ts draws them.
+    const { layer, head } = resolveView(state, { layers, heads });
     if (state.view === 'rollout') {
       const rows = this.rollout.shown.flatMap((s) =>
         s.rows.flatMap((r) => r.values.map((v, i) => [s.sentence + 1, r.name, s.tokens[s.focus] ?? '', i + 1, s.tokens[i] ?? '', v] as (string | number)[])),
