@@ -47,6 +47,8 @@ export class HeadRolesPanel {
   private stats: HeadStats[][] | null = null;
   /** The highlighted role, if any. */
   role: HeadRole | null = null;
+  /** Whether the grid above has one map per head (else one per layer: no badges there). */
+  private gridOfHeads = true;
 
   constructor(private readonly onHighlight: (role: HeadRole | null) => void) {
     const details = el('details', { className: 'roles-details' }, [this.summary, el('div', { className: 'table-scroll' }, [this.table])]);
@@ -76,6 +78,13 @@ export class HeadRolesPanel {
     this.summary.textContent = `Every head’s shares of raw attention, averaged over ${of} (Clark et al., BlackboxNLP 2019)`;
     this.renderButtons();
     this.renderTable();
+    this.describe();
+  }
+
+  /** Says whether the grid above shows heads (roles drawn there) or layers (roles in the table only). */
+  setGridOfHeads(heads: boolean): void {
+    if (heads === this.gridOfHeads) return;
+    this.gridOfHeads = heads;
     this.describe();
   }
 
@@ -116,12 +125,15 @@ export class HeadRolesPanel {
 
   private describe(): void {
     const role = this.role;
+    const where = this.gridOfHeads
+      ? 'Each head’s badge in the grid is its role.'
+      : 'This measure has one map per layer, so the roles (of each head’s raw attention) are in the table only.';
     if (role === null || !this.stats) {
-      this.note.textContent = 'Each head’s badge in the grid is its role. Press a role to highlight its heads.';
+      this.note.textContent = `${where} Press a role to highlight its heads.`;
       return;
     }
     const heads = this.stats.flatMap((layer, l) => layer.flatMap((s, h) => (s.role === role ? [`L${l + 1} H${h + 1}`] : [])));
-    this.note.textContent = `${ROLE_BADGE[role]}: ${ROLE_MEANING[role]}. ${heads.length} ${heads.length === 1 ? 'head' : 'heads'}: ${heads.join(', ')}.`;
+    this.note.textContent = `${ROLE_BADGE[role]}: ${ROLE_MEANING[role]}. ${heads.length} ${heads.length === 1 ? 'head' : 'heads'}: ${heads.join(', ')}.${this.gridOfHeads ? '' : ` ${where}`}`;
   }
 
   private renderTable(): void {

@@ -62,7 +62,7 @@ export class MeasureNote {
       missing === null
         ? ''
         : failed
-          ? `${capitalised(label)} cannot be computed for this model: ${output?.mixingError}. ${measure === 'raw' ? 'The focus view shows raw attention alone.' : 'The views show raw attention instead.'}`
+          ? `${capitalised(label)} cannot be shown: ${output?.mixingError}. ${measure === 'raw' ? 'The focus view shows raw attention alone.' : 'The views show raw attention instead.'}`
           : `Computing ${label}… ${measure === 'raw' ? 'the comparison appears' : 'the views show raw attention'} until it is ready.`;
     const error = output && wanted ? selfCheck(output) : null;
     this.check.hidden = error === null;

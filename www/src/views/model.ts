@@ -84,6 +84,7 @@ export class ModelView {
     this.options = { ...options, sentence: index };
     const analysis = output.analysis;
     this.roles.update(analysis?.headStats ?? null, output.batch.sentences.length, analysis?.headStatsError);
+    this.roles.setGridOfHeads(info.perHead);
     if (blank) return;
     const chosen = measuredMatrix(output, index, options.layer, options.head, this.drawn);
     const maps = info.perHead ? `${layers} layers × ${heads} heads` : `${layers} layers (one map each)`;
