@@ -4,10 +4,9 @@
 // masked-LM export loaded from the user's files), and a corrupt model file is refused with the
 // engine's message while the page keeps working. Saves screenshots to tests/artifacts/.
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { artifacts, assertDrawn, canvasPixels, dist, fillAndWait, modelsDir, READY_TIMEOUT_MS, tokenTables, useSession, waitReady } from './helpers.mjs';
+import { artifacts, assertDrawn, canvasPixels, dist, downloadOf, fillAndWait, modelsDir, parseCsv, READY_TIMEOUT_MS, tokenTables, useSession, waitReady } from './helpers.mjs';
 
 const MLM_DIR = join(modelsDir, 'distilbert-tiny-random-mlm');
 const INPUT = '[data-testid="sentence-input"]';
@@ -94,34 +93,6 @@ async function readSvg(page, source, shot) {
   });
   await view.close();
   return svg;
-}
-
-/** Clicks `testId` and returns the download's file name and bytes. */
-async function downloadOf(page, testId) {
-  const [download] = await Promise.all([page.waitForEvent('download'), page.click(`[data-testid="${testId}"]`)]);
-  const path = await download.path();
-  return { name: download.suggestedFilename(), bytes: readFileSync(path) };
-}
-
-/** RFC 4180 CSV (quoted cells with doubled quotes), enough for what the page writes. */
-function parseCsv(text) {
-  const rows = [];
-  let row = [];
-  let cell = '';
-  let quoted = false;
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i];
-    if (quoted) {
-      if (c === '"' && text[i + 1] === '"') (cell += '"'), i++;
-      else if (c === '"') quoted = false;
-      else cell += c;
-    } else if (c === '"') quoted = true;
-    else if (c === ',') row.push(cell), (cell = '');
-    else if (c === '\n') row.push(cell), rows.push(row), (row = []), (cell = '');
-    else if (c !== '\r') cell += c;
-  }
-  if (cell || row.length) row.push(cell), rows.push(row);
-  return rows;
 }
 
 describe('the analysis views', { concurrency: false }, () => {

@@ -86,22 +86,68 @@ export async function fillAndWait(page, selector, text) {
 }
 
 /**
- * What the reference says "apple" attends to most (special tokens and itself aside) in each
- * seed sentence, at the last layer averaged over heads: the page's default view. Computed from
- * the onnxruntime reference of the default model, never written down by hand.
+ * Per seed sentence, its tokens and "apple"'s attention row at the last layer averaged over heads
+ * (the page's default view), from the onnxruntime reference of the default model.
  */
-export function referenceStory() {
+export function referenceAppleRows() {
   const reference = JSON.parse(readFileSync(join(modelsDir, 'references', 'minilm-l6.weights_int8.ort.json'), 'utf8'));
   const { tokens, attentions } = reference.batch;
   return tokens.map((sentenceTokens, s) => {
     const layer = attentions[s][attentions[s].length - 1];
     const query = sentenceTokens.indexOf('apple');
-    const mean = sentenceTokens.map((_, k) => layer.reduce((sum, head) => sum + head[query][k], 0) / layer.length);
+    return { tokens: sentenceTokens, query, mean: sentenceTokens.map((_, k) => layer.reduce((sum, head) => sum + head[query][k], 0) / layer.length) };
+  });
+}
+
+/**
+ * What the reference says "apple" attends to most (special tokens and itself aside) in each
+ * seed sentence, at the last layer averaged over heads: the page's default view. Computed from
+ * the onnxruntime reference of the default model, never written down by hand.
+ */
+export function referenceStory() {
+  return referenceAppleRows().map(({ tokens, query, mean }) => {
     let best = -1;
-    sentenceTokens.forEach((token, k) => {
+    tokens.forEach((token, k) => {
       if (k === query || /^\[(CLS|SEP|PAD)\]$/.test(token)) return;
       if (best < 0 || mean[k] > mean[best]) best = k;
     });
-    return { target: sentenceTokens[best], weight: mean[best] };
+    return { target: tokens[best], weight: mean[best] };
   });
+}
+
+/** Clicks `testId` and returns the download's file name and bytes. */
+export async function downloadOf(page, testId) {
+  const [download] = await Promise.all([page.waitForEvent('download'), page.click(`[data-testid="${testId}"]`)]);
+  const path = await download.path();
+  return { name: download.suggestedFilename(), bytes: readFileSync(path) };
+}
+
+/** RFC 4180 CSV (quoted cells with doubled quotes), enough for what the page writes. */
+export function parseCsv(text) {
+  const rows = [];
+  let row = [];
+  let cell = '';
+  let quoted = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (quoted) {
+      if (c === '"' && text[i + 1] === '"') (cell += '"'), i++;
+      else if (c === '"') quoted = false;
+      else cell += c;
+    } else if (c === '"') quoted = true;
+    else if (c === ',') row.push(cell), (cell = '');
+    else if (c === '\n') row.push(cell), rows.push(row), (row = []), (cell = '');
+    else if (c !== '\r') cell += c;
+  }
+  if (cell || row.length) row.push(cell), rows.push(row);
+  return rows;
+}
+
+/** Waits until the page URL carries `params` (a null value: the parameter is absent), and returns it. */
+export async function urlWith(page, params) {
+  await page.waitForFunction((wanted) => {
+    const search = new URL(location.href).searchParams;
+    return Object.entries(wanted).every(([k, v]) => (v === null ? !search.has(k) : search.get(k) === v));
+  }, params);
+  return page.url();
 }

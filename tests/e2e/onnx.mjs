@@ -69,20 +69,37 @@ function node(opType, inputs, outputs, attributes = []) {
 }
 
 /**
- * A graph that looks like a one-layer, one-head BERT encoder to the engine (input_ids,
- * attention_mask, a word-embedding table of `vocab` rows, a query/key product feeding a Softmax,
- * `last_hidden_state`), but whose output also depends on five `side`×`side` float matrices alive
- * at once: with `side` = 16,000 that is 5.1 GB, more than a 32-bit WebAssembly memory can hold.
- * The file itself stays small (the big matrices are products of two thin constant ones).
+ * A one-layer, one-head encoder as the engine sees one: `input_ids` and `attention_mask` in, a
+ * word-embedding table of `vocab` rows (`hidden`), a query/key product feeding a Softmax
+ * (`attention`), then `nodes` ending in `last_hidden_state`, with their `initializers`.
  */
-export function memoryHogModel({ vocab = 30522, side = 16000 } = {}) {
-  const nodes = [
+function oneHeadEncoder({ name, vocab, nodes, initializers }) {
+  const head = [
     node('Gather', ['embeddings', 'input_ids'], ['hidden']),
     node('MatMul', ['hidden', 'query_weight'], ['query']),
     node('Transpose', ['query'], ['key'], [intsAttribute('perm', [0, 2, 1])]),
     node('MatMul', ['query', 'key'], ['scores']),
     node('Unsqueeze', ['scores', 'head_axis'], ['scores_by_head']),
     node('Softmax', ['scores_by_head'], ['attention'], [intAttribute('axis', -1)]),
+  ];
+  const headWeights = [floatTensor('embeddings', [vocab, 1], 0.01), floatTensor('query_weight', [1, 1], 1), int64Tensor('head_axis', [1])];
+  return model({
+    name,
+    nodes: [...head, ...nodes],
+    initializers: [...headWeights, ...initializers],
+    inputs: [valueInfo('input_ids', INT64, ['batch', 'sequence']), valueInfo('attention_mask', INT64, ['batch', 'sequence'])],
+    outputs: [valueInfo('last_hidden_state', FLOAT, ['batch', 'sequence', 1])],
+  });
+}
+
+/**
+ * A graph that looks like a one-layer, one-head BERT encoder to the engine (see `oneHeadEncoder`),
+ * but whose output also depends on five `side`×`side` float matrices alive at once: with `side` =
+ * 16,000 that is 5.1 GB, more than a 32-bit WebAssembly memory can hold. The file itself stays
+ * small (the big matrices are products of two thin constant ones).
+ */
+export function memoryHogModel({ vocab = 30522, side = 16000 } = {}) {
+  const nodes = [
     // Five side×side matrices, each needed until the final Sum: none can be freed or reused early.
     node('MatMul', ['tall', 'wide'], ['m1']),
     node('Add', ['m1', 'm1'], ['m2']),
@@ -93,20 +110,23 @@ export function memoryHogModel({ vocab = 30522, side = 16000 } = {}) {
     node('ReduceSum', ['all'], ['total']),
     node('Add', ['hidden', 'total'], ['last_hidden_state']),
   ];
-  const initializers = [
-    floatTensor('embeddings', [vocab, 1], 0.01),
-    floatTensor('query_weight', [1, 1], 1),
-    int64Tensor('head_axis', [1]),
-    floatTensor('tall', [side, 1], 1e-4),
-    floatTensor('wide', [1, side], 1e-4),
+  const initializers = [floatTensor('tall', [side, 1], 1e-4), floatTensor('wide', [1, side], 1e-4)];
+  return oneHeadEncoder({ name: 'memory_hog', vocab, nodes, initializers });
+}
+
+/**
+ * A graph that runs as a one-layer, one-head BERT-family encoder (see `oneHeadEncoder`) whose
+ * attention mixes the embeddings, but has no output projection, residual sum or LayerNorm: its
+ * attention can be shown, the context-mixing measures cannot be computed.
+ */
+export function attentionOnlyModel({ vocab = 30522 } = {}) {
+  const nodes = [
+    node('Unsqueeze', ['hidden', 'head_axis'], ['values']),
+    node('MatMul', ['attention', 'values'], ['context_by_head']),
+    node('Squeeze', ['context_by_head', 'head_axis'], ['context']),
+    node('Add', ['hidden', 'context'], ['last_hidden_state']),
   ];
-  return model({
-    name: 'memory_hog',
-    nodes,
-    initializers,
-    inputs: [valueInfo('input_ids', INT64, ['batch', 'sequence']), valueInfo('attention_mask', INT64, ['batch', 'sequence'])],
-    outputs: [valueInfo('last_hidden_state', FLOAT, ['batch', 'sequence', 1])],
-  });
+  return oneHeadEncoder({ name: 'attention_only', vocab, nodes, initializers: [] });
 }
 
 /**

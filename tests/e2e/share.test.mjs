@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { artifacts, canvasPixels, fillAndWait, modelsDir, READY_TIMEOUT_MS, useSession, waitReady } from './helpers.mjs';
+import { artifacts, canvasPixels, fillAndWait, modelsDir, READY_TIMEOUT_MS, urlWith, useSession, waitReady } from './helpers.mjs';
 
 const MLM_DIR = join(modelsDir, 'distilbert-tiny-random-mlm');
 const INPUT = '[data-testid="sentence-input"]';
@@ -22,15 +22,6 @@ async function snapshot(page) {
     tab: await page.getAttribute('[role="tab"][aria-selected="true"]', 'data-view'),
     heatmaps: (await canvasPixels(page, 'focus-heatmap')).map((c) => `${c.width}×${c.height} #${c.hash}`),
   };
-}
-
-/** Waits until the page URL carries `params`, and returns it. */
-async function urlWith(page, params) {
-  await page.waitForFunction((wanted) => {
-    const search = new URL(location.href).searchParams;
-    return Object.entries(wanted).every(([k, v]) => (v === null ? !search.has(k) : search.get(k) === v));
-  }, params);
-  return page.url();
 }
 
 describe('a shared link', { concurrency: false }, () => {
