@@ -5,8 +5,9 @@ import { readTheme } from './draw/colors';
 import { EngineClient, EngineStopped } from './engine/client';
 import { messageOf } from './engine/errors';
 import type { ModelInfo, MixingProgress, Progress, BatchRun } from './engine/protocol';
-import { MEASURE_INFO, MEASURES, parseMeasure } from './measure';
-import { INITIAL_STATE, MAX_SENTENCES, Store, VIEWS, counterpart, readConfig, resolveView, stateNeedsMixing, type ViewName, type ViewState } from './state';
+import { MEASURE_INFO, MEASURES, parseMeasure, serves } from './measure';
+import { mixingMade } from './mixing';
+import { INITIAL_STATE, MAX_SENTENCES, Store, VIEWS, counterpart, readConfig, resolveView, stateMixingNeed, type ViewName, type ViewState } from './state';
 import { stateFromSearch, urlWithState } from './url';
 import { AnalysisFeatures } from './views/analysis-page';
 import { el } from './views/dom';
@@ -115,7 +116,7 @@ const sentenceInputs = new SentenceInputs(ui.sentenceList, ui.addSentence, MAX_S
 
 /** Whether the state asks for mixing measures the result on screen lacks (and the engine has not refused). */
 function lacksMixing(output: BatchRun): boolean {
-  return stateNeedsMixing(store.get()) && !output.mixing && output.mixingError === undefined;
+  return !serves(mixingMade(output), stateMixingNeed(store.get())) && output.mixingError === undefined;
 }
 
 /** Draws the result on screen for the current choices; says `ready` if it matches the inputs. */
@@ -164,7 +165,7 @@ async function runNow(): Promise<void> {
   setStatus('running…', 'busy');
   runStarted = performance.now();
   try {
-    const mixing = stateNeedsMixing(state);
+    const mixing = stateMixingNeed(state);
     const output = await client.run(texts, { analyses: { focus: state.focusWord }, mixing, onMixingProgress: showMixingProgress });
     ui.mixingProgress.hidden = true;
     if (!output) return; // a newer run replaced this one
@@ -355,7 +356,7 @@ store.subscribe((state, previous) => {
   scheduleUrl();
   if (state.sentences !== previous.sentences) scheduleRun();
   // A measure (or the focus view's comparison) the result on screen lacks: run it again with them.
-  else if (shown && info && lacksMixing(shown) && stateNeedsMixing(state) !== stateNeedsMixing(previous)) void runNow();
+  else if (shown && info && lacksMixing(shown) && stateMixingNeed(state) !== stateMixingNeed(previous)) void runNow();
   if (state.ownModel !== previous.ownModel) describeModel();
   const looks: (keyof ViewState)[] = ['focusWord', 'layer', 'head', 'view', 'sentence', 'measure', 'compare'];
   if (looks.some((key) => state[key] !== previous[key])) draw();

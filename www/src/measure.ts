@@ -85,7 +85,30 @@ export function parseMeasure(text: string | null | undefined): Measure | null {
   return (MEASURES as readonly string[]).includes(value) ? (value as Measure) : null;
 }
 
-/** Whether `measure` needs the engine's mixing run (everything but raw attention). */
-export function needsMixing(measure: Measure): boolean {
-  return measure !== 'raw';
+/**
+ * What the engine computes besides attention: nothing, the norm-based measures (cheap), or those
+ * and ALTI with ALTI rollout (about `n²·heads·width` per layer: seconds at 512 tokens).
+ */
+export type MixingNeed = 'none' | 'norm' | 'alti';
+
+const NEED_RANK: Record<MixingNeed, number> = { none: 0, norm: 1, alti: 2 };
+
+/** Every need, widest first (a run made for one serves those after it). */
+export const MIXING_NEEDS: readonly MixingNeed[] = ['alti', 'norm', 'none'];
+
+/** What `measure` needs the engine to compute. */
+export function mixingNeed(measure: Measure): MixingNeed {
+  if (measure === 'raw') return 'none';
+  return measure === 'norm' ? 'norm' : 'alti';
 }
+
+/** The larger of two needs. */
+export function widerNeed(a: MixingNeed, b: MixingNeed): MixingNeed {
+  return NEED_RANK[a] >= NEED_RANK[b] ? a : b;
+}
+
+/** Whether a run made for `made` has what `wanted` needs. */
+export function serves(made: MixingNeed, wanted: MixingNeed): boolean {
+  return NEED_RANK[made] >= NEED_RANK[wanted];
+}
+

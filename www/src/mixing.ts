@@ -6,7 +6,7 @@
  */
 import { cropMatrix, describeHead, headMatrix, type HeadChoice } from './attention';
 import type { AttentionShape, BatchRun, SentenceMixing } from './engine/protocol';
-import { MEASURE_INFO, type Measure } from './measure';
+import { MEASURE_INFO, mixingNeed, serves, type Measure, type MixingNeed } from './measure';
 
 /** One sentence's matrix of a measure at one layer (and head), as the views draw it. */
 export interface MeasuredMatrix {
@@ -24,9 +24,15 @@ export interface MeasuredMatrix {
   where: string;
 }
 
+/** What the run's mixing measures cover: none, the norm-based ones, or those and ALTI. */
+export function mixingMade(output: BatchRun): MixingNeed {
+  if (!output.mixing) return 'none';
+  return output.mixing.every((m) => m.alti.length > 0) ? 'alti' : 'norm';
+}
+
 /** Why `output` cannot show `measure`, or null when it can (raw attention always can). */
 export function mixingProblem(output: BatchRun, measure: Measure): string | null {
-  if (measure === 'raw' || output.mixing) return null;
+  if (serves(mixingMade(output), mixingNeed(measure))) return null;
   return output.mixingError ?? 'it is being computed';
 }
 

@@ -1,6 +1,6 @@
 /** Page configuration from the URL, and the explorer's view state with change notification. */
 import type { HeadChoice } from './attention';
-import { needsMixing, type Measure } from './measure';
+import { mixingNeed, widerNeed, type Measure, type MixingNeed } from './measure';
 
 /** Where the model comes from and what to call it. */
 export interface Config {
@@ -114,9 +114,14 @@ export function counterpart(measure: Measure): Measure {
   return measure === 'raw' ? 'norm' : 'raw';
 }
 
-/** Whether what `state` shows needs the engine's mixing measures (the measure, or the focus view's comparison). */
-export function stateNeedsMixing(state: Pick<ViewState, 'measure' | 'compare' | 'view'>): boolean {
-  return needsMixing(state.measure) || (state.compare && state.view === 'focus');
+/**
+ * What `state` needs the engine to compute besides attention: its measure's; the norm-based one for
+ * the focus view's comparison; ALTI for the rollout tab under any mixing measure (it sets ALTI
+ * rollout beside attention rollout).
+ */
+export function stateMixingNeed(state: Pick<ViewState, 'measure' | 'compare' | 'view'>): MixingNeed {
+  const own = state.view === 'rollout' && state.measure !== 'raw' ? 'alti' : mixingNeed(state.measure);
+  return widerNeed(own, state.compare && state.view === 'focus' ? 'norm' : 'none');
 }
 
 /** Holds a value and tells subscribers about every change. */

@@ -113,7 +113,7 @@ export class EngineClient {
     const onUpdate = (reply: Reply): void => {
       if (reply.type === 'mixing-progress') onMixingProgress?.({ sentence: reply.sentence, sentences: reply.sentences, done: reply.done, total: reply.total });
     };
-    this.request({ type: 'run', texts, ...(analyses ? { analyses } : {}), ...(mixing ? { mixing } : {}) }, onUpdate).then(
+    this.request({ type: 'run', texts, ...(analyses ? { analyses } : {}), ...(mixing && mixing !== 'none' ? { mixing } : {}) }, onUpdate).then(
       (reply) => {
         const stale = settle();
         if (reply.type !== 'result') reject(new Error(`unexpected reply ${reply.type} to run`));

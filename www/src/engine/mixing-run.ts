@@ -22,9 +22,9 @@ function rethrowTrap(e: unknown): void {
   if (e instanceof WebAssembly.RuntimeError) throw e;
 }
 
-/** One sentence's measures, copied out of the engine (the `Mixing` is freed). */
-function measure(engine: wasm.Engine, run: wasm.BatchRun, index: number, progress: (done: number, total: number) => void): SentenceMixing {
-  const mixing = engine.mixing(run, index, progress);
+/** One sentence's measures, copied out of the engine (the `Mixing` is freed); ALTI's buffers are empty unless `alti`. */
+function measure(engine: wasm.Engine, run: wasm.BatchRun, index: number, alti: boolean, progress: (done: number, total: number) => void): SentenceMixing {
+  const mixing = engine.mixing(run, index, alti, progress);
   try {
     const [, , tokens] = Array.from(mixing.shape());
     return {
@@ -41,10 +41,10 @@ function measure(engine: wasm.Engine, run: wasm.BatchRun, index: number, progres
 }
 
 /**
- * Runs `texts` with `runWithMixing` and measures every sentence, reporting progress per layer; if
- * the engine cannot (its message), runs them plainly instead.
+ * Runs `texts` with `runWithMixing` and measures every sentence (ALTI too when `alti`), reporting
+ * progress per layer; if the engine cannot (its message), runs them plainly instead.
  */
-export function runMixed(engine: wasm.Engine, texts: string[], onProgress: (progress: MixingProgress) => void): MixedRun {
+export function runMixed(engine: wasm.Engine, texts: string[], alti: boolean, onProgress: (progress: MixingProgress) => void): MixedRun {
   let run: wasm.BatchRun;
   try {
     run = engine.runWithMixing(texts);
@@ -55,7 +55,7 @@ export function runMixed(engine: wasm.Engine, texts: string[], onProgress: (prog
   try {
     const sentences = run.count();
     const mixing = Array.from({ length: sentences }, (_, sentence) =>
-      measure(engine, run, sentence, (done, total) => onProgress({ sentence, sentences, done, total })),
+      measure(engine, run, sentence, alti, (done, total) => onProgress({ sentence, sentences, done, total })),
     );
     return { run, mixing };
   } catch (e) {

@@ -1,5 +1,6 @@
 /** Messages between the page and the engine worker, and the data shapes they carry. */
 import type { Batch, ModelInfo } from '../../pkg/bertscope_wasm.js';
+import type { MixingNeed } from '../measure';
 import type { AnalysisReply, AnalysisRequest, RunAnalysis } from './analysis-protocol';
 
 /**
@@ -34,8 +35,8 @@ export interface SentenceMixing {
 export interface RunOptions {
   /** Rollout, drift of `focus` and the token map (the page's analysis views). */
   analyses?: { focus: string };
-  /** The context-mixing measures (only when a view shows one: they cost more than the run). */
-  mixing?: boolean;
+  /** The context-mixing measures a view shows ('norm', or 'alti' for those and ALTI), 'none' or absent for none: they cost more than the run. */
+  mixing?: MixingNeed;
   /** Hears the mixing computation's progress. */
   onMixingProgress?: (progress: MixingProgress) => void;
 }
@@ -67,7 +68,7 @@ export interface BatchRun {
 /** Requests the page sends to the worker. */
 export type Request =
   | { type: 'load'; id: number; modelUrl: string; tokenizerUrl: string }
-  | { type: 'run'; id: number; texts: string[]; analyses?: { focus: string }; mixing?: boolean }
+  | { type: 'run'; id: number; texts: string[]; analyses?: { focus: string }; mixing?: MixingNeed }
   | AnalysisRequest;
 
 /** Download progress of the model file; `total` is 0 when the server does not say. */

@@ -7,6 +7,7 @@ import init, * as wasm from '../../pkg/bertscope_wasm.js';
 import type { RunAnalysis } from './analysis-protocol';
 import { messageOf } from './errors';
 import { mixingBuffers, runMixed } from './mixing-run';
+import type { MixingNeed } from '../measure';
 import type { AttentionShape, MixingProgress, ModelInfo, Progress, Reply, Request } from './protocol';
 
 /** What the engine offers an extension (analysis-serve.ts). */
@@ -160,7 +161,7 @@ async function install(modelBytes: Uint8Array, tokenizerBytes: Uint8Array): Prom
 const MIXING_PROGRESS_INTERVAL_MS = 100;
 
 /** Runs `texts` (with the mixing measures when asked) and posts the result, moving its buffers. */
-function runBatch(id: number, texts: string[], analyses?: { focus: string }, withMixing = false): void {
+function runBatch(id: number, texts: string[], analyses?: { focus: string }, need: MixingNeed = 'none'): void {
   if (!engine) throw new Error('no model is loaded yet');
   extension?.release();
   let last = 0;
@@ -170,7 +171,7 @@ function runBatch(id: number, texts: string[], analyses?: { focus: string }, wit
     last = now;
     post({ type: 'mixing-progress', id, ...p });
   };
-  const { run, mixing, mixingError } = withMixing ? runMixed(engine, texts, progress) : { run: engine.run(texts), mixing: undefined, mixingError: undefined };
+  const { run, mixing, mixingError } = need !== 'none' ? runMixed(engine, texts, need === 'alti', progress) : { run: engine.run(texts), mixing: undefined, mixingError: undefined };
   let kept = false;
   try {
     const batch = run.batch();
@@ -205,7 +206,7 @@ function runBatch(id: number, texts: string[], analyses?: { focus: string }, wit
 async function handle(request: Request): Promise<void> {
   try {
     if (request.type === 'load') await load(request.id, request.modelUrl, request.tokenizerUrl);
-    else if (request.type === 'run') runBatch(request.id, request.texts, request.analyses, request.mixing ?? false);
+    else if (request.type === 'run') runBatch(request.id, request.texts, request.analyses, request.mixing ?? 'none');
     else if (!(await extension?.handle(request, { post, install }))) throw new Error(`unknown request ${request.type}`);
   } catch (e) {
     // A trap (panic, out of memory) leaves the wasm instance unusable: the page must restart us.

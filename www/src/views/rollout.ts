@@ -70,7 +70,7 @@ export function rolloutRows(options: RolloutOptions, index: number, rolloutLayer
     { name: `rollout · to layer ${rolloutLayer + 1}`, values: rolled },
   ];
   const mixing = output.mixing?.[index];
-  if (first.measure !== 'raw' && mixing) {
+  if (first.measure !== 'raw' && mixing && mixing.altiRollout.length > 0) {
     const at = rolloutLayer * len * len + focus * len;
     rows.push({ name: `ALTI rollout · to layer ${rolloutLayer + 1}`, values: Array.from(mixing.altiRollout.subarray(at, at + len)) });
   }

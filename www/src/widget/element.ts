@@ -7,7 +7,7 @@ import { findFocus, type HeadChoice } from '../attention';
 import { readTheme, type Theme } from '../draw/colors';
 import { messageOf } from '../engine/errors';
 import type { Progress, BatchRun } from '../engine/protocol';
-import { MEASURE_INFO, needsMixing, type Measure } from '../measure';
+import { MEASURE_INFO, MIXING_NEEDS, mixingNeed, serves, type Measure, type MixingNeed } from '../measure';
 import { drawnMeasure } from '../mixing';
 import type { ViewState } from '../state';
 import { urlWithState } from '../url';
@@ -274,11 +274,12 @@ export function defineBertAttention(widgetUrl: string): void {
         this.#showMessages(read.messages);
         return;
       }
-      const mixing = needsMixing(settings.measure);
-      const runKey = (withMixing: boolean): string => JSON.stringify([settings.modelUrl, settings.tokenizerUrl, settings.sentences, withMixing]);
-      const key = runKey(mixing);
-      // A run made with the mixing measures (even one the engine could not measure) serves raw attention too.
-      if (this.#result && (this.#resultKey === key || this.#resultKey === runKey(true))) this.#draw();
+      const need = mixingNeed(settings.measure);
+      const runKey = (made: MixingNeed): string => JSON.stringify([settings.modelUrl, settings.tokenizerUrl, settings.sentences, made]);
+      const key = runKey(need);
+      // A run made with more measures (even one the engine could not measure) serves fewer too.
+      const served = MIXING_NEEDS.some((made) => serves(made, need) && this.#resultKey === runKey(made));
+      if (this.#result && served) this.#draw();
       else if (this.#requestKey !== key) this.#request(key, read);
     }
 
@@ -290,7 +291,7 @@ export function defineBertAttention(widgetUrl: string): void {
       this.#showMessages(read.messages);
       const loading = !shared.isLoaded(modelUrl, tokenizerUrl);
       this.#setState(loading ? 'loading' : 'running', loading ? 'Loading the model…' : 'Running the model…');
-      shared.run(this, modelUrl, tokenizerUrl, sentences, needsMixing(measure)).then(
+      shared.run(this, modelUrl, tokenizerUrl, sentences, mixingNeed(measure)).then(
         (result) =>
           this.#guard(() => {
             if (!result || this.#requestKey !== key) return;

@@ -5,6 +5,7 @@
  * with the mixing measures also answers the same run without them).
  */
 import { EngineClient } from '../engine/client';
+import { MIXING_NEEDS, serves, type MixingNeed } from '../measure';
 import type { ModelInfo, Progress, BatchRun } from '../engine/protocol';
 
 /** A finished run and the model it ran on. */
@@ -25,7 +26,7 @@ interface Job {
   modelUrl: string;
   tokenizerUrl: string;
   texts: string[];
-  mixing: boolean;
+  mixing: MixingNeed;
   resolve: (result: FinishedRun | null) => void;
   reject: (error: Error) => void;
 }
@@ -70,7 +71,7 @@ export class SharedEngine {
    * Runs `texts` for `owner`, with the context-mixing measures when `mixing`; resolves to `null` if
    * `owner` asked again (or left) before this ran.
    */
-  run(owner: object, modelUrl: string, tokenizerUrl: string, texts: readonly string[], mixing = false): Promise<FinishedRun | null> {
+  run(owner: object, modelUrl: string, tokenizerUrl: string, texts: readonly string[], mixing: MixingNeed = 'none'): Promise<FinishedRun | null> {
     return new Promise((resolve, reject) => {
       this.forget(owner);
       this.pending.set(owner, { modelUrl, tokenizerUrl, texts: [...texts], mixing, resolve, reject });
@@ -110,8 +111,9 @@ export class SharedEngine {
 
   private async execute(job: Job): Promise<FinishedRun> {
     const key = modelKey(job.modelUrl, job.tokenizerUrl);
-    const runKey = (mixing: boolean): string => JSON.stringify([key, job.texts, mixing]);
-    const cached = this.results.get(runKey(true)) ?? (job.mixing ? undefined : this.results.get(runKey(false)));
+    const runKey = (mixing: MixingNeed): string => JSON.stringify([key, job.texts, mixing]);
+    const made = MIXING_NEEDS.find((need) => serves(need, job.mixing) && this.results.has(runKey(need)));
+    const cached = made && this.results.get(runKey(made));
     if (cached) return cached;
     const failure = this.failed.get(key);
     if (failure) throw failure;
