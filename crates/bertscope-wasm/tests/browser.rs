@@ -146,8 +146,8 @@ async fn distilbert_tiny_mlm_quint8() {
 #[wasm_bindgen_test]
 async fn seed_batch_through_the_bindings() {
     let engine = Engine::new(&fetch(CASES[0].model).await, &fetch(CASES[0].tokenizer).await, false).unwrap();
-    let result = engine.run(vec!["Apple is huge enterprise".into(), "I am eating an apple".into()]).unwrap();
-    let observed = observe(&engine, &result).unwrap();
+    let run = engine.run(vec!["Apple is huge enterprise".into(), "I am eating an apple".into()]).unwrap();
+    let observed = observe(&engine, &run).unwrap();
     assert_eq!(observed[0].input_ids, [101, 6207, 2003, 4121, 6960, 102, 0]);
     assert_eq!(observed[1].input_ids, [101, 1045, 2572, 5983, 2019, 6207, 102]);
     assert_eq!(run.attention_shape(), [6, 12, 7, 7]);
@@ -186,7 +186,7 @@ async fn hostile_input_matrix() {
         "<script>alert(1)</script>",
         "\"><img src=x onerror=alert(1)>",
     ];
-    let result = engine.run(texts.iter().map(|t| t.to_string()).collect()).unwrap();
+    let run = engine.run(texts.iter().map(|t| t.to_string()).collect()).unwrap();
     let batch: Batch = serde_wasm_bindgen::from_value(run.batch().unwrap()).unwrap();
     assert_eq!(batch.sentences.len(), texts.len());
     for (sentence, text) in batch.sentences.iter().zip(texts) {
@@ -195,7 +195,7 @@ async fn hostile_input_matrix() {
         assert!(!sentence.truncated, "{text:?}");
     }
     let long = "word ".repeat(10_000);
-    let result = engine.run(vec![long]).unwrap();
+    let run = engine.run(vec![long]).unwrap();
     let batch: Batch = serde_wasm_bindgen::from_value(run.batch().unwrap()).unwrap();
     assert!(batch.sentences[0].truncated);
     assert_eq!(batch.sentences[0].input_ids.len(), 512);
