@@ -36,16 +36,20 @@ let installed: Installed | null = null;
 
 type Progress = (stage: OwnModelStage, done: number, total: number) => void;
 
-/** Reads `file` into wasm memory piece by piece: no whole copy of it is ever made in JavaScript. */
+/**
+ * Reads `file` into wasm memory piece by piece, through one reused buffer where the browser
+ * allows (a BYOB reader): no whole copy of it is ever made in JavaScript, and the pieces do not
+ * pile up as garbage.
+ */
 async function readIntoWasm(file: Blob, progress: Progress): Promise<wasm.FileBytes> {
   const held = new wasm.FileBytes(file.size);
   try {
-    const reader = file.stream().getReader();
+    const next = pieces(file);
     let at = 0;
     let last = 0;
     for (;;) {
-      const { done, value } = await reader.read();
-      if (done) break;
+      const value = await next();
+      if (!value) break;
       if (at + value.length > file.size) throw new Error('the file grew while it was being read');
       held.view().set(value, at);
       at += value.length;
@@ -62,6 +66,31 @@ async function readIntoWasm(file: Blob, progress: Progress): Promise<wasm.FileBy
     held.free();
     throw new Error(`the file could not be read (${messageOf(e)})`);
   }
+}
+
+/** Size of the buffer a file is read through, in bytes. */
+const PIECE_BYTES = 1 << 20;
+
+/** A function giving the next piece of `file` (null at its end), each read into the same buffer when it can be. */
+function pieces(file: Blob): () => Promise<Uint8Array | null> {
+  let byob: ReadableStreamBYOBReader | null = null;
+  try {
+    byob = file.stream().getReader({ mode: 'byob' });
+  } catch {
+    // Not a byte stream here: the default reader gives a new buffer per piece.
+  }
+  if (!byob) {
+    const reader = file.stream().getReader();
+    return async () => (await reader.read()).value ?? null;
+  }
+  const reader = byob;
+  let buffer = new ArrayBuffer(PIECE_BYTES);
+  return async () => {
+    const { done, value } = await reader.read(new Uint8Array(buffer));
+    if (done || !value) return null;
+    buffer = value.buffer;
+    return value;
+  };
 }
 
 /** Copies bytes (the int8 copy from the cache) into wasm memory for `Engine.fromFile`. */
@@ -185,22 +214,26 @@ async function quantizeOwn(request: Extract<OwnModelRequest, { type: 'quantize' 
   const own = installed;
   const original = host.loaded();
   if (!own?.original || own.engine !== original) throw new Error('the model shown is not a file this page can make smaller; drop it again');
+  // A File is a snapshot: once the file on disk changes, reading it fails. Checked while the
+  // original is still loaded; the bytes read below are then the loaded ones (and own.sha256 theirs,
+  // not hashed again: hashing copies the whole file once more).
+  try {
+    await request.model.slice(0, 1).arrayBuffer();
+  } catch {
+    throw new Error(`${own.name} changed on disk since it was loaded; drop it again`);
+  }
   progress('measuring', 0, 1);
   const before = original.run(request.texts);
   /** Loads the original again (from `file`, taken, or read anew) unless a model is loaded. */
-  const restore = async (file?: wasm.FileBytes, sha256 = own.sha256): Promise<void> => {
+  const restore = async (file?: wasm.FileBytes): Promise<void> => {
     if (host.loaded()) file?.free();
-    else await installOwn(host, file ?? (await readIntoWasm(request.model, () => {})), { ...own, sha256 }, fillMask);
+    else await installOwn(host, file ?? (await readIntoWasm(request.model, () => {})), own, fillMask);
   };
   try {
     host.unload();
     installed = null;
     const held = await readIntoWasm(request.model, progress);
-    const sha = await sha256(held);
-    if (sha !== own.sha256) {
-      await restore(held, sha);
-      throw new Error(`${own.name} changed since it was loaded; it is loaded again as it is now`);
-    }
+    const sha = own.sha256;
     const made = await quantizeOrReuse(held, sha, progress, () => restore(held));
     progress('loading', 0, 1);
     const info = await installOwn(host, intoWasm(made.bytes), { ...own, sha256: null, original: false }, fillMask);
