@@ -4,11 +4,12 @@
 // number shown is checked against what it claims: the real file's size, the int8 copy kept in the
 // Cache API, and the attention the page exports before and after (the "before" also against the
 // onnxruntime reference of the fp32 file). After a reload, dropping the same file loads the kept
-// copy at once, without quantizing. Then: an already-quantized file, and the panel at 390 px wide
-// and in dark mode.
+// copy at once, without quantizing. Then: an already-quantized file, a file changed on disk after
+// it was loaded, and the panel at 390 px wide and in dark mode.
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { readFileSync, statSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { artifacts, modelsDir, useSession, waitReady } from './helpers.mjs';
@@ -209,6 +210,27 @@ describe('making a dropped fp32 model about 4× smaller', { concurrency: false }
       'Loaded model_quantized.onnx: 2 layers × 4 heads, dynamic int8 (QUInt8). It is already quantized (dynamic int8 (QUInt8)), so there is nothing to make smaller: it is used as it is.',
     );
     assert.ok(!(await page.isVisible('[data-testid="quantize"]')), 'no offer');
+  });
+
+  it('a file changed on disk after loading is not quantized, and the original stays', { timeout: 240_000 }, async () => {
+    const copy = join(mkdtempSync(join(tmpdir(), 'bertscope-')), 'model.onnx');
+    copyFileSync(FP32, copy);
+    await dropFiles(page, copy);
+    await page.locator(`${RESULT}[data-state="reused"]`).waitFor({ timeout: 120_000 });
+    await page.click('[data-testid="use-original"]');
+    await page.locator('[data-testid="quantize-accept"]').waitFor({ timeout: 120_000 });
+    await waitReady(page);
+    // The same bytes written again: a File is a snapshot, and this one is now out of date.
+    await new Promise((resolve) => setTimeout(resolve, 1100));
+    writeFileSync(copy, readFileSync(FP32));
+    await page.click('[data-testid="quantize-accept"]');
+    await page.locator(`${RESULT}[data-state="error"]`).waitFor({ timeout: 120_000 });
+    assert.equal(
+      await page.textContent(RESULT),
+      'model.onnx was not made smaller: model.onnx changed on disk since it was loaded; drop it again. The original file is still the model shown.',
+    );
+    await waitReady(page);
+    assert.match(await page.textContent(MODEL_INFO), /^Model: model\.onnx \(your file\) · 2 layers × 4 heads · fp32 · /);
   });
 
   it('reads well at 390 px wide and in dark mode', { timeout: 240_000 }, async () => {
