@@ -272,9 +272,9 @@ async function quantizeOrReuse(
   try {
     quantized = wasm.quantize(held, (done, total) => progress('quantizing', done, total));
   } catch (e) {
-    if (e instanceof WebAssembly.RuntimeError) throw e;
-    await restore();
-    throw new Error(`it could not be made smaller: ${messageOf(e)}`);
+    // The quantizer's refusal is already in words; the original comes back first.
+    if (!(e instanceof WebAssembly.RuntimeError)) await restore();
+    throw e;
   }
   held.free();
   try {
