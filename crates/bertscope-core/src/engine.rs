@@ -2,6 +2,7 @@
 
 use crate::error::{Error, Result};
 use crate::model::{LoadOptions, Model, ModelInfo};
+use crate::onnx::mixing::LayerMixing;
 use crate::output::BatchRun;
 use crate::tokenize::Tokenizer;
 
@@ -52,7 +53,21 @@ impl Engine {
     /// Tokenizes sentences as one padded batch and runs it.
     pub fn run<S: AsRef<str>>(&self, texts: &[S]) -> Result<BatchRun> {
         let batch = self.tokenizer.encode_batch(texts)?;
-        let runs = self.model.run(&batch)?;
+        let runs = self.model.run(&batch, false)?;
         Ok(BatchRun { batch, runs })
+    }
+
+    /// Like [`Engine::run`], and also reads what the context-mixing measures need
+    /// ([`crate::SentenceRun::mixing`]; combine with [`Engine::mixing_layers`] in
+    /// [`crate::analysis::mixing`]).
+    pub fn run_with_mixing<S: AsRef<str>>(&self, texts: &[S]) -> Result<BatchRun> {
+        let batch = self.tokenizer.encode_batch(texts)?;
+        let runs = self.model.run(&batch, true)?;
+        Ok(BatchRun { batch, runs })
+    }
+
+    /// Each layer's constants for the context-mixing measures.
+    pub fn mixing_layers(&self) -> Result<&[LayerMixing]> {
+        self.model.mixing_layers().map_err(|e| Error::Mixing(e.to_string()))
     }
 }

@@ -37,6 +37,9 @@ pub enum Error {
     /// The quantizer cannot improve this model; the text says why.
     #[error("this model cannot be quantized: {0}")]
     CannotQuantize(String),
+    /// The context-mixing measures cannot be computed for this model.
+    #[error("context mixing cannot be measured for this model: {0}")]
+    Mixing(String),
     /// A run was asked for with no sentences.
     #[error("there is no sentence to run")]
     NoSentences,

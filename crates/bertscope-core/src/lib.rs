@@ -43,5 +43,6 @@ pub mod tokenize;
 pub use engine::Engine;
 pub use error::{Error, Result};
 pub use model::{LoadOptions, MatMulKernel, Model, ModelInfo};
-pub use output::{Attention, BatchRun, HiddenStates, SentenceRun};
+pub use onnx::mixing::LayerMixing;
+pub use output::{Attention, BatchRun, HiddenStates, MixingTaps, SentenceRun};
 pub use tokenize::{Batch, Encoding, Tokenizer};

@@ -12,8 +12,9 @@ use tract_onnx::tract_hir::internal::{ensure, DimLike};
 
 use crate::error::{root_cause, Error, Result};
 use crate::onnx::inputs::{Input, Role};
+use crate::onnx::mixing::LayerMixing;
 use crate::ops::{batched_matmul, checked_gather, packed_matmul, tap};
-use crate::output::{Attention, HiddenStates, SentenceRun};
+use crate::output::{Attention, HiddenStates, MixingTaps, SentenceRun};
 use crate::tokenize::Batch;
 
 /// What the page says about the model it shows.
@@ -81,12 +82,22 @@ impl MatMulKernel {
 pub struct Model {
     /// The parsed graph with its outputs chosen, before shapes are fixed.
     template: InferenceModel,
-    /// Optimised plans by batch size: one symbolic sequence length each.
-    plans: Mutex<HashMap<usize, Arc<Plan>>>,
+    /// Optimised plans by batch size and whether they read the mixing tensors: one symbolic
+    /// sequence length each.
+    plans: Mutex<HashMap<(usize, bool), Arc<Plan>>>,
     inputs: Vec<Input>,
     info: ModelInfo,
     with_logits: bool,
     packed_matmul: bool,
+    /// What context-mixing runs read, or why this model cannot give it.
+    mixing: std::result::Result<Mixing, String>,
+}
+
+/// The tensors a mixing plan also outputs (each layer's values, then its residual sum) and the
+/// constants the measures combine them with.
+struct Mixing {
+    outlets: Vec<OutletId>,
+    layers: Vec<LayerMixing>,
 }
 
 /// An optimised plan and the sink its attention taps write to.
@@ -122,7 +133,7 @@ impl Model {
         let file_bytes = bytes.as_ref().len();
         let mut onnx = tract_onnx::onnx().with_ignore_value_info(true);
         checked_gather::register(&mut onnx.op_register);
-        let crate::onnx::OnnxFile { proto, inputs, anatomy, quantization } = crate::onnx::read(bytes)?;
+        let crate::onnx::OnnxFile { proto, inputs, anatomy, quantization, mixing } = crate::onnx::read(bytes)?;
         let parsed = onnx.parse(&proto, None).map_err(|e| Error::NotOnnx(root_cause(&e)));
         drop(proto);
         let parsed = parsed?;
@@ -144,11 +155,19 @@ impl Model {
             outputs.push(outlet(anatomy.logits.as_deref().unwrap_or_default())?);
         }
         model.select_output_outlets(&outputs).map_err(|e| Error::Prepare(root_cause(&e)))?;
-        let typed = typed_for_batch(&model, &inputs, options.batch_size.max(1))?;
+        let mixing = mixing.and_then(|found| {
+            let names = found.tensors.iter().flat_map(|t| [t.values.as_str(), t.residual.as_str()]);
+            let outlets = names.map(|n| outlet(n).map_err(|e| e.to_string())).collect::<std::result::Result<_, _>>()?;
+            Ok(Mixing { outlets, layers: found.layers })
+        });
+        let typed = typed_for_batch(&model, &inputs, options.batch_size.max(1), &[])?;
         let (heads, hidden_size) = check_output_shapes(&typed, anatomy.attention.len(), anatomy.hidden.len())?;
         let mut plans = HashMap::new();
         if options.batch_size > 0 {
-            plans.insert(options.batch_size, optimise(typed, options.matmul.packed(), anatomy.attention.len())?);
+            plans.insert(
+                (options.batch_size, false),
+                optimise(typed, options.matmul.packed(), anatomy.attention.len())?,
+            );
         }
 
         let info = ModelInfo {
@@ -169,24 +188,37 @@ impl Model {
             info,
             with_logits,
             packed_matmul: options.matmul.packed(),
+            mixing,
         })
     }
 
     /// Optimises the plan for batches of `batch` sentences now rather than on their first run.
     pub fn prepare(&self, batch: usize) -> Result<()> {
-        self.plan(batch.max(1)).map(|_| ())
+        self.plan(batch.max(1), false).map(|_| ())
     }
 
-    /// The plan for `batch` rows, optimised on first use and kept.
-    fn plan(&self, batch: usize) -> Result<Arc<Plan>> {
+    /// The plan for `batch` rows (also outputting the mixing tensors if `mixing`), optimised on
+    /// first use and kept.
+    fn plan(&self, batch: usize, mixing: bool) -> Result<Arc<Plan>> {
         let mut plans = self.plans.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-        if let Some(plan) = plans.get(&batch) {
+        if let Some(plan) = plans.get(&(batch, mixing)) {
             return Ok(plan.clone());
         }
-        let typed = typed_for_batch(&self.template, &self.inputs, batch)?;
+        let extra =
+            if mixing { self.mixing().map_err(|e| Error::Mixing(e.to_string()))?.outlets.as_slice() } else { &[] };
+        let typed = typed_for_batch(&self.template, &self.inputs, batch, extra)?;
         let plan = optimise(typed, self.packed_matmul, self.info.layers)?;
-        plans.insert(batch, plan.clone());
+        plans.insert((batch, mixing), plan.clone());
         Ok(plan)
+    }
+
+    fn mixing(&self) -> std::result::Result<&Mixing, &str> {
+        self.mixing.as_ref().map_err(String::as_str)
+    }
+
+    /// Each layer's constants for the context-mixing measures, or why this model has none.
+    pub fn mixing_layers(&self) -> std::result::Result<&[LayerMixing], &str> {
+        self.mixing().map(|m| m.layers.as_slice())
     }
 
     /// Layers, heads, sizes and quantization of the loaded model.
@@ -195,8 +227,9 @@ impl Model {
     }
 
     /// Runs a padded batch, as one batch, and returns each sentence's attentions, hidden states
-    /// and (if kept) logits.
-    pub fn run(&self, batch: &Batch) -> Result<Vec<SentenceRun>> {
+    /// and (if kept) logits; with `mixing`, also what the context-mixing measures read
+    /// ([`SentenceRun::mixing`]).
+    pub fn run(&self, batch: &Batch, mixing: bool) -> Result<Vec<SentenceRun>> {
         let s = batch.seq_len;
         if batch.sentences.is_empty() {
             return Err(Error::NoSentences);
@@ -213,7 +246,7 @@ impl Model {
                 return Err(Error::VocabMismatch { tokenizer: max_id + 1, model: vocab });
             }
         }
-        let plan = self.plan(batch.sentences.len())?;
+        let plan = self.plan(batch.sentences.len(), mixing)?;
         let inputs = self
             .inputs
             .iter()
@@ -240,7 +273,13 @@ impl Model {
         let outputs = plan.runnable.run(inputs);
         let attention = std::mem::take(&mut *tap::lock(&plan.sink));
         let outputs = outputs.map_err(|e| Error::Run(root_cause(&e)))?;
-        split_outputs(&outputs, attention, &self.info, s, self.with_logits).map_err(|e| Error::Run(root_cause(&e)))
+        let mut runs = split_outputs(&outputs, attention, &self.info, s, self.with_logits)
+            .map_err(|e| Error::Run(root_cause(&e)))?;
+        if mixing {
+            let first = self.info.layers + 1 + usize::from(self.with_logits);
+            split_mixing(&outputs[first..], &mut runs, &self.info, s).map_err(|e| Error::Run(root_cause(&e)))?;
+        }
+        Ok(runs)
     }
 }
 
@@ -250,8 +289,19 @@ impl Model {
 /// (transformers 5.x: Range, Flatten, Gather over `batch × seq`) cannot be optimised with
 /// both dimensions symbolic. It cannot be run row by row instead: dynamic int8 exports
 /// quantize activations with one scale per tensor, so rows of a batch do interact.
-fn typed_for_batch(template: &InferenceModel, inputs: &[Input], batch: usize) -> Result<TypedModel> {
+/// `extra` outlets become outputs too, after the template's own.
+fn typed_for_batch(
+    template: &InferenceModel,
+    inputs: &[Input],
+    batch: usize,
+    extra: &[OutletId],
+) -> Result<TypedModel> {
     let mut model = template.clone();
+    if !extra.is_empty() {
+        let outputs: Vec<OutletId> = model.output_outlets().map_err(|e| Error::Prepare(root_cause(&e)))?.to_vec();
+        let outputs: Vec<OutletId> = outputs.into_iter().chain(extra.iter().copied()).collect();
+        model.select_output_outlets(&outputs).map_err(|e| Error::Prepare(root_cause(&e)))?;
+    }
     let seq = model.symbols.sym("S").to_dim();
     for (i, (_, dt)) in inputs.iter().enumerate() {
         model
@@ -320,7 +370,7 @@ fn split_outputs(
         .map(|buffer| {
             let attention = Attention::from_vec(buffer, l, h, s);
             let attention = attention.ok_or_else(|| TractError::msg("attention buffer of the wrong size"))?;
-            Ok(SentenceRun { attention, hidden: HiddenStates::zeros(l + 1, s, d), logits: None })
+            Ok(SentenceRun { attention, hidden: HiddenStates::zeros(l + 1, s, d), logits: None, mixing: None })
         })
         .collect::<TractResult<Vec<_>>>()?;
     for (layer, output) in outputs[..=l].iter().enumerate() {
@@ -339,4 +389,32 @@ fn split_outputs(
         }
     }
     Ok(runs)
+}
+
+/// Cuts each layer's values (`[batch, heads, seq, head_dim]`) and residual sum (`[batch, seq,
+/// hidden]`), in that order per layer, into each sentence's [`MixingTaps`].
+fn split_mixing(outputs: &[TValue], runs: &mut [SentenceRun], info: &ModelInfo, s: usize) -> TractResult<()> {
+    let (l, h, d) = (info.layers, info.heads, info.hidden_size);
+    let b = runs.len();
+    ensure!(outputs.len() == 2 * l, "{} mixing outputs for {l} layers", outputs.len());
+    for run in runs.iter_mut() {
+        run.mixing =
+            Some(MixingTaps { values: Vec::with_capacity(l * s * d), residual: Vec::with_capacity(l * s * d) });
+    }
+    for pair in outputs.chunks_exact(2) {
+        let values = pair[0].to_plain_array_view::<f32>()?;
+        ensure!(
+            values.ndim() == 4 && values.shape()[..3] == [b, h, s] && values.shape()[3] * h == d,
+            "attention values have shape {:?}, not [batch, heads, seq, head_dim]",
+            values.shape()
+        );
+        let residual = pair[1].to_plain_array_view::<f32>()?;
+        ensure!(residual.shape() == [b, s, d], "the residual sum has shape {:?}", residual.shape());
+        for ((run, v), r) in runs.iter_mut().zip(values.outer_iter()).zip(residual.outer_iter()) {
+            let taps = run.mixing.as_mut().expect("set above");
+            taps.values.extend(v.iter());
+            taps.residual.extend(r.iter());
+        }
+    }
+    Ok(())
 }

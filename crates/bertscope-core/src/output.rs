@@ -108,6 +108,17 @@ pub struct SentenceRun {
     pub hidden: HiddenStates,
     /// Masked-language-model logits `[token][vocab]` and the vocabulary size, when the model has them and they were kept.
     pub logits: Option<(Vec<f32>, usize)>,
+    /// What the context-mixing measures read, when the run was asked for it.
+    pub mixing: Option<MixingTaps>,
+}
+
+/// Tensors of one sentence's run that the context-mixing measures (`analysis::mixing`) read.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MixingTaps {
+    /// Each layer's attention values, `[layer][head][token][head_dim]`.
+    pub values: Vec<f32>,
+    /// Each layer's residual sum entering its first LayerNorm, `[layer][token][hidden]`.
+    pub residual: Vec<f32>,
 }
 
 /// A batch of sentences as tokenized, and what the model made of each.

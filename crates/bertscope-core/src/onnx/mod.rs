@@ -10,6 +10,7 @@ pub(crate) mod fold_dequantize;
 pub(crate) mod gather_bounds;
 pub(crate) mod inputs;
 mod int8_embedding;
+pub(crate) mod mixing;
 
 use prost::Message;
 use tract_onnx::pb::ModelProto;
@@ -29,6 +30,8 @@ pub(crate) struct OnnxFile {
     pub anatomy: Anatomy,
     /// How the weights are stored, in words.
     pub quantization: String,
+    /// What the context-mixing measures need, or why it could not be found.
+    pub mixing: std::result::Result<mixing::MixingAnatomy, String>,
 }
 
 /// Reads `bytes` as ONNX, checks it is a BERT-family encoder and applies every rewrite. Owned
@@ -61,7 +64,9 @@ pub(crate) fn read(bytes: impl AsRef<[u8]>) -> Result<OnnxFile> {
         (None, n, Some(Granularity::PerTensor)) if n > 0 => "weight-only int8 (per-tensor)".to_string(),
         _ => "fp32".to_string(),
     };
-    Ok(OnnxFile { proto, inputs, anatomy, quantization })
+    let layers = anatomy.attention.len();
+    let mixing = mixing::find(graph, &anatomy.attention, &anatomy.hidden[..layers]);
+    Ok(OnnxFile { proto, inputs, anatomy, quantization, mixing })
 }
 
 /// Refuses a graph that is not a BERT-family encoder, with the loader's own checks: its inputs,

@@ -1,0 +1,301 @@
+//! What each token really takes in through an attention layer, beyond raw attention weights:
+//! attention weighted by the norm of what is moved (Kobayashi et al., EMNLP 2020) and ALTI, which
+//! also counts the residual connection and the LayerNorm (Ferrando et al., EMNLP 2022).
+//!
+//! For a layer with input vectors `x_j`, head `h`'s attention `α^h_ij`, values
+//! `v^h_j = x_j W_V[:, h] + b_V[h]` (read from the run) and output projection rows `W_O[h, :]`:
+//!
+//! * `f_h(x_j) = v^h_j W_O[h, :]`;
+//! * norm per head `N^h_ij = α^h_ij ‖f_h(x_j)‖₂`; norm per layer `N_ij = ‖Σ_h α^h_ij f_h(x_j)‖₂`;
+//! * ALTI: `z_ij = Σ_h α^h_ij f_h(x_j) + δ_ij x_j`, `T_i(x_j) = γ ⊙ (z_ij − mean(z_ij)) / s_i`
+//!   with `s_i = sqrt(var(pre_i) + ε)` of the real residual sum `pre_i` (read from the run),
+//!   `y_i = LayerNorm(pre_i)`, `c_ij = max(0, ‖y_i‖₁ − ‖y_i − T_i(x_j)‖₁)`, `C_ij = c_ij / Σ_k c_ik`;
+//! * ALTI rollout: `R¹ = C¹`, `Rˡ = Cˡ Rˡ⁻¹`.
+//!
+//! Nothing of size `n²·d` is ever held: the sums over heads are formed key by key (one `n × d`
+//! product at a time) and reduced to norms at once. Each sentence is measured over its real
+//! tokens only, so a padded batch gives the same numbers as the sentence alone.
+
+use crate::kernels::gemm::{gemm, PackedB};
+use crate::onnx::mixing::LayerMixing;
+use crate::output::{Attention, HiddenStates, MixingTaps};
+
+/// The context-mixing measures of one sentence over its `tokens` real tokens.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Mixing {
+    layers: usize,
+    heads: usize,
+    tokens: usize,
+    norm_head: Vec<f32>,
+    norm_layer: Vec<f32>,
+    alti: Vec<f32>,
+    alti_rollout: Vec<f32>,
+    reconstruction_error: Vec<f32>,
+}
+
+impl Mixing {
+    /// `[layers, heads, tokens]`.
+    pub fn shape(&self) -> [usize; 3] {
+        [self.layers, self.heads, self.tokens]
+    }
+
+    /// `N^h_ij`, `[layer][head][i][j]`.
+    pub fn norm_head(&self) -> &[f32] {
+        &self.norm_head
+    }
+
+    /// `N_ij`, `[layer][i][j]`.
+    pub fn norm_layer(&self) -> &[f32] {
+        &self.norm_layer
+    }
+
+    /// ALTI's `C_ij` per layer, `[layer][i][j]`; each row sums to 1.
+    pub fn alti(&self) -> &[f32] {
+        &self.alti
+    }
+
+    /// ALTI through the layers, `R^l_ij`, `[layer][i][j]`; each row sums to 1.
+    pub fn alti_rollout(&self) -> &[f32] {
+        &self.alti_rollout
+    }
+
+    /// Per layer, the largest `|Σ_j z_ij + b_O − pre_i|`: how exactly the decomposition adds up to
+    /// what the model computed (float rounding for f32 and weight-only models; the activation
+    /// quantization for dynamically quantized ones).
+    pub fn reconstruction_error(&self) -> &[f32] {
+        &self.reconstruction_error
+    }
+}
+
+/// One sentence's run, as the measures read it.
+#[derive(Debug, Clone, Copy)]
+pub struct MixingInput<'a> {
+    /// Every layer's attention (padded length).
+    pub attention: &'a Attention,
+    /// The embeddings and every layer's output (padded length): layer `l` reads level `l`.
+    pub hidden: &'a HiddenStates,
+    /// Values and residual sums of the same run.
+    pub taps: &'a MixingTaps,
+    /// Real (unpadded) tokens.
+    pub tokens: usize,
+}
+
+/// Computes every measure for one sentence; `progress(done, total)` is called after each layer.
+///
+/// # Panics
+/// If the buffers' shapes disagree with each other or with `layers` (one entry per layer).
+pub fn mixing(input: MixingInput<'_>, layers: &[LayerMixing], mut progress: impl FnMut(usize, usize)) -> Mixing {
+    let [l_count, heads, padded, _] = input.attention.shape();
+    let [_, hidden_tokens, width] = input.hidden.shape();
+    let n = input.tokens;
+    assert!(n <= padded && hidden_tokens == padded, "token counts disagree");
+    assert_eq!(layers.len(), l_count, "one LayerMixing per layer");
+    assert!(heads > 0 && width % heads == 0, "hidden width {width} not divisible by {heads} heads");
+    let plane = padded * width;
+    assert!(input.taps.values.len() == l_count * plane && input.taps.residual.len() == l_count * plane, "tap sizes");
+    let mut out = Mixing {
+        layers: l_count,
+        heads,
+        tokens: n,
+        norm_head: Vec::with_capacity(l_count * heads * n * n),
+        norm_layer: Vec::with_capacity(l_count * n * n),
+        alti: Vec::with_capacity(l_count * n * n),
+        alti_rollout: Vec::with_capacity(l_count * n * n),
+        reconstruction_error: Vec::with_capacity(l_count),
+    };
+    for (l, constants) in layers.iter().enumerate() {
+        let layer = Layer {
+            attention: input.attention,
+            layer: l,
+            x: &input.hidden.layer(l)[..n * width],
+            values: &input.taps.values[l * plane..(l + 1) * plane],
+            residual: &input.taps.residual[l * plane..l * plane + n * width],
+            constants,
+            heads,
+            padded,
+            n,
+            width,
+        };
+        layer.measure(&mut out);
+        let c = &out.alti[l * n * n..];
+        let rolled = match l {
+            0 => c.to_vec(),
+            _ => matmul(c, &out.alti_rollout[(l - 1) * n * n..l * n * n], n),
+        };
+        out.alti_rollout.extend(rolled);
+        progress(l + 1, l_count);
+    }
+    out
+}
+
+/// One layer of one sentence.
+struct Layer<'a> {
+    attention: &'a Attention,
+    layer: usize,
+    /// `[n][width]` layer input.
+    x: &'a [f32],
+    /// `[heads][padded][head_dim]`.
+    values: &'a [f32],
+    /// `[n][width]` residual sum.
+    residual: &'a [f32],
+    constants: &'a LayerMixing,
+    heads: usize,
+    padded: usize,
+    n: usize,
+    width: usize,
+}
+
+impl Layer<'_> {
+    /// `α^h_ij` over the real tokens, `[i][j][head]`.
+    fn alphas(&self) -> Vec<f32> {
+        let (h_count, n) = (self.heads, self.n);
+        let mut alphas = vec![0.0f32; n * n * h_count];
+        for h in 0..h_count {
+            for i in 0..n {
+                let row = &self.attention.row(self.layer, h, i)[..n];
+                for (j, &a) in row.iter().enumerate() {
+                    alphas[(i * n + j) * h_count + h] = a;
+                }
+            }
+        }
+        alphas
+    }
+
+    /// `f_h(x_j)` for every key and head, `[key][head][width]`, and each head's context
+    /// `Σ_j α^h_ij v^h_j` projected by `W_O[h, :]` and summed over heads, `[query][width]`.
+    fn transformed(&self) -> (Vec<f32>, Vec<f32>) {
+        let (h_count, n, d) = (self.heads, self.n, self.width);
+        let dh = d / h_count;
+        let mut f = vec![0.0f32; n * h_count * d];
+        let mut mixed = vec![0.0f32; n * d];
+        let mut per_head = vec![0.0f32; n * d];
+        let mut context = vec![0.0f32; n * dh];
+        for h in 0..h_count {
+            let rows = PackedB::pack(&self.constants.output_weight[h * dh * d..(h + 1) * dh * d], dh, d);
+            let v = &self.values[h * self.padded * dh..h * self.padded * dh + n * dh];
+            gemm(v, n, &rows, None, &mut per_head);
+            for j in 0..n {
+                f[(j * h_count + h) * d..(j * h_count + h + 1) * d].copy_from_slice(&per_head[j * d..(j + 1) * d]);
+            }
+            context.iter_mut().for_each(|c| *c = 0.0);
+            for i in 0..n {
+                let alpha = &self.attention.row(self.layer, h, i)[..n];
+                let out = &mut context[i * dh..(i + 1) * dh];
+                for (a, vj) in alpha.iter().zip(v.chunks_exact(dh)) {
+                    out.iter_mut().zip(vj).for_each(|(o, v)| *o += a * v);
+                }
+            }
+            gemm(&context, n, &rows, None, &mut per_head);
+            mixed.iter_mut().zip(&per_head).for_each(|(m, p)| *m += p);
+        }
+        (f, mixed)
+    }
+
+    fn measure(&self, out: &mut Mixing) {
+        let (h_count, n, d) = (self.heads, self.n, self.width);
+        let alphas = self.alphas();
+        let alpha = |i: usize, j: usize| &alphas[(i * n + j) * h_count..(i * n + j + 1) * h_count];
+        let (f, mixed) = self.transformed();
+        let f_of = |j: usize, h: usize| &f[(j * h_count + h) * d..(j * h_count + h + 1) * d];
+
+        // Norms: ‖f_h(x_j)‖ per head, and each key's Gram matrix of its heads' vectors.
+        let norms: Vec<f32> =
+            (0..n * h_count).map(|jh| dot(&f[jh * d..(jh + 1) * d], &f[jh * d..(jh + 1) * d]).sqrt()).collect();
+        for h in 0..h_count {
+            for i in 0..n {
+                out.norm_head.extend((0..n).map(|j| alpha(i, j)[h] * norms[j * h_count + h]));
+            }
+        }
+        let mut gram = vec![0.0f32; n * h_count * h_count];
+        for j in 0..n {
+            for a in 0..h_count {
+                for b in a..h_count {
+                    let g = dot(f_of(j, a), f_of(j, b));
+                    gram[(j * h_count + a) * h_count + b] = g;
+                    gram[(j * h_count + b) * h_count + a] = g;
+                }
+            }
+        }
+        for i in 0..n {
+            for j in 0..n {
+                let (w, g) = (alpha(i, j), &gram[j * h_count * h_count..(j + 1) * h_count * h_count]);
+                let sq: f32 = (0..h_count).map(|a| w[a] * dot(w, &g[a * h_count..(a + 1) * h_count])).sum();
+                out.norm_layer.push(sq.max(0.0).sqrt());
+            }
+        }
+
+        // ALTI. T_i(x_j) is linear in its parts, so centre and scale by γ once per vector.
+        let LayerMixing { output_bias, gamma, beta, epsilon, .. } = self.constants;
+        let centred = |v: &[f32]| -> Vec<f32> {
+            let mean = v.iter().sum::<f32>() / d as f32;
+            v.iter().zip(gamma).map(|(x, g)| (x - mean) * g).collect()
+        };
+        let mut fc = Vec::with_capacity(n * h_count * d);
+        for jh in 0..n * h_count {
+            fc.extend(centred(&f[jh * d..(jh + 1) * d]));
+        }
+        let (mut scale, mut y) = (Vec::with_capacity(n), Vec::with_capacity(n * d));
+        for pre in self.residual.chunks_exact(d) {
+            let mean = pre.iter().sum::<f32>() / d as f32;
+            let var = pre.iter().map(|p| (p - mean) * (p - mean)).sum::<f32>() / d as f32;
+            let s = (var + epsilon).sqrt();
+            scale.push(s);
+            y.extend(pre.iter().zip(gamma).zip(beta).map(|((p, g), b)| (p - mean) / s * g + b));
+        }
+        let y_norm: Vec<f32> = y.chunks_exact(d).map(|r| r.iter().map(|v| v.abs()).sum()).collect();
+        let mut contributions = vec![0.0f32; n * n];
+        let mut weights = vec![0.0f32; n * h_count];
+        let mut t = vec![0.0f32; n * d];
+        for j in 0..n {
+            for i in 0..n {
+                weights[i * h_count..(i + 1) * h_count]
+                    .iter_mut()
+                    .zip(alpha(i, j))
+                    .for_each(|(w, a)| *w = a / scale[i]);
+            }
+            gemm(&weights, n, &PackedB::pack(&fc[j * h_count * d..(j + 1) * h_count * d], h_count, d), None, &mut t);
+            let own = centred(&self.x[j * d..(j + 1) * d]);
+            t[j * d..(j + 1) * d].iter_mut().zip(&own).for_each(|(t, o)| *t += o / scale[j]);
+            for i in 0..n {
+                let distance: f32 =
+                    y[i * d..(i + 1) * d].iter().zip(&t[i * d..(i + 1) * d]).map(|(y, t)| (y - t).abs()).sum();
+                contributions[i * n + j] = (y_norm[i] - distance).max(0.0);
+            }
+        }
+        for row in contributions.chunks_exact_mut(n) {
+            let total: f32 = row.iter().sum();
+            if total > 0.0 {
+                row.iter_mut().for_each(|c| *c /= total);
+            }
+        }
+        out.alti.extend(contributions);
+
+        // Self-check: Σ_j z_ij + b_O = x_i + b_O + Σ_h (Σ_j α^h_ij v^h_j) W_O[h, :], against the
+        // residual sum the model computed.
+        let mut error = 0.0f32;
+        for i in 0..n {
+            let parts = self.x[i * d..(i + 1) * d].iter().zip(output_bias).zip(&mixed[i * d..(i + 1) * d]);
+            let pre = &self.residual[i * d..(i + 1) * d];
+            error = parts.zip(pre).fold(error, |e, (((x, b), m), p)| e.max((x + b + m - p).abs()));
+        }
+        out.reconstruction_error.push(error);
+    }
+}
+
+fn dot(a: &[f32], b: &[f32]) -> f32 {
+    a.iter().zip(b).map(|(x, y)| x * y).sum()
+}
+
+/// `a · b` for square `n × n` row-major matrices.
+fn matmul(a: &[f32], b: &[f32], n: usize) -> Vec<f32> {
+    let mut out = vec![0.0f32; n * n];
+    for i in 0..n {
+        for k in 0..n {
+            let aik = a[i * n + k];
+            if aik != 0.0 {
+                out[i * n..(i + 1) * n].iter_mut().zip(&b[k * n..(k + 1) * n]).for_each(|(o, b)| *o += aik * b);
+            }
+        }
+    }
+    out
+}
