@@ -3,7 +3,7 @@
 
 use std::io::{self, BufWriter, Write};
 
-use bertscope_core::analysis::{MaskPrediction, Rollout};
+use bertscope_core::analysis::{MaskPrediction, Mixing, Rollout};
 use bertscope_core::BatchRun;
 
 /// Writes `{"input_ids", "attention_mask", "tokens", "offsets", "truncated", "attentions", "last_hidden_state"[, "fill_mask"]}`.
@@ -62,6 +62,41 @@ pub fn write_rollout(out: &mut impl Write, batch_run: &BatchRun, rollouts: &[Rol
         nested(&mut w, rollout.as_slice(), &rollout.shape())?;
     }
     writeln!(w, "]}}")?;
+    w.flush()
+}
+
+/// Writes `{"tokens", "input_ids", "norm_head": [sentence][layer][head][i][j], "norm_layer",
+/// "alti", "alti_rollout": [sentence][layer][i][j], "reconstruction_error": [sentence][layer]}`,
+/// each sentence over its own (unpadded) tokens.
+pub fn write_mixing(out: &mut impl Write, batch_run: &BatchRun, measures: &[Mixing]) -> io::Result<()> {
+    let mut w = BufWriter::new(out);
+    let sentences = &batch_run.batch.sentences;
+    write!(w, "{{\"tokens\":")?;
+    serde_json::to_writer(&mut w, &sentences.iter().map(|e| &e.tokens[..e.len]).collect::<Vec<_>>())?;
+    write!(w, ",\"input_ids\":")?;
+    serde_json::to_writer(&mut w, &sentences.iter().map(|e| &e.input_ids[..e.len]).collect::<Vec<_>>())?;
+    type Field = fn(&Mixing) -> &[f32];
+    let fields: [(&str, Field, bool); 4] = [
+        ("norm_head", Mixing::norm_head, true),
+        ("norm_layer", Mixing::norm_layer, false),
+        ("alti", Mixing::alti, false),
+        ("alti_rollout", Mixing::alti_rollout, false),
+    ];
+    for (name, field, per_head) in fields {
+        write!(w, ",\"{name}\":[")?;
+        for (i, m) in measures.iter().enumerate() {
+            let [l, h, n] = m.shape();
+            if i > 0 {
+                write!(w, ",")?;
+            }
+            let shape: &[usize] = if per_head { &[l, h, n, n] } else { &[l, n, n] };
+            nested(&mut w, field(m), shape)?;
+        }
+        write!(w, "]")?;
+    }
+    write!(w, ",\"reconstruction_error\":")?;
+    serde_json::to_writer(&mut w, &measures.iter().map(Mixing::reconstruction_error).collect::<Vec<_>>())?;
+    writeln!(w, "}}")?;
     w.flush()
 }
 

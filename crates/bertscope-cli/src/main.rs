@@ -3,6 +3,7 @@
 mod analyze;
 mod bench;
 mod json;
+mod mixing;
 mod quantize;
 
 use std::path::{Path, PathBuf};
@@ -72,6 +73,27 @@ enum Command {
         #[arg(long, default_value_t = 10)]
         k: usize,
     },
+    /// Print what each token takes in, beyond raw attention, as JSON: attention weighted by the
+    /// norm of what is moved (per head and per layer), ALTI and ALTI through the layers.
+    Mixing {
+        #[command(flatten)]
+        files: ModelFiles,
+        /// A sentence; give several to run them as one padded batch (each is measured on its own tokens).
+        #[arg(long = "text", required = true)]
+        texts: Vec<String>,
+    },
+    /// Print each head's shares of attention to [CLS], [SEP], the previous, next and same token and
+    /// punctuation, its entropy and its role, as JSON.
+    Heads {
+        #[command(flatten)]
+        files: ModelFiles,
+        /// A sentence (give several to average over them).
+        #[arg(long = "text")]
+        texts: Vec<String>,
+        /// A text file with one sentence per line, averaged with the --text sentences.
+        #[arg(long)]
+        corpus: Option<PathBuf>,
+    },
     /// Print the model's layers, heads, sizes and quantization as JSON.
     Info {
         #[command(flatten)]
@@ -139,6 +161,10 @@ fn run(cli: Cli) -> Result<(), String> {
             analyze::drift(&files.model, files.tokenizer.as_deref(), &texts, &word)
         }
         Command::FillMask { files, text, k } => analyze::fill_mask(&files.model, files.tokenizer.as_deref(), &text, k),
+        Command::Mixing { files, texts } => mixing::mixing(&files.model, files.tokenizer.as_deref(), &texts),
+        Command::Heads { files, texts, corpus } => {
+            mixing::heads(&files.model, files.tokenizer.as_deref(), &texts, corpus.as_deref())
+        }
         Command::Info { files } => {
             let engine = load(&files.model, files.tokenizer.as_deref(), LoadOptions::default())?;
             println!("{}", serde_json::to_string_pretty(engine.info()).map_err(|e| e.to_string())?);

@@ -69,6 +69,32 @@ impl Engine {
         Ok(BatchRun { run: self.engine.run(&texts).map_err(js_error)? })
     }
 
+    /// Tokenizes and runs like `run`, also reading what the context-mixing measures need (see
+    /// `mixing`). Fails, saying why, for a model whose layers could not be read for them.
+    #[wasm_bindgen(js_name = runWithMixing)]
+    pub fn run_with_mixing(&self, texts: Vec<String>) -> Result<BatchRun, JsError> {
+        Ok(BatchRun { run: self.engine.run_with_mixing(&texts).map_err(js_error)? })
+    }
+
+    /// Norm-based attention, ALTI and ALTI rollout of sentence `index` of a run made by
+    /// `runWithMixing`, over its real tokens; `progress(done, total)` is called after each layer.
+    pub fn mixing(
+        &self,
+        run: &BatchRun,
+        index: usize,
+        #[wasm_bindgen(unchecked_param_type = "(done: number, total: number) => void")] progress: &js_sys::Function,
+    ) -> Result<Mixing, JsError> {
+        let layers = self.engine.mixing_layers().map_err(js_error)?;
+        let sentence = run.sentence(index)?;
+        let taps = sentence.mixing.as_ref().ok_or_else(|| JsError::new("this run was made without runWithMixing"))?;
+        let tokens = run.run.batch.sentences[index].len;
+        let input = analysis::MixingInput { attention: &sentence.attention, hidden: &sentence.hidden, taps, tokens };
+        let report = |done: usize, total: usize| {
+            let _ = progress.call2(&JsValue::NULL, &JsValue::from(done as u32), &JsValue::from(total as u32));
+        };
+        Ok(Mixing { mixing: analysis::mixing(input, layers, report) })
+    }
+
     /// The `k` likeliest fillers of each `[MASK]` in sentence `index` of a run.
     #[wasm_bindgen(js_name = fillMask, unchecked_return_type = "MaskPrediction[]")]
     pub fn fill_mask(&self, run: &BatchRun, index: usize, k: usize) -> Result<JsValue, JsError> {
@@ -144,6 +170,17 @@ impl BatchRun {
     #[wasm_bindgen(unchecked_return_type = "WordDrift | null")]
     pub fn drift(&self, a: usize, b: usize, word: &str) -> Result<JsValue, JsError> {
         to_js(&analysis::word_drift(&self.run, a, b, word))
+    }
+
+    /// Each head's shares, entropy and role over the run's sentences, `[layer][head]`.
+    #[wasm_bindgen(js_name = headStats, unchecked_return_type = "HeadStats[][]")]
+    pub fn head_stats(&self) -> Result<JsValue, JsError> {
+        let [layers, heads, _, _] = self.sentence(0)?.attention.shape();
+        let mut roles = analysis::HeadRoles::new(layers, heads);
+        for (sentence, run) in self.run.batch.sentences.iter().zip(&self.run.runs) {
+            roles.add(&run.attention, sentence);
+        }
+        to_js(&roles.stats())
     }
 
     /// Every real token's final hidden vector, projected to 2-D by PCA.
@@ -229,6 +266,49 @@ impl Quantized {
     #[wasm_bindgen(unchecked_return_type = "QuantizeReport")]
     pub fn report(&self) -> Result<JsValue, JsError> {
         to_js(&self.quantized.report)
+    }
+}
+
+/// One sentence's context-mixing measures (the core's `analysis::Mixing`), over its real tokens.
+#[wasm_bindgen]
+pub struct Mixing {
+    mixing: analysis::Mixing,
+}
+
+#[wasm_bindgen]
+impl Mixing {
+    /// `[layers, heads, tokens]`.
+    pub fn shape(&self) -> Vec<u32> {
+        self.mixing.shape().iter().map(|&d| d as u32).collect()
+    }
+
+    /// Attention × value norm per head, `[layer][head][i][j]`.
+    #[wasm_bindgen(js_name = normHead)]
+    pub fn norm_head(&self) -> Float32Array {
+        Float32Array::from(self.mixing.norm_head())
+    }
+
+    /// Attention × value norm of the heads together, `[layer][i][j]`.
+    #[wasm_bindgen(js_name = normLayer)]
+    pub fn norm_layer(&self) -> Float32Array {
+        Float32Array::from(self.mixing.norm_layer())
+    }
+
+    /// ALTI per layer, `[layer][i][j]`, rows summing to 1.
+    pub fn alti(&self) -> Float32Array {
+        Float32Array::from(self.mixing.alti())
+    }
+
+    /// ALTI through the layers, `[layer][i][j]`, rows summing to 1.
+    #[wasm_bindgen(js_name = altiRollout)]
+    pub fn alti_rollout(&self) -> Float32Array {
+        Float32Array::from(self.mixing.alti_rollout())
+    }
+
+    /// Per layer, how far the decomposition's sum is from the model's own residual sum.
+    #[wasm_bindgen(js_name = reconstructionError)]
+    pub fn reconstruction_error(&self) -> Float32Array {
+        Float32Array::from(self.mixing.reconstruction_error())
     }
 }
 

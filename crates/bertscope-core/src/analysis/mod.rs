@@ -1,5 +1,6 @@
-//! Numbers derived from a run: fill-mask probabilities, attention rollout and flow, how a token's
-//! hidden vector drifts between sentences, a 2-D PCA of hidden vectors, and finding a word's token.
+//! Numbers derived from a run: fill-mask probabilities, attention rollout and flow, context mixing
+//! (norm-based attention, ALTI), head roles, how a token's hidden vector drifts between sentences,
+//! a 2-D PCA of hidden vectors, and finding a word's token.
 //!
 //! Everything here is plain arithmetic on the engine's buffers (no model, no I/O), so the page and
 //! the CLI only draw or print what these functions return.
@@ -7,6 +8,7 @@
 mod drift;
 mod fill_mask;
 mod flow;
+mod head_roles;
 mod maxflow;
 mod mixing;
 mod pca;
@@ -17,6 +19,7 @@ mod tokens;
 pub use drift::{cosine, drift, word_drift, WordDrift};
 pub use fill_mask::{fill_mask, top_k_softmax, MaskPrediction};
 pub use flow::{flow, Flow, FlowError, MAX_FLOW_TOKENS};
+pub use head_roles::{HeadRole, HeadRoles, HeadStats, BROAD_ENTROPY, ROLE_SHARE};
 pub use mixing::{mixing, Mixing, MixingInput};
 pub use pca::{pca, Pca};
 pub use rollout::{rollout, Rollout};
