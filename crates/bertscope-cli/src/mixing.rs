@@ -5,7 +5,7 @@
 use std::io::{BufRead, IsTerminal, Write};
 use std::path::Path;
 
-use bertscope_core::analysis::{self, HeadRoles, Mixing, MixingInput};
+use bertscope_core::analysis::{self, HeadRoles, Measures, Mixing, MixingInput};
 use bertscope_core::{BatchRun, Engine, LoadOptions};
 
 /// Sentences of a corpus run together (a small batch: memory stays bounded whatever the file's length).
@@ -31,7 +31,7 @@ fn measure(engine: &Engine, run: &BatchRun) -> Result<Vec<Mixing>, String> {
         .map(|(sentence, r)| {
             let taps = r.mixing.as_ref().ok_or("the run did not read the mixing tensors")?;
             let input = MixingInput { attention: &r.attention, hidden: &r.hidden, taps, tokens: sentence.len };
-            Ok(analysis::mixing(input, layers, |_, _| {}))
+            Ok(analysis::mixing(input, layers, Measures::NormsAndAlti, |_, _| {}))
         })
         .collect()
 }

@@ -504,6 +504,41 @@ pub fn gemm_reference(a: &[f32], m: usize, b: &[f32], k: usize, n: usize, bias: 
 /// A GEMM under test: `(a, m, b, k, n, bias) -> c`, all row-major.
 pub type GemmFn<'a> = &'a dyn Fn(&[f32], usize, &[f32], usize, usize, Option<&[f32]>) -> Vec<f32>;
 
+/// A kernel computing `out[i] = Σ_d |targets[i][d] − Σ_p weights[i][p] · vectors[p][d]|`:
+/// `(targets, weights, vectors, width, parts, rows) -> out`.
+pub type MixtureFn<'a> = &'a dyn Fn(&[f32], &[f32], &[f32], usize, usize, usize) -> Vec<f32>;
+
+/// Runs an ALTI distance kernel on shapes with and without whole blocks of four rows and widths
+/// that are and are not multiples of four, against the definition in `f64`; one line per
+/// disagreeing row.
+pub fn check_l1_from_mixtures(kernel: MixtureFn) -> Vec<String> {
+    let mut failures = Vec::new();
+    for (case, &(rows, parts, width)) in
+        [(1, 1, 4), (3, 13, 384), (4, 13, 384), (7, 13, 384), (16, 13, 768), (5, 2, 6)].iter().enumerate()
+    {
+        let seed = case as u32 * 3;
+        let targets = gemm_values(rows * width, seed + 1);
+        let weights: Vec<f32> = gemm_values(rows * parts, seed + 2).iter().map(|w| w * 0.2).collect();
+        let vectors = gemm_values(parts * width, seed + 3);
+        let out = kernel(&targets, &weights, &vectors, width, parts, rows);
+        for i in 0..rows {
+            let want: f64 = (0..width)
+                .map(|d| {
+                    let mix: f64 =
+                        (0..parts).map(|p| weights[i * parts + p] as f64 * vectors[p * width + d] as f64).sum();
+                    (targets[i * width + d] as f64 - mix).abs()
+                })
+                .sum();
+            // Each term carries a few ulps of a value below about 1 + 0.2·parts.
+            let tol = 4e-7 * (1.0 + 0.2 * parts as f64) * width as f64;
+            if out.get(i).is_none_or(|&got| (got as f64 - want).abs() > tol) {
+                failures.push(format!("{rows}×{parts}×{width} row {i}: {:?} vs {want}", out.get(i)));
+            }
+        }
+    }
+    failures
+}
+
 /// Runs `kernel` on every [`GEMM_ROWS`] × [`GEMM_WEIGHTS`] shape (with a bias on every other
 /// one) against [`gemm_reference`]; returns one line per shape that disagrees.
 pub fn check_gemm(kernel: GemmFn) -> Vec<String> {

@@ -76,12 +76,14 @@ impl Engine {
         Ok(BatchRun { run: self.engine.run_with_mixing(&texts).map_err(js_error)? })
     }
 
-    /// Norm-based attention, ALTI and ALTI rollout of sentence `index` of a run made by
-    /// `runWithMixing`, over its real tokens; `progress(done, total)` is called after each layer.
+    /// Norm-based attention (and, with `alti`, ALTI and ALTI rollout, which cost far more) of
+    /// sentence `index` of a run made by `runWithMixing`, over its real tokens;
+    /// `progress(done, total)` is called after each layer.
     pub fn mixing(
         &self,
         run: &BatchRun,
         index: usize,
+        alti: bool,
         #[wasm_bindgen(unchecked_param_type = "(done: number, total: number) => void")] progress: &js_sys::Function,
     ) -> Result<Mixing, JsError> {
         let layers = self.engine.mixing_layers().map_err(js_error)?;
@@ -92,7 +94,8 @@ impl Engine {
         let report = |done: usize, total: usize| {
             let _ = progress.call2(&JsValue::NULL, &JsValue::from(done as u32), &JsValue::from(total as u32));
         };
-        Ok(Mixing { mixing: analysis::mixing(input, layers, report) })
+        let measures = if alti { analysis::Measures::NormsAndAlti } else { analysis::Measures::Norms };
+        Ok(Mixing { mixing: analysis::mixing(input, layers, measures, report) })
     }
 
     /// The `k` likeliest fillers of each `[MASK]` in sentence `index` of a run.

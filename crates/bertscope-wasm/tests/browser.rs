@@ -9,7 +9,8 @@
 use bertscope_core::kernel_bench as bench;
 use bertscope_core::kernels::{gemm, qgemm};
 use bertscope_testkit::{
-    check_gemm, check_qgemm, fill_mask_entry, parse, verify, Case, Observed, CASES, QUANTIZED_TINY_VS_FP32,
+    check_gemm, check_l1_from_mixtures, check_qgemm, fill_mask_entry, parse, verify, Case, Observed, CASES,
+    QUANTIZED_TINY_VS_FP32,
 };
 use bertscope_wasm::{BatchRun, Engine, FileBytes};
 use js_sys::Uint8Array;
@@ -349,6 +350,19 @@ fn quantized_gemm(a: &[f32], m: usize, b: &[f32], k: usize, n: usize, bias: Opti
 #[wasm_bindgen_test]
 fn qgemm_matches_the_triple_loop() {
     let failures = check_qgemm(&quantized_gemm);
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+fn mixture_l1(targets: &[f32], weights: &[f32], vectors: &[f32], width: usize, parts: usize, rows: usize) -> Vec<f32> {
+    let mut out = vec![f32::NAN; rows];
+    bertscope_core::kernels::mixture::l1_from_mixtures(targets, weights, vectors, width, parts, &mut out);
+    out
+}
+
+/// The simd128 ALTI distance kernel against its definition, on the same cases as natively.
+#[wasm_bindgen_test]
+fn l1_from_mixtures_matches_the_definition() {
+    let failures = check_l1_from_mixtures(&mixture_l1);
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
 

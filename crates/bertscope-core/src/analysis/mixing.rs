@@ -17,6 +17,7 @@
 //! tokens only, so a padded batch gives the same numbers as the sentence alone.
 
 use crate::kernels::gemm::{gemm, PackedB};
+use crate::kernels::mixture::l1_from_mixtures;
 use crate::onnx::mixing::LayerMixing;
 use crate::output::{Attention, HiddenStates, MixingTaps};
 
@@ -49,12 +50,12 @@ impl Mixing {
         &self.norm_layer
     }
 
-    /// ALTI's `C_ij` per layer, `[layer][i][j]`; each row sums to 1.
+    /// ALTI's `C_ij` per layer, `[layer][i][j]`; each row sums to 1 (empty unless asked for).
     pub fn alti(&self) -> &[f32] {
         &self.alti
     }
 
-    /// ALTI through the layers, `R^l_ij`, `[layer][i][j]`; each row sums to 1.
+    /// ALTI through the layers, `R^l_ij`, `[layer][i][j]`; each row sums to 1 (empty unless asked for).
     pub fn alti_rollout(&self) -> &[f32] {
         &self.alti_rollout
     }
@@ -80,11 +81,27 @@ pub struct MixingInput<'a> {
     pub tokens: usize,
 }
 
-/// Computes every measure for one sentence; `progress(done, total)` is called after each layer.
+/// Which measures [`mixing`] computes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Measures {
+    /// Norm-based attention only (cheap: about `n²·h²` per layer).
+    Norms,
+    /// Norm-based attention, ALTI and ALTI rollout (ALTI costs about `n²·h·d` per layer).
+    NormsAndAlti,
+}
+
+/// Computes the measures for one sentence (ALTI's buffers stay empty unless asked for);
+/// `progress(done, total)` is called after each layer.
 ///
 /// # Panics
 /// If the buffers' shapes disagree with each other or with `layers` (one entry per layer).
-pub fn mixing(input: MixingInput<'_>, layers: &[LayerMixing], mut progress: impl FnMut(usize, usize)) -> Mixing {
+pub fn mixing(
+    input: MixingInput<'_>,
+    layers: &[LayerMixing],
+    measures: Measures,
+    mut progress: impl FnMut(usize, usize),
+) -> Mixing {
+    let with_alti = measures == Measures::NormsAndAlti;
     let [l_count, heads, padded, _] = input.attention.shape();
     let [_, hidden_tokens, width] = input.hidden.shape();
     let n = input.tokens;
@@ -115,14 +132,17 @@ pub fn mixing(input: MixingInput<'_>, layers: &[LayerMixing], mut progress: impl
             padded,
             n,
             width,
+            with_alti,
         };
         layer.measure(&mut out);
-        let c = &out.alti[l * n * n..];
-        let rolled = match l {
-            0 => c.to_vec(),
-            _ => matmul(c, &out.alti_rollout[(l - 1) * n * n..l * n * n], n),
-        };
-        out.alti_rollout.extend(rolled);
+        if with_alti {
+            let c = &out.alti[l * n * n..];
+            let rolled = match l {
+                0 => c.to_vec(),
+                _ => matmul(c, &out.alti_rollout[(l - 1) * n * n..l * n * n], n),
+            };
+            out.alti_rollout.extend(rolled);
+        }
         progress(l + 1, l_count);
     }
     out
@@ -143,6 +163,7 @@ struct Layer<'a> {
     padded: usize,
     n: usize,
     width: usize,
+    with_alti: bool,
 }
 
 impl Layer<'_> {
@@ -224,15 +245,38 @@ impl Layer<'_> {
             }
         }
 
-        // ALTI. T_i(x_j) is linear in its parts, so centre and scale by γ once per vector.
-        let LayerMixing { output_bias, gamma, beta, epsilon, .. } = self.constants;
-        let centred = |v: &[f32]| -> Vec<f32> {
+        // ALTI. T_i(x_j) is linear in its parts, so centre and scale by γ once per vector: key j
+        // contributes its heads' vectors and, to itself only, its own input (one more part).
+        if self.with_alti {
+            out.alti.extend(self.alti(&f, &alphas));
+        }
+
+        // Self-check: Σ_j z_ij + b_O = x_i + b_O + Σ_h (Σ_j α^h_ij v^h_j) W_O[h, :], against the
+        // residual sum the model computed.
+        let mut error = 0.0f32;
+        for i in 0..n {
+            let parts =
+                self.x[i * d..(i + 1) * d].iter().zip(&self.constants.output_bias).zip(&mixed[i * d..(i + 1) * d]);
+            let pre = &self.residual[i * d..(i + 1) * d];
+            error = parts.zip(pre).fold(error, |e, (((x, b), m), p)| e.max((x + b + m - p).abs()));
+        }
+        out.reconstruction_error.push(error);
+    }
+    /// ALTI's `C_ij` over the real tokens, rows summing to 1.
+    fn alti(&self, f: &[f32], alphas: &[f32]) -> Vec<f32> {
+        let (h_count, n, d) = (self.heads, self.n, self.width);
+        let LayerMixing { gamma, beta, epsilon, .. } = self.constants;
+        let centred = |v: &[f32], out: &mut Vec<f32>| {
             let mean = v.iter().sum::<f32>() / d as f32;
-            v.iter().zip(gamma).map(|(x, g)| (x - mean) * g).collect()
+            out.extend(v.iter().zip(gamma).map(|(x, g)| (x - mean) * g));
         };
-        let mut fc = Vec::with_capacity(n * h_count * d);
-        for jh in 0..n * h_count {
-            fc.extend(centred(&f[jh * d..(jh + 1) * d]));
+        let parts = h_count + 1;
+        let mut vectors = Vec::with_capacity(n * parts * d);
+        for j in 0..n {
+            for h in 0..h_count {
+                centred(&f[(j * h_count + h) * d..(j * h_count + h + 1) * d], &mut vectors);
+            }
+            centred(&self.x[j * d..(j + 1) * d], &mut vectors);
         }
         let (mut scale, mut y) = (Vec::with_capacity(n), Vec::with_capacity(n * d));
         for pre in self.residual.chunks_exact(d) {
@@ -244,22 +288,18 @@ impl Layer<'_> {
         }
         let y_norm: Vec<f32> = y.chunks_exact(d).map(|r| r.iter().map(|v| v.abs()).sum()).collect();
         let mut contributions = vec![0.0f32; n * n];
-        let mut weights = vec![0.0f32; n * h_count];
-        let mut t = vec![0.0f32; n * d];
+        let mut weights = vec![0.0f32; n * parts];
+        let mut distance = vec![0.0f32; n];
         for j in 0..n {
             for i in 0..n {
-                weights[i * h_count..(i + 1) * h_count]
-                    .iter_mut()
-                    .zip(alpha(i, j))
-                    .for_each(|(w, a)| *w = a / scale[i]);
+                let w = &mut weights[i * parts..(i + 1) * parts];
+                let a = &alphas[(i * n + j) * h_count..(i * n + j + 1) * h_count];
+                w[..h_count].iter_mut().zip(a).for_each(|(w, a)| *w = a / scale[i]);
+                w[h_count] = if i == j { 1.0 / scale[i] } else { 0.0 };
             }
-            gemm(&weights, n, &PackedB::pack(&fc[j * h_count * d..(j + 1) * h_count * d], h_count, d), None, &mut t);
-            let own = centred(&self.x[j * d..(j + 1) * d]);
-            t[j * d..(j + 1) * d].iter_mut().zip(&own).for_each(|(t, o)| *t += o / scale[j]);
+            l1_from_mixtures(&y, &weights, &vectors[j * parts * d..(j + 1) * parts * d], d, parts, &mut distance);
             for i in 0..n {
-                let distance: f32 =
-                    y[i * d..(i + 1) * d].iter().zip(&t[i * d..(i + 1) * d]).map(|(y, t)| (y - t).abs()).sum();
-                contributions[i * n + j] = (y_norm[i] - distance).max(0.0);
+                contributions[i * n + j] = (y_norm[i] - distance[i]).max(0.0);
             }
         }
         for row in contributions.chunks_exact_mut(n) {
@@ -268,17 +308,7 @@ impl Layer<'_> {
                 row.iter_mut().for_each(|c| *c /= total);
             }
         }
-        out.alti.extend(contributions);
-
-        // Self-check: Σ_j z_ij + b_O = x_i + b_O + Σ_h (Σ_j α^h_ij v^h_j) W_O[h, :], against the
-        // residual sum the model computed.
-        let mut error = 0.0f32;
-        for i in 0..n {
-            let parts = self.x[i * d..(i + 1) * d].iter().zip(output_bias).zip(&mixed[i * d..(i + 1) * d]);
-            let pre = &self.residual[i * d..(i + 1) * d];
-            error = parts.zip(pre).fold(error, |e, (((x, b), m), p)| e.max((x + b + m - p).abs()));
-        }
-        out.reconstruction_error.push(error);
+        contributions
     }
 }
 

@@ -20,7 +20,7 @@ pub use drift::{cosine, drift, word_drift, WordDrift};
 pub use fill_mask::{fill_mask, top_k_softmax, MaskPrediction};
 pub use flow::{flow, Flow, FlowError, MAX_FLOW_TOKENS};
 pub use head_roles::{HeadRole, HeadRoles, HeadStats, BROAD_ENTROPY, ROLE_SHARE};
-pub use mixing::{mixing, Mixing, MixingInput};
+pub use mixing::{mixing, Measures, Mixing, MixingInput};
 pub use pca::{pca, Pca};
 pub use rollout::{rollout, Rollout};
 pub use token_map::{token_map, TokenMap};

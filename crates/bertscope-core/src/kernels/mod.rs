@@ -1,4 +1,5 @@
-//! Hand-written compute kernels for the hot spots tract leaves slow in wasm.
+//! Hand-written compute kernels for the hot spots tract leaves slow in wasm, and for ALTI's inner
+//! loop ([`mixture`]).
 //!
 //! [`Weights`] prepares a constant weight matrix once at load for one of two GEMMs: [`qgemm`]
 //! when every column is a whole multiple of a step (int8 weights folded to f32), [`gemm`]
@@ -6,6 +7,7 @@
 //! matrix products.
 
 pub mod gemm;
+pub mod mixture;
 pub mod qgemm;
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
 mod simd128;

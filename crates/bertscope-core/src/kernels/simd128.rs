@@ -4,8 +4,9 @@
 //! ([`qtile`]).
 
 use core::arch::wasm32::{
-    f32x4_abs, f32x4_add, f32x4_extract_lane, f32x4_max, f32x4_mul, f32x4_nearest, f32x4_splat, i16x8_narrow_i32x4,
-    i32x4_add, i32x4_dot_i16x8, i32x4_splat, i32x4_trunc_sat_f32x4, v128, v128_load, v128_load32_splat, v128_store,
+    f32x4_abs, f32x4_add, f32x4_extract_lane, f32x4_max, f32x4_mul, f32x4_nearest, f32x4_splat, f32x4_sub,
+    i16x8_narrow_i32x4, i32x4_add, i32x4_dot_i16x8, i32x4_splat, i32x4_trunc_sat_f32x4, v128, v128_load,
+    v128_load32_splat, v128_store,
 };
 
 use super::gemm::{MR, NR};
@@ -107,6 +108,50 @@ pub(crate) fn round_scaled(row: &[f32], factor: f32, out: &mut [i16]) {
     for (o, v) in outs.into_remainder().iter_mut().zip(rows.remainder()) {
         *o = (v * factor).round_ties_even() as i16;
     }
+}
+
+/// Four rows of [`super::mixture::l1_from_mixtures`]: `targets` holds 4 rows of `width` (a
+/// multiple of 4) and `weights` 4 rows of `parts`; `vectors` is `parts × width`. Each vector
+/// chunk is loaded once for the four rows.
+pub(crate) fn l1_from_mixtures_block(
+    targets: &[f32],
+    weights: &[f32],
+    vectors: &[f32],
+    width: usize,
+    parts: usize,
+) -> [f32; 4] {
+    assert!(
+        width.is_multiple_of(4)
+            && targets.len() == 4 * width
+            && weights.len() == 4 * parts
+            && vectors.len() == parts * width
+    );
+    let splats: Vec<[v128; 4]> =
+        (0..parts).map(|p| [0, 1, 2, 3].map(|r| f32x4_splat(weights[r * parts + p]))).collect();
+    let mut sums = [f32x4_splat(0.0); 4];
+    let (t_ptr, v_ptr) = (targets.as_ptr(), vectors.as_ptr());
+    for d in (0..width).step_by(4) {
+        // SAFETY: d + 4 <= width (a multiple of 4), so each 4-float load reads inside row r of
+        // `targets` (4 rows of width) and row p of `vectors` (parts rows of width), as asserted.
+        unsafe {
+            let mut rest = [0, 1, 2, 3].map(|r| v128_load(t_ptr.add(r * width + d) as *const v128));
+            for (p, w) in splats.iter().enumerate() {
+                let v = v128_load(v_ptr.add(p * width + d) as *const v128);
+                for r in 0..4 {
+                    rest[r] = f32x4_sub(rest[r], f32x4_mul(w[r], v));
+                }
+            }
+            for r in 0..4 {
+                sums[r] = f32x4_add(sums[r], f32x4_abs(rest[r]));
+            }
+        }
+    }
+    sums.map(|s| {
+        f32x4_extract_lane::<0>(s)
+            + f32x4_extract_lane::<1>(s)
+            + f32x4_extract_lane::<2>(s)
+            + f32x4_extract_lane::<3>(s)
+    })
 }
 
 /// The tile held in `MR` pairs of vectors (left and right halves of each row) as an array of
