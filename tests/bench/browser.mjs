@@ -25,7 +25,7 @@ async function openEngine(browser, baseUrl, config, log) {
   const page = watchPage(await browser.newPage(), (problem) => log(`${config.name}: ${problem}`));
   await page.goto(`${baseUrl}bench/${config.kind === 'bertscope' ? 'engine' : 'ort'}.html`);
   await page.waitForFunction(() => window.bench);
-  const loaded = await page.evaluate((c) => window.bench.load(c), { model: config.model, tokenizer: config.tokenizer });
+  const loaded = await page.evaluate((c) => window.bench.load(c), { model: config.model, tokenizer: config.tokenizer, measure: config.measure ?? null });
   log(`${config.name}: loaded in ${loaded.load_ms.toFixed(0)} ms`);
   return { ...config, page, loaded };
 }
@@ -48,7 +48,7 @@ export async function browserBench(browser, { baseUrl, configs, ids, lengths, ru
   const engines = [];
   for (const config of configs) engines.push(await openEngine(browser, baseUrl, config, log));
   try {
-    for (const engine of engines.filter((e) => e.kind === 'bertscope')) {
+    for (const engine of engines.filter((e) => e.kind === 'bertscope' && !e.measure)) {
       for (const n of lengths) {
         const got = await engine.page.evaluate((text) => window.bench.tokenize(text), textOfTokens(n));
         if (got.join() !== ids[n].join()) throw new Error(`the wasm tokenizer gave other ids than the native one for ${n} tokens`);
@@ -71,12 +71,13 @@ export async function browserBench(browser, { baseUrl, configs, ids, lengths, ru
     for (const engine of engines) {
       result.load_ms[engine.name] = engine.loaded.load_ms;
       if (engine.loaded.compile_ms !== undefined) result.load_ms[`${engine.name}_wasm_compile`] = engine.loaded.compile_ms;
+      if (engine.measure) continue;
       result.memory[engine.name] = {
         after_load_bytes: engine.loaded.memory_bytes,
         after_512_bytes: await engine.page.evaluate(() => window.bench.memory()),
       };
     }
-    for (const engine of engines) {
+    for (const engine of engines.filter((e) => !e.measure)) {
       log(`${engine.name}: fidelity`);
       const copy = fidelity.copies[engine.name];
       result.fidelity[engine.name] = engine.kind === 'bertscope'

@@ -12,22 +12,38 @@ const bytesOf = async (url) => {
 
 let engine = null;
 let wasm = null;
+/** What each run computes besides attention: nothing (null), 'norm', or 'alti' (norm and ALTI). */
+let measure = null;
 
 /** Memory of the engine's wasm instance (wasm-bindgen's `memory` export), else the largest seen. */
 const memoryBytes = () => wasm?.memory?.buffer.byteLength ?? largestMemory(wasmMemories());
 
-/** One run as the page does it: tokenize, run with every layer's attention, copy the attention out. */
+/**
+ * One run as the page does it: tokenize, run with every layer's attention, copy the attention out;
+ * with a `measure`, also the context-mixing measures the page asks for (norm-based attention, and
+ * ALTI with ALTI rollout), copied out too.
+ */
 function runOnce(text) {
-  const result = engine.run([text]);
+  const result = measure ? engine.runWithMixing([text]) : engine.run([text]);
   try {
-    return result.attention(0);
+    const attention = result.attention(0);
+    if (!measure) return attention;
+    const mixing = engine.mixing(result, 0, measure === 'alti', () => {});
+    try {
+      const out = [attention, mixing.normHead(), mixing.normLayer()];
+      if (measure === 'alti') out.push(mixing.alti(), mixing.altiRollout());
+      return out;
+    } finally {
+      mixing.free();
+    }
   } finally {
     result.free();
   }
 }
 
 window.bench = {
-  async load({ model, tokenizer }) {
+  async load({ model, tokenizer, measure: measured = null }) {
+    measure = measured;
     const [modelBytes, tokenizerBytes] = await Promise.all([bytesOf(model), bytesOf(tokenizer)]);
     let t = performance.now();
     wasm = await init({ module_or_path: '/pkg/bertscope_wasm_bg.wasm' });

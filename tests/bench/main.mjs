@@ -90,6 +90,8 @@ try {
       baseUrl: server.url,
       configs: [
         { name: 'bertscope', kind: 'bertscope', model: `/models/${model}`, tokenizer: `/models/${tokenizer}` },
+        { name: 'bertscope_norm', kind: 'bertscope', measure: 'norm', model: `/models/${model}`, tokenizer: `/models/${tokenizer}` },
+        { name: 'bertscope_alti', kind: 'bertscope', measure: 'alti', model: `/models/${model}`, tokenizer: `/models/${tokenizer}` },
         { name: 'ort_web_int8', kind: 'ort', model: `/models/${peer}` },
         { name: 'ort_web_same_file', kind: 'ort', model: `/models/${model}` },
       ],
@@ -120,6 +122,7 @@ const report = buildReport({
     fidelity_method: 'onnxruntime-web runs a copy of each file with every Softmax output added to the graph outputs',
     notes: [
       'bertscope_ms: tokenize the text, run with every layer\'s attention extracted, copy the attention out to JS (as the page does); peers get the ids and return last_hidden_state only.',
+      'chromium_mixing: the same run through the mixing plan (runWithMixing) plus the measures, copied out to JS: norm = attention x value norm per head and per layer; alti = those and ALTI with ALTI rollout; ratio = that run / the plain run (bertscope_ms), timed alternating in the same session.',
       'onnxruntime(-web): 1 thread, default graph optimisation (all); onnxruntime-web wasm backend (SIMD build), not proxied; native onnxruntime from PyPI, CPU provider.',
       'fidelity: max / mean over every attention value of the reference sentences that carry full attentions (the short public ones), ids checked against the reference. details.fidelity.*.copy_vs_plain_hidden_max is how far the Softmax-exposed copy\'s last_hidden_state is from the timed file\'s.',
       'cold start: performance.now() when data-testid="status" first reads "ready" (the heatmaps are drawn just before), from navigation start; medians of fresh contexts.',

@@ -18,6 +18,16 @@ const percentiles = (times) =>
     engine, Object.fromEntries(Object.entries(byLength).map(([n, t]) => [n, summarize(t)])),
   ]));
 
+/** `{n: {plain_ms, norm_ms, norm_ratio, alti_ms, alti_ratio}}`: the mixing measures against the plain run. */
+function mixingCost(times, lengths) {
+  return Object.fromEntries(lengths.map((n) => {
+    const plain = summarize(times.bertscope?.[n]).median_ms;
+    const norm = summarize(times.bertscope_norm?.[n]).median_ms;
+    const alti = summarize(times.bertscope_alti?.[n]).median_ms;
+    return [n, { plain_ms: plain, norm_ms: norm, norm_ratio: ratio(norm, plain), alti_ms: alti, alti_ratio: ratio(alti, plain) }];
+  }));
+}
+
 const maxMean = (f) => ({ max: f?.max ?? null, mean: f?.mean ?? null });
 
 export function buildReport({ lengths, native, browser, cold, bytes, meta }) {
@@ -25,6 +35,7 @@ export function buildReport({ lengths, native, browser, cold, bytes, meta }) {
   return {
     chromium: comparison(browser.times, lengths, 'bertscope', 'ort_web_int8', 'ort_web_ms'),
     chromium_same_file: comparison(browser.times, lengths, 'bertscope', 'ort_web_same_file', 'ort_web_ms'),
+    chromium_mixing: mixingCost(browser.times, lengths),
     native: comparison(native.times, lengths, 'bertscope', 'ort_int8', 'ort_ms'),
     fidelity: { bertscope: maxMean(browser.fidelity.bertscope), ort_web_int8: maxMean(browser.fidelity.ort_web_int8) },
     cold_start_cached_ms: cold.cached_ms,
@@ -67,6 +78,11 @@ export function formatReport(report, lengths) {
     ['tokens', 'bertscope', `ort-web ${d.peer_file}`, 'ratio', `ort-web ${d.bertscope_file}`, 'ratio'],
     lengths.map((n) => [n, cell(lat.chromium.bertscope?.[n]), cell(lat.chromium.ort_web_int8?.[n]), f(report.chromium[n].ratio, 2),
       cell(lat.chromium.ort_web_same_file?.[n]), f(report.chromium_same_file[n].ratio, 2)])));
+  out.push('');
+  out.push(table('Context mixing in Chromium, median (p90) ms; ratio = with the measures / plain run',
+    ['tokens', 'plain', 'attention x value norm', 'ratio', 'norm + ALTI + ALTI rollout', 'ratio'],
+    lengths.map((n) => [n, cell(lat.chromium.bertscope?.[n]), cell(lat.chromium.bertscope_norm?.[n]), f(report.chromium_mixing[n].norm_ratio, 2),
+      cell(lat.chromium.bertscope_alti?.[n]), f(report.chromium_mixing[n].alti_ratio, 2)])));
   out.push('');
   out.push(table('Native (1 thread), median (p90) ms; ratio = bertscope / onnxruntime',
     ['tokens', 'bertscope', `onnxruntime ${d.peer_file}`, 'ratio', `onnxruntime ${d.bertscope_file}`, 'ratio'],
