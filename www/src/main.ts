@@ -307,9 +307,9 @@ const analysis = new AnalysisFeatures({
   store,
   shown: () => shown,
   info: () => info,
-  modelLoaded: (model, name) => {
+  modelLoaded: (model, name, quantized) => {
     ownModel = name;
-    modelName = `${name} (your file)`;
+    modelName = quantized ? `${name} (your file, quantized in this browser)` : `${name} (your file)`;
     store.set({ ownModel: name });
     engineAlerts = [];
     info = model;

@@ -16,7 +16,16 @@ pub struct Engine {
 impl Engine {
     /// Loads both halves and checks that every token id has an embedding row.
     pub fn new(model_bytes: &[u8], tokenizer_json: &[u8], options: LoadOptions) -> Result<Self> {
-        let model = Model::from_bytes(model_bytes, options)?;
+        Self::with_model(Model::from_bytes(model_bytes, options)?, tokenizer_json)
+    }
+
+    /// As [`Engine::new`], taking the model file: it is freed as soon as it is decoded, so a big
+    /// model is not held twice while it loads (see [`Model::from_owned`]).
+    pub fn from_owned(model_bytes: Vec<u8>, tokenizer_json: &[u8], options: LoadOptions) -> Result<Self> {
+        Self::with_model(Model::from_owned(model_bytes, options)?, tokenizer_json)
+    }
+
+    fn with_model(model: Model, tokenizer_json: &[u8]) -> Result<Self> {
         let tokenizer = Tokenizer::from_json(tokenizer_json, model.info().max_tokens)?;
         if let Some(rows) = model.info().vocab_size {
             if tokenizer.vocab_size() > rows {

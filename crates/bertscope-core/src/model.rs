@@ -117,10 +117,26 @@ impl std::fmt::Debug for Model {
 impl Model {
     /// Parses, rewrites and optimises an ONNX export held in memory.
     pub fn from_bytes(bytes: &[u8], options: LoadOptions) -> Result<Self> {
+        Self::load(bytes, options)
+    }
+
+    /// As [`Model::from_bytes`], taking the file: it is freed as soon as it is decoded.
+    ///
+    /// The weights exist in three forms while a model loads: the file, the decoded protobuf and
+    /// tract's graph. Given the file, the loader frees it once decoded and the protobuf once
+    /// parsed, so no more than two are alive at once.
+    pub fn from_owned(bytes: Vec<u8>, options: LoadOptions) -> Result<Self> {
+        Self::load(bytes, options)
+    }
+
+    fn load(bytes: impl AsRef<[u8]>, options: LoadOptions) -> Result<Self> {
+        let file_bytes = bytes.as_ref().len();
         let mut onnx = tract_onnx::onnx().with_ignore_value_info(true);
         checked_gather::register(&mut onnx.op_register);
-        let crate::onnx::OnnxFile { proto, inputs, anatomy, quantization, mixing } = crate::onnx::read(bytes, &onnx)?;
-        let parsed = onnx.parse(&proto, None).map_err(|e| Error::NotOnnx(root_cause(&e)))?;
+        let crate::onnx::OnnxFile { proto, inputs, anatomy, quantization, mixing } = crate::onnx::read(bytes)?;
+        let parsed = onnx.parse(&proto, None).map_err(|e| Error::NotOnnx(root_cause(&e)));
+        drop(proto);
+        let parsed = parsed?;
         if !parsed.unresolved_inputs.is_empty() {
             return Err(Error::NotOnnx(format!("it refers to missing tensors {:?}", parsed.unresolved_inputs)));
         }
@@ -161,7 +177,7 @@ impl Model {
             vocab_size: anatomy.vocab_rows,
             max_tokens: anatomy.max_positions.unwrap_or(crate::tokenize::DEFAULT_MAX_TOKENS),
             quantization,
-            file_bytes: bytes.len(),
+            file_bytes,
             token_type_ids: inputs.iter().any(|(r, _)| *r == Role::TokenTypeIds),
             fill_mask: anatomy.logits.is_some(),
         };

@@ -12,7 +12,7 @@ use std::collections::HashMap;
 use bertscope_core::kernels::Weights;
 use bertscope_core::quantize::{dequantize, quantize, Axis, Form, Quantized};
 use bertscope_core::{analysis, Engine, Error, LoadOptions, MatMulKernel};
-use bertscope_testkit::{parse, verify, Case, CASES, DEFAULT_CASE};
+use bertscope_testkit::{parse, verify, Case, CASES, DEFAULT_CASE, QUANTIZED_TINY_VS_FP32};
 use quantize_support::{
     at_opset_12, decode, initializers, minilm_fp32, minilm_requantized, quantized, with_extra_node,
 };
@@ -35,12 +35,6 @@ fn check(case: &Case, model: &[u8], matmul: MatMulKernel) {
     assert!(report.lines.len() >= reference.sentences.len(), "every sentence was compared");
 }
 
-/// Quantized tiny DistilBERT (also the masked-LM one, and at opset 12) against onnxruntime on
-/// its fp32 file: (attention, last hidden state). Measured: attention at most 2.46e-4 (the
-/// two-token "   "; 3e-6 to 1.5e-4 on the other sentences; the same with integer products),
-/// hidden state 1.62e-2. The int8 weights' own rounding: the model's attention is near uniform
-/// (within 0.017 of 1/n), so its changes are small too.
-const TINY_VS_FP32: (f32, f32) = (4e-4, 2.5e-2);
 /// Re-quantized MiniLM against PyTorch with the unquantized weights: measured attention 1.6e-2
 /// to 4.0e-2 per sentence (the Korean sentence; the models README: 0.016 - 0.040 for this
 /// scheme, against up to 0.41 for the dynamic int8 export), hidden state up to 9.6e-2.
@@ -48,10 +42,6 @@ const MINILM_VS_TORCH: (f32, f32) = (5e-2, 1.5e-1);
 /// Tiny masked-LM: relative change of the softmax probabilities of the fp32 reference's top-10
 /// fillers (each about 1/30522: the weights are random). Measured 3.4e-3.
 const MLM_PROBABILITIES: f32 = 5e-3;
-
-fn with_tolerance(case: Case, (attention_tol, hidden_tol): (f32, f32)) -> Case {
-    Case { attention_tol, hidden_tol, step_weights: true, ..case }
-}
 
 #[test]
 fn tiny_distilbert_stays_close_to_its_fp32_reference() {
@@ -64,7 +54,7 @@ fn tiny_distilbert_stays_close_to_its_fp32_reference() {
     assert_eq!(report.tensors[0].name, "embeddings.word_embeddings.weight");
     assert_eq!(report.tensors[0].dims, [30522, 64]);
     println!("tiny: {} -> {} bytes", report.input_bytes, report.output_bytes);
-    let case = with_tolerance(CASES[3], TINY_VS_FP32);
+    let case = CASES[3].weight_only_int8(QUANTIZED_TINY_VS_FP32);
     for matmul in [MatMulKernel::Tract, MatMulKernel::Packed] {
         check(&case.with_kernel(matmul == MatMulKernel::Packed), &out.bytes, matmul);
     }
@@ -77,7 +67,7 @@ fn masked_lm_quantizes_its_vocabulary_projection_too() {
     assert_eq!(report.tensors.len(), 16, "14 MatMul weights and the word and position tables");
     let projection = report.tensors.iter().find(|t| t.dims == [64, 30522]).expect("the vocabulary projection");
     assert_eq!(projection.axis, Axis::Columns);
-    let case = Case { fill_mask: false, ..with_tolerance(CASES[6], TINY_VS_FP32) };
+    let case = Case { fill_mask: false, ..CASES[6].weight_only_int8(QUANTIZED_TINY_VS_FP32) };
     check(&case, &out.bytes, MatMulKernel::Tract);
     // The logits are kept and stay close: the probabilities of the reference's top-10 fillers.
     let options = LoadOptions { logits: true, ..Default::default() };
@@ -148,7 +138,7 @@ fn minilm_requantized_agrees_with_its_references() {
         check(&DEFAULT_CASE.with_kernel(matmul == MatMulKernel::Packed), out, matmul);
     }
     // PyTorch with the unquantized weights: the quantization error itself.
-    let torch = Case { reference: "references/minilm-l6.torch.json", ..with_tolerance(DEFAULT_CASE, MINILM_VS_TORCH) };
+    let torch = Case { reference: "references/minilm-l6.torch.json", ..DEFAULT_CASE.weight_only_int8(MINILM_VS_TORCH) };
     check(&torch, out, MatMulKernel::Tract);
 }
 
@@ -252,7 +242,7 @@ fn below_opset_13_weights_are_rebuilt_by_cast_sub_mul() {
     let ops: Vec<&str> = model.graph.as_ref().unwrap().node.iter().map(|n| n.op_type.as_str()).collect();
     assert!(!ops.contains(&"DequantizeLinear"));
     assert_eq!(ops.len(), decode(&fp32).graph.unwrap().node.len() + 3 * 14);
-    let case = with_tolerance(CASES[3], TINY_VS_FP32);
+    let case = CASES[3].weight_only_int8(QUANTIZED_TINY_VS_FP32);
     for matmul in [MatMulKernel::Tract, MatMulKernel::Packed] {
         check(&case.with_kernel(matmul == MatMulKernel::Packed), &out.bytes, matmul);
     }

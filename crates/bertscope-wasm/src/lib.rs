@@ -3,8 +3,8 @@
 //! TypeScript declarations are generated from the core's types (its `tsify` feature), so the page
 //! is type-checked against what the engine really returns.
 
-use bertscope_core::{analysis, LoadOptions};
-use js_sys::Float32Array;
+use bertscope_core::{analysis, quantize as quantizer, LoadOptions};
+use js_sys::{Float32Array, Uint8Array};
 use wasm_bindgen::prelude::*;
 
 /// Sets up readable panic messages in the browser console (once per instance).
@@ -34,6 +34,15 @@ impl Engine {
     pub fn new(model: &[u8], tokenizer_json: &[u8], fill_mask: bool) -> Result<Engine, JsError> {
         let options = LoadOptions { logits: fill_mask, ..Default::default() };
         let engine = bertscope_core::Engine::new(model, tokenizer_json, options).map_err(js_error)?;
+        Ok(Engine { engine })
+    }
+
+    /// Loads an ONNX export held in wasm memory, taking it: its bytes are freed as soon as they
+    /// are decoded, so a big model is not held twice while tract builds its graph.
+    #[wasm_bindgen(js_name = fromFile)]
+    pub fn from_file(model: FileBytes, tokenizer_json: &[u8], fill_mask: bool) -> Result<Engine, JsError> {
+        let options = LoadOptions { logits: fill_mask, ..Default::default() };
+        let engine = bertscope_core::Engine::from_owned(model.bytes, tokenizer_json, options).map_err(js_error)?;
         Ok(Engine { engine })
     }
 
@@ -181,6 +190,85 @@ impl BatchRun {
     #[wasm_bindgen(js_name = tokenMap, unchecked_return_type = "TokenMap")]
     pub fn token_map(&self) -> Result<JsValue, JsError> {
         to_js(&analysis::token_map(&self.run))
+    }
+}
+
+/// How far attention moved between two runs of the same sentences (each probability compared,
+/// padding included), or `null` when the runs do not have the same shape.
+#[wasm_bindgen(js_name = attentionChange, unchecked_return_type = "AttentionChange | null")]
+pub fn attention_change(before: &BatchRun, after: &BatchRun) -> Result<JsValue, JsError> {
+    to_js(&quantizer::attention_change(&before.run, &after.run))
+}
+
+/// A file's bytes in wasm memory. The page writes a file into it piece by piece (through
+/// `view`), so no second whole copy of a big model ever exists in JavaScript; `Engine.fromFile`
+/// takes it, `quantize` reads it.
+#[wasm_bindgen]
+pub struct FileBytes {
+    bytes: Vec<u8>,
+}
+
+#[wasm_bindgen]
+impl FileBytes {
+    /// `length` zero bytes, to be written through `view`.
+    #[wasm_bindgen(constructor)]
+    pub fn new(length: usize) -> FileBytes {
+        FileBytes { bytes: vec![0; length] }
+    }
+
+    /// The bytes, as a view of wasm memory: write into it or hash it at once, before any other
+    /// call into the engine (a call that grows wasm memory leaves the view empty).
+    pub fn view(&mut self) -> Uint8Array {
+        // SAFETY: the view aliases `self.bytes`, which lives until `self` is freed or taken; JS
+        // uses it before its next call into wasm (see above), and no Rust borrow of the bytes is
+        // alive while JS holds it.
+        unsafe { Uint8Array::view_mut_raw(self.bytes.as_mut_ptr(), self.bytes.len()) }
+    }
+
+    /// Length in bytes.
+    #[wasm_bindgen(getter)]
+    pub fn length(&self) -> usize {
+        self.bytes.len()
+    }
+}
+
+impl From<Vec<u8>> for FileBytes {
+    fn from(bytes: Vec<u8>) -> Self {
+        FileBytes { bytes }
+    }
+}
+
+/// Quantizes a BERT-family fp32 ONNX export to weight-only int8 (the core's `quantize`);
+/// `progress(done, total)` is called before the first tensor and after each one.
+#[wasm_bindgen]
+pub fn quantize(
+    model: &FileBytes,
+    #[wasm_bindgen(unchecked_param_type = "(done: number, total: number) => void")] progress: &js_sys::Function,
+) -> Result<Quantized, JsError> {
+    let report = |done: usize, total: usize| {
+        let _ = progress.call2(&JsValue::NULL, &JsValue::from(done as u32), &JsValue::from(total as u32));
+    };
+    Ok(Quantized { quantized: quantizer::quantize(&model.bytes, report).map_err(js_error)? })
+}
+
+/// A quantized model (the core's `Quantized`): the new file, held in wasm memory until freed,
+/// and what was done to it.
+#[wasm_bindgen]
+pub struct Quantized {
+    quantized: quantizer::Quantized,
+}
+
+#[wasm_bindgen]
+impl Quantized {
+    /// A copy of the new ONNX file.
+    pub fn bytes(&self) -> Uint8Array {
+        Uint8Array::from(self.quantized.bytes.as_slice())
+    }
+
+    /// Sizes, the tensors stored as int8, and how they are rebuilt.
+    #[wasm_bindgen(unchecked_return_type = "QuantizeReport")]
+    pub fn report(&self) -> Result<JsValue, JsError> {
+        to_js(&self.quantized.report)
     }
 }
 

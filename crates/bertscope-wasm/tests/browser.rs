@@ -10,8 +10,9 @@ use bertscope_core::kernel_bench as bench;
 use bertscope_core::kernels::{gemm, qgemm};
 use bertscope_testkit::{
     check_gemm, check_l1_from_mixtures, check_qgemm, fill_mask_entry, parse, verify, Case, Observed, CASES,
+    QUANTIZED_TINY_VS_FP32,
 };
-use bertscope_wasm::{BatchRun, Engine};
+use bertscope_wasm::{BatchRun, Engine, FileBytes};
 use js_sys::Uint8Array;
 use serde::Deserialize;
 use wasm_bindgen::{JsCast, JsValue};
@@ -89,9 +90,15 @@ fn js(e: impl Into<JsValue>) -> String {
 }
 
 async fn check(case: &Case) {
+    check_model(case, &fetch(case.model).await).await;
+}
+
+/// Runs every sentence of `case.reference` through `model` (with `case.tokenizer`) and checks it
+/// against the reference within the case's tolerances.
+async fn check_model(case: &Case, model: &[u8]) {
     // The engine's default in wasm: bertscope's packed kernels.
     let case = &case.with_kernel(true);
-    let engine = Engine::new(&fetch(case.model).await, &fetch(case.tokenizer).await, case.fill_mask)
+    let engine = Engine::new(model, &fetch(case.tokenizer).await, case.fill_mask)
         .unwrap_or_else(|e| panic!("{}: {}", case.model, js(e)));
     let reference = parse(&fetch(case.reference).await).unwrap();
     let report = verify(case, &reference, |texts| {
@@ -143,6 +150,72 @@ async fn distilbert_tiny_mlm_fp32() {
 #[wasm_bindgen_test]
 async fn distilbert_tiny_mlm_quint8() {
     check(&CASES[7]).await;
+}
+
+/// Where `scripts/test` puts the native quantizer's output for the tiny fp32 DistilBERT
+/// (`bertscope quantize`, served by the fixture server under `native/`).
+const NATIVE_QUANTIZED_TINY: &str = "native/distilbert-tiny-random.weights_int8.onnx";
+
+#[derive(Deserialize)]
+struct QuantizeReport {
+    input_bytes: usize,
+    output_bytes: usize,
+    tensors: Vec<QuantizedTensor>,
+}
+
+#[derive(Deserialize)]
+struct QuantizedTensor {
+    name: String,
+    dims: [usize; 2],
+}
+
+/// The quantizer in wasm, through its bindings: the tiny fp32 DistilBERT quantized here is the
+/// native quantizer's file byte for byte, and it agrees with the onnxruntime reference of the
+/// fp32 file within the tolerance measured natively (bertscope-core/tests/quantize.rs).
+#[wasm_bindgen_test]
+async fn quantizer_matches_native_and_the_fp32_reference() {
+    let fp32 = fetch(CASES[3].model).await;
+    let fp32_len = fp32.len();
+    let steps = std::rc::Rc::new(std::cell::RefCell::new(Vec::new()));
+    let seen = steps.clone();
+    let progress = wasm_bindgen::closure::Closure::<dyn FnMut(u32, u32)>::new(move |done: u32, total: u32| {
+        seen.borrow_mut().push((done, total))
+    });
+    let quantized = bertscope_wasm::quantize(&FileBytes::from(fp32), progress.as_ref().unchecked_ref())
+        .unwrap_or_else(|e| panic!("quantize: {}", js(e)));
+    let bytes = quantized.bytes().to_vec();
+    let report: QuantizeReport = serde_wasm_bindgen::from_value(quantized.report().unwrap()).unwrap();
+    assert_eq!((report.input_bytes, report.output_bytes, report.tensors.len()), (fp32_len, bytes.len(), 14));
+    assert_eq!(
+        (report.tensors[0].name.as_str(), report.tensors[0].dims),
+        ("embeddings.word_embeddings.weight", [30522, 64])
+    );
+    assert_eq!(*steps.borrow(), (0..=14).map(|done| (done, 14)).collect::<Vec<_>>(), "progress per tensor");
+
+    let native = fetch(NATIVE_QUANTIZED_TINY).await;
+    console_log!("quantized in wasm: {} -> {} bytes; native: {} bytes", fp32_len, bytes.len(), native.len());
+    assert_eq!(bytes.len(), native.len(), "wasm and native quantized files differ in length");
+    let first_difference = bytes.iter().zip(&native).position(|(a, b)| a != b);
+    assert_eq!(first_difference, None, "wasm and native quantized files differ");
+
+    check_model(&CASES[3].weight_only_int8(QUANTIZED_TINY_VS_FP32), &bytes).await;
+}
+
+/// Refusals arrive as plain JS errors: a file already quantized says what it is.
+#[wasm_bindgen_test]
+async fn quantizer_refuses_in_words() {
+    let dynamic = fetch(CASES[4].model).await;
+    let message = js(bertscope_wasm::quantize(&FileBytes::from(dynamic), &js_sys::Function::new_no_args(""))
+        .err()
+        .expect("a dynamic int8 file is refused"));
+    assert!(message.starts_with("this model is already quantized: dynamic int8 (it has "), "{message}");
+    let message = js(bertscope_wasm::quantize(
+        &FileBytes::from(b"\x89PNG\r\n\x1a\n".to_vec()),
+        &js_sys::Function::new_no_args(""),
+    )
+    .err()
+    .expect("a PNG is refused"));
+    assert!(message.contains("not a readable ONNX model"), "{message}");
 }
 
 #[wasm_bindgen_test]

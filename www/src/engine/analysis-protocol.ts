@@ -6,6 +6,7 @@
  */
 
 import type { HeadStats, MaskPrediction, TokenMap, WordDrift } from '../../pkg/bertscope_wasm.js';
+import type { OwnModelReply, OwnModelRequest } from './own-model-protocol';
 
 export type { HeadRole, HeadStats, MaskPrediction, TokenMap, WordDrift } from '../../pkg/bertscope_wasm.js';
 
@@ -49,18 +50,19 @@ export interface FlowOutput {
   flow: Float32Array;
 }
 
-/** Requests about the last run, and loading a model from bytes. */
+/** Requests about the last run, and the user's own model files (own-model-protocol.ts). */
 export type AnalysisRequest =
   | { type: 'rollout'; id: number; resultId: number }
   | { type: 'drift'; id: number; resultId: number; word: string }
   | { type: 'flow'; id: number; resultId: number; sentence: number }
   | { type: 'fill-mask'; id: number; resultId: number; sentence: number; k: number }
-  | { type: 'load-bytes'; id: number; model: ArrayBuffer; tokenizer: ArrayBuffer };
+  | OwnModelRequest;
 
-/** Replies to `AnalysisRequest`s (`load-bytes` is answered with `loaded` or `error`). */
+/** Replies to `AnalysisRequest`s. */
 export type AnalysisReply =
   | { type: 'rollout'; id: number; rollouts: Float32Array[] }
   | { type: 'drift'; id: number; word: string; drifts: PairDrift[] }
   | { type: 'flow-progress'; id: number; done: number; total: number }
   | ({ type: 'flow'; id: number } & FlowOutput)
-  | { type: 'fill-mask'; id: number; sentence: number; masks: MaskPrediction[] };
+  | { type: 'fill-mask'; id: number; sentence: number; masks: MaskPrediction[] }
+  | OwnModelReply;

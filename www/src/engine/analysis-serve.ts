@@ -3,11 +3,12 @@
  * the widget's worker stays without them. After a run that asks for analyses it computes the
  * focus word's drift between each pair of sentences, the token map and each head's role, and keeps the run so later
  * requests can read it again: rollout (L·n³, so only when the page shows it), drift of another
- * word, attention flow, fill-mask. A model from the user's own files is installed like a downloaded one.
+ * word, attention flow, fill-mask. The user's own model files (and making them smaller) are handled by own-model.ts.
  */
 import type * as wasm from '../../pkg/bertscope_wasm.js';
 import type { PairDrift, RunAnalysis } from './analysis-protocol';
 import { messageOf } from './errors';
+import { handleOwnModel } from './own-model';
 import type { EngineExtension, EngineHost } from './serve';
 import type { Request } from './protocol';
 
@@ -116,15 +117,9 @@ export const analysisExtension: EngineExtension = {
         host.post({ type: 'fill-mask', id: request.id, sentence: request.sentence, masks });
         return true;
       }
-      case 'load-bytes': {
-        const info = await host.install(new Uint8Array(request.model), new Uint8Array(request.tokenizer));
-        // The kept run belongs to the previous model.
-        release();
-        host.post({ type: 'loaded', id: request.id, info });
-        return true;
-      }
       default:
-        return false;
+        // Own model files: installing one frees the kept run with the previous engine.
+        return handleOwnModel(request, host, analysisExtension.fillMask);
     }
   },
 };

@@ -47,7 +47,7 @@ export class EngineClient {
   private worker: Worker | null = null;
   private nextId = 1;
   private readonly waiting = new Map<number, Waiter>();
-  /** Interim replies (`flow-progress`, `mixing-progress`) go to the request's listener. */
+  /** Interim replies (`flow-progress`, `mixing-progress`, `own-progress`) go to the request's listener. */
   private readonly updates = new Map<number, (reply: Reply) => void>();
   /** Token of the run being computed, if any. */
   private runInFlight: object | null = null;
@@ -87,7 +87,8 @@ export class EngineClient {
   /** Sends any other request (the page's analyses); `onUpdate` hears its interim replies. */
   async ask(message: Outgoing, onUpdate?: (reply: Reply) => void): Promise<Reply> {
     const reply = await this.request(message, onUpdate);
-    if (reply.type !== 'loaded') this.crashes = 0;
+    // The user's own file loading does not show the engine can run it: only other answers reset the count.
+    if (reply.type !== 'loaded' && reply.type !== 'own-loaded' && reply.type !== 'quantized') this.crashes = 0;
     return reply;
   }
 
@@ -163,7 +164,7 @@ export class EngineClient {
       this.events.onProgress?.({ received, total, fromCache });
       return;
     }
-    if (reply.type === 'flow-progress' || reply.type === 'mixing-progress') {
+    if (reply.type === 'flow-progress' || reply.type === 'mixing-progress' || reply.type === 'own-progress') {
       this.updates.get(reply.id)?.(reply);
       return;
     }

@@ -13,8 +13,14 @@ import type { AttentionShape, MixingProgress, ModelInfo, Progress, Reply, Reques
 /** What the engine offers an extension (analysis-serve.ts). */
 export interface EngineHost {
   post(reply: Reply, transfer?: Transferable[]): void;
-  /** Loads a model from bytes; the previous one stays loaded if this one fails. */
-  install(model: Uint8Array, tokenizer: Uint8Array): Promise<ModelInfo>;
+  /** Makes the engine `create` returns (once wasm is ready) the loaded one; if it throws, the previous one stays loaded. */
+  install(create: () => wasm.Engine): Promise<ModelInfo>;
+  /** The loaded engine, if any. */
+  loaded(): wasm.Engine | null;
+  /** Frees the loaded engine (and what the extension keeps of it), so a big next step can reuse its memory. */
+  unload(): void;
+  /** The wasm memory's size in bytes (it only grows, so this is its peak so far). */
+  memoryBytes(): number;
 }
 
 /** More that one worker does than the engine (the page's analyses; the widget's worker has none). */
@@ -38,7 +44,8 @@ const PROGRESS_INTERVAL_MS = 100;
 
 const wasmUrl = new URL('../../pkg/bertscope_wasm_bg.wasm', import.meta.url);
 
-let wasmReady: Promise<unknown> | null = null;
+let wasmReady: Promise<wasm.InitOutput> | null = null;
+let wasmMemory: WebAssembly.Memory | null = null;
 let engine: wasm.Engine | null = null;
 let queue: Promise<void> = Promise.resolve();
 
@@ -50,12 +57,18 @@ function post(reply: Reply, transfer: Transferable[] = []): void {
 }
 
 /** Initialises the wasm module once; a failed attempt may be retried. */
-function ensureWasm(): Promise<unknown> {
+function ensureWasm(): Promise<wasm.InitOutput> {
   if (!wasmReady) {
-    wasmReady = init({ module_or_path: wasmUrl }).catch((e: unknown) => {
-      wasmReady = null;
-      throw new Error(`the engine (WebAssembly) could not start: ${messageOf(e)}`);
-    });
+    wasmReady = init({ module_or_path: wasmUrl }).then(
+      (output) => {
+        wasmMemory = output.memory;
+        return output;
+      },
+      (e: unknown) => {
+        wasmReady = null;
+        throw new Error(`the engine (WebAssembly) could not start: ${messageOf(e)}`);
+      },
+    );
   }
   return wasmReady;
 }
@@ -144,18 +157,33 @@ async function load(id: number, modelUrl: string, tokenizerUrl: string): Promise
     fetchBytes(modelUrl, cache, (p) => post({ type: 'progress', id, ...p })),
     fetchBytes(tokenizerUrl, cache, () => {}),
   ]);
-  post({ type: 'loaded', id, info: await install(modelBytes, tokenizerBytes) });
+  const fillMask = extension?.fillMask ?? false;
+  post({ type: 'loaded', id, info: await install(() => new wasm.Engine(modelBytes, tokenizerBytes, fillMask)) });
 }
 
-/** Makes a model the loaded one; if it cannot be loaded, the previous one stays. */
-async function install(modelBytes: Uint8Array, tokenizerBytes: Uint8Array): Promise<ModelInfo> {
+/** Makes the engine `create` returns the loaded one; if it cannot be loaded, the previous one stays. */
+async function install(create: () => wasm.Engine): Promise<ModelInfo> {
   await ensureWasm();
-  const next = new wasm.Engine(modelBytes, tokenizerBytes, extension?.fillMask ?? false);
-  extension?.release();
-  engine?.free();
+  const next = create();
+  unload();
   engine = next;
   return engine.info();
 }
+
+/** Frees the loaded engine and what the extension keeps of it. */
+function unload(): void {
+  extension?.release();
+  engine?.free();
+  engine = null;
+}
+
+const host: EngineHost = {
+  post,
+  install,
+  loaded: () => engine,
+  unload,
+  memoryBytes: () => wasmMemory?.buffer.byteLength ?? 0,
+};
 
 /** Least time between two mixing progress replies, in ms. */
 const MIXING_PROGRESS_INTERVAL_MS = 100;
@@ -207,7 +235,7 @@ async function handle(request: Request): Promise<void> {
   try {
     if (request.type === 'load') await load(request.id, request.modelUrl, request.tokenizerUrl);
     else if (request.type === 'run') runBatch(request.id, request.texts, request.analyses, request.mixing ?? 'none');
-    else if (!(await extension?.handle(request, { post, install }))) throw new Error(`unknown request ${request.type}`);
+    else if (!(await extension?.handle(request, host))) throw new Error(`unknown request ${request.type}`);
   } catch (e) {
     // A trap (panic, out of memory) leaves the wasm instance unusable: the page must restart us.
     if (e instanceof WebAssembly.RuntimeError) post({ type: 'error', id: request.id, error: trapInWords(e), fatal: true });

@@ -9,18 +9,26 @@ import { readTheme, type Theme } from '../draw/colors';
 import type { FlowOutput, MaskPrediction } from '../engine/analysis-protocol';
 import type { EngineClient } from '../engine/client';
 import { messageOf } from '../engine/errors';
-import type { ModelInfo, BatchRun } from '../engine/protocol';
+import type { ModelInfo, BatchRun, Reply } from '../engine/protocol';
 import { MEASURE_INFO, type Measure } from '../measure';
 import { drawnMeasure, describeScope } from '../mixing';
 import { resolveView, type Store, type ViewState } from '../state';
 import './analysis.css';
-import { OwnModelPicker } from './byo-model';
+import { OwnModelPicker, type OwnLoad, type StageProgress } from './byo-model';
 import { DriftView, levelNames, pairName } from './drift';
 import { download, embedSnippet, measureTable, panelPng, toCsv, type NumberTable } from './export';
 import { FillMaskPanel } from './fillmask';
 import type { FocusFigure } from './focus';
+import type { QuantizeOutcome } from './quantize-panel';
 import { RolloutView } from './rollout';
 import { driftSvg, focusSvg, rolloutSvg } from './svg-figure';
+
+/** Hands the worker's `own-progress` updates to `progress`. */
+function stageUpdates(progress: StageProgress): (reply: Reply) => void {
+  return (update) => {
+    if (update.type === 'own-progress') progress(update.stage, update.done, update.total);
+  };
+}
 
 /** Wait after the last focus edit before asking for its drift, in ms. */
 const DRIFT_DELAY_MS = 150;
@@ -31,8 +39,8 @@ export interface AnalysisHost {
   store: Store<ViewState>;
   shown(): BatchRun | null;
   info(): ModelInfo | null;
-  /** A model from the user's files is loaded: show it and run again. */
-  modelLoaded(info: ModelInfo, name: string): void;
+  /** A model from the user's file `name` is loaded (`quantized`: the smaller copy made of it here): show it and run again. */
+  modelLoaded(info: ModelInfo, name: string, quantized: boolean): void;
   /** Draws the current view again. */
   redraw(): void;
   /** What the focus view shows, per sentence (for the SVG export). */
@@ -74,7 +82,10 @@ export class AnalysisFeatures {
     this.rollout = new RolloutView(query('#rollout-view'), (sentence, progress) => this.flow(sentence, progress));
     this.drift = new DriftView(query('#drift-view'));
     this.fillMask = new FillMaskPanel(query('#fill-mask-view'), (sentence, k) => this.fill(sentence, k));
-    this.picker = new OwnModelPicker(query('#byo-model'), (model, tokenizer, name) => this.loadOwn(model, tokenizer, name));
+    this.picker = new OwnModelPicker(query('#byo-model'), {
+      load: (model, tokenizer, reuse, progress) => this.loadOwn(model, tokenizer, reuse, progress),
+      quantize: (model, progress) => this.quantizeOwn(model, progress),
+    });
     host.store.subscribe((state, previous) => {
       if (state.focusWord !== previous.focusWord) this.scheduleDrift();
     });
@@ -169,12 +180,24 @@ export class AnalysisFeatures {
     if (lostModel) this.picker.forget(`${lostModel} stopped the engine; drop it again to retry.`);
   }
 
-  private async loadOwn(model: ArrayBuffer, tokenizer: ArrayBuffer, name: string): Promise<string> {
-    const reply = await this.host.client.ask({ type: 'load-bytes', model, tokenizer });
-    if (reply.type !== 'loaded') throw new Error(`unexpected reply ${reply.type}`);
-    const info = reply.info;
-    this.host.modelLoaded(info, name);
-    return `${info.layers} layers × ${info.heads} heads, ${info.quantization}${info.fill_mask ? ', with a fill-mask head' : ''}`;
+  /** Loads the user's files (the worker reads them itself: only file handles cross). */
+  private async loadOwn(model: File, tokenizer: File, reuse: boolean, progress: StageProgress): Promise<OwnLoad> {
+    const reply = await this.host.client.ask({ type: 'load-own', model, tokenizer, reuse }, stageUpdates(progress));
+    if (reply.type !== 'own-loaded') throw new Error(`unexpected reply ${reply.type}`);
+    const { info, reused, wasmBytes } = reply;
+    this.host.modelLoaded(info, model.name, reused !== null);
+    const description = `${info.layers} layers × ${info.heads} heads, ${info.quantization}${info.fill_mask ? ', with a fill-mask head' : ''}`;
+    return { info, description, reused, wasmBytes };
+  }
+
+  /** Makes the loaded fp32 file smaller, measuring the attention change on the sentences shown. */
+  private async quantizeOwn(model: File, progress: StageProgress): Promise<QuantizeOutcome> {
+    const texts = this.host.store.get().sentences;
+    const reply = await this.host.client.ask({ type: 'quantize', model, texts: [...texts] }, stageUpdates(progress));
+    if (reply.type !== 'quantized') throw new Error(`unexpected reply ${reply.type}`);
+    const { info, record, kept, reused, wasmBytes } = reply;
+    this.host.modelLoaded(info, model.name, true);
+    return { info, record, kept, reused, wasmBytes };
   }
 
   /** The measure the current view draws (raw attention when the run lacks the chosen one), or null for views it does not apply to. */

@@ -1,36 +1,75 @@
 /**
  * Bring your own model: pick or drop an ONNX export and its tokenizer.json; the engine validates
  * them and either the new model takes over or its plain error message is shown while the
- * previous model keeps working. Files stay on this device and are not cached.
+ * previous model keeps working. An fp32 file gets the offer to make it about 4× smaller
+ * (quantize-panel.ts); the smaller copy is kept in this browser, and dropping the same file again
+ * loads it at once. Files stay on this device.
  */
+import { EngineStopped } from '../engine/client';
+import { messageOf } from '../engine/errors';
+import type { OwnModelStage, QuantizedRecord } from '../engine/own-model-protocol';
+import type { ModelInfo } from '../engine/protocol';
 import { el } from './dom';
+import { QuantizePanel, type QuantizeOutcome } from './quantize-panel';
 
-/** Loads the two files; resolves with a description of the model, rejects with the engine's message. */
-export type ModelLoader = (model: ArrayBuffer, tokenizer: ArrayBuffer, name: string) => Promise<string>;
+/** Progress of the engine's work on a file. */
+export type StageProgress = (stage: OwnModelStage, done: number, total: number) => void;
+
+/** What loading a dropped file gave. */
+export interface OwnLoad {
+  info: ModelInfo;
+  /** The model in words, for "Loaded …: <description>." */
+  description: string;
+  /** The file's smaller copy, made before, was loaded in its place. */
+  reused: QuantizedRecord | null;
+  /** The engine's wasm memory afterwards, in bytes (its peak so far). */
+  wasmBytes: number;
+}
+
+/** What the picker asks of the page (each rejects with the engine's message). */
+export interface OwnModelActions {
+  /** Loads the files; with `reuse`, the smaller copy made before of `model`, if this browser kept one. */
+  load(model: File, tokenizer: File, reuse: boolean, progress: StageProgress): Promise<OwnLoad>;
+  /** Makes the loaded fp32 `model` smaller and loads the result. */
+  quantize(model: File, progress: StageProgress): Promise<QuantizeOutcome>;
+}
 
 export class OwnModelPicker {
   private model: File | null = null;
   private tokenizer: File | null = null;
+  /** The files of the own model loaded now (for quantizing it, or loading the original again). */
+  private loaded: { model: File; tokenizer: File } | null = null;
   private readonly modelInput = el('input', { attrs: { type: 'file', accept: '.onnx', 'data-testid': 'byo-model-file' } });
   private readonly tokenizerInput = el('input', { attrs: { type: 'file', accept: '.json,application/json', 'data-testid': 'byo-tokenizer-file' } });
   private readonly message = el('p', { className: 'byo-message', attrs: { 'data-testid': 'byo-message', 'aria-live': 'polite' } });
+  /** Holds everything; `data-wasm-bytes` says the engine's memory after the last load or quantization (for measurements). */
+  private readonly root: HTMLElement;
+  private readonly panel = new QuantizePanel(
+    () => void this.quantize(),
+    () => void this.useOriginal(),
+  );
   private busy = false;
 
   constructor(
     container: HTMLElement,
-    private readonly load: ModelLoader,
+    private readonly actions: OwnModelActions,
   ) {
     const drop = el('div', { className: 'drop-zone', attrs: { 'data-testid': 'byo-drop' } }, [
       el('p', { text: 'Drop an .onnx export and its tokenizer.json here, or choose them:' }),
       el('label', { className: 'field small' }, [el('span', { text: 'Model (.onnx)' }), this.modelInput]),
       el('label', { className: 'field small' }, [el('span', { text: 'Tokenizer (tokenizer.json)' }), this.tokenizerInput]),
     ]);
+    this.root = container;
     container.replaceChildren(
       el('details', { className: 'byo' }, [
         el('summary', { text: 'Use your own model', attrs: { 'data-testid': 'byo-summary' } }),
-        el('p', { className: 'muted', text: 'Any BERT-family ONNX export (fp32 or int8; with a masked-LM head for fill-mask). The files never leave this device.' }),
+        el('p', {
+          className: 'muted',
+          text: 'Any BERT-family ONNX export (fp32 or int8; with a masked-LM head for fill-mask). An fp32 file can be made about 4× smaller here. The files never leave this device.',
+        }),
         drop,
         this.message,
+        this.panel.element,
       ]),
     );
     this.modelInput.addEventListener('change', () => this.take(Array.from(this.modelInput.files ?? [])));
@@ -60,6 +99,8 @@ export class OwnModelPicker {
 
   /** Says the loaded file is gone (the engine restarted without it). */
   forget(text: string): void {
+    this.loaded = null;
+    this.panel.hide();
     this.say(text, 'error');
   }
 
@@ -71,21 +112,63 @@ export class OwnModelPicker {
 
   private async start(): Promise<void> {
     if (this.busy || !this.model || !this.tokenizer) return;
-    this.busy = true;
     const model = this.model;
     const tokenizer = this.tokenizer;
+    this.model = null;
+    this.tokenizer = null;
+    this.modelInput.value = '';
+    this.tokenizerInput.value = '';
+    await this.load(model, tokenizer, true);
+  }
+
+  /** Loads the files (or the kept smaller copy of `model` when `reuse`) and says what came of it. */
+  private async load(model: File, tokenizer: File, reuse: boolean): Promise<void> {
+    this.busy = true;
     this.say(`Checking ${model.name} (${(model.size / 1e6).toFixed(1)} MB) with ${tokenizer.name}…`);
+    this.panel.hide();
     try {
-      const description = await this.load(await model.arrayBuffer(), await tokenizer.arrayBuffer(), model.name);
-      this.say(`Loaded ${model.name}: ${description}.`, 'ok');
+      const loaded = await this.actions.load(model, tokenizer, reuse, (stage, done, total) => this.panel.working(stage, done, total));
+      this.loaded = { model, tokenizer };
+      this.root.dataset['wasmBytes'] = String(loaded.wasmBytes);
+      this.say(`Loaded ${model.name}: ${loaded.description}.${loaded.reused ? '' : alreadySmall(loaded.info)}`, 'ok');
+      if (loaded.reused) this.panel.reused(model.name, loaded.reused);
+      else if (loaded.info.quantization === 'fp32') this.panel.offer(model.name, model.size);
+      else this.panel.hide();
     } catch (e) {
-      this.say(`${model.name} cannot be used: ${e instanceof Error ? e.message : String(e)}. The previous model is still loaded.`, 'error');
+      this.panel.hide();
+      this.say(`${model.name} cannot be used: ${messageOf(e)}. The previous model is still loaded.`, 'error');
     } finally {
       this.busy = false;
-      this.model = null;
-      this.tokenizer = null;
-      this.modelInput.value = '';
-      this.tokenizerInput.value = '';
     }
   }
+
+  private async quantize(): Promise<void> {
+    const files = this.loaded;
+    if (this.busy || !files) return;
+    this.busy = true;
+    const name = files.model.name;
+    try {
+      const outcome = await this.actions.quantize(files.model, (stage, done, total) => this.panel.working(stage, done, total));
+      this.say(`Loaded the smaller copy of ${name}: ${outcome.info.layers} layers × ${outcome.info.heads} heads, ${outcome.info.quantization}.`, 'ok');
+      this.root.dataset['wasmBytes'] = String(outcome.wasmBytes);
+      this.panel.done(name, outcome);
+    } catch (e) {
+      // A stopped engine restarts with the page's model, and `forget` says so.
+      if (!(e instanceof EngineStopped)) this.panel.failed(`${name} was not made smaller: ${messageOf(e)}. The original file is still the model shown.`);
+    } finally {
+      this.busy = false;
+      this.panel.focusResult();
+    }
+  }
+
+  private async useOriginal(): Promise<void> {
+    const files = this.loaded;
+    if (this.busy || !files) return;
+    await this.load(files.model, files.tokenizer, false);
+  }
+}
+
+/** For a file already stored in fewer bits: there is nothing to make smaller. */
+function alreadySmall(info: ModelInfo): string {
+  return info.quantization === 'fp32' ? '' : ` It is already quantized (${info.quantization}), so there is nothing to make smaller: it is used as it is.`;
 }

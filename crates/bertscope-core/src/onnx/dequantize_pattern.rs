@@ -9,6 +9,7 @@
 
 use std::collections::HashMap;
 
+use serde::Serialize;
 use tract_onnx::pb::{attribute_proto::AttributeType, tensor_proto::DataType, AttributeProto, NodeProto};
 
 /// What the search needs to know of a constant tensor.
@@ -21,7 +22,8 @@ pub struct Constant<'a> {
 }
 
 /// How a constant dequantization is written.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "tsify", derive(tsify::Tsify))]
 pub enum Form {
     /// One `DequantizeLinear` node.
     DequantizeLinear,

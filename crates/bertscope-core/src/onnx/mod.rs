@@ -12,9 +12,8 @@ pub(crate) mod inputs;
 mod int8_embedding;
 pub(crate) mod mixing;
 
+use prost::Message;
 use tract_onnx::pb::ModelProto;
-use tract_onnx::prelude::Framework;
-use tract_onnx::Onnx;
 
 use crate::error::{root_cause, Error, Result};
 use anatomy::Anatomy;
@@ -35,12 +34,16 @@ pub(crate) struct OnnxFile {
     pub mixing: std::result::Result<mixing::MixingAnatomy, String>,
 }
 
-/// Reads `bytes` as ONNX, checks it is a BERT-family encoder and applies every rewrite.
-pub(crate) fn read(bytes: &[u8], onnx: &Onnx) -> Result<OnnxFile> {
-    if bytes.is_empty() {
+/// Reads `bytes` as ONNX, checks it is a BERT-family encoder and applies every rewrite. Owned
+/// bytes (a `Vec<u8>`) are freed as soon as they are decoded, before any rewrite.
+pub(crate) fn read(bytes: impl AsRef<[u8]>) -> Result<OnnxFile> {
+    if bytes.as_ref().is_empty() {
         return Err(Error::EmptyModel);
     }
-    let mut proto: ModelProto = onnx.proto_model_for_read(&mut &*bytes).map_err(|e| Error::NotOnnx(root_cause(&e)))?;
+    // Decoded in place: tract's `proto_model_for_read` would first copy the whole file.
+    let decoded = ModelProto::decode(bytes.as_ref());
+    drop(bytes);
+    let mut proto = decoded.map_err(|e| Error::NotOnnx(e.to_string()))?;
     let graph = proto.graph.as_mut().ok_or_else(|| Error::NotOnnx("it contains no graph".into()))?;
     if graph.node.is_empty() {
         return Err(Error::NotOnnx("its graph has no nodes".into()));

@@ -6,6 +6,7 @@ use crate::output::BatchRun;
 
 /// The largest attention difference between two runs of the same batch, and where it is.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[cfg_attr(feature = "tsify", derive(tsify::Tsify))]
 pub struct AttentionChange {
     /// The largest absolute difference of one attention probability.
     pub max: f32,

@@ -24,6 +24,7 @@ mod wire;
 use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 
+use serde::Serialize;
 use tract_onnx::pb::{tensor_proto::DataType, GraphProto, NodeProto, ValueInfoProto};
 
 use crate::error::{Error, Result};
@@ -47,7 +48,8 @@ pub struct Quantized {
 }
 
 /// What [`quantize`] did.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "tsify", derive(tsify::Tsify))]
 pub struct QuantizeReport {
     /// Size of the input file in bytes.
     pub input_bytes: usize,
@@ -62,7 +64,8 @@ pub struct QuantizeReport {
 }
 
 /// One tensor [`quantize`] stored as int8.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "tsify", derive(tsify::Tsify))]
 pub struct QuantizedTensor {
     /// The initializer's name (the dequantized weight keeps it).
     pub name: String,

@@ -11,8 +11,11 @@
 //!
 //! so that `(q - zp) · s`, what `DequantizeLinear` computes, is within half a step of `w`.
 
+use serde::Serialize;
+
 /// Which slices share a scale and zero point.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "tsify", derive(tsify::Tsify))]
 pub enum Axis {
     /// One per row (axis 0): embedding tables, looked up row by row.
     Rows,
