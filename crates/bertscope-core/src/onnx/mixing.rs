@@ -9,10 +9,13 @@
 //! residual `Add` with the layer's input, and the LayerNorm (one `LayerNormalization` node or
 //! the `ReduceMean`/`Sub`/`Pow`/`Sqrt`/`Div`/`Mul`/`Add` chain exporters write).
 
-use std::collections::{HashMap, HashSet, VecDeque};
+use std::collections::HashMap;
 
 use tract_onnx::data_resolver::MmapDataResolver;
 use tract_onnx::pb::{GraphProto, NodeProto, TensorProto};
+
+/// The last axis of a `[batch, seq, hidden]` tensor, as ONNX attributes may write it.
+const LAST_AXIS: [i64; 2] = [-1, 2];
 
 /// One attention layer's constants for the context-mixing measures.
 #[derive(Debug, Clone, PartialEq)]
@@ -185,13 +188,19 @@ impl<'a> Graph<'a> {
     fn output_projection(&self, context: &str) -> Result<(Vec<f32>, usize, String), String> {
         let mut tensor = context.to_string();
         for _ in 0..8 {
-            let node = self.only_reader(&tensor).ok_or("the attention's output is read by more than one node")?;
+            let node = match self.readers(&tensor).as_slice() {
+                [one] => *one,
+                [] => return Err("the attention's output is not used".into()),
+                _ => return Err("the attention's output is read by more than one node".into()),
+            };
             match node.op_type.as_str() {
                 "Transpose" | "Reshape" | "Flatten" | "DynamicQuantizeLinear" => tensor = node.output[0].clone(),
                 "MatMul" | "MatMulInteger" if node.input.get(1).is_some_and(|w| self.is_constant(w)) => {
                     return self.projection_weights(node);
                 }
-                other => return Err(format!("the attention's output reaches a {other} before its output projection")),
+                other => {
+                    return Err(format!("the attention's output passes through {other} before its output projection"))
+                }
             }
         }
         Err("the attention's output projection could not be found".into())
@@ -237,48 +246,72 @@ impl<'a> Graph<'a> {
         Ok((weights, width, rescale.output[0].clone()))
     }
 
-    /// `γ`, `β` and `ε` of the LayerNorm reading `sum`.
+    /// `γ`, `β` and `ε` of the LayerNorm reading `sum`: a `LayerNormalization` node over the last
+    /// axis, or the whole chain exporters write for it (see [`Graph::decomposed_layer_norm`]).
     fn layer_norm(&self, sum: &str, width: usize) -> Result<(Vec<f32>, Vec<f32>, f32), String> {
         let readers = self.readers(sum);
         if let Some(ln) = readers.iter().find(|n| n.op_type == "LayerNormalization") {
+            let axis = ln.attribute.iter().find(|a| a.name == "axis").map_or(-1, |a| a.i);
+            if ln.input.first().map(String::as_str) != Some(sum) || !LAST_AXIS.contains(&axis) {
+                return Err("the LayerNorm after the attention does not normalise each token's vector".into());
+            }
             let vector = |i: usize| ln.input.get(i).and_then(|n| self.constant(n)).filter(|v| v.len() == width);
             let gamma = vector(1).ok_or("the LayerNorm's scale cannot be read")?;
             let beta = vector(2).unwrap_or_else(|| vec![0.0; width]);
             let epsilon = ln.attribute.iter().find(|a| a.name == "epsilon").map_or(1e-5, |a| a.f);
             return Ok((gamma, beta, epsilon));
         }
-        // The decomposed form: look a few nodes ahead for `+ ε` after a ReduceMean, `· γ` after
-        // a Div, and `+ β` after that Mul.
-        let mut queue: VecDeque<&NodeProto> = readers.into_iter().collect();
-        let mut seen = HashSet::new();
-        let (mut epsilon, mut gamma, mut beta) = (None, None, None);
-        while let Some(node) = queue.pop_front() {
-            if !seen.insert(node.output.first().cloned().unwrap_or_default()) || seen.len() > 16 {
-                continue;
-            }
-            let from = |input: &str| self.producer.get(input).map(|n| n.op_type.as_str());
-            if let Some((constant, other)) = self.split_constant(node) {
-                match (node.op_type.as_str(), from(other)) {
-                    ("Add", Some("ReduceMean")) if epsilon.is_none() => {
-                        epsilon = self.constant(constant).filter(|v| v.len() == 1).map(|v| v[0]);
-                    }
-                    ("Mul", Some("Div")) if gamma.is_none() => {
-                        gamma = self.constant(constant).filter(|v| v.len() == width);
-                        let shift = self.only_reader(&node.output[0]).filter(|n| n.op_type == "Add");
-                        beta = shift.and_then(|n| self.split_constant(n)).and_then(|(c, _)| self.constant(c));
-                        beta = beta.filter(|v| v.len() == width);
-                    }
-                    _ => {}
-                }
-            }
-            if epsilon.is_some() && gamma.is_some() {
-                break;
-            }
-            queue.extend(node.output.iter().flat_map(|o| self.readers(o)));
-        }
-        match (gamma, epsilon) {
-            (Some(gamma), Some(epsilon)) => Ok((gamma, beta.unwrap_or_else(|| vec![0.0; width]), epsilon)),
-            _ => Err("the LayerNorm after the attention could not be read".into()),
-        }
+        self.decomposed_layer_norm(sum, width)
+            .ok_or_else(|| "the LayerNorm after the attention could not be read".into())
+    }
+
+    /// The LayerNorm as exporters decompose it, checked node by node (ALTI's formula holds for
+    /// exactly this computation, so nothing else may pass for it): `mean = ReduceMean(sum)`,
+    /// `d = sum − mean`, `var = ReduceMean(d²)` (a `Pow` by 2 or `d · d`), then
+    /// `d / Sqrt(var + ε) · γ`, and `+ β` when a constant is added next (one per element; else
+    /// `β = 0`); both
+    /// means over the last axis.
+    fn decomposed_layer_norm(&self, sum: &str, width: usize) -> Option<(Vec<f32>, Vec<f32>, f32)> {
+        let readers = self.readers(sum);
+        let mean = readers.iter().find(|n| n.op_type == "ReduceMean" && self.reduces_last_axis(n))?;
+        let centred = readers.iter().find(|n| n.op_type == "Sub" && n.input == [sum, mean.output[0].as_str()])?;
+        let d = centred.output[0].as_str();
+        let d_readers = self.readers(d);
+        let square = d_readers.iter().find(|n| match n.op_type.as_str() {
+            "Pow" => n.input.len() == 2 && n.input[0] == d && self.constant(&n.input[1]) == Some(vec![2.0]),
+            "Mul" => n.input == [d, d],
+            _ => false,
+        })?;
+        let variance =
+            self.only_reader(&square.output[0]).filter(|n| n.op_type == "ReduceMean" && self.reduces_last_axis(n))?;
+        let shifted = self.only_reader(&variance.output[0]).filter(|n| n.op_type == "Add")?;
+        let (epsilon, _) = self.split_constant(shifted)?;
+        let epsilon = self.constant(epsilon).filter(|v| v.len() == 1)?[0];
+        let root = self.only_reader(&shifted.output[0]).filter(|n| n.op_type == "Sqrt")?;
+        let divided = d_readers.iter().find(|n| n.op_type == "Div" && n.input == [d, root.output[0].as_str()])?;
+        let scaled = self.only_reader(&divided.output[0]).filter(|n| n.op_type == "Mul")?;
+        let (gamma, _) = self.split_constant(scaled)?;
+        let gamma = self.constant(gamma).filter(|v| v.len() == width)?;
+        let shift = self.only_reader(&scaled.output[0]).filter(|n| n.op_type == "Add");
+        let beta = match shift.and_then(|n| self.split_constant(n)) {
+            Some((shift, _)) => self.constant(shift).filter(|v| v.len() == width)?,
+            None => vec![0.0; width],
+        };
+        Some((gamma, beta, epsilon))
+    }
+
+    /// Whether a `ReduceMean` averages over the last axis only (of `[batch, seq, hidden]`), its
+    /// axes given as an attribute (up to opset 17) or as a constant input (opset 18).
+    fn reduces_last_axis(&self, node: &NodeProto) -> bool {
+        let axes = match node.attribute.iter().find(|a| a.name == "axes") {
+            Some(attribute) => Some(attribute.ints.clone()),
+            None => node
+                .input
+                .get(1)
+                .filter(|i| !i.is_empty())
+                .and_then(|i| self.constant(i))
+                .map(|v| v.iter().map(|&a| a as i64).collect()),
+        };
+        matches!(axes.as_deref(), Some([axis]) if LAST_AXIS.contains(axis))
     }
 }
