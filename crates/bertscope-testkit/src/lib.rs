@@ -3,6 +3,13 @@
 
 use serde::Deserialize;
 
+mod mixing;
+
+pub use mixing::{
+    head_stats_diff, mixing_diff, parse_mixing, HeadStatsObserved, HeadStatsRef, MixingCase, MixingObserved,
+    MixingReference, MixingSentence, MixingTol, MIXING_CASES,
+};
+
 /// One model file and the reference it must agree with, with the tolerances that hold for it
 /// (from `../shared/models/README.md`, "Tolerances that hold").
 #[derive(Debug, Clone, Copy)]
