@@ -9,7 +9,8 @@
 use bertscope_core::kernel_bench as bench;
 use bertscope_core::kernels::{gemm, qgemm};
 use bertscope_testkit::{
-    check_gemm, check_l1_from_mixtures, check_qgemm, fill_mask_entry, parse, verify, Case, Observed, CASES,
+    check_gemm, check_l1_from_mixtures, check_qgemm, fill_mask_entry, head_stats_diff, mixing_diff, parse, parse_mixing,
+    verify, Case, HeadStatsObserved, HeadStatsRef, MixingObserved, MixingSentence, MixingTol, Observed, CASES, MIXING_CASES,
     QUANTIZED_TINY_VS_FP32,
 };
 use bertscope_wasm::{BatchRun, Engine, FileBytes};
@@ -30,13 +31,20 @@ const FIXTURES: &str = match option_env!("BERTSCOPE_FIXTURES_URL") {
 };
 
 async fn fetch(path: &str) -> Vec<u8> {
+    fetch_status(path).await.unwrap_or_else(|status| panic!("fetch {FIXTURES}{path}: HTTP {status}"))
+}
+
+/// The bytes at `path` of the fixture server, or the HTTP status it answered with.
+async fn fetch_status(path: &str) -> Result<Vec<u8>, u16> {
     let url = format!("{FIXTURES}{path}");
     let window = web_sys::window().expect("tests run in a window");
     let response = JsFuture::from(window.fetch_with_str(&url)).await.unwrap_or_else(|e| panic!("fetch {url}: {e:?}"));
     let response: web_sys::Response = response.dyn_into().unwrap();
-    assert!(response.ok(), "fetch {url}: HTTP {}", response.status());
+    if !response.ok() {
+        return Err(response.status());
+    }
     let buffer = JsFuture::from(response.array_buffer().unwrap()).await.unwrap();
-    Uint8Array::new(&buffer).to_vec()
+    Ok(Uint8Array::new(&buffer).to_vec())
 }
 
 #[derive(Deserialize)]
@@ -324,6 +332,70 @@ async fn analyses_through_the_bindings() {
     assert_eq!(map.tokens.len(), 6 + 7, "every real token, no padding");
     assert_eq!(map.points.len(), map.tokens.len());
     assert_eq!(map.tokens[1], (0, 1, "apple".to_string()));
+}
+
+/// The wasm engine's context mixing (bertscope's packed kernels with simd128, the page's) against
+/// the Python reference (`tests/reference/mixing_reference.py`) for the default model: each
+/// sentence alone and all as one padded batch, and the batch's head statistics. `scripts/test`
+/// writes the reference and its fixture server serves it under `mixing-refs/`.
+#[wasm_bindgen_test]
+async fn mixing_matches_the_python_reference() {
+    let case = &MIXING_CASES[0];
+    let path = format!("mixing-refs/{}", case.reference);
+    let bytes = fetch_status(&path).await.unwrap_or_else(|status| {
+        panic!(
+            "the mixing reference {FIXTURES}{path} is missing (HTTP {status}): scripts/test writes it with \
+             tests/reference/mixing_reference.py and serves it with the models (serve.mjs --mount /mixing-refs=...)"
+        )
+    });
+    let reference = parse_mixing(&bytes).unwrap();
+    let engine = Engine::new(&fetch(case.model).await, &fetch(case.tokenizer).await, false).unwrap();
+    let texts: Vec<String> = reference.sentences.iter().map(|s| s.text.clone()).collect();
+    let calls = std::rc::Rc::new(std::cell::Cell::new(0));
+    let counter = calls.clone();
+    let progress = wasm_bindgen::closure::Closure::<dyn FnMut(u32, u32)>::new(move |_: u32, _: u32| {
+        counter.set(counter.get() + 1)
+    });
+    let mut worst = MixingTol::default();
+    // Sentence `index` of `run` against reference sentence `want`.
+    let mut compare = |run: &BatchRun, index: usize, want: &MixingSentence| {
+        let batch: Batch = serde_wasm_bindgen::from_value(run.batch().unwrap()).unwrap();
+        let sentence = &batch.sentences[index];
+        let real = sentence.attention_mask.iter().filter(|&&m| m == 1).count();
+        assert_eq!(sentence.input_ids[..real], want.input_ids, "{:?}", want.text);
+        let m = engine.mixing(run, index, true, progress.as_ref().unchecked_ref()).unwrap();
+        let measures = [m.norm_head().to_vec(), m.norm_layer().to_vec(), m.alti().to_vec(), m.alti_rollout().to_vec()];
+        let observed = MixingObserved {
+            tokens: m.shape()[2] as usize,
+            norm_head: &measures[0],
+            norm_layer: &measures[1],
+            alti: &measures[2],
+            alti_rollout: &measures[3],
+        };
+        let d = mixing_diff(want, &observed).unwrap_or_else(|e| panic!("{:?}: {e}", want.text));
+        worst = worst.max(d);
+    };
+    for (text, want) in texts.iter().zip(&reference.sentences) {
+        compare(&engine.run_with_mixing(vec![text.clone()]).unwrap(), 0, want);
+    }
+    let batch = engine.run_with_mixing(texts.clone()).unwrap();
+    for (i, want) in reference.sentences.iter().enumerate() {
+        compare(&batch, i, want);
+    }
+    let stats: Vec<Vec<HeadStatsRef>> = serde_wasm_bindgen::from_value(batch.head_stats().unwrap()).unwrap();
+    let stats: Vec<Vec<HeadStatsObserved>> = stats
+        .iter()
+        .map(|layer| layer.iter().map(|h| (h.values().map(|v| v as f32), h.role.clone())).collect())
+        .collect();
+    let mean_log_n =
+        reference.sentences.iter().map(|s| (s.input_ids.len() as f64).ln()).sum::<f64>() / texts.len() as f64;
+    let (d, roles) = head_stats_diff(&reference.head_stats, &stats, mean_log_n, 1e-3).unwrap();
+    worst.head_stats = d;
+    console_log!("{} in the browser, largest difference from the reference: {worst}", case.model);
+    assert!(roles.is_empty(), "{}", roles.join("\n"));
+    assert_eq!(calls.get(), 2 * texts.len() * reference.layers, "one progress call per layer");
+    let over = worst.exceeding(&case.packed_tol);
+    assert!(over.is_empty(), "{}: {}", case.model, over.join("; "));
 }
 
 fn packed_gemm(a: &[f32], m: usize, b: &[f32], k: usize, n: usize, bias: Option<&[f32]>) -> Vec<f32> {
