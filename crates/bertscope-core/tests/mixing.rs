@@ -58,7 +58,7 @@ fn measure(engine: &Engine, run: &BatchRun) -> Vec<Mixing> {
         .map(|(sentence, r)| {
             let taps = r.mixing.as_ref().expect("a mixing run reads the taps");
             let input = MixingInput { attention: &r.attention, hidden: &r.hidden, taps, tokens: sentence.len };
-            analysis::mixing(input, layers, |_, _| {})
+            analysis::mixing(input, layers, analysis::Measures::NormsAndAlti, |_, _| {})
         })
         .collect()
 }
