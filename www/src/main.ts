@@ -2,12 +2,13 @@
 import './style.css';
 import { findFocus, isContent } from './attention';
 import { readTheme } from './draw/colors';
-import { EngineClient, EngineStopped } from './engine/client';
+import { EngineClient, EngineStopped, type Crash, type ModelFiles } from './engine/client';
+import { modelFileName, sameModel } from './engine/crash-ledger';
 import { messageOf } from './engine/errors';
 import type { ModelInfo, MixingProgress, Progress, BatchRun } from './engine/protocol';
 import { MEASURE_INFO, MEASURES, parseMeasure, serves } from './measure';
 import { mixingMade } from './mixing';
-import { INITIAL_STATE, MAX_SENTENCES, Store, VIEWS, counterpart, readConfig, resolveView, stateMixingNeed, type ViewName, type ViewState } from './state';
+import { INITIAL_STATE, MAX_SENTENCES, Store, VIEWS, counterpart, defaultConfig, readConfig, resolveView, stateMixingNeed, type Config, type ViewName, type ViewState } from './state';
 import { stateFromSearch, urlWithState } from './url';
 import { AnalysisFeatures } from './views/analysis-page';
 import { el } from './views/dom';
@@ -62,8 +63,12 @@ const ui = {
 };
 
 const config = readConfig(window.location);
-/** The name the page shows for the loaded model: the configured one, or the user's file. */
-let modelName = config.modelName;
+/** The page's own model: what a restart falls back to when no other model ran. */
+const builtIn = defaultConfig(window.location);
+/** The page's model: the configured one, until it stops the engine and another takes its place. */
+let pageModel: Config = config;
+/** The name the page shows for the loaded model: the page's, or the user's file. */
+let modelName = pageModel.modelName;
 /** The file name of the user's own model, while it is the loaded one. */
 let ownModel: string | null = null;
 /** What the page says about the last time the engine stopped, until another model is loaded. */
@@ -249,7 +254,7 @@ function describeModel(): void {
       `${info.quantization} · ${megabytes(info.file_bytes)} MB` +
       (missing !== null ? ` · shown in place of “${missing}”, the model this view was made with` : '');
   }
-  renderModelNote(ui.modelNote, missing === null ? null : { wanted: missing, shown: config.modelName, keepShown: () => store.set({ ownModel: null }) });
+  renderModelNote(ui.modelNote, missing === null ? null : { wanted: missing, shown: pageModel.modelName, keepShown: () => store.set({ ownModel: null }) });
   if (missing !== null) openOwnModelPanel(ui.ownModelPanel);
 }
 
@@ -276,31 +281,38 @@ function createEngineWorker(): Worker {
   return new Worker(new URL('./engine/worker.ts', import.meta.url), { type: 'module', name: 'bertscope-engine' });
 }
 
-const client = new EngineClient(createEngineWorker, {
-  onProgress: showProgress,
-  onCrash: (message, restarting) => {
-    console.warn(`bertscope: the engine stopped: ${message}`);
-    const lost = modelName;
-    analysis.engineRestarted(ownModel);
-    ownModel = null;
-    modelName = config.modelName;
-    // The notices say what happened; the view (and its link) is now of the page's model.
-    store.set({ ownModel: null });
-    engineAlerts = [
-      restarting
-        ? `The engine stopped while running ${lost}: ${message}. It restarted with ${config.modelName}; your sentences are kept.`
-        : `The engine stopped again while running ${lost}: ${message}.`,
-    ];
-    renderNotices(ui.notices, shown ? batchNotices(shown.batch) : [], engineAlerts);
-    if (restarting) {
-      info = null;
-      stale = true;
-      void start();
-    } else {
-      setStatus(`The engine keeps stopping (${message}). Reload the page to try again.`, 'error');
-    }
-  },
-});
+/** What the page calls the model of `files`: the configured or built-in name, else its file name. */
+function nameOf(files: ModelFiles): string {
+  if (sameModel(files, config)) return config.modelName;
+  if (sameModel(files, builtIn)) return builtIn.modelName;
+  return modelFileName(files);
+}
+
+/** The engine stopped: says which model stopped it and restarts with one that is safe, never with that one. */
+function onCrash({ message, culprit, restarting, restartWith }: Crash): void {
+  console.warn(`bertscope: the engine stopped: ${message}`);
+  const lost = culprit ? nameOf(culprit) : modelName;
+  analysis.engineRestarted(ownModel);
+  ownModel = null;
+  // The notices say what happened; the view (and its link) is now of the page's model.
+  store.set({ ownModel: null });
+  const stopped = `The engine stopped while running ${lost}: ${message}.`;
+  if (restarting && restartWith) {
+    pageModel = { ...restartWith, modelName: nameOf(restartWith) };
+    modelName = pageModel.modelName;
+    const again = culprit && !sameModel(culprit, restartWith) ? ` ${lost} is not loaded again unless you reload the page.` : '';
+    engineAlerts = [`${stopped} It restarted with ${modelName}; your sentences are kept.${again}`];
+    info = null;
+    stale = true;
+    void start();
+  } else {
+    engineAlerts = [`${stopped} No model is left that has not stopped it; reload the page to try again.`];
+    setStatus(`The engine keeps stopping (${message}). Reload the page to try again.`, 'error');
+  }
+  renderNotices(ui.notices, shown ? batchNotices(shown.batch) : [], engineAlerts);
+}
+
+const client = new EngineClient(createEngineWorker, { onProgress: showProgress, onCrash }, builtIn);
 
 const analysis = new AnalysisFeatures({
   client,
@@ -323,7 +335,7 @@ const analysis = new AnalysisFeatures({
 async function start(): Promise<void> {
   setStatus('loading model…', 'busy');
   try {
-    info = await client.load(config.modelUrl, config.tokenizerUrl);
+    info = await client.load(pageModel.modelUrl, pageModel.tokenizerUrl);
   } catch (e) {
     ui.modelInfo.textContent = `Model: ${modelName} (not loaded)`;
     setStatus(`Could not load the model: ${messageOf(e)}`, 'error');
