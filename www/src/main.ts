@@ -9,7 +9,8 @@ import type { ModelInfo, MixingProgress, Progress, BatchRun } from './engine/pro
 import { MEASURE_INFO, MEASURES, parseMeasure, serves } from './measure';
 import { mixingMade } from './mixing';
 import { INITIAL_STATE, MAX_SENTENCES, Store, VIEWS, counterpart, defaultConfig, readConfig, resolveView, stateMixingNeed, type Config, type ViewName, type ViewState } from './state';
-import { stateFromSearch, urlWithState } from './url';
+import { readSavedSentences, saveSentences } from './saved-sentences';
+import { MAX_LINK_BYTES, stateFromAddress, urlWithState } from './url';
 import { AnalysisFeatures } from './views/analysis-page';
 import { el } from './views/dom';
 import { FocusView } from './views/focus';
@@ -52,6 +53,7 @@ const ui = {
   mixingText: query<HTMLElement>('[data-testid="mixing-progress"] .progress-text'),
   status: query<HTMLElement>('[data-testid="status"]'),
   notices: query<HTMLElement>('[data-testid="notices"]'),
+  linkNote: query<HTMLElement>('[data-testid="link-note"]'),
   modelInfo: query<HTMLElement>('[data-testid="model-info"]'),
   modelNote: query<HTMLElement>('[data-testid="model-note"]'),
   ownModelPanel: query<HTMLElement>('#byo-model'),
@@ -73,7 +75,12 @@ let modelName = pageModel.modelName;
 let ownModel: string | null = null;
 /** What the page says about the last time the engine stopped, until another model is loaded. */
 let engineAlerts: string[] = [];
-const store = new Store<ViewState>(stateFromSearch(window.location.search, INITIAL_STATE));
+const address = stateFromAddress(window.location, INITIAL_STATE, readSavedSentences);
+const store = new Store<ViewState>(address.state);
+/** Said until the sentences change, when the link named sentences this browser does not hold. */
+let lostSentencesNote = address.lostSaved
+  ? 'This link’s sentences were too long to travel in it: they were kept in the browser that made it, not in this one, so the page shows its own sentences.'
+  : null;
 
 let info: ModelInfo | null = null;
 /** The result on screen, kept through errors so the page never blanks. */
@@ -195,12 +202,33 @@ function scheduleRun(): void {
   runTimer = window.setTimeout(() => void runNow(), DEBOUNCE_MS);
 }
 
+/** Shows `text` under the status (null hides it): what the address cannot carry. */
+function showLinkNote(text: string | null): void {
+  ui.linkNote.textContent = text ?? '';
+  ui.linkNote.hidden = text === null;
+}
+
+/** Writes the state into the address; sentences too long for a link are kept in this browser instead (see url.ts). */
+function writeUrl(): void {
+  const state = store.get();
+  let url = urlWithState(window.location.href, state);
+  let note = lostSentencesNote;
+  if (url.length > MAX_LINK_BYTES) {
+    const characters = state.sentences.reduce((sum, s) => sum + s.length, 0).toLocaleString('en');
+    const key = saveSentences(state.sentences);
+    url = urlWithState(window.location.href, state, key === null ? 'nowhere' : { saved: key });
+    note =
+      key === null
+        ? `Your sentences (${characters} characters) are too long for a link, and this browser would not keep them: reloading the page will lose them.`
+        : `Your sentences (${characters} characters) are too long for a link: this page's address keeps them in this browser only. Reloading keeps them; a link sent to someone else opens without them.`;
+  }
+  showLinkNote(note);
+  if (url !== window.location.href) window.history.replaceState(null, '', url);
+}
+
 function scheduleUrl(): void {
   window.clearTimeout(urlTimer);
-  urlTimer = window.setTimeout(() => {
-    const url = urlWithState(window.location.href, store.get());
-    if (url !== window.location.href) window.history.replaceState(null, '', url);
-  }, URL_DELAY_MS);
+  urlTimer = window.setTimeout(writeUrl, URL_DELAY_MS);
 }
 
 function showProgress(p: Progress): void {
@@ -366,7 +394,10 @@ store.subscribe((state, previous) => {
   if (state.view !== previous.view) selectTab(ui.tabs, state.view);
   syncControls(state);
   scheduleUrl();
-  if (state.sentences !== previous.sentences) scheduleRun();
+  if (state.sentences !== previous.sentences) {
+    lostSentencesNote = null;
+    scheduleRun();
+  }
   // A measure (or the focus view's comparison) the result on screen lacks: run it again with them.
   else if (shown && info && lacksMixing(shown) && stateMixingNeed(state) !== stateMixingNeed(previous)) void runNow();
   if (state.ownModel !== previous.ownModel) describeModel();
@@ -375,6 +406,7 @@ store.subscribe((state, previous) => {
 });
 
 const initial = store.get();
+showLinkNote(lostSentencesNote);
 sentenceInputs.set(initial.sentences);
 selectTab(ui.tabs, initial.view);
 syncControls(initial);
