@@ -75,6 +75,8 @@ let modelName = pageModel.modelName;
 let ownModel: string | null = null;
 /** What the page says about the last time the engine stopped, until another model is loaded. */
 let engineAlerts: string[] = [];
+/** What the page says about cached files the server's newer ones replaced, at the last load. */
+let cacheNotes: string[] = [];
 const address = stateFromAddress(window.location, INITIAL_STATE, readSavedSentences);
 const store = new Store<ViewState>(address.state);
 /** Said until the sentences change, when the link named sentences this browser does not hold. */
@@ -183,7 +185,7 @@ async function runNow(): Promise<void> {
     if (!output) return; // a newer run replaced this one
     shown = output;
     stale = !sameTexts(texts, store.get().sentences);
-    renderNotices(ui.notices, batchNotices(output.batch), engineAlerts);
+    showNotices();
     suggestTokens(output);
     draw();
     analysis.onResult(output);
@@ -337,10 +339,21 @@ function onCrash({ message, culprit, restarting, restartWith }: Crash): void {
     engineAlerts = [`${stopped} No model is left that has not stopped it; reload the page to try again.`];
     setStatus(`The engine keeps stopping (${message}). Reload the page to try again.`, 'error');
   }
-  renderNotices(ui.notices, shown ? batchNotices(shown.batch) : [], engineAlerts);
+  showNotices();
 }
 
-const client = new EngineClient(createEngineWorker, { onProgress: showProgress, onCrash }, builtIn);
+/** The notices: the engine's alerts, replaced cached files, then what the tokenizer did to the sentences on screen. */
+function showNotices(): void {
+  renderNotices(ui.notices, [...cacheNotes, ...(shown ? batchNotices(shown.batch) : [])], engineAlerts);
+}
+
+/** Says which cached files the server's newer ones replaced. */
+function onReplaced(urls: string[]): void {
+  cacheNotes = urls.map((url) => `The copy of ${url} this browser kept was out of date: the server's newer file replaced it.`);
+  showNotices();
+}
+
+const client = new EngineClient(createEngineWorker, { onProgress: showProgress, onReplaced, onCrash }, builtIn);
 
 const analysis = new AnalysisFeatures({
   client,
@@ -362,6 +375,7 @@ const analysis = new AnalysisFeatures({
 
 async function start(): Promise<void> {
   setStatus('loading model…', 'busy');
+  cacheNotes = [];
   try {
     info = await client.load(pageModel.modelUrl, pageModel.tokenizerUrl);
   } catch (e) {

@@ -26,6 +26,8 @@ export interface Crash {
 export interface ClientEvents {
   /** Model download progress (also reported, instantly, when it comes from the cache). */
   onProgress?: (progress: Progress) => void;
+  /** A load found the server's files newer than the cached copies (their URLs), and used them in their place. */
+  onReplaced?: (urls: string[]) => void;
   /** The worker died; see `Crash` for what replaced it and what to load. */
   onCrash?: (crash: Crash) => void;
 }
@@ -99,6 +101,7 @@ export class EngineClient {
     if (refusal !== null) throw new Error(refusal);
     const reply = await this.loading(files, () => this.request({ type: 'load', modelUrl, tokenizerUrl }));
     if (reply.type !== 'loaded') throw new Error(`unexpected reply ${reply.type} to load`);
+    if (reply.replaced.length > 0) this.events.onReplaced?.(reply.replaced);
     return reply.info;
   }
 
