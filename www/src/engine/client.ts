@@ -105,11 +105,6 @@ export class EngineClient {
     return reply.info;
   }
 
-  /** Why `modelUrl` with `tokenizerUrl` would be refused after a crash, in words; null if it may be loaded. */
-  refusal(modelUrl: string, tokenizerUrl: string): string | null {
-    return this.ledger.refusal({ modelUrl, tokenizerUrl });
-  }
-
   /**
    * Runs the model on `texts`; resolves to `null` if a newer run replaced this one. `options` asks
    * for the page's analyses (rollout, drift of a focus word, the token map) and for the
@@ -136,11 +131,10 @@ export class EngineClient {
     try {
       const reply = await send();
       this.loaded = files;
-      this.suspect = files;
       return reply;
     } catch (e) {
-      // A refused file leaves the previous model loaded (a crash has already been counted).
-      if (this.worker) this.suspect = this.loaded;
+      // A refused file leaves the previous model loaded, unless a newer load (a restart's) is under way.
+      if (this.suspect === files) this.suspect = this.loaded;
       throw e;
     }
   }

@@ -44,8 +44,17 @@ function openCache(): Promise<Cache | null> {
   return cacheReady;
 }
 
+/** Reads the body of `response` for `url`; a connection that breaks off ends in words. */
+async function readBody(url: string, response: Response, onProgress: (p: Progress) => void): Promise<Uint8Array> {
+  try {
+    return await readStream(response, Number(response.headers.get('Content-Length')) || 0, onProgress);
+  } catch (e) {
+    throw new Error(`the download of ${url} broke off (${messageOf(e)})`);
+  }
+}
+
 /** Reads a response body, reporting progress against the expected `total` (0 if unknown). */
-async function readBody(response: Response, total: number, onProgress: (p: Progress) => void): Promise<Uint8Array> {
+async function readStream(response: Response, total: number, onProgress: (p: Progress) => void): Promise<Uint8Array> {
   if (!response.body) return new Uint8Array(await response.arrayBuffer());
   const reader = response.body.getReader();
   let buffer = new Uint8Array(total > 0 ? total : 1 << 20);
@@ -100,8 +109,10 @@ async function sha256Base64(bytes: Uint8Array): Promise<string> {
 async function check(url: string, kind: FileKind, bytes: Uint8Array, response: Response): Promise<void> {
   const what = kind === 'model' ? 'an ONNX model' : 'a tokenizer.json';
   if (bytes.length === 0) throw new Error(`${url} is empty (0 bytes), not ${what}`);
+  // Only a same-origin answer shows whether it was compressed (Content-Length then counts compressed bytes).
+  const plain = response.type === 'basic' && !response.headers.has('Content-Encoding');
   const declared = Number(response.headers.get('Content-Length'));
-  if (!response.headers.has('Content-Encoding') && declared > 0 && declared !== bytes.length) {
+  if (plain && declared > 0 && declared !== bytes.length) {
     throw new Error(`the download of ${url} stopped early: ${bytes.length} of ${declared} bytes`);
   }
   const type = response.headers.get('Content-Type') ?? '';
@@ -118,7 +129,7 @@ async function check(url: string, kind: FileKind, bytes: Uint8Array, response: R
     if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new Error(`${url} is not a tokenizer.json: it is not a JSON object`);
   }
   const digest = declaredSha256(response);
-  if (digest !== null && !response.headers.has('Content-Encoding') && typeof crypto !== 'undefined' && crypto.subtle) {
+  if (digest !== null && plain && typeof crypto !== 'undefined' && crypto.subtle) {
     if ((await sha256Base64(bytes)) !== digest) throw new Error(`${url} does not match the SHA-256 digest the server gave for it: the download is corrupt`);
   }
 }
@@ -168,7 +179,7 @@ export async function download(url: string, kind: FileKind, onProgress: (p: Prog
   if (!response.ok) {
     throw new Error(`could not download ${url}: the server answered ${response.status} ${response.statusText}`.trim());
   }
-  const bytes = await readBody(response, Number(response.headers.get('Content-Length')) || 0, onProgress);
+  const bytes = await readBody(url, response, onProgress);
   await check(url, kind, bytes, response);
   return fresh(url, bytes, response, cache, 'network');
 }
@@ -193,7 +204,7 @@ async function revalidate(url: string, kind: FileKind, cached: Response, onProgr
       console.warn(`bertscope: ${url} answered ${response.status} ${response.statusText}; using the cached copy`);
       return null;
     }
-    const bytes = await readBody(response, Number(response.headers.get('Content-Length')) || 0, onProgress);
+    const bytes = await readBody(url, response, onProgress);
     await check(url, kind, bytes, response);
     return { bytes, response };
   } catch (e) {
