@@ -3,9 +3,8 @@
  * client, store and result: the rollout and drift views, focus-word drift kept up to date as the
  * focus changes, the fill-mask panel, bring-your-own-model, and export (PNG, SVG, JSON, CSV, embed snippet).
  */
-import type { HeadChoice } from '../attention';
 import { shorten } from '../draw/canvas';
-import { readTheme, type Theme } from '../draw/colors';
+import { readTheme } from '../draw/colors';
 import type { FlowOutput, MaskPrediction } from '../engine/analysis-protocol';
 import type { EngineClient } from '../engine/client';
 import { messageOf } from '../engine/errors';
@@ -22,6 +21,7 @@ import type { FocusFigure } from './focus';
 import type { QuantizeOutcome } from './quantize-panel';
 import { RolloutView } from './rollout';
 import { driftSvg, focusSvg, rolloutSvg } from './svg-figure';
+import type { SentenceViewOptions } from './sentence-view';
 
 /** Hands the worker's `own-progress` updates to `progress`. */
 function stageUpdates(progress: StageProgress): (reply: Reply) => void {
@@ -48,15 +48,7 @@ export interface AnalysisHost {
 }
 
 /** What a draw needs (main.ts's `common`, plus the sentence shown). */
-export interface AnalysisDraw {
-  output: BatchRun;
-  layer: number;
-  head: HeadChoice;
-  focusWord: string;
-  theme: Theme;
-  sentence: number;
-  measure: Measure;
-}
+export type AnalysisDraw = SentenceViewOptions;
 
 /** The views whose numbers follow the measure control. */
 const MEASURED_VIEWS: readonly string[] = ['focus', 'head', 'model', 'rollout'];

@@ -5,28 +5,21 @@
  * attention), and the full token×token heatmap. Without the strip (`strip: false`) it is the plain
  * heatmap view of the widget.
  */
-import { describeAttention, findFocus, cropMatrix, isBlank, matrixRow, maxUnmasked, topTargets, type HeadChoice } from '../attention';
+import { describeAttention, findFocus, cropMatrix, isBlank, matrixRow, maxUnmasked, topTargets } from '../attention';
 import { shorten } from '../draw/canvas';
 import type { StripRow } from '../draw/chart';
-import type { Theme } from '../draw/colors';
 import type { HeatmapHit, HeatmapSpec } from '../draw/heatmap';
-import type { BatchRun, Encoding } from '../engine/protocol';
-import { MEASURE_INFO, type Measure } from '../measure';
+import type { Encoding } from '../engine/protocol';
+import { MEASURE_INFO } from '../measure';
 import { measuredMatrix, mixingProblem, type MeasuredMatrix } from '../mixing';
 import { counterpart } from '../state';
 import { el } from './dom';
 import { contrastSentence, strip, type StripData } from './focus-strip';
 import { HeatmapPanel } from './heatmap-panel';
+import type { ViewInput } from './view-input';
 
 /** What the focus view shows. */
-export interface FocusOptions {
-  output: BatchRun;
-  layer: number;
-  head: HeadChoice;
-  focusWord: string;
-  theme: Theme;
-  /** What the strips and heatmaps draw. */
-  measure: Measure;
+export interface FocusOptions extends ViewInput {
   /** Pair the strip with the measure's counterpart, when the run has both (default false). */
   compare?: boolean;
   /** Whether to show the focus word's summary and heat strip above each heatmap (default true). */

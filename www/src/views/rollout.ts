@@ -5,31 +5,23 @@
  * through the same layer (Ferrando et al. 2022), as heat strips with a text alternative; and, on
  * request, attention flow for sentences of up to 64 tokens. The engine computes all of them.
  */
-import { findFocus, isBlank, type HeadChoice } from '../attention';
+import { findFocus, isBlank } from '../attention';
 import { shorten } from '../draw/canvas';
 import { drawStrips, stripWidth, type StripRow } from '../draw/chart';
-import type { Theme } from '../draw/colors';
 import type { FlowOutput } from '../engine/analysis-protocol';
 import type { BatchRun, Encoding } from '../engine/protocol';
-import { MEASURE_INFO, type Measure } from '../measure';
+import { MEASURE_INFO } from '../measure';
 import { measuredMatrix } from '../mixing';
 import { resolveView } from '../state';
 import { ChartHover } from './chart-hover';
 import { el } from './dom';
+import type { ViewInput } from './view-input';
 
 /** Longest input attention flow is offered for (the engine's limit). */
 export const FLOW_MAX_TOKENS = 64;
 
 /** What the rollout view shows. */
-export interface RolloutOptions {
-  output: BatchRun;
-  layer: number;
-  head: HeadChoice;
-  focusWord: string;
-  theme: Theme;
-  /** What the first row shows; any mixing measure also adds ALTI rollout beside attention rollout. */
-  measure: Measure;
-}
+export type RolloutOptions = ViewInput;
 
 /** Asks the worker for a sentence's flow, reporting progress as `done` of `total`. */
 export type FlowRequester = (sentence: number, progress: (done: number, total: number) => void) => Promise<FlowOutput>;

@@ -1,23 +1,15 @@
 /** What the views of one sentence (head view, model view) are given to draw, and the frame around their figure. */
-import { isBlank, type HeadChoice } from '../attention';
+import { isBlank } from '../attention';
 import { shorten } from '../draw/canvas';
-import type { Theme } from '../draw/colors';
-import type { BatchRun, Encoding } from '../engine/protocol';
-import type { Measure } from '../measure';
+import type { Encoding } from '../engine/protocol';
 import { el } from './dom';
 import { Readout } from './readout';
+import type { ViewInput } from './view-input';
 
 /** The run, which sentence of it, and the page's layer, head, focus word, measure and theme. */
-export interface SentenceViewOptions {
-  output: BatchRun;
+export interface SentenceViewOptions extends ViewInput {
   /** Index of the sentence shown. */
   sentence: number;
-  layer: number;
-  head: HeadChoice;
-  focusWord: string;
-  theme: Theme;
-  /** What the view draws (raw attention when the run lacks the measure). */
-  measure: Measure;
 }
 
 /** Longest sentence text shown in a view's caption. */

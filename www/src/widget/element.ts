@@ -4,10 +4,10 @@
  * does throws into the host page: problems are shown inside the widget.
  */
 import { findFocus, type HeadChoice } from '../attention';
-import { readTheme, type Theme } from '../draw/colors';
+import { readTheme } from '../draw/colors';
 import { EngineStopped } from '../engine/client';
 import { messageOf } from '../engine/errors';
-import type { Progress, BatchRun } from '../engine/protocol';
+import type { Progress } from '../engine/protocol';
 import { MEASURE_INFO, MIXING_NEEDS, mixingNeed, serves, type Measure, type MixingNeed } from '../measure';
 import { drawnMeasure } from '../mixing';
 import type { ViewState } from '../state';
@@ -20,6 +20,7 @@ import { bindTokenPicking, renderTokens } from '../views/tokens';
 import { ATTRIBUTES, DEFAULT_MODEL_PATH, DEFAULT_TOKENIZER_PATH, fitToModel, readSettings, resolveFocus, type ReadSettings, type ThemeName, type WidgetView } from './attributes';
 import { SharedEngine, type FinishedRun } from './engine';
 import { widgetSheets } from './styles';
+import type { ViewInput } from '../views/view-input';
 
 /** The element's tag name. */
 export const TAG = 'bert-attention';
@@ -31,14 +32,7 @@ const VISIBLE_MARGIN = '300px 0px';
 type WidgetState = 'idle' | 'loading' | 'running' | 'ready' | 'error';
 
 /** What every view of the widget is drawn from. */
-interface DrawData {
-  output: BatchRun;
-  layer: number;
-  head: HeadChoice;
-  focusWord: string;
-  theme: Theme;
-  measure: Measure;
-}
+type DrawData = ViewInput;
 
 /** One of the widget's views, built from the explorer's view modules. */
 interface Shown {
