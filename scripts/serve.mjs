@@ -4,7 +4,8 @@
 // Usage: node scripts/serve.mjs DIR [--port N] [--host H] [--header 'Name: value']...
 //        [--cors] [--mount /prefix=DIR]...
 // Prints "serving DIR at http://HOST:PORT/" once listening. Port 0 (the default) picks a free one.
-// Follows symlinks (models are linked in); refuses paths that climb out of DIR.
+// Follows symlinks (models are linked in); refuses paths that climb out of DIR. Sends ETag and
+// Last-Modified, and answers a conditional request for an unchanged file with 304.
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { createServer } from 'node:http';
@@ -33,7 +34,7 @@ export const MIME_TYPES = {
 
 /**
  * Serves `root` over HTTP. Resolves to `{server, url, close}` once listening.
- * `headers` are added to every response; `onRequest(method, path)` sees each request;
+ * `headers` are added to every response; `onRequest(method, path, headers)` sees each request;
  * `mounts` maps URL prefixes (`/models`) to other directories.
  */
 export async function serve(root, { port = 0, host = '127.0.0.1', headers = {}, onRequest, mounts = {} } = {}) {
@@ -51,7 +52,7 @@ export async function serve(root, { port = 0, host = '127.0.0.1', headers = {}, 
     } catch {
       return send(400, 'bad request');
     }
-    onRequest?.(req.method, path);
+    onRequest?.(req.method, path, req.headers);
     if (req.method !== 'GET' && req.method !== 'HEAD') return send(405, 'method not allowed');
     const [prefix, base] = bases.find(([p]) => p === '' || path.startsWith(`${p}/`));
     let file = join(base, normalize(path.slice(prefix.length)));
@@ -63,7 +64,13 @@ export async function serve(root, { port = 0, host = '127.0.0.1', headers = {}, 
         info = await stat(file);
       }
       if (!info.isFile()) return send(404, 'not found');
+      const validators = { ETag: `W/"${info.size.toString(16)}-${Math.floor(info.mtimeMs).toString(16)}"`, 'Last-Modified': info.mtime.toUTCString() };
+      if (unchanged(req.headers, validators.ETag, info.mtimeMs)) {
+        res.writeHead(304, { ...validators, 'Cache-Control': 'no-cache', ...headers });
+        return res.end();
+      }
       res.writeHead(200, {
+        ...validators,
         'Content-Type': MIME_TYPES[extname(file).toLowerCase()] ?? 'application/octet-stream',
         'Content-Length': info.size,
         'Cache-Control': 'no-cache',
@@ -89,6 +96,14 @@ export async function serve(root, { port = 0, host = '127.0.0.1', headers = {}, 
       server.close(() => ok());
     });
   return { server, url, close };
+}
+
+/** Whether a conditional request's `If-None-Match` (else `If-Modified-Since`) says the client holds the file as it is. */
+function unchanged(request, etag, mtimeMs) {
+  const tags = request['if-none-match'];
+  if (tags !== undefined) return tags.split(',').some((tag) => tag.trim() === etag || tag.trim() === '*');
+  const since = Date.parse(request['if-modified-since'] ?? '');
+  return !Number.isNaN(since) && Math.floor(mtimeMs / 1000) * 1000 <= since;
 }
 
 function parseArgs(argv) {

@@ -5,13 +5,13 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { artifacts, canvasPixels, READY_TIMEOUT_MS, referenceStory, STATUS, tokenTables, useSession, waitReady } from './helpers.mjs';
 
-/** Paths of model.onnx requests the server saw. */
+/** model.onnx requests the server saw: path, and the ETag a conditional one holds. */
 const modelRequests = [];
 const heatmapPixels = (page) => canvasPixels(page, 'focus-heatmap');
 
 const session = useSession({
-  onRequest: (_method, path) => {
-    if (path.endsWith('/model.onnx')) modelRequests.push(path);
+  onRequest: (_method, path, headers) => {
+    if (path.endsWith('/model.onnx')) modelRequests.push({ path, ifNoneMatch: headers['if-none-match'] ?? null });
   },
 });
 
@@ -84,9 +84,12 @@ describe('the explorer page', { concurrency: false }, () => {
     assert.equal(modelRequests.length, 1, 'a new sentence does not download the model again');
   });
 
-  it('reads the model from the Cache API on the next visit', { timeout: READY_TIMEOUT_MS + 30_000 }, async () => {
+  it('reads the model from the Cache API on the next visit, after asking the server whether it changed', { timeout: READY_TIMEOUT_MS + 30_000 }, async () => {
     const again = await session.open();
-    assert.equal(modelRequests.length, 1, 'the second visit requested model.onnx again');
+    assert.equal(modelRequests.length, 2, 'the second visit asks about model.onnx once');
+    assert.equal(modelRequests[0].ifNoneMatch, null, 'the first visit downloads it');
+    assert.match(modelRequests[1].ifNoneMatch ?? '', /^W\/".+"$/, 'the second visit only asks whether it changed (a conditional request)');
+    assert.match(await again.textContent('[data-testid="notices"]'), /^(?!.*out of date)/s, 'nothing was replaced');
     const [canvas] = await heatmapPixels(again);
     assert.ok(canvas.colours > 20, 'the heatmap is blank on the second visit');
     await again.close();

@@ -115,6 +115,25 @@ export function memoryHogModel({ vocab = 30522, side = 16000 } = {}) {
 }
 
 /**
+ * A graph that loads as a one-layer, one-head BERT encoder (see `oneHeadEncoder`) and crashes the
+ * engine when it runs: it broadcasts one number computed from the sentence into `side`×`side`
+ * float matrices, three of them alive at once (with `side` = 20,000, 4.8 GB, more than a 32-bit
+ * WebAssembly memory holds). They depend on the input, so nothing big is made while loading.
+ */
+export function runCrashModel({ vocab = 30522, side = 20000 } = {}) {
+  const nodes = [
+    node('ReduceSum', ['hidden'], ['seed']),
+    node('Expand', ['seed', 'square'], ['m1']),
+    node('Add', ['m1', 'm1'], ['m2']),
+    node('Mul', ['m1', 'm2'], ['m3']),
+    node('Sum', ['m1', 'm2', 'm3'], ['all']),
+    node('ReduceSum', ['all'], ['total']),
+    node('Add', ['hidden', 'total'], ['last_hidden_state']),
+  ];
+  return oneHeadEncoder({ name: 'run_crash', vocab, nodes, initializers: [int64Tensor('square', [1, side, side])] });
+}
+
+/**
  * A graph that runs as a one-layer, one-head BERT-family encoder (see `oneHeadEncoder`) whose
  * attention mixes the embeddings, but has no output projection, residual sum or LayerNorm: its
  * attention can be shown, the context-mixing measures cannot be computed.

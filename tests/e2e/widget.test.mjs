@@ -18,7 +18,12 @@ const TINY = join(modelsDir, 'distilbert-tiny-random', 'model_quantized.onnx');
 /** Paths the server was asked for, in order. */
 const requests = [];
 
+/** Paths of conditional requests (the cache asking whether a file changed). */
+const conditional = [];
+
 const count = (suffix) => requests.filter((path) => path.endsWith(suffix)).length;
+/** Requests for `suffix` that were not conditional: downloads of the whole file. */
+const downloads = (suffix) => count(suffix) - conditional.filter((path) => path.endsWith(suffix)).length;
 
 /** Everything a test reads of each widget, from inside its shadow root. */
 function widgets(page) {
@@ -103,7 +108,10 @@ async function assertClean(page) {
 const session = useSession({
   headers: { 'Content-Security-Policy': CSP },
   mounts: { '/fixtures': join(repoRoot, 'tests', 'e2e', 'fixtures'), '/other-models': modelsDir },
-  onRequest: (_method, path) => requests.push(path),
+  onRequest: (_method, path, headers) => {
+    requests.push(path);
+    if (headers['if-none-match']) conditional.push(path);
+  },
   // Before any page script: the window's own properties, and a listener for CSP violations
   // (they bubble out of shadow roots: the event is composed).
   init: () => {
@@ -275,7 +283,8 @@ describe('the <bert-attention> widget', { concurrency: false }, () => {
     assert.equal(light, 'rgb(246, 247, 249)');
     await cases.screenshot({ path: join(artifacts, 'widget-attributes.png'), fullPage: true });
     await assertClean(cases);
-    assert.equal(count('/model.onnx'), 1, 'another page of the same site downloaded the model again (the Cache API should have it)');
+    assert.equal(downloads('/model.onnx'), 1, 'another page of the same site downloaded the model again (the Cache API should have it)');
+    assert.equal(count('/model.onnx'), 2, 'it only asked whether the model changed (a conditional request)');
     await cases.close();
   });
 
@@ -356,6 +365,7 @@ describe('the <bert-attention> widget', { concurrency: false }, () => {
     const several = await session.newPage({ into: seen }); // the missing model's 404 is expected here, nothing else
     const tinyBefore = count('/distilbert-tiny-random/model_quantized.onnx');
     const defaultBefore = count('/models/default/model.onnx');
+    const defaultAskedBefore = conditional.filter((p) => p.endsWith('/models/default/model.onnx')).length;
     await several.goto(`${session.url}fixtures/models.html`);
     const names = await several.$$eval(WIDGET, (hosts) => hosts.map((h) => h.dataset.case));
     for (let i = 0; i < names.length; i++) await waitWidget(several, i, { failing: names[i] === 'missing' });
@@ -369,7 +379,9 @@ describe('the <bert-attention> widget', { concurrency: false }, () => {
       (await widgetCanvases(several, by[name].index)).forEach((canvas, s) => assertDrawn(canvas, `${name}, sentence ${s + 1}`, 4));
     }
     assert.equal(count('/distilbert-tiny-random/model_quantized.onnx') - tinyBefore, 1, 'the second model downloaded once');
-    assert.equal(count('/models/default/model.onnx') - defaultBefore, 0, 'the default model came from the Cache API');
+    // A new page asks the server once whether the cached model changed (a conditional request, answered 304).
+    assert.equal(count('/models/default/model.onnx') - defaultBefore, 1, 'the default model came from the Cache API');
+    assert.equal(conditional.filter((p) => p.endsWith('/models/default/model.onnx')).length - defaultAskedBefore, 1, 'and the request for it was conditional');
     assert.equal(several.workers().length, 1);
     assert.deepEqual(seen.filter((p) => !/404/.test(p)), []);
     assert.ok(seen.length <= 1, `more than the one expected 404: ${seen.join('; ')}`);

@@ -43,7 +43,7 @@ function requireBuild() {
 /**
  * One served folder and one browser context. `start()` serves `root` (the built page by default,
  * checked first) with `headers` on every response, `mounts` (URL prefix → folder) and
- * `onRequest(method, path)`; then starts Chromium, unless given a `browser` to share, and opens a
+ * `onRequest(method, path, headers)`; then starts Chromium, unless given a `browser` to share, and opens a
  * context on `screen` whose pages run `init` before their own scripts. Pages from `newPage`, `open` and `freshPage` report their problems into
  * `problems`, and to `onProblem` when given.
  */

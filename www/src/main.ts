@@ -2,13 +2,15 @@
 import './style.css';
 import { findFocus, isContent } from './attention';
 import { readTheme } from './draw/colors';
-import { EngineClient, EngineStopped } from './engine/client';
+import { EngineClient, EngineStopped, type Crash, type ModelFiles } from './engine/client';
+import { modelFileName, sameModel } from './engine/crash-ledger';
 import { messageOf } from './engine/errors';
 import type { ModelInfo, MixingProgress, Progress, BatchRun } from './engine/protocol';
 import { MEASURE_INFO, MEASURES, parseMeasure, serves } from './measure';
 import { mixingMade } from './mixing';
-import { INITIAL_STATE, MAX_SENTENCES, Store, VIEWS, counterpart, readConfig, resolveView, stateMixingNeed, type ViewName, type ViewState } from './state';
-import { stateFromSearch, urlWithState } from './url';
+import { INITIAL_STATE, MAX_SENTENCES, Store, VIEWS, counterpart, defaultConfig, readConfig, resolveView, stateMixingNeed, type Config, type ViewName, type ViewState } from './state';
+import { readSavedSentences, saveSentences } from './saved-sentences';
+import { MAX_LINK_BYTES, stateFromAddress, urlWithState } from './url';
 import { AnalysisFeatures } from './views/analysis-page';
 import { el } from './views/dom';
 import { FocusView } from './views/focus';
@@ -51,6 +53,7 @@ const ui = {
   mixingText: query<HTMLElement>('[data-testid="mixing-progress"] .progress-text'),
   status: query<HTMLElement>('[data-testid="status"]'),
   notices: query<HTMLElement>('[data-testid="notices"]'),
+  linkNote: query<HTMLElement>('[data-testid="link-note"]'),
   modelInfo: query<HTMLElement>('[data-testid="model-info"]'),
   modelNote: query<HTMLElement>('[data-testid="model-note"]'),
   ownModelPanel: query<HTMLElement>('#byo-model'),
@@ -62,13 +65,24 @@ const ui = {
 };
 
 const config = readConfig(window.location);
-/** The name the page shows for the loaded model: the configured one, or the user's file. */
-let modelName = config.modelName;
+/** The page's own model: what a restart falls back to when no other model ran. */
+const builtIn = defaultConfig(window.location);
+/** The page's model: the configured one, until it stops the engine and another takes its place. */
+let pageModel: Config = config;
+/** The name the page shows for the loaded model: the page's, or the user's file. */
+let modelName = pageModel.modelName;
 /** The file name of the user's own model, while it is the loaded one. */
 let ownModel: string | null = null;
 /** What the page says about the last time the engine stopped, until another model is loaded. */
 let engineAlerts: string[] = [];
-const store = new Store<ViewState>(stateFromSearch(window.location.search, INITIAL_STATE));
+/** What the page says about cached files the server's newer ones replaced, at the last load. */
+let cacheNotes: string[] = [];
+const address = stateFromAddress(window.location, INITIAL_STATE, readSavedSentences);
+const store = new Store<ViewState>(address.state);
+/** Said until the sentences change, when the link named sentences this browser does not hold. */
+let lostSentencesNote = address.lostSaved
+  ? 'This link’s sentences were too long to travel in it: they were kept in the browser that made it, not in this one, so the page shows its own sentences.'
+  : null;
 
 let info: ModelInfo | null = null;
 /** The result on screen, kept through errors so the page never blanks. */
@@ -171,7 +185,7 @@ async function runNow(): Promise<void> {
     if (!output) return; // a newer run replaced this one
     shown = output;
     stale = !sameTexts(texts, store.get().sentences);
-    renderNotices(ui.notices, batchNotices(output.batch), engineAlerts);
+    showNotices();
     suggestTokens(output);
     draw();
     analysis.onResult(output);
@@ -190,12 +204,33 @@ function scheduleRun(): void {
   runTimer = window.setTimeout(() => void runNow(), DEBOUNCE_MS);
 }
 
+/** Shows `text` under the status (null hides it): what the address cannot carry. */
+function showLinkNote(text: string | null): void {
+  ui.linkNote.textContent = text ?? '';
+  ui.linkNote.hidden = text === null;
+}
+
+/** Writes the state into the address; sentences too long for a link are kept in this browser instead (see url.ts). */
+function writeUrl(): void {
+  const state = store.get();
+  let url = urlWithState(window.location.href, state);
+  let note = lostSentencesNote;
+  if (url.length > MAX_LINK_BYTES) {
+    const characters = state.sentences.reduce((sum, s) => sum + s.length, 0).toLocaleString('en');
+    const key = saveSentences(state.sentences);
+    url = urlWithState(window.location.href, state, key === null ? 'nowhere' : { saved: key });
+    note =
+      key === null
+        ? `Your sentences (${characters} characters) are too long for a link, and this browser would not keep them: reloading the page will lose them.`
+        : `Your sentences (${characters} characters) are too long for a link: this page's address keeps them in this browser only. Reloading keeps them; a link sent to someone else opens without them.`;
+  }
+  showLinkNote(note);
+  if (url !== window.location.href) window.history.replaceState(null, '', url);
+}
+
 function scheduleUrl(): void {
   window.clearTimeout(urlTimer);
-  urlTimer = window.setTimeout(() => {
-    const url = urlWithState(window.location.href, store.get());
-    if (url !== window.location.href) window.history.replaceState(null, '', url);
-  }, URL_DELAY_MS);
+  urlTimer = window.setTimeout(writeUrl, URL_DELAY_MS);
 }
 
 function showProgress(p: Progress): void {
@@ -249,7 +284,7 @@ function describeModel(): void {
       `${info.quantization} · ${megabytes(info.file_bytes)} MB` +
       (missing !== null ? ` · shown in place of “${missing}”, the model this view was made with` : '');
   }
-  renderModelNote(ui.modelNote, missing === null ? null : { wanted: missing, shown: config.modelName, keepShown: () => store.set({ ownModel: null }) });
+  renderModelNote(ui.modelNote, missing === null ? null : { wanted: missing, shown: pageModel.modelName, keepShown: () => store.set({ ownModel: null }) });
   if (missing !== null) openOwnModelPanel(ui.ownModelPanel);
 }
 
@@ -276,31 +311,49 @@ function createEngineWorker(): Worker {
   return new Worker(new URL('./engine/worker.ts', import.meta.url), { type: 'module', name: 'bertscope-engine' });
 }
 
-const client = new EngineClient(createEngineWorker, {
-  onProgress: showProgress,
-  onCrash: (message, restarting) => {
-    console.warn(`bertscope: the engine stopped: ${message}`);
-    const lost = modelName;
-    analysis.engineRestarted(ownModel);
-    ownModel = null;
-    modelName = config.modelName;
-    // The notices say what happened; the view (and its link) is now of the page's model.
-    store.set({ ownModel: null });
-    engineAlerts = [
-      restarting
-        ? `The engine stopped while running ${lost}: ${message}. It restarted with ${config.modelName}; your sentences are kept.`
-        : `The engine stopped again while running ${lost}: ${message}.`,
-    ];
-    renderNotices(ui.notices, shown ? batchNotices(shown.batch) : [], engineAlerts);
-    if (restarting) {
-      info = null;
-      stale = true;
-      void start();
-    } else {
-      setStatus(`The engine keeps stopping (${message}). Reload the page to try again.`, 'error');
-    }
-  },
-});
+/** What the page calls the model of `files`: the configured or built-in name, else its file name. */
+function nameOf(files: ModelFiles): string {
+  if (sameModel(files, config)) return config.modelName;
+  if (sameModel(files, builtIn)) return builtIn.modelName;
+  return modelFileName(files);
+}
+
+/** The engine stopped: says which model stopped it and restarts with one that is safe, never with that one. */
+function onCrash({ message, culprit, restarting, restartWith }: Crash): void {
+  console.warn(`bertscope: the engine stopped: ${message}`);
+  const lost = culprit ? nameOf(culprit) : modelName;
+  analysis.engineRestarted(ownModel);
+  ownModel = null;
+  // The notices say what happened; the view (and its link) is now of the page's model.
+  store.set({ ownModel: null });
+  const stopped = `The engine stopped while running ${lost}: ${message}.`;
+  if (restarting && restartWith) {
+    pageModel = { ...restartWith, modelName: nameOf(restartWith) };
+    modelName = pageModel.modelName;
+    const again = culprit && !sameModel(culprit, restartWith) ? ` ${lost} is not loaded again unless you reload the page.` : '';
+    engineAlerts = [`${stopped} It restarted with ${modelName}; your sentences are kept.${again}`];
+    info = null;
+    stale = true;
+    void start();
+  } else {
+    engineAlerts = [`${stopped} No model is left that has not stopped it; reload the page to try again.`];
+    setStatus(`The engine keeps stopping (${message}). Reload the page to try again.`, 'error');
+  }
+  showNotices();
+}
+
+/** The notices: the engine's alerts, replaced cached files, then what the tokenizer did to the sentences on screen. */
+function showNotices(): void {
+  renderNotices(ui.notices, [...cacheNotes, ...(shown ? batchNotices(shown.batch) : [])], engineAlerts);
+}
+
+/** Says which cached files the server's newer ones replaced. */
+function onReplaced(urls: string[]): void {
+  cacheNotes = urls.map((url) => `The copy of ${url} this browser kept was out of date: the server's newer file replaced it.`);
+  showNotices();
+}
+
+const client = new EngineClient(createEngineWorker, { onProgress: showProgress, onReplaced, onCrash }, builtIn);
 
 const analysis = new AnalysisFeatures({
   client,
@@ -322,8 +375,9 @@ const analysis = new AnalysisFeatures({
 
 async function start(): Promise<void> {
   setStatus('loading model…', 'busy');
+  cacheNotes = [];
   try {
-    info = await client.load(config.modelUrl, config.tokenizerUrl);
+    info = await client.load(pageModel.modelUrl, pageModel.tokenizerUrl);
   } catch (e) {
     ui.modelInfo.textContent = `Model: ${modelName} (not loaded)`;
     setStatus(`Could not load the model: ${messageOf(e)}`, 'error');
@@ -354,7 +408,10 @@ store.subscribe((state, previous) => {
   if (state.view !== previous.view) selectTab(ui.tabs, state.view);
   syncControls(state);
   scheduleUrl();
-  if (state.sentences !== previous.sentences) scheduleRun();
+  if (state.sentences !== previous.sentences) {
+    lostSentencesNote = null;
+    scheduleRun();
+  }
   // A measure (or the focus view's comparison) the result on screen lacks: run it again with them.
   else if (shown && info && lacksMixing(shown) && stateMixingNeed(state) !== stateMixingNeed(previous)) void runNow();
   if (state.ownModel !== previous.ownModel) describeModel();
@@ -363,6 +420,7 @@ store.subscribe((state, previous) => {
 });
 
 const initial = store.get();
+showLinkNote(lostSentencesNote);
 sentenceInputs.set(initial.sentences);
 selectTab(ui.tabs, initial.view);
 syncControls(initial);

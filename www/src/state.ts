@@ -14,6 +14,11 @@ const DEFAULT_TOKENIZER = './models/default/tokenizer.json';
 /** The name of the model `scripts/run` links as the default, given to the build by `build_page`. */
 const DEFAULT_NAME: string = import.meta.env['VITE_DEFAULT_MODEL_NAME'] || 'the default model';
 
+/** The page's own model (the one `build_page` links), its URLs made absolute against the page. */
+export function defaultConfig(location: Location): Config {
+  return { modelUrl: new URL(DEFAULT_MODEL, location.href).href, tokenizerUrl: new URL(DEFAULT_TOKENIZER, location.href).href, modelName: DEFAULT_NAME };
+}
+
 /** Reads `?model=`, `?tokenizer=` and `?name=`; URLs are made absolute against the page. */
 export function readConfig(location: Location): Config {
   const params = new URLSearchParams(location.search);

@@ -5,13 +5,18 @@
  * alone), and `ownmodel=NAME` when the view is of a model file the user
  * dropped in (only its name can travel). Other parameters (`model`, `tokenizer`, `name`: the
  * page's model) are kept, so they travel too.
+ *
+ * Long sentences would make an address the server refuses (HTTP 431 or 414: nginx allows 8 KB of
+ * request headers), and the page could no longer be reloaded. Past `MAX_QUERY_URL_BYTES` the
+ * sentences go in the fragment (`#s=…&s=…`, never sent to the server); past `MAX_LINK_BYTES`
+ * they are kept in this browser (saved-sentences.ts) and the address names them (`saved=KEY`).
  */
 import { LAST_LAYER, MAX_SENTENCES, VIEWS, type ViewName, type ViewState } from './state';
 import type { HeadChoice } from './attention';
 import { parseMeasure } from './measure';
 
 /** Parameters this module owns. */
-const KEYS = ['s', 'focus', 'layer', 'head', 'view', 'sentence', 'measure', 'compare', 'ownmodel'] as const;
+const KEYS = ['s', 'saved', 'focus', 'layer', 'head', 'view', 'sentence', 'measure', 'compare', 'ownmodel'] as const;
 /** Longest own-model name a link carries. */
 const MAX_NAME = 200;
 
@@ -48,12 +53,56 @@ export function stateFromSearch(search: string, defaults: ViewState): ViewState 
   };
 }
 
-/** `href` with the view state written into its query string (other parameters kept). */
-export function urlWithState(href: string, state: ViewState): string {
+/** Longest address, in bytes, whose query carries the sentences (an address is ASCII once percent-encoded). */
+export const MAX_QUERY_URL_BYTES = 2_000;
+/** Longest address carrying the sentences in its fragment: longer links break in mail and chat. */
+export const MAX_LINK_BYTES = 16_000;
+
+/** Where an address keeps the sentences: in itself (query or fragment), in this browser's storage under `saved`, or nowhere. */
+export type SentencesIn = 'address' | { saved: string } | 'nowhere';
+
+/** Where `href` carries its sentences: its query, its fragment, this browser's storage (`saved=`), or none. */
+export function sentencePlace(href: string): 'query' | 'fragment' | 'saved' | 'none' {
+  const url = new URL(href);
+  if (url.searchParams.has('s')) return 'query';
+  if (new URLSearchParams(url.hash.slice(1)).has('s')) return 'fragment';
+  return url.searchParams.has('saved') ? 'saved' : 'none';
+}
+
+/**
+ * The view state of an address: `stateFromSearch`, with the sentences of its fragment, or of this
+ * browser's storage (`read`) when it names saved ones. `lostSaved`: it named saved sentences this
+ * browser does not hold (the defaults are shown).
+ */
+export function stateFromAddress(
+  address: { search: string; hash: string },
+  defaults: ViewState,
+  read: (key: string) => string[] | null,
+): { state: ViewState; lostSaved: boolean } {
+  const params = new URLSearchParams(address.search);
+  const inFragment = new URLSearchParams(address.hash.slice(1)).getAll('s');
+  const key = params.get('saved');
+  const saved = inFragment.length === 0 && key !== null ? read(key) : null;
+  const sentences = inFragment.length > 0 ? inFragment : saved;
+  if (sentences) {
+    params.delete('s');
+    for (const text of sentences) params.append('s', text);
+  }
+  return { state: stateFromSearch(params.toString(), defaults), lostSaved: key !== null && inFragment.length === 0 && saved === null };
+}
+
+/**
+ * `href` with the view state written into its query string (other parameters kept). The sentences
+ * go in the query while the address stays within `MAX_QUERY_URL_BYTES`, else in the fragment;
+ * `sentences` may instead name saved ones, or leave them out.
+ */
+export function urlWithState(href: string, state: ViewState, sentences: SentencesIn = 'address'): string {
   const url = new URL(href);
   const params = url.searchParams;
   for (const key of KEYS) params.delete(key);
-  for (const text of state.sentences) params.append('s', text);
+  if (new URLSearchParams(url.hash.slice(1)).has('s')) url.hash = '';
+  if (sentences === 'address') for (const text of state.sentences) params.append('s', text);
+  else if (sentences !== 'nowhere') params.set('saved', sentences.saved);
   params.set('focus', state.focusWord);
   if (state.layer !== LAST_LAYER) params.set('layer', String(state.layer + 1));
   params.set('head', typeof state.head === 'number' ? String(state.head + 1) : state.head);
@@ -63,5 +112,12 @@ export function urlWithState(href: string, state: ViewState): string {
   if (!state.compare) params.set('compare', 'off');
   if (state.ownModel !== null) params.set('ownmodel', state.ownModel);
   url.search = params.toString();
+  if (sentences === 'address' && url.href.length > MAX_QUERY_URL_BYTES) {
+    params.delete('s');
+    url.search = params.toString();
+    const fragment = new URLSearchParams();
+    for (const text of state.sentences) fragment.append('s', text);
+    url.hash = fragment.toString();
+  }
   return url.href;
 }

@@ -1,17 +1,35 @@
 /**
  * Promise API over the engine worker. Only the newest run matters: a run asked for while another
  * is computing waits, and is replaced by any newer one (replaced runs resolve to `null`). If the
- * worker dies, every open request fails, a fresh worker is started and `onCrash` is told, so the
- * page can load the model again (from the cache) and rerun.
+ * worker dies, every open request fails, a fresh worker is started and `onCrash` is told which
+ * model was in it and which one to restart with (see crash-ledger.ts): a model that stopped the
+ * engine is not loaded again automatically, so a bad model cannot make the page loop.
  */
+import { CrashLedger, type ModelFiles } from './crash-ledger';
 import type { BatchRun, ModelInfo, Progress, Reply, Request, RunOptions } from './protocol';
+
+export type { ModelFiles } from './crash-ledger';
+
+/** What the client tells about the worker dying. */
+export interface Crash {
+  /** Why, in words. */
+  message: string;
+  /** The model in the worker (or being loaded into it) when it died; null for the user's own file or none. */
+  culprit: ModelFiles | null;
+  /** Whether a fresh worker (with no model) took its place. */
+  restarting: boolean;
+  /** The model to load into the fresh worker: the last that ran, else the default, never one refused after a crash; null if none is left. */
+  restartWith: ModelFiles | null;
+}
 
 /** Callbacks for what happens outside any single request. */
 export interface ClientEvents {
   /** Model download progress (also reported, instantly, when it comes from the cache). */
   onProgress?: (progress: Progress) => void;
-  /** The worker died and a fresh one (with no model) replaced it; `restarting` is false once it has died too often. */
-  onCrash?: (message: string, restarting: boolean) => void;
+  /** A load found the server's files newer than the cached copies (their URLs), and used them in their place. */
+  onReplaced?: (urls: string[]) => void;
+  /** The worker died; see `Crash` for what replaced it and what to load. */
+  onCrash?: (crash: Crash) => void;
 }
 
 /** Why a request failed when the worker died; `restarting` tells whether a fresh worker took its place. */
@@ -25,8 +43,8 @@ export class EngineStopped extends Error {
   }
 }
 
-/** Consecutive crashes after which the client stops restarting the worker. */
-const MAX_RESTARTS = 3;
+/** Crashes after which the client stops starting fresh workers, whatever the models (a last guard against loops). */
+const MAX_CRASHES = 12;
 
 type Outgoing = Request extends infer R ? (R extends { id: number } ? Omit<R, 'id'> : never) : never;
 
@@ -54,20 +72,36 @@ export class EngineClient {
   private queuedRun: QueuedRun | null = null;
   private crashes = 0;
   private deadReason: string | null = null;
+  private readonly ledger: CrashLedger;
+  /** The model loaded in the worker (null: none, or the user's own file). */
+  private loaded: ModelFiles | null = null;
+  /** The model the worker holds or is loading now: the one blamed if it dies. */
+  private suspect: ModelFiles | null = null;
 
-  /** `createWorker` starts a worker running the engine (the page's worker.ts, or the widget's own file). */
+  /**
+   * `createWorker` starts a worker running the engine (the page's worker.ts, or the widget's own
+   * file); `defaultModel` is what a restart falls back to when no other model ran.
+   */
   constructor(
     private readonly createWorker: () => Worker,
     private readonly events: ClientEvents = {},
+    defaultModel: ModelFiles | null = null,
   ) {
+    this.ledger = new CrashLedger(defaultModel);
     this.spawn();
   }
 
-  /** Downloads (or reads from the cache) and prepares a model; resolves with what it is. */
+  /**
+   * Downloads (or reads from the cache) and prepares a model; resolves with what it is. A model that
+   * stopped the engine before is refused at once, in words.
+   */
   async load(modelUrl: string, tokenizerUrl: string): Promise<ModelInfo> {
-    const reply = await this.request({ type: 'load', modelUrl, tokenizerUrl });
+    const files = { modelUrl, tokenizerUrl };
+    const refusal = this.ledger.refusal(files);
+    if (refusal !== null) throw new Error(refusal);
+    const reply = await this.loading(files, () => this.request({ type: 'load', modelUrl, tokenizerUrl }));
     if (reply.type !== 'loaded') throw new Error(`unexpected reply ${reply.type} to load`);
-    this.crashes = 0;
+    if (reply.replaced.length > 0) this.events.onReplaced?.(reply.replaced);
     return reply.info;
   }
 
@@ -86,10 +120,23 @@ export class EngineClient {
 
   /** Sends any other request (the page's analyses); `onUpdate` hears its interim replies. */
   async ask(message: Outgoing, onUpdate?: (reply: Reply) => void): Promise<Reply> {
-    const reply = await this.request(message, onUpdate);
-    // The user's own file loading does not show the engine can run it: only other answers reset the count.
-    if (reply.type !== 'loaded' && reply.type !== 'own-loaded' && reply.type !== 'quantized') this.crashes = 0;
-    return reply;
+    // The user's own file replaces the model: a crash from now on is its doing, not the page model's.
+    if (message.type === 'load-own' || message.type === 'quantize') return this.loading(null, () => this.request(message, onUpdate));
+    return this.request(message, onUpdate);
+  }
+
+  /** Sends a request that loads `files` (null: the user's file), keeping track of which model the worker holds. */
+  private async loading(files: ModelFiles | null, send: () => Promise<Reply>): Promise<Reply> {
+    this.suspect = files;
+    try {
+      const reply = await send();
+      this.loaded = files;
+      return reply;
+    } catch (e) {
+      // A refused file leaves the previous model loaded, unless a newer load (a restart's) is under way.
+      if (this.suspect === files) this.suspect = this.loaded;
+      throw e;
+    }
   }
 
   /** Stops the worker for good. */
@@ -120,7 +167,7 @@ export class EngineClient {
         if (reply.type !== 'result') reject(new Error(`unexpected reply ${reply.type} to run`));
         else if (stale) resolve(null);
         else {
-          this.crashes = 0;
+          if (this.loaded) this.ledger.worked(this.loaded);
           const { type: _type, id: _id, ...output } = reply;
           resolve(output);
         }
@@ -191,15 +238,19 @@ export class EngineClient {
     this.runInFlight = null;
   }
 
-  /** Fails what was asked of a dead worker and, unless it keeps dying, starts a fresh one. */
+  /** Fails what was asked of a dead worker, blames the model it held and, unless it keeps dying, starts a fresh one. */
   private crash(message: string): void {
     this.worker?.terminate();
     this.worker = null;
     this.crashes++;
-    const restarting = this.crashes <= MAX_RESTARTS;
+    const culprit = this.suspect;
+    this.ledger.record(culprit, message);
+    this.loaded = null;
+    this.suspect = null;
+    const restarting = this.crashes < MAX_CRASHES;
     if (!restarting) this.deadReason = `the engine keeps stopping (${message}); reload the page to try again`;
     this.failAll(new EngineStopped(restarting ? `the engine stopped (${message}) and is restarting` : this.deadReason ?? message, restarting));
     if (restarting) this.spawn();
-    this.events.onCrash?.(message, restarting);
+    this.events.onCrash?.({ message, culprit, restarting, restartWith: restarting ? this.ledger.restartTarget() : null });
   }
 }

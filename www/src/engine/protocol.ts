@@ -82,7 +82,8 @@ export interface Progress {
 export type Reply =
   | ({ type: 'progress'; id: number } & Progress)
   | ({ type: 'mixing-progress'; id: number } & MixingProgress)
-  | { type: 'loaded'; id: number; info: ModelInfo }
+  /** `replaced`: files whose cached copy the server's newer one replaced. */
+  | { type: 'loaded'; id: number; info: ModelInfo; replaced: string[] }
   | ({ type: 'result'; id: number } & BatchRun)
   | { type: 'error'; id: number; error: string; fatal: boolean }
   | AnalysisReply;

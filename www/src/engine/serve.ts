@@ -1,14 +1,16 @@
 /**
  * The engine, run inside a worker: owns the wasm instance and the loaded `Engine`, downloads (and
- * caches) model files, and answers `load` and `run` requests one at a time, in order. The page's
- * worker (worker.ts) and the widget's (the widget module itself, started as a worker) call `serveEngine`.
+ * caches, see download.ts) model files, and answers `load` and `run` requests one at a time, in
+ * order. The page's worker (worker.ts) and the widget's (the widget module itself, started as a
+ * worker) call `serveEngine`.
  */
 import init, * as wasm from '../../pkg/bertscope_wasm.js';
 import type { RunAnalysis } from './analysis-protocol';
+import { download } from './download';
 import { messageOf } from './errors';
 import { mixingBuffers, runMixed } from './mixing-run';
 import type { MixingNeed } from '../measure';
-import type { AttentionShape, MixingProgress, ModelInfo, Progress, Reply, Request } from './protocol';
+import type { AttentionShape, MixingProgress, ModelInfo, Reply, Request } from './protocol';
 
 /** What the engine offers an extension (analysis-serve.ts). */
 export interface EngineHost {
@@ -36,11 +38,6 @@ export interface EngineExtension {
 }
 
 let extension: EngineExtension | null = null;
-
-/** Cache API bucket holding downloaded model and tokenizer files. */
-const CACHE_NAME = 'bertscope-models-v1';
-/** Least time between two progress replies, in ms. */
-const PROGRESS_INTERVAL_MS = 100;
 
 const wasmUrl = new URL('../../pkg/bertscope_wasm_bg.wasm', import.meta.url);
 
@@ -83,82 +80,18 @@ function trapInWords(trap: WebAssembly.RuntimeError): string {
     : `it hit a WebAssembly fault (${trap.message})`;
 }
 
-async function openCache(): Promise<Cache | null> {
-  // The Cache API exists only in secure contexts (https, localhost).
-  if (typeof caches === 'undefined') return null;
-  try {
-    return await caches.open(CACHE_NAME);
-  } catch {
-    return null;
-  }
-}
-
-/** Reads a response body, reporting progress against the expected `total` (0 if unknown). */
-async function readBody(response: Response, total: number, onProgress: (p: Progress) => void): Promise<Uint8Array> {
-  if (!response.body) return new Uint8Array(await response.arrayBuffer());
-  const reader = response.body.getReader();
-  let buffer = new Uint8Array(total > 0 ? total : 1 << 20);
-  let received = 0;
-  let lastReport = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    if (received + value.length > buffer.length) {
-      const grown = new Uint8Array(Math.max(buffer.length * 2, received + value.length));
-      grown.set(buffer.subarray(0, received));
-      buffer = grown;
-    }
-    buffer.set(value, received);
-    received += value.length;
-    const now = performance.now();
-    if (now - lastReport >= PROGRESS_INTERVAL_MS) {
-      lastReport = now;
-      onProgress({ received, total: Math.max(total, received), fromCache: false });
-    }
-  }
-  onProgress({ received, total: received, fromCache: false });
-  return received === buffer.length ? buffer : buffer.slice(0, received);
-}
-
-/** Fetches `url`, from the cache when it holds it, else from the network (then stores it). */
-async function fetchBytes(url: string, cache: Cache | null, onProgress: (p: Progress) => void): Promise<Uint8Array> {
-  const cached = await cache?.match(url);
-  if (cached) {
-    const bytes = new Uint8Array(await cached.arrayBuffer());
-    onProgress({ received: bytes.length, total: bytes.length, fromCache: true });
-    return bytes;
-  }
-  let response: Response;
-  try {
-    response = await fetch(url);
-  } catch (e) {
-    throw new Error(`could not reach ${url} (${messageOf(e)})`);
-  }
-  if (!response.ok) {
-    throw new Error(`could not download ${url}: the server answered ${response.status} ${response.statusText}`.trim());
-  }
-  const total = Number(response.headers.get('Content-Length')) || 0;
-  const bytes = await readBody(response, total, onProgress);
-  if (cache) {
-    const stored = new Response(bytes.slice(), {
-      headers: { 'Content-Type': response.headers.get('Content-Type') ?? 'application/octet-stream' },
-    });
-    await cache.put(url, stored).catch((e: unknown) => {
-      console.warn(`bertscope: could not cache ${url}: ${messageOf(e)}`);
-    });
-  }
-  return bytes;
-}
-
+/** Loads a model from the network (or the cache); its files are kept in the cache only once the engine has accepted them. */
 async function load(id: number, modelUrl: string, tokenizerUrl: string): Promise<void> {
-  const cache = await openCache();
-  const [, modelBytes, tokenizerBytes] = await Promise.all([
+  const [, model, tokenizer] = await Promise.all([
     ensureWasm(),
-    fetchBytes(modelUrl, cache, (p) => post({ type: 'progress', id, ...p })),
-    fetchBytes(tokenizerUrl, cache, () => {}),
+    download(modelUrl, 'model', (p) => post({ type: 'progress', id, ...p })),
+    download(tokenizerUrl, 'tokenizer', () => {}),
   ]);
   const fillMask = extension?.fillMask ?? false;
-  post({ type: 'loaded', id, info: await install(() => new wasm.Engine(modelBytes, tokenizerBytes, fillMask)) });
+  const info = await install(() => new wasm.Engine(model.bytes, tokenizer.bytes, fillMask));
+  await Promise.all([model.keep(), tokenizer.keep()]);
+  const replaced = [model, tokenizer].filter((file) => file.source === 'replaced').map((file) => file.url);
+  post({ type: 'loaded', id, info, replaced });
 }
 
 /** Makes the engine `create` returns the loaded one; if it cannot be loaded, the previous one stays. */

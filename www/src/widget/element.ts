@@ -5,6 +5,7 @@
  */
 import { findFocus, type HeadChoice } from '../attention';
 import { readTheme } from '../draw/colors';
+import { EngineStopped } from '../engine/client';
 import { messageOf } from '../engine/errors';
 import type { Progress } from '../engine/protocol';
 import { MEASURE_INFO, MIXING_NEEDS, mixingNeed, serves, type Measure, type MixingNeed } from '../measure';
@@ -102,7 +103,8 @@ export function defineBertAttention(widgetUrl: string): void {
   if (typeof customElements === 'undefined' || customElements.get(TAG)) return;
 
   let engine: SharedEngine | null = null;
-  const sharedEngine = (): SharedEngine => (engine ??= new SharedEngine(() => startWorker(widgetUrl)));
+  const sharedEngine = (): SharedEngine =>
+    (engine ??= new SharedEngine(() => startWorker(widgetUrl), { modelUrl: defaultModel, tokenizerUrl: defaultTokenizer }));
   const defaultModel = new URL(DEFAULT_MODEL_PATH, widgetUrl).href;
   const defaultTokenizer = new URL(DEFAULT_TOKENIZER_PATH, widgetUrl).href;
   const explorerUrl = new URL('./', widgetUrl).href;
@@ -296,7 +298,8 @@ export function defineBertAttention(widgetUrl: string): void {
           }),
         (error: unknown) =>
           this.#guard(() => {
-            if (this.#requestKey !== key) return;
+            // A restarting engine asks every widget again (see onRestart): this request is already renewed.
+            if (this.#requestKey !== key || (error instanceof EngineStopped && error.restarting)) return;
             this.#requestKey = null;
             this.#fail(`Could not ${loading ? 'load' : 'run'} the model: ${messageOf(error)}`);
           }),

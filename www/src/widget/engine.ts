@@ -2,9 +2,11 @@
  * The one engine every widget on a page shares: one worker, one wasm instance, one model loaded at
  * a time (downloaded once, then read from the Cache API). Widgets queue runs; each widget's newest
  * request replaces its older queued one, and identical runs are answered from a small cache (a run
- * with the mixing measures also answers the same run without them).
+ * with the mixing measures also answers the same run without them). If one widget's model stops the
+ * engine, the fresh worker refuses that model (its widgets say why) and serves the others.
  */
-import { EngineClient } from '../engine/client';
+import { EngineClient, type ModelFiles } from '../engine/client';
+import { modelKey } from '../engine/crash-ledger';
 import { MIXING_NEEDS, serves, type MixingNeed } from '../measure';
 import type { ModelInfo, Progress, BatchRun } from '../engine/protocol';
 
@@ -34,10 +36,6 @@ interface Job {
 /** Attention bytes the result cache may hold (one 512-token sentence is ~75 MB on MiniLM). */
 const CACHE_BYTES = 64 << 20;
 
-function modelKey(modelUrl: string, tokenizerUrl: string): string {
-  return JSON.stringify([modelUrl, tokenizerUrl]);
-}
-
 function bytesOf(result: FinishedRun): number {
   const mixing = result.output.mixing ?? [];
   const measures = mixing.reduce((sum, m) => sum + m.normHead.byteLength + m.normLayer.byteLength + m.alti.byteLength + m.altiRollout.byteLength, 0);
@@ -60,11 +58,15 @@ export class SharedEngine {
   /** Counts worker restarts, so a failure caused by a crash is not remembered as the model's. */
   private generation = 0;
 
-  constructor(private readonly createWorker: () => Worker) {}
+  /** `defaultModel`: the widgets' default model, which is retried after a crash (any other model that stopped the engine is refused). */
+  constructor(
+    private readonly createWorker: () => Worker,
+    private readonly defaultModel: ModelFiles | null = null,
+  ) {}
 
   /** Whether `modelUrl` (with its tokenizer) is the model in the worker now. */
   isLoaded(modelUrl: string, tokenizerUrl: string): boolean {
-    return this.loaded?.key === modelKey(modelUrl, tokenizerUrl);
+    return this.loaded?.key === modelKey({ modelUrl, tokenizerUrl });
   }
 
   /**
@@ -110,25 +112,30 @@ export class SharedEngine {
   }
 
   private async execute(job: Job): Promise<FinishedRun> {
-    const key = modelKey(job.modelUrl, job.tokenizerUrl);
+    const key = modelKey(job);
     const runKey = (mixing: MixingNeed): string => JSON.stringify([key, job.texts, mixing]);
     const made = MIXING_NEEDS.find((need) => serves(need, job.mixing) && this.results.has(runKey(need)));
     const cached = made && this.results.get(runKey(made));
     if (cached) return cached;
     const failure = this.failed.get(key);
     if (failure) throw failure;
-    this.client ??= new EngineClient(this.createWorker, {
-      onProgress: (progress) => {
-        const url = this.loading;
-        if (url) for (const listener of this.listeners) listener.onProgress(progress, url);
+    this.client ??= new EngineClient(
+      this.createWorker,
+      {
+        onProgress: (progress) => {
+          const url = this.loading;
+          if (url) for (const listener of this.listeners) listener.onProgress(progress, url);
+        },
+        // The model that stopped the engine is refused from now on (its widgets say why); the others load again.
+        onCrash: ({ message, restarting }) => {
+          console.warn(`bertscope: the engine stopped: ${message}`);
+          this.generation++;
+          this.loaded = null;
+          for (const listener of this.listeners) listener.onRestart(restarting);
+        },
       },
-      onCrash: (message, restarting) => {
-        console.warn(`bertscope: the engine stopped: ${message}`);
-        this.generation++;
-        this.loaded = null;
-        for (const listener of this.listeners) listener.onRestart(restarting);
-      },
-    });
+      this.defaultModel,
+    );
     if (this.loaded?.key !== key) {
       this.loaded = null;
       this.loading = job.modelUrl;
