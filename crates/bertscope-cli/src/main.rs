@@ -3,7 +3,9 @@
 mod analyze;
 mod bench;
 mod json;
+mod limits;
 mod mixing;
+mod output;
 mod quantize;
 
 use std::path::{Path, PathBuf};
@@ -133,10 +135,11 @@ enum Command {
 }
 
 fn main() -> ExitCode {
-    match run(Cli::parse()) {
+    let cli = Cli::parse();
+    match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(message) => {
-            eprintln!("bertscope: {message}");
+            output::say(format_args!("bertscope: {message}"));
             ExitCode::FAILURE
         }
     }
@@ -150,11 +153,11 @@ fn run(cli: Cli) -> Result<(), String> {
                 files.tokenizer.as_deref(),
                 LoadOptions { logits: fill_mask.is_some(), batch_size: texts.len(), ..Default::default() },
             )?;
+            limits::check_batch(&engine, &texts)?;
             let batch_run = engine.run(&texts).map_err(|e| e.to_string())?;
             let masks = fill_mask
                 .map(|k| (0..texts.len()).map(|i| analysis::fill_mask(&batch_run, engine.tokenizer(), i, k)).collect());
-            json::write_batch_run(&mut std::io::stdout().lock(), &batch_run, masks)
-                .map_err(|e| format!("writing output: {e}"))
+            json::write_batch_run(&mut std::io::stdout().lock(), &batch_run, masks).map_err(output::write_error)
         }
         Command::Rollout { files, texts } => analyze::rollout(&files.model, files.tokenizer.as_deref(), &texts),
         Command::Drift { files, texts, word } => {
@@ -167,8 +170,7 @@ fn run(cli: Cli) -> Result<(), String> {
         }
         Command::Info { files } => {
             let engine = load(&files.model, files.tokenizer.as_deref(), LoadOptions::default())?;
-            println!("{}", serde_json::to_string_pretty(engine.info()).map_err(|e| e.to_string())?);
-            Ok(())
+            output::print(serde_json::to_string_pretty(engine.info()).map_err(|e| e.to_string())?)
         }
         Command::Quantize { input, output, tokenizer } => quantize::quantize(&input, &output, tokenizer.as_deref()),
         Command::Dequantize { input, output } => quantize::dequantize(&input, &output),

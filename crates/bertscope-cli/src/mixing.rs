@@ -15,10 +15,10 @@ const CORPUS_BATCH: usize = 8;
 /// "reconstruction_error"}`, each per sentence over its own tokens.
 pub fn mixing(model: &Path, tokenizer: Option<&Path>, texts: &[String]) -> Result<(), String> {
     let engine = crate::load(model, tokenizer, LoadOptions { batch_size: texts.len(), ..Default::default() })?;
+    crate::limits::check_batch(&engine, texts)?;
     let run = engine.run_with_mixing(texts).map_err(|e| e.to_string())?;
     let measures = measure(&engine, &run)?;
-    crate::json::write_mixing(&mut std::io::stdout().lock(), &run, &measures)
-        .map_err(|e| format!("writing output: {e}"))
+    crate::json::write_mixing(&mut std::io::stdout().lock(), &run, &measures).map_err(crate::output::write_error)
 }
 
 /// Every sentence's measures.
@@ -67,8 +67,7 @@ pub fn heads(model: &Path, tokenizer: Option<&Path>, texts: &[String], corpus: O
         "sentences": roles.sentences(),
         "heads_stats": roles.stats(),
     });
-    let mut stdout = std::io::stdout().lock();
-    writeln!(stdout, "{out}").map_err(|e| format!("writing output: {e}"))
+    crate::output::print(out)
 }
 
 /// Feeds the corpus to `add` in small batches, with a progress bar on stderr when it is a terminal
@@ -112,21 +111,22 @@ impl Progress {
         let fraction = if self.total == 0 { 1.0 } else { (read as f64 / self.total as f64).min(1.0) };
         if self.terminal {
             let filled = (fraction * 30.0).round() as usize;
-            eprint!(
+            let _ = write!(
+                std::io::stderr(),
                 "\r[{}{}] {:>3.0}%  {sentences} sentences",
                 "#".repeat(filled),
                 " ".repeat(30 - filled),
                 fraction * 100.0
             );
         } else if sentences % 1000 < CORPUS_BATCH {
-            eprintln!("{:.0}%  {sentences} sentences", fraction * 100.0);
+            crate::output::say(format_args!("{:.0}%  {sentences} sentences", fraction * 100.0));
         }
     }
 
     fn finish(&self, sentences: usize) {
         if self.terminal {
-            eprintln!();
+            crate::output::say("");
         }
-        eprintln!("measured {sentences} corpus sentences");
+        crate::output::say(format_args!("measured {sentences} corpus sentences"));
     }
 }
