@@ -2,6 +2,7 @@
 
 mod analyze;
 mod bench;
+mod files;
 mod json;
 mod limits;
 mod mixing;
@@ -187,8 +188,17 @@ pub(crate) fn tokenizer_path(model: &Path, tokenizer: Option<&Path>) -> PathBuf 
 /// Reads both files and builds the engine, with file names in every message.
 pub(crate) fn load(model: &Path, tokenizer: Option<&Path>, options: LoadOptions) -> Result<Engine, String> {
     let tokenizer = tokenizer_path(model, tokenizer);
-    let model_bytes = std::fs::read(model).map_err(|e| format!("cannot read model {}: {e}", model.display()))?;
-    let tokenizer_bytes =
-        std::fs::read(&tokenizer).map_err(|e| format!("cannot read tokenizer {}: {e}", tokenizer.display()))?;
-    Engine::new(&model_bytes, &tokenizer_bytes, options).map_err(|e| format!("{}: {e}", model.display()))
+    let model_bytes = read_model(model)?;
+    let tokenizer_bytes = read_tokenizer(&tokenizer)?;
+    Engine::from_owned(model_bytes, &tokenizer_bytes, options).map_err(|e| format!("{}: {e}", model.display()))
+}
+
+/// Reads a model file, refusing what cannot be one (see [`files::read_file`]).
+pub(crate) fn read_model(path: &Path) -> Result<Vec<u8>, String> {
+    files::read_file(path, "model", files::MAX_MODEL_BYTES)
+}
+
+/// Reads a tokenizer.json, refusing what cannot be one (see [`files::read_file`]).
+pub(crate) fn read_tokenizer(path: &Path) -> Result<Vec<u8>, String> {
+    files::read_file(path, "tokenizer", files::MAX_TOKENIZER_BYTES)
 }

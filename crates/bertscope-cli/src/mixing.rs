@@ -2,7 +2,7 @@
 //! sentence) and `heads` (each head's role, over sentences or a corpus file). The numbers come
 //! from `bertscope_core::analysis`; this only loads, runs and prints.
 
-use std::io::{BufRead, IsTerminal, Write};
+use std::io::{IsTerminal, Write};
 use std::path::Path;
 
 use bertscope_core::analysis::{self, HeadRoles, Measures, Mixing, MixingInput};
@@ -77,13 +77,19 @@ fn read_corpus(path: &Path, add: &mut impl FnMut(&[String]) -> Result<(), String
     let total = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
     let progress = Progress::new(total);
     let (mut batch, mut read, mut done) = (Vec::with_capacity(CORPUS_BATCH), 0u64, 0usize);
-    for line in std::io::BufReader::new(file).lines() {
-        let line = line.map_err(|e| format!("reading corpus {}: {e}", path.display()))?;
+    let (mut reader, mut line, mut number) = (std::io::BufReader::new(file), String::new(), 0);
+    loop {
+        number += 1;
+        let more = crate::files::next_line(&mut reader, &mut line, number)
+            .map_err(|e| format!("reading corpus {}: {e}", path.display()))?;
+        if !more {
+            break;
+        }
         read += line.len() as u64 + 1;
         if line.trim().is_empty() {
             continue;
         }
-        batch.push(line);
+        batch.push(std::mem::take(&mut line));
         if batch.len() == CORPUS_BATCH {
             add(&batch)?;
             done += batch.len();

@@ -18,9 +18,8 @@ pub const SEED: [&str; 2] = ["Apple is huge enterprise", "I am eating an apple"]
 /// sizes, tensors, time and the largest attention change, then writes `output`.
 pub fn quantize(input: &Path, output: &Path, tokenizer: Option<&Path>) -> Result<(), String> {
     let tokenizer_path = crate::tokenizer_path(input, tokenizer);
-    let tokenizer = std::fs::read(&tokenizer_path)
-        .map_err(|e| format!("cannot read tokenizer {} (give --tokenizer): {e}", tokenizer_path.display()))?;
-    let bytes = std::fs::read(input).map_err(|e| format!("cannot read model {}: {e}", input.display()))?;
+    let tokenizer = crate::read_tokenizer(&tokenizer_path).map_err(|e| format!("{e} (give --tokenizer)"))?;
+    let bytes = crate::read_model(input)?;
     let mut progress = Progress::new("quantizing");
     let started = Instant::now();
     let quantized = quantize::quantize(&bytes, |done, total| progress.show(done, total))
@@ -52,7 +51,7 @@ pub fn quantize(input: &Path, output: &Path, tokenizer: Option<&Path>) -> Result
 
 /// Folds every constant dequantization of `input` back to f32 weights and writes `output`.
 pub fn dequantize(input: &Path, output: &Path) -> Result<(), String> {
-    let bytes = std::fs::read(input).map_err(|e| format!("cannot read model {}: {e}", input.display()))?;
+    let bytes = crate::read_model(input)?;
     let started = Instant::now();
     let folded = quantize::dequantize(&bytes).map_err(|e| format!("{}: {e}", input.display()))?;
     if folded.tensors == 0 {
