@@ -2,6 +2,7 @@
 
 mod analyze;
 mod bench;
+mod contain;
 mod files;
 mod json;
 mod limits;
@@ -137,7 +138,7 @@ enum Command {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    match run(cli) {
+    match contain::contain(|| run(cli)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(message) => {
             output::say(format_args!("bertscope: {message}"));

@@ -28,6 +28,7 @@
 #![warn(missing_docs)]
 
 pub mod analysis;
+mod contain;
 mod engine;
 mod error;
 #[cfg(feature = "bench")]
