@@ -13,7 +13,7 @@ use tract_onnx::tract_hir::internal::{ensure, DimLike};
 use crate::error::{root_cause, Error, Result};
 use crate::onnx::inputs::{Input, Role};
 use crate::onnx::mixing::LayerMixing;
-use crate::ops::{batched_matmul, checked_gather, packed_matmul, tap};
+use crate::ops::{batched_matmul, checked_gather, checked_reduce, packed_matmul, tap};
 use crate::output::{Attention, HiddenStates, MixingTaps, SentenceRun};
 use crate::tokenize::Batch;
 
@@ -134,6 +134,9 @@ impl Model {
         let mut onnx = tract_onnx::onnx().with_ignore_value_info(true);
         checked_gather::register(&mut onnx.op_register);
         let crate::onnx::OnnxFile { proto, inputs, anatomy, quantization, mixing } = crate::onnx::read(bytes)?;
+        // The operator set as tract reads it.
+        let opset = proto.opset_import.iter().find(|i| i.domain.is_empty() || i.domain == "ai.onnx");
+        checked_reduce::register(&mut onnx.op_register, opset.map_or(0, |i| i.version));
         let parsed = onnx.parse(&proto, None).map_err(|e| Error::NotOnnx(root_cause(&e)));
         drop(proto);
         let parsed = parsed?;
