@@ -6,7 +6,7 @@ mod common;
 
 use bertscope_core::{Engine, Error, LoadOptions};
 use prost::Message;
-use tract_onnx::pb::{tensor_proto::DataType, GraphProto, ModelProto, NodeProto};
+use tract_onnx::pb::{tensor_proto::DataType, AttributeProto, GraphProto, ModelProto, NodeProto};
 
 const MODEL: &str = "distilbert-tiny-random/model.onnx";
 const TOKENIZER: &str = "distilbert-tiny-random/tokenizer.json";
@@ -39,6 +39,7 @@ fn ints<'a>(node: &'a mut NodeProto, attribute: &str) -> &'a mut Vec<i64> {
 
 const TRANSPOSE: &str = "/transformer/layer.0/attention/Transpose";
 const REDUCE_MEAN: &str = "/embeddings/LayerNorm/ReduceMean";
+const WORDS: &str = "/embeddings/word_embeddings/Gather";
 
 /// A refusal before anything runs, with a message containing `expected`.
 fn refused(model: &[u8], expected: &str) {
@@ -93,5 +94,65 @@ fn a_string_initializer_with_raw_bytes_is_refused() {
     refused(
         &model,
         "its initializer \"embeddings.LayerNorm.bias\" stores STRING values as raw bytes, which cannot be read",
+    );
+}
+
+/// Keeps the first `rows` rows of the word-embedding table (64 floats each).
+fn shrink_words(g: &mut GraphProto, rows: usize) {
+    let t = g.initializer.iter_mut().find(|t| t.name == "embeddings.word_embeddings.weight").unwrap();
+    t.dims[0] = rows as i64;
+    t.raw_data.truncate(rows * 64 * 4);
+}
+
+/// A node `op` from `input` to `output`, inserted first.
+fn insert(g: &mut GraphProto, op: &str, input: &str, output: &str, attribute: Vec<AttributeProto>) {
+    let name = format!("crafted_{output}");
+    let node = NodeProto {
+        name,
+        op_type: op.into(),
+        input: vec![input.into()],
+        output: vec![output.into()],
+        attribute,
+        ..Default::default()
+    };
+    g.node.insert(0, node);
+}
+
+/// Token ids past a 100-row table crashed tract's `Gather` at run time when the loader could not
+/// see the table: the vocabulary check must find it through the Cast.
+#[test]
+fn a_small_word_table_read_through_a_cast_of_the_ids_is_checked() {
+    let model = mutant(|g| {
+        shrink_words(g, 100);
+        node(g, WORDS).input[1] = "ids_cast".into();
+        let to = AttributeProto { name: "to".into(), i: DataType::Int64 as i64, r#type: 2, ..Default::default() };
+        insert(g, "Cast", "input_ids", "ids_cast", vec![to]);
+    });
+    let e = error_of(&model);
+    assert!(matches!(e, Error::VocabMismatch { tokenizer: 30522, model: 100 }), "{e:?}");
+}
+
+#[test]
+fn a_small_word_table_read_through_an_identity_is_checked() {
+    let model = mutant(|g| {
+        shrink_words(g, 100);
+        node(g, WORDS).input[0] = "table_copy".into();
+        insert(g, "Identity", "embeddings.word_embeddings.weight", "table_copy", vec![]);
+    });
+    let e = error_of(&model);
+    assert!(matches!(e, Error::VocabMismatch { tokenizer: 30522, model: 100 }), "{e:?}");
+}
+
+/// A table computed at run time cannot be sized, so the ids cannot be checked: refused.
+#[test]
+fn token_ids_looked_up_in_a_table_of_unknown_size_are_refused() {
+    let model = mutant(|g| {
+        node(g, WORDS).input[0] = "table_negated".into();
+        insert(g, "Neg", "embeddings.word_embeddings.weight", "table_negated", vec![]);
+    });
+    refused(
+        &model,
+        "its Gather node \"/embeddings/word_embeddings/Gather\" looks token ids up in a table whose size the loader \
+         cannot see, so the tokenizer cannot be checked against it",
     );
 }
