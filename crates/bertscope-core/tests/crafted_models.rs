@@ -156,3 +156,92 @@ fn token_ids_looked_up_in_a_table_of_unknown_size_are_refused() {
          cannot see, so the tokenizer cannot be checked against it",
     );
 }
+
+/// The axes constant of the embeddings' `Unsqueeze` (an int64 tensor of one value).
+fn unsqueeze_axes(g: &mut GraphProto, axes: &[i64]) {
+    let constant = node(g, "/embeddings/Constant_3");
+    let value = constant.attribute.iter_mut().find(|a| a.name == "value").unwrap().t.as_mut().unwrap();
+    value.dims = vec![axes.len() as i64];
+    value.raw_data = axes.iter().flat_map(|a| a.to_le_bytes()).collect();
+}
+
+/// An axis past the output's rank made tract insert past the end of a shape (a panic); the
+/// rank is known only while tract types the graph, where the checked `Unsqueeze` refuses it.
+#[test]
+fn an_unsqueeze_axis_past_the_rank_is_refused() {
+    for axis in [9, -9, i64::MIN] {
+        refused(
+            &mutant(|g| unsqueeze_axes(g, &[axis])),
+            &format!("its Unsqueeze node \"/embeddings/Unsqueeze\" adds axis {axis} to a rank-0 tensor (the result has rank 1)"),
+        );
+    }
+    refused(&mutant(|g| unsqueeze_axes(g, &[0, 0])), "its Unsqueeze node \"/embeddings/Unsqueeze\" names axis 0 twice");
+    // In range it still runs: the same axis, given from the end.
+    let model = mutant(|g| unsqueeze_axes(g, &[-1]));
+    let engine = Engine::new(&model, &common::read(TOKENIZER), LoadOptions::default()).unwrap();
+    let plain = Engine::new(&common::read(MODEL), &common::read(TOKENIZER), LoadOptions::default()).unwrap();
+    let (a, b) = (engine.run(&SENTENCES).unwrap(), plain.run(&SENTENCES).unwrap());
+    assert_eq!(a.runs[1].attention.as_slice(), b.runs[1].attention.as_slice());
+}
+
+/// Every small change of one integer attribute or one int64 constant of the tiny DistilBERT
+/// (for one node of each kind, to extreme and off-by-some values) loads and runs or ends in a
+/// typed error; none reaches a panic (which `Engine` reports as [`Error::Internal`]). Before the
+/// fixes above, changes of Transpose `perm`, ReduceMean `axes` and the Unsqueeze axes constants
+/// panicked.
+#[test]
+fn no_single_attribute_or_constant_change_panics() {
+    let base = ModelProto::decode(&common::read(MODEL)[..]).unwrap();
+    let graph = base.graph.as_ref().unwrap();
+    let tokenizer = common::read(TOKENIZER);
+    let mut panics = Vec::new();
+    let mut try_model = |what: String, model: ModelProto| {
+        let run =
+            Engine::new(&model.encode_to_vec(), &tokenizer, LoadOptions::default()).and_then(|e| e.run(&SENTENCES));
+        if let Err(Error::Internal(message)) = run {
+            panics.push(format!("{what}: {message}"));
+        }
+    };
+    let values = [-9, -1, 2, 9, i64::MIN];
+    let mut kinds = std::collections::HashSet::new();
+    for (n, node) in graph.node.iter().enumerate() {
+        for (a, attribute) in node.attribute.iter().enumerate() {
+            let integer = attribute.r#type == 2 || !attribute.ints.is_empty();
+            if !integer || !kinds.insert(format!("{} {}", node.op_type, attribute.name)) {
+                continue;
+            }
+            for slot in 0..attribute.ints.len().max(1) {
+                for value in values {
+                    let mut model = base.clone();
+                    let changed = &mut model.graph.as_mut().unwrap().node[n].attribute[a];
+                    match changed.ints.get_mut(slot) {
+                        Some(v) => *v = value,
+                        None => changed.i = value,
+                    }
+                    try_model(format!("{} {}[{slot}] = {value}", node.name, attribute.name), model);
+                }
+            }
+        }
+        let value = node.attribute.iter().find(|a| a.name == "value").and_then(|a| a.t.as_ref());
+        let Some(value) = value.filter(|t| node.op_type == "Constant" && t.data_type == DataType::Int64 as i32) else {
+            continue;
+        };
+        // One constant per kind of reader and input slot.
+        let readers = graph.node.iter().filter_map(|r| Some((r, r.input.iter().position(|i| *i == node.output[0])?)));
+        let reader_kinds: Vec<String> = readers.map(|(r, slot)| format!("{} input {slot}", r.op_type)).collect();
+        if reader_kinds.is_empty() || !reader_kinds.iter().any(|k| kinds.insert(k.clone())) {
+            continue;
+        }
+        for slot in 0..(value.raw_data.len() / 8).min(8) {
+            for v in values {
+                let mut model = base.clone();
+                let changed = &mut model.graph.as_mut().unwrap().node[n].attribute;
+                let tensor = changed.iter_mut().find(|a| a.name == "value").unwrap().t.as_mut().unwrap();
+                tensor.raw_data[slot * 8..slot * 8 + 8].copy_from_slice(&v.to_le_bytes());
+                try_model(format!("{} (read by {reader_kinds:?})[{slot}] = {v}", node.name), model);
+            }
+        }
+    }
+    assert_eq!(kinds.len(), 17, "kinds of change swept: {kinds:?}");
+    assert!(panics.is_empty(), "{} changes panicked:\n{}", panics.len(), panics.join("\n"));
+}

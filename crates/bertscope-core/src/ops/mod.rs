@@ -4,5 +4,6 @@
 pub(crate) mod batched_matmul;
 pub(crate) mod checked_gather;
 pub(crate) mod checked_reduce;
+pub(crate) mod checked_unsqueeze;
 pub(crate) mod packed_matmul;
 pub(crate) mod tap;
