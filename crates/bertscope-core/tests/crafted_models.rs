@@ -63,6 +63,15 @@ fn a_transpose_perm_past_the_rank_is_refused() {
     refused(&model, "Op expects tensor of rank 2, input is actually of rank 4");
 }
 
+/// tract read a Transpose's input without checking there is one (an index out of bounds).
+#[test]
+fn a_transpose_without_its_input_is_refused() {
+    let model = mutant(|g| node(g, TRANSPOSE).input.clear());
+    refused(&model, "its Transpose node \"/transformer/layer.0/attention/Transpose\" takes 1 input, it has 0");
+    let model = mutant(|g| node(g, TRANSPOSE).input[0] = String::new());
+    refused(&model, "takes 1 input, it has 0; the file is corrupt");
+}
+
 /// A repeated axis made tract search permutations without bound (8.4 GB in 20 s): refused
 /// before tract sees it.
 #[test]
@@ -185,12 +194,12 @@ fn an_unsqueeze_axis_past_the_rank_is_refused() {
 }
 
 /// Every small change of one integer attribute or one int64 constant of the tiny DistilBERT
-/// (for one node of each kind, to extreme and off-by-some values) loads and runs or ends in a
-/// typed error; none reaches a panic (which `Engine` reports as [`Error::Internal`]). Before the
-/// fixes above, changes of Transpose `perm`, ReduceMean `axes` and the Unsqueeze axes constants
-/// panicked.
+/// (for one node of each kind, to extreme and off-by-some values), and of one node's inputs
+/// (missing, unnamed, doubled), loads and runs or ends in a typed error; none reaches a panic
+/// (which `Engine` reports as [`Error::Internal`]). Before the fixes above, changes of Transpose
+/// `perm` and inputs, ReduceMean `axes` and the Unsqueeze axes constants panicked.
 #[test]
-fn no_single_attribute_or_constant_change_panics() {
+fn no_single_attribute_constant_or_input_change_panics() {
     let base = ModelProto::decode(&common::read(MODEL)[..]).unwrap();
     let graph = base.graph.as_ref().unwrap();
     let tokenizer = common::read(TOKENIZER);
@@ -222,6 +231,21 @@ fn no_single_attribute_or_constant_change_panics() {
                 }
             }
         }
+        // Inputs missing, emptied or doubled, once per kind of node.
+        if kinds.insert(node.op_type.clone()) {
+            type Edit = fn(&mut Vec<String>);
+            let edits: [(&str, Edit); 4] = [
+                ("without its last input", |inputs| drop(inputs.pop())),
+                ("without inputs", Vec::clear),
+                ("with its first input unnamed", |inputs| inputs.iter_mut().take(1).for_each(String::clear)),
+                ("with its first input twice", |inputs| inputs.extend(inputs.first().cloned())),
+            ];
+            for (what, edit) in edits {
+                let mut model = base.clone();
+                edit(&mut model.graph.as_mut().unwrap().node[n].input);
+                try_model(format!("{} {what}", node.name), model);
+            }
+        }
         let value = node.attribute.iter().find(|a| a.name == "value").and_then(|a| a.t.as_ref());
         let Some(value) = value.filter(|t| node.op_type == "Constant" && t.data_type == DataType::Int64 as i32) else {
             continue;
@@ -242,6 +266,6 @@ fn no_single_attribute_or_constant_change_panics() {
             }
         }
     }
-    assert_eq!(kinds.len(), 17, "kinds of change swept: {kinds:?}");
+    assert_eq!(kinds.len(), 40, "kinds of change swept: {kinds:?}");
     assert!(panics.is_empty(), "{} changes panicked:\n{}", panics.len(), panics.join("\n"));
 }

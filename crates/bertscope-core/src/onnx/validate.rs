@@ -21,6 +21,9 @@ const RAW_TYPES: &[DataType] = &[
     DataType::Bool,
 ];
 
+/// Ops whose input count tract does not check before reading them, with the count they take.
+const FIXED_INPUTS: &[(&str, usize)] = &[("Transpose", 1)];
+
 /// `Err` in words for the first node attribute or tensor tract could not be trusted with.
 pub fn check_graph(graph: &GraphProto) -> Result<(), String> {
     for tensor in &graph.initializer {
@@ -40,6 +43,15 @@ fn check_node(node: &NodeProto) -> Result<(), String> {
         }
         for graph in attribute.g.iter().chain(&attribute.graphs) {
             check_graph(graph)?;
+        }
+    }
+    if let Some(&(_, count)) = FIXED_INPUTS.iter().find(|(op, _)| *op == node.op_type) {
+        let given = node.input.iter().filter(|i| !i.is_empty()).count();
+        if node.input.len() != count || given != count {
+            return Err(format!(
+                "its {} node \"{}\" takes {count} input, it has {given}; the file is corrupt",
+                node.op_type, node.name
+            ));
         }
     }
     if node.op_type == "Transpose" {
@@ -90,6 +102,21 @@ mod tests {
         assert_eq!(check_permutation(&[0, 2, 1, 7]).unwrap_err(), "which names axis 7 of a rank-4 tensor");
         assert_eq!(check_permutation(&[0, -1]).unwrap_err(), "which names axis -1 of a rank-2 tensor");
         assert_eq!(check_permutation(&[0, 2, 2, 3]).unwrap_err(), "which names axis 2 twice");
+    }
+
+    #[test]
+    fn a_transpose_needs_its_one_input() {
+        let transpose = |input: &[&str]| NodeProto {
+            name: "t".into(),
+            op_type: "Transpose".into(),
+            input: input.iter().map(|s| s.to_string()).collect(),
+            ..Default::default()
+        };
+        assert_eq!(check_node(&transpose(&["x"])), Ok(()));
+        let e = check_node(&transpose(&[])).unwrap_err();
+        assert_eq!(e, "its Transpose node \"t\" takes 1 input, it has 0; the file is corrupt");
+        assert!(check_node(&transpose(&[""])).is_err());
+        assert!(check_node(&transpose(&["x", "y"])).is_err());
     }
 
     #[test]
