@@ -14,14 +14,24 @@ const SENTENCES: [&str; 2] = ["Apple is huge enterprise", "I am eating an apple"
 
 /// The tiny DistilBERT with `change` applied to its graph.
 fn mutant(change: impl FnOnce(&mut GraphProto)) -> Vec<u8> {
-    let mut model = ModelProto::decode(&common::read(MODEL)[..]).expect("the shared model decodes");
+    mutant_of(MODEL, change)
+}
+
+/// A shared model with `change` applied to its graph.
+fn mutant_of(file: &str, change: impl FnOnce(&mut GraphProto)) -> Vec<u8> {
+    let mut model = ModelProto::decode(&common::read(file)[..]).expect("the shared model decodes");
     change(model.graph.as_mut().unwrap());
     model.encode_to_vec()
 }
 
 /// Loads and runs `model`: the error it ends in (it must end in one).
 fn error_of(model: &[u8]) -> Error {
-    let engine = Engine::new(model, &common::read(TOKENIZER), LoadOptions::default());
+    error_with(model, TOKENIZER)
+}
+
+/// As [`error_of`], with another tokenizer.
+fn error_with(model: &[u8], tokenizer: &str) -> Error {
+    let engine = Engine::new(model, &common::read(tokenizer), LoadOptions::default());
     match engine.and_then(|e| e.run(&SENTENCES)) {
         Ok(_) => panic!("the crafted model loaded and ran"),
         Err(e) => e,
@@ -70,6 +80,26 @@ fn a_transpose_without_its_input_is_refused() {
     refused(&model, "its Transpose node \"/transformer/layer.0/attention/Transpose\" takes 1 input, it has 0");
     let model = mutant(|g| node(g, TRANSPOSE).input[0] = String::new());
     refused(&model, "takes 1 input, it has 0; the file is corrupt");
+}
+
+/// MiniLM's export flattens its attention mask at a rank tract only learns while typing; tract
+/// sliced the shape at the axis unchecked, and read the node's input without checking it has one.
+#[test]
+fn a_flatten_axis_past_the_rank_or_without_input_is_refused() {
+    const MINILM: &str = "minilm-l6/model_weights_int8.onnx";
+    for axis in [9, -9, i64::MIN] {
+        let model = mutant_of(MINILM, |g| {
+            let flatten = node(g, "/m/Flatten");
+            flatten.attribute.retain(|a| a.name != "axis");
+            flatten.attribute.push(AttributeProto { name: "axis".into(), i: axis, r#type: 2, ..Default::default() });
+        });
+        let e = error_with(&model, "minilm-l6/tokenizer.json");
+        let expected = format!("its Flatten node \"/m/Flatten\" flattens at axis {axis} of a rank-2 tensor");
+        assert!(matches!(e, Error::Prepare(_)) && e.to_string().contains(&expected), "{e}");
+    }
+    let model = mutant_of(MINILM, |g| node(g, "/m/Flatten").input.clear());
+    let e = error_with(&model, "minilm-l6/tokenizer.json");
+    assert!(e.to_string().contains("its Flatten node \"/m/Flatten\" takes 1 input, it has 0"), "{e}");
 }
 
 /// A repeated axis made tract search permutations without bound (8.4 GB in 20 s): refused

@@ -22,7 +22,7 @@ const RAW_TYPES: &[DataType] = &[
 ];
 
 /// Ops whose input count tract does not check before reading them, with the count they take.
-const FIXED_INPUTS: &[(&str, usize)] = &[("Transpose", 1)];
+const FIXED_INPUTS: &[(&str, usize)] = &[("Transpose", 1), ("Flatten", 1)];
 
 /// `Err` in words for the first node attribute or tensor tract could not be trusted with.
 pub fn check_graph(graph: &GraphProto) -> Result<(), String> {
