@@ -15,15 +15,20 @@ pub fn contain(command: impl FnOnce() -> Result<(), String>) -> Result<(), Strin
         *LOCATION.lock().unwrap_or_else(|poisoned| poisoned.into_inner()) = location;
     }));
     panic::catch_unwind(AssertUnwindSafe(command)).unwrap_or_else(|payload| {
-        let message = payload
-            .downcast_ref::<&str>()
-            .map(|s| s.to_string())
-            .or_else(|| payload.downcast_ref::<String>().cloned())
-            .unwrap_or_else(|| "no message".into());
-        // The first line: with RUST_BACKTRACE set, an unwrapped error carries its backtrace.
-        let message = message.lines().next().unwrap_or_default().to_string();
+        let message = bertscope_core::panic_message(&*payload);
         let location = LOCATION.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).take();
         let at = location.map(|l| format!(" at {l}")).unwrap_or_default();
         Err(format!("internal error ({message}{at}); this is a bug in bertscope, please report it"))
     })
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_panic_is_one_line_naming_where() {
+        let e = super::contain(|| panic!("boom\nmore")).unwrap_err();
+        assert!(e.starts_with("internal error (boom at "), "{e}");
+        assert!(e.contains("contain.rs:") && e.ends_with("this is a bug in bertscope, please report it"), "{e}");
+        assert_eq!(super::contain(|| Err("plain".into())), Err("plain".to_string()));
+    }
 }

@@ -3,6 +3,7 @@
 //! is refused earlier, in words; this catches the ones nobody has found yet. In wasm a panic
 //! aborts (there is no unwinding), so there the page restarts the worker instead.
 
+use std::any::Any;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
 use crate::error::{Error, Result};
@@ -12,16 +13,16 @@ use crate::error::{Error, Result};
 /// The engine's state stays usable after a caught panic: its locks recover from poisoning and a
 /// failed load leaves nothing behind.
 pub(crate) fn contain<T>(doing: &str, f: impl FnOnce() -> Result<T>) -> Result<T> {
-    catch_unwind(AssertUnwindSafe(f)).unwrap_or_else(|payload| {
-        let message = payload
-            .downcast_ref::<&str>()
-            .map(|s| s.to_string())
-            .or_else(|| payload.downcast_ref::<String>().cloned())
-            .unwrap_or_else(|| "no message".into());
-        // The first line: with RUST_BACKTRACE set, an unwrapped error carries its backtrace.
-        let message = message.lines().next().unwrap_or_default().to_string();
-        Err(Error::Internal(format!("{doing} ({message})")))
-    })
+    catch_unwind(AssertUnwindSafe(f))
+        .unwrap_or_else(|payload| Err(Error::Internal(format!("{doing} ({})", panic_message(&*payload)))))
+}
+
+/// The first line of a caught panic's message (with `RUST_BACKTRACE` set, an unwrapped error
+/// carries its backtrace on the lines after), or "no message".
+pub fn panic_message(payload: &(dyn Any + Send)) -> String {
+    let message =
+        payload.downcast_ref::<&str>().copied().or_else(|| payload.downcast_ref::<String>().map(String::as_str));
+    message.and_then(|m| m.lines().next()).unwrap_or("no message").to_string()
 }
 
 #[cfg(test)]
@@ -37,6 +38,8 @@ mod tests {
             "the engine stopped on an internal error while loading the model (index out of bounds: 7); the model \
              file may be corrupt, or this is a bug in bertscope"
         );
+        let e = contain("running", || -> Result<()> { panic!("first line\n\nStack backtrace:\n 0: x") }).unwrap_err();
+        assert!(e.to_string().contains("while running (first line);"), "{e}");
         let e = contain("running", || -> Result<()> { std::panic::panic_any(3u8) }).unwrap_err();
         assert!(e.to_string().contains("while running (no message)"), "{e}");
     }

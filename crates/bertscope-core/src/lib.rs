@@ -41,6 +41,7 @@ mod output;
 pub mod quantize;
 pub mod tokenize;
 
+pub use contain::panic_message;
 pub use engine::Engine;
 pub use error::{Error, Result};
 pub use model::{LoadOptions, MatMulKernel, Model, ModelInfo};
