@@ -102,6 +102,28 @@ fn a_flatten_axis_past_the_rank_or_without_input_is_refused() {
     assert!(e.to_string().contains("its Flatten node \"/m/Flatten\" takes 1 input, it has 0"), "{e}");
 }
 
+/// MiniLM's position ids are `Range(start, limit, step)` of constants once tract reads the limit
+/// from a shape; tract asserted a range of negative length could not happen (a panic).
+#[test]
+fn a_range_tract_cannot_build_is_refused() {
+    let constant = |value: i64, name: &'static str| {
+        mutant_of("minilm-l6/model_weights_int8.onnx", move |g| {
+            let value_attribute = node(g, name).attribute.iter_mut().find(|a| a.name == "value").unwrap();
+            value_attribute.t.as_mut().unwrap().raw_data = value.to_le_bytes().to_vec();
+        })
+    };
+    for (model, what) in [
+        (constant(2, "/m/Constant_3"), "counts from 2 to 1 in steps of 1"),
+        (constant(0, "/m/Constant_4"), "counts from 0 to 1 in steps of 0"),
+        (constant(-1, "/m/Constant_4"), "counts from 0 to 1 in steps of -1"),
+        (constant(i64::MIN, "/m/Constant_4"), "counts from 0 to 1 in steps of -9223372036854775808"),
+    ] {
+        let e = error_with(&model, "minilm-l6/tokenizer.json");
+        let expected = format!("its Range node \"/m/Range\" {what}, which tract cannot build; the file is corrupt");
+        assert!(matches!(e, Error::Prepare(_)) && e.to_string().contains(&expected), "{e}");
+    }
+}
+
 /// A repeated axis made tract search permutations without bound (8.4 GB in 20 s): refused
 /// before tract sees it.
 #[test]
