@@ -124,6 +124,21 @@ fn a_range_tract_cannot_build_is_refused() {
     }
 }
 
+/// MiniLM's attention mask is expanded to a shape computed as `ConstantOfShape × constant`; with
+/// that constant changed, the shape had negative dimensions, which tract asserted away (a panic).
+#[test]
+fn an_expand_to_a_negative_shape_is_refused() {
+    for value in [2, -9] {
+        let model = mutant_of("minilm-l6/model_weights_int8.onnx", |g| {
+            let value_attribute = node(g, "/m/Constant_27").attribute.iter_mut().find(|a| a.name == "value").unwrap();
+            value_attribute.t.as_mut().unwrap().raw_data = i64::to_le_bytes(value).to_vec();
+        });
+        let e = error_with(&model, "minilm-l6/tokenizer.json");
+        let expected = "its Expand node \"/m/Expand\" expands to a shape with dimension -";
+        assert!(matches!(e, Error::Prepare(_)) && e.to_string().contains(expected), "{value}: {e}");
+    }
+}
+
 /// A repeated axis made tract search permutations without bound (8.4 GB in 20 s): refused
 /// before tract sees it.
 #[test]
