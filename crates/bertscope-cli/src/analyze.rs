@@ -9,10 +9,10 @@ use serde_json::json;
 /// `bertscope rollout`: `{"tokens", "rollout": [batch][layer][n][n]}` on stdout.
 pub fn rollout(model: &Path, tokenizer: Option<&Path>, texts: &[String]) -> Result<(), String> {
     let engine = crate::load(model, tokenizer, LoadOptions { batch_size: texts.len(), ..Default::default() })?;
+    crate::limits::check_batch(&engine, texts)?;
     let run = engine.run(texts).map_err(|e| e.to_string())?;
     let rollouts: Vec<_> = run.runs.iter().map(|r| analysis::rollout(&r.attention)).collect();
-    crate::json::write_rollout(&mut std::io::stdout().lock(), &run, &rollouts)
-        .map_err(|e| format!("writing output: {e}"))
+    crate::json::write_rollout(&mut std::io::stdout().lock(), &run, &rollouts).map_err(crate::output::write_error)
 }
 
 /// `bertscope drift`: `{"layers": [cosine per level, embeddings first], "token_a", "token_b"}`.
@@ -28,8 +28,7 @@ pub fn drift(model: &Path, tokenizer: Option<&Path>, texts: &[String], word: &st
     });
     let (a, b) = (a?, b?);
     let layers = analysis::drift(&run.runs[0].hidden, a, &run.runs[1].hidden, b);
-    println!("{}", json!({ "layers": layers, "token_a": a, "token_b": b }));
-    Ok(())
+    crate::output::print(json!({ "layers": layers, "token_a": a, "token_b": b }))
 }
 
 /// `bertscope fill-mask`: `{"predictions": [{"position", "candidates": [[id, token, p], …]}, …]}`.
@@ -46,6 +45,5 @@ pub fn fill_mask(model: &Path, tokenizer: Option<&Path>, text: &str, k: usize) -
     if predictions.is_empty() {
         return Err(format!("the text has no [MASK] token to fill: {text:?}"));
     }
-    println!("{}", json!({ "predictions": predictions }));
-    Ok(())
+    crate::output::print(json!({ "predictions": predictions }))
 }

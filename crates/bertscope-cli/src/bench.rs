@@ -13,6 +13,7 @@ pub fn run(model: &Path, tokenizer: &Path, lengths: &[usize], runs: usize) -> Re
     let started = Instant::now();
     let engine: Engine = crate::load(model, Some(tokenizer), LoadOptions { batch_size: 1, ..Default::default() })?;
     let load_ms = started.elapsed().as_secs_f64() * 1e3;
+    crate::limits::check_bench(runs, lengths, engine.info().max_tokens)?;
     let mut per_length = Map::new();
     for &n in lengths {
         let text = text_of_tokens(n);
@@ -35,8 +36,7 @@ pub fn run(model: &Path, tokenizer: &Path, lengths: &[usize], runs: usize) -> Re
         );
     }
     let out = json!({"load_ms": load_ms, "lengths": Value::Object(per_length)});
-    println!("{}", serde_json::to_string(&out).map_err(|e| e.to_string())?);
-    Ok(())
+    crate::output::print(out)
 }
 
 /// A sentence of `n - 2` one-piece words, so `n` tokens with `[CLS]`/`[SEP]` for a BERT

@@ -2,8 +2,12 @@
 
 mod analyze;
 mod bench;
+mod contain;
+mod files;
 mod json;
+mod limits;
 mod mixing;
+mod output;
 mod quantize;
 
 use std::path::{Path, PathBuf};
@@ -133,10 +137,11 @@ enum Command {
 }
 
 fn main() -> ExitCode {
-    match run(Cli::parse()) {
+    let cli = Cli::parse();
+    match contain::contain(|| run(cli)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(message) => {
-            eprintln!("bertscope: {message}");
+            output::say(format_args!("bertscope: {message}"));
             ExitCode::FAILURE
         }
     }
@@ -150,11 +155,11 @@ fn run(cli: Cli) -> Result<(), String> {
                 files.tokenizer.as_deref(),
                 LoadOptions { logits: fill_mask.is_some(), batch_size: texts.len(), ..Default::default() },
             )?;
+            limits::check_batch(&engine, &texts)?;
             let batch_run = engine.run(&texts).map_err(|e| e.to_string())?;
             let masks = fill_mask
                 .map(|k| (0..texts.len()).map(|i| analysis::fill_mask(&batch_run, engine.tokenizer(), i, k)).collect());
-            json::write_batch_run(&mut std::io::stdout().lock(), &batch_run, masks)
-                .map_err(|e| format!("writing output: {e}"))
+            json::write_batch_run(&mut std::io::stdout().lock(), &batch_run, masks).map_err(output::write_error)
         }
         Command::Rollout { files, texts } => analyze::rollout(&files.model, files.tokenizer.as_deref(), &texts),
         Command::Drift { files, texts, word } => {
@@ -167,8 +172,7 @@ fn run(cli: Cli) -> Result<(), String> {
         }
         Command::Info { files } => {
             let engine = load(&files.model, files.tokenizer.as_deref(), LoadOptions::default())?;
-            println!("{}", serde_json::to_string_pretty(engine.info()).map_err(|e| e.to_string())?);
-            Ok(())
+            output::print(serde_json::to_string_pretty(engine.info()).map_err(|e| e.to_string())?)
         }
         Command::Quantize { input, output, tokenizer } => quantize::quantize(&input, &output, tokenizer.as_deref()),
         Command::Dequantize { input, output } => quantize::dequantize(&input, &output),
@@ -185,8 +189,17 @@ pub(crate) fn tokenizer_path(model: &Path, tokenizer: Option<&Path>) -> PathBuf 
 /// Reads both files and builds the engine, with file names in every message.
 pub(crate) fn load(model: &Path, tokenizer: Option<&Path>, options: LoadOptions) -> Result<Engine, String> {
     let tokenizer = tokenizer_path(model, tokenizer);
-    let model_bytes = std::fs::read(model).map_err(|e| format!("cannot read model {}: {e}", model.display()))?;
-    let tokenizer_bytes =
-        std::fs::read(&tokenizer).map_err(|e| format!("cannot read tokenizer {}: {e}", tokenizer.display()))?;
-    Engine::new(&model_bytes, &tokenizer_bytes, options).map_err(|e| format!("{}: {e}", model.display()))
+    let model_bytes = read_model(model)?;
+    let tokenizer_bytes = read_tokenizer(&tokenizer)?;
+    Engine::from_owned(model_bytes, &tokenizer_bytes, options).map_err(|e| format!("{}: {e}", model.display()))
+}
+
+/// Reads a model file, refusing what cannot be one (see [`files::read_file`]).
+pub(crate) fn read_model(path: &Path) -> Result<Vec<u8>, String> {
+    files::read_file(path, "model", files::MAX_MODEL_BYTES)
+}
+
+/// Reads a tokenizer.json, refusing what cannot be one (see [`files::read_file`]).
+pub(crate) fn read_tokenizer(path: &Path) -> Result<Vec<u8>, String> {
+    files::read_file(path, "tokenizer", files::MAX_TOKENIZER_BYTES)
 }

@@ -2,7 +2,7 @@
 //! sentence) and `heads` (each head's role, over sentences or a corpus file). The numbers come
 //! from `bertscope_core::analysis`; this only loads, runs and prints.
 
-use std::io::{BufRead, IsTerminal, Write};
+use std::io::{IsTerminal, Write};
 use std::path::Path;
 
 use bertscope_core::analysis::{self, HeadRoles, Measures, Mixing, MixingInput};
@@ -15,10 +15,10 @@ const CORPUS_BATCH: usize = 8;
 /// "reconstruction_error"}`, each per sentence over its own tokens.
 pub fn mixing(model: &Path, tokenizer: Option<&Path>, texts: &[String]) -> Result<(), String> {
     let engine = crate::load(model, tokenizer, LoadOptions { batch_size: texts.len(), ..Default::default() })?;
+    crate::limits::check_batch(&engine, texts)?;
     let run = engine.run_with_mixing(texts).map_err(|e| e.to_string())?;
     let measures = measure(&engine, &run)?;
-    crate::json::write_mixing(&mut std::io::stdout().lock(), &run, &measures)
-        .map_err(|e| format!("writing output: {e}"))
+    crate::json::write_mixing(&mut std::io::stdout().lock(), &run, &measures).map_err(crate::output::write_error)
 }
 
 /// Every sentence's measures.
@@ -67,8 +67,7 @@ pub fn heads(model: &Path, tokenizer: Option<&Path>, texts: &[String], corpus: O
         "sentences": roles.sentences(),
         "heads_stats": roles.stats(),
     });
-    let mut stdout = std::io::stdout().lock();
-    writeln!(stdout, "{out}").map_err(|e| format!("writing output: {e}"))
+    crate::output::print(out)
 }
 
 /// Feeds the corpus to `add` in small batches, with a progress bar on stderr when it is a terminal
@@ -78,13 +77,19 @@ fn read_corpus(path: &Path, add: &mut impl FnMut(&[String]) -> Result<(), String
     let total = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
     let progress = Progress::new(total);
     let (mut batch, mut read, mut done) = (Vec::with_capacity(CORPUS_BATCH), 0u64, 0usize);
-    for line in std::io::BufReader::new(file).lines() {
-        let line = line.map_err(|e| format!("reading corpus {}: {e}", path.display()))?;
+    let (mut reader, mut line, mut number) = (std::io::BufReader::new(file), String::new(), 0);
+    loop {
+        number += 1;
+        let more = crate::files::next_line(&mut reader, &mut line, number)
+            .map_err(|e| format!("reading corpus {}: {e}", path.display()))?;
+        if !more {
+            break;
+        }
         read += line.len() as u64 + 1;
         if line.trim().is_empty() {
             continue;
         }
-        batch.push(line);
+        batch.push(std::mem::take(&mut line));
         if batch.len() == CORPUS_BATCH {
             add(&batch)?;
             done += batch.len();
@@ -112,21 +117,22 @@ impl Progress {
         let fraction = if self.total == 0 { 1.0 } else { (read as f64 / self.total as f64).min(1.0) };
         if self.terminal {
             let filled = (fraction * 30.0).round() as usize;
-            eprint!(
+            let _ = write!(
+                std::io::stderr(),
                 "\r[{}{}] {:>3.0}%  {sentences} sentences",
                 "#".repeat(filled),
                 " ".repeat(30 - filled),
                 fraction * 100.0
             );
         } else if sentences % 1000 < CORPUS_BATCH {
-            eprintln!("{:.0}%  {sentences} sentences", fraction * 100.0);
+            crate::output::say(format_args!("{:.0}%  {sentences} sentences", fraction * 100.0));
         }
     }
 
     fn finish(&self, sentences: usize) {
         if self.terminal {
-            eprintln!();
+            crate::output::say("");
         }
-        eprintln!("measured {sentences} corpus sentences");
+        crate::output::say(format_args!("measured {sentences} corpus sentences"));
     }
 }

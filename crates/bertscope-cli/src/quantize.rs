@@ -9,6 +9,8 @@ use std::time::Instant;
 use bertscope_core::quantize::{self, attention_change, Axis, Form, QuantizeReport};
 use bertscope_core::{Engine, LoadOptions};
 
+use crate::output::print;
+
 /// The seed's two sentences: the attention change is measured on them, as one padded batch.
 pub const SEED: [&str; 2] = ["Apple is huge enterprise", "I am eating an apple"];
 
@@ -16,23 +18,22 @@ pub const SEED: [&str; 2] = ["Apple is huge enterprise", "I am eating an apple"]
 /// sizes, tensors, time and the largest attention change, then writes `output`.
 pub fn quantize(input: &Path, output: &Path, tokenizer: Option<&Path>) -> Result<(), String> {
     let tokenizer_path = crate::tokenizer_path(input, tokenizer);
-    let tokenizer = std::fs::read(&tokenizer_path)
-        .map_err(|e| format!("cannot read tokenizer {} (give --tokenizer): {e}", tokenizer_path.display()))?;
-    let bytes = std::fs::read(input).map_err(|e| format!("cannot read model {}: {e}", input.display()))?;
+    let tokenizer = crate::read_tokenizer(&tokenizer_path).map_err(|e| format!("{e} (give --tokenizer)"))?;
+    let bytes = crate::read_model(input)?;
     let mut progress = Progress::new("quantizing");
     let started = Instant::now();
     let quantized = quantize::quantize(&bytes, |done, total| progress.show(done, total))
         .map_err(|e| format!("{}: {e}", input.display()))?;
     let seconds = started.elapsed().as_secs_f64();
     progress.finish();
-    print_report(&quantized.report, seconds);
+    print_report(&quantized.report, seconds)?;
 
     let started = Instant::now();
     let before = run_seed(&bytes, &tokenizer, input)?;
     drop(bytes);
     let after = run_seed(&quantized.bytes, &tokenizer, output)?;
     let change = attention_change(&before, &after).ok_or("the two models gave attention of different shapes")?;
-    println!(
+    print(format_args!(
         "largest attention change on the seed sentences {SEED:?}: {:.3e} (sentence {}, layer {}, head {}, \
          query {}, key {}); mean {:.2e} (checked in {:.1} s)",
         change.max,
@@ -43,49 +44,47 @@ pub fn quantize(input: &Path, output: &Path, tokenizer: Option<&Path>) -> Result
         change.key,
         change.mean,
         started.elapsed().as_secs_f64()
-    );
+    ))?;
     write_atomically(output, &quantized.bytes)?;
-    println!("wrote {}", output.display());
-    Ok(())
+    print(format_args!("wrote {}", output.display()))
 }
 
 /// Folds every constant dequantization of `input` back to f32 weights and writes `output`.
 pub fn dequantize(input: &Path, output: &Path) -> Result<(), String> {
-    let bytes = std::fs::read(input).map_err(|e| format!("cannot read model {}: {e}", input.display()))?;
+    let bytes = crate::read_model(input)?;
     let started = Instant::now();
     let folded = quantize::dequantize(&bytes).map_err(|e| format!("{}: {e}", input.display()))?;
     if folded.tensors == 0 {
         return Err(format!("{}: it has no constant DequantizeLinear weights to fold", input.display()));
     }
-    println!("size: {} -> {}", size(bytes.len()), size(folded.bytes.len()));
-    println!("tensors folded to f32: {} (in {:.2} s)", folded.tensors, started.elapsed().as_secs_f64());
+    print(format_args!("size: {} -> {}", size(bytes.len()), size(folded.bytes.len())))?;
+    print(format_args!("tensors folded to f32: {} (in {:.2} s)", folded.tensors, started.elapsed().as_secs_f64()))?;
     write_atomically(output, &folded.bytes)?;
-    println!("wrote {}", output.display());
-    Ok(())
+    print(format_args!("wrote {}", output.display()))
 }
 
-fn print_report(report: &QuantizeReport, seconds: f64) {
+fn print_report(report: &QuantizeReport, seconds: f64) -> Result<(), String> {
     let (input, output) = (report.input_bytes, report.output_bytes);
-    println!(
+    print(format_args!(
         "size: {} -> {}: {:.1}% of the input ({:.2}x smaller)",
         size(input),
         size(output),
         100.0 * output as f64 / input.max(1) as f64,
         input as f64 / output.max(1) as f64
-    );
+    ))?;
     let per_column = report.tensors.iter().filter(|t| t.axis == Axis::Columns).count();
     let form = match report.form {
         Form::DequantizeLinear => "DequantizeLinear".to_string(),
         Form::Arithmetic => format!("Cast/Sub/Mul, as opset {} has no per-axis DequantizeLinear", report.opset),
     };
-    println!(
+    print(format_args!(
         "tensors quantized: {} ({per_column} MatMul weights per output column, {} embedding tables per row; \
          opset {}, {form})",
         report.tensors.len(),
         report.tensors.len() - per_column,
         report.opset
-    );
-    println!("quantized in {seconds:.2} s");
+    ))?;
+    print(format_args!("quantized in {seconds:.2} s"))
 }
 
 fn size(bytes: usize) -> String {
@@ -130,13 +129,19 @@ impl Progress {
     fn show(&mut self, done: usize, total: usize) {
         if self.visible {
             let filled = (done * 30).checked_div(total).unwrap_or(30);
-            eprint!("\r{} [{}{}] {done}/{total} tensors", self.what, "#".repeat(filled), " ".repeat(30 - filled));
+            let _ = write!(
+                std::io::stderr(),
+                "\r{} [{}{}] {done}/{total} tensors",
+                self.what,
+                "#".repeat(filled),
+                " ".repeat(30 - filled)
+            );
         }
     }
 
     fn finish(&self) {
         if self.visible {
-            eprintln!();
+            crate::output::say("");
         }
     }
 }

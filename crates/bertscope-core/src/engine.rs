@@ -1,5 +1,6 @@
 //! A tokenizer and a model that belong together: text in, attention out.
 
+use crate::contain::contain;
 use crate::error::{Error, Result};
 use crate::model::{LoadOptions, Model, ModelInfo};
 use crate::onnx::mixing::LayerMixing;
@@ -14,15 +15,16 @@ pub struct Engine {
 }
 
 impl Engine {
-    /// Loads both halves and checks that every token id has an embedding row.
+    /// Loads both halves and checks that every token id has an embedding row. Natively, a panic
+    /// while loading is returned as [`Error::Internal`].
     pub fn new(model_bytes: &[u8], tokenizer_json: &[u8], options: LoadOptions) -> Result<Self> {
-        Self::with_model(Model::from_bytes(model_bytes, options)?, tokenizer_json)
+        contain("loading the model", || Self::with_model(Model::from_bytes(model_bytes, options)?, tokenizer_json))
     }
 
     /// As [`Engine::new`], taking the model file: it is freed as soon as it is decoded, so a big
     /// model is not held twice while it loads (see [`Model::from_owned`]).
     pub fn from_owned(model_bytes: Vec<u8>, tokenizer_json: &[u8], options: LoadOptions) -> Result<Self> {
-        Self::with_model(Model::from_owned(model_bytes, options)?, tokenizer_json)
+        contain("loading the model", || Self::with_model(Model::from_owned(model_bytes, options)?, tokenizer_json))
     }
 
     fn with_model(model: Model, tokenizer_json: &[u8]) -> Result<Self> {
@@ -42,7 +44,7 @@ impl Engine {
 
     /// Optimises the model for batches of `batch` sentences ahead of the first such run.
     pub fn prepare(&self, batch: usize) -> Result<()> {
-        self.model.prepare(batch)
+        contain("preparing the model", || self.model.prepare(batch))
     }
 
     /// The tokenizer, for tokenizing without running (and for reading token ids back as text).
@@ -50,20 +52,25 @@ impl Engine {
         &self.tokenizer
     }
 
-    /// Tokenizes sentences as one padded batch and runs it.
+    /// Tokenizes sentences as one padded batch and runs it. Natively, a panic while running is
+    /// returned as [`Error::Internal`].
     pub fn run<S: AsRef<str>>(&self, texts: &[S]) -> Result<BatchRun> {
-        let batch = self.tokenizer.encode_batch(texts)?;
-        let runs = self.model.run(&batch, false)?;
-        Ok(BatchRun { batch, runs })
+        self.run_batch(texts, false)
     }
 
     /// Like [`Engine::run`], and also reads what the context-mixing measures need
     /// ([`crate::SentenceRun::mixing`]; combine with [`Engine::mixing_layers`] in
     /// [`crate::analysis::mixing`]).
     pub fn run_with_mixing<S: AsRef<str>>(&self, texts: &[S]) -> Result<BatchRun> {
-        let batch = self.tokenizer.encode_batch(texts)?;
-        let runs = self.model.run(&batch, true)?;
-        Ok(BatchRun { batch, runs })
+        self.run_batch(texts, true)
+    }
+
+    fn run_batch<S: AsRef<str>>(&self, texts: &[S], mixing: bool) -> Result<BatchRun> {
+        contain("running the model", || {
+            let batch = self.tokenizer.encode_batch(texts)?;
+            let runs = self.model.run(&batch, mixing)?;
+            Ok(BatchRun { batch, runs })
+        })
     }
 
     /// Each layer's constants for the context-mixing measures.

@@ -43,6 +43,10 @@ pub enum Error {
     /// A run was asked for with no sentences.
     #[error("there is no sentence to run")]
     NoSentences,
+    /// A panic inside the engine or a library it uses, caught natively (see `contain.rs`); the
+    /// text says what the engine was doing and the panic's message.
+    #[error("the engine stopped on an internal error while {0}; the model file may be corrupt, or this is a bug in bertscope")]
+    Internal(String),
 }
 
 /// Shorthand for results of this crate.

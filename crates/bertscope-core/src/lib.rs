@@ -28,6 +28,7 @@
 #![warn(missing_docs)]
 
 pub mod analysis;
+mod contain;
 mod engine;
 mod error;
 #[cfg(feature = "bench")]
@@ -40,6 +41,7 @@ mod output;
 pub mod quantize;
 pub mod tokenize;
 
+pub use contain::panic_message;
 pub use engine::Engine;
 pub use error::{Error, Result};
 pub use model::{LoadOptions, MatMulKernel, Model, ModelInfo};

@@ -13,7 +13,10 @@ use tract_onnx::tract_hir::internal::{ensure, DimLike};
 use crate::error::{root_cause, Error, Result};
 use crate::onnx::inputs::{Input, Role};
 use crate::onnx::mixing::LayerMixing;
-use crate::ops::{batched_matmul, checked_gather, packed_matmul, tap};
+use crate::ops::{
+    batched_matmul, checked_expand, checked_flatten, checked_gather, checked_range, checked_reduce, checked_unsqueeze,
+    packed_matmul, tap,
+};
 use crate::output::{Attention, HiddenStates, MixingTaps, SentenceRun};
 use crate::tokenize::Batch;
 
@@ -133,7 +136,14 @@ impl Model {
         let file_bytes = bytes.as_ref().len();
         let mut onnx = tract_onnx::onnx().with_ignore_value_info(true);
         checked_gather::register(&mut onnx.op_register);
+        checked_unsqueeze::register(&mut onnx.op_register);
+        checked_flatten::register(&mut onnx.op_register);
+        checked_range::register(&mut onnx.op_register);
+        checked_expand::register(&mut onnx.op_register);
         let crate::onnx::OnnxFile { proto, inputs, anatomy, quantization, mixing } = crate::onnx::read(bytes)?;
+        // The operator set as tract reads it.
+        let opset = proto.opset_import.iter().find(|i| i.domain.is_empty() || i.domain == "ai.onnx");
+        checked_reduce::register(&mut onnx.op_register, opset.map_or(0, |i| i.version));
         let parsed = onnx.parse(&proto, None).map_err(|e| Error::NotOnnx(root_cause(&e)));
         drop(proto);
         let parsed = parsed?;

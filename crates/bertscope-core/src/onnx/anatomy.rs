@@ -22,6 +22,12 @@ pub struct Anatomy {
     pub dynamic_int8: Option<&'static str>,
 }
 
+/// Nodes through which token ids reach the word-embedding `Gather` unchanged in value.
+const ID_CARRIERS: &[&str] = &["Cast", "Identity", "Reshape", "Squeeze", "Unsqueeze", "Flatten"];
+
+/// Nodes through which an embedding table reaches its `Gather` with its rows unchanged.
+const TABLE_CARRIERS: &[&str] = &["Cast", "Identity"];
+
 /// Index of a graph: who produces each tensor and which tensors are constant.
 struct Index<'a> {
     graph: &'a GraphProto,
@@ -108,23 +114,51 @@ impl<'a> Index<'a> {
         (node.op_type == self.node(previous_output).op_type).then(|| node.output.first().map(String::as_str))?
     }
 
-    fn initializer_dims(&self, name: &str) -> Option<&'a [i64]> {
-        self.graph.initializer.iter().find(|t| t.name == name).map(|t| t.dims.as_slice())
+    /// Dims of a constant tensor: an initializer or a `Constant` node's value.
+    fn constant_dims(&self, name: &str) -> Option<&'a [i64]> {
+        if let Some(t) = self.graph.initializer.iter().find(|t| t.name == name) {
+            return Some(t.dims.as_slice());
+        }
+        let node = self.node(*self.producer.get(name)?);
+        let value = node.attribute.iter().find(|a| a.name == "value").and_then(|a| a.t.as_ref());
+        (node.op_type == "Constant").then_some(value.map(|t| t.dims.as_slice())).flatten()
     }
 
-    /// Rows of the embedding tables: (words, positions).
-    fn embedding_rows(&self, input_ids: &str) -> (Option<usize>, Option<usize>) {
-        let tables: Vec<(bool, &[i64])> = self
-            .graph
-            .node
-            .iter()
-            .filter(|n| n.op_type == "Gather" && n.input.len() == 2)
-            .filter_map(|n| {
-                let dims = self.initializer_dims(&n.input[0])?;
-                (dims.len() == 2).then_some((n.input[1] == input_ids, dims))
-            })
-            .collect();
-        let words = tables.iter().find(|(w, _)| *w).map(|(_, d)| d[0].max(0) as usize);
+    /// The tensor `name` was copied from through nodes of the `carriers` kinds (their first input).
+    fn source(&self, mut name: &'a str, carriers: &[&str]) -> &'a str {
+        for _ in 0..self.graph.node.len() {
+            match self.producer.get(name).map(|&p| self.node(p)) {
+                Some(node) if carriers.contains(&node.op_type.as_str()) && !node.input.is_empty() => {
+                    name = node.input[0].as_str();
+                }
+                _ => break,
+            }
+        }
+        name
+    }
+
+    /// Rows of the embedding tables: (words, positions). The word table is any table a `Gather`
+    /// reads with the token ids, also through casts, copies and reshapes of either; `Err` names a
+    /// `Gather` of token ids whose table is not a constant of known size (the tokenizer could not
+    /// be checked against it, and an id past its end would crash the run).
+    fn embedding_rows(&self, input_ids: &str) -> Result<(Option<usize>, Option<usize>), String> {
+        let mut tables: Vec<(bool, &[i64])> = Vec::new();
+        for n in self.graph.node.iter().filter(|n| n.op_type == "Gather" && n.input.len() == 2) {
+            let words = !input_ids.is_empty() && self.source(&n.input[1], ID_CARRIERS) == input_ids;
+            let dims = self.constant_dims(self.source(&n.input[0], TABLE_CARRIERS));
+            match dims {
+                Some(dims) if dims.len() == 2 => tables.push((words, dims)),
+                _ if words => {
+                    return Err(format!(
+                        "its Gather node \"{}\" looks token ids up in a table whose size the loader cannot see, so \
+                         the tokenizer cannot be checked against it",
+                        n.name
+                    ))
+                }
+                _ => {}
+            }
+        }
+        let words = tables.iter().filter(|(w, _)| *w).map(|(_, d)| d[0].max(0) as usize).min();
         let width = tables.iter().find(|(w, _)| *w).map(|(_, d)| d[1]);
         let positions = tables
             .iter()
@@ -132,7 +166,7 @@ impl<'a> Index<'a> {
             .map(|(_, d)| d[0].max(0) as usize)
             .max()
             .filter(|&rows| rows > 2);
-        (words, positions)
+        Ok((words, positions))
     }
 
     fn dynamic_int8(&self) -> Option<&'static str> {
@@ -161,6 +195,6 @@ pub fn anatomy(graph: &GraphProto, input_ids: &str) -> Result<Anatomy, String> {
     let attention = softmaxes.iter().map(|&s| index.node(s).output[0].clone()).collect();
     let hidden = layer_inputs.iter().copied().chain([last]).map(str::to_string).collect();
     let logits = graph.output.iter().find(|o| o.name == "logits").map(|o| o.name.clone());
-    let (vocab_rows, max_positions) = index.embedding_rows(input_ids);
+    let (vocab_rows, max_positions) = index.embedding_rows(input_ids)?;
     Ok(Anatomy { attention, hidden, logits, vocab_rows, max_positions, dynamic_int8: index.dynamic_int8() })
 }

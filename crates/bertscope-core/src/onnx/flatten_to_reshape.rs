@@ -21,7 +21,8 @@ pub fn flatten_to_reshape(graph: &mut GraphProto) -> usize {
             a if a == rank => [-1, 1],
             _ => continue,
         };
-        let shape_name = format!("{}__bertscope_shape", node.output[0]);
+        let Some(output) = node.output.first() else { continue };
+        let shape_name = format!("{output}__bertscope_shape");
         shapes.push(TensorProto {
             name: shape_name.clone(),
             dims: vec![2],

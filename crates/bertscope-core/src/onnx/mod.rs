@@ -11,6 +11,7 @@ pub(crate) mod gather_bounds;
 pub(crate) mod inputs;
 mod int8_embedding;
 pub(crate) mod mixing;
+mod validate;
 
 use prost::Message;
 use tract_onnx::pb::ModelProto;
@@ -48,6 +49,7 @@ pub(crate) fn read(bytes: impl AsRef<[u8]>) -> Result<OnnxFile> {
     if graph.node.is_empty() {
         return Err(Error::NotOnnx("its graph has no nodes".into()));
     }
+    validate::check_graph(graph).map_err(Error::Prepare)?;
     let inputs = inputs::input_roles(graph)?;
     flatten_to_reshape::flatten_to_reshape(graph);
     fold_dequantize::arithmetic_as_dequantize_linear(graph);
