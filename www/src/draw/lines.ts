@@ -49,7 +49,8 @@ const QUERY_HEADING = 'query';
 const KEY_HEADING = 'key';
 const PAD = 8;
 const TEXT_GAP = 8;
-const MIN_GAP = 160;
+/** Narrowest gap between the columns: on a phone the lines still get room, without pushing a column off the card. */
+const MIN_GAP = 96;
 const MAX_GAP = 380;
 const LABEL_MAX_CHARS = 16;
 

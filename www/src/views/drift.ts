@@ -34,7 +34,7 @@ export interface DriftOptions {
 }
 
 export class DriftView {
-  private readonly chartNote = el('p', { className: 'focus-summary', attrs: { 'data-testid': 'drift-summary' } });
+  private readonly chartNote = el('p', { className: 'long-summary', attrs: { 'data-testid': 'drift-summary' } });
   private readonly chart = el('canvas', { attrs: { 'data-testid': 'drift-chart', role: 'img' } });
   private readonly table = el('table', { className: 'drift-table', attrs: { 'data-testid': 'drift-table' } });
   private readonly mapNote = el('p', { className: 'view-intro', attrs: { 'data-testid': 'tokenmap-summary' } });
@@ -53,7 +53,8 @@ export class DriftView {
       this.chartNote,
       this.chartHover.readout.element,
       this.chart,
-      this.table,
+      // A wide table (one column per level) scrolls inside this box on a narrow screen, not the page.
+      el('div', { className: 'table-scroll', attrs: { tabindex: '0', role: 'region', 'aria-label': 'Similarity table' } }, [this.table]),
       el('h3', { text: 'Every token’s final vector, projected to 2-D (PCA)' }),
       this.mapNote,
       this.mapHover.readout.element,

@@ -74,7 +74,7 @@ export function rolloutRows(options: RolloutOptions, index: number, rolloutLayer
 class RolloutCard {
   readonly element: HTMLElement;
   private readonly title = el('h3', { className: 'sentence-title' });
-  private readonly summary = el('p', { className: 'focus-summary', attrs: { 'data-testid': 'rollout-summary' } });
+  private readonly summary = el('p', { className: 'long-summary', attrs: { 'data-testid': 'rollout-summary' } });
   private readonly scroller = el('div', { className: 'strip-scroll' });
   private readonly canvas = el('canvas', { attrs: { 'data-testid': 'rollout-strips', role: 'img' } });
   private readonly flowButton = el('button', { text: 'Compute attention flow', attrs: { type: 'button', 'data-testid': 'flow-button' } });
