@@ -46,6 +46,8 @@ export type ViewName = (typeof VIEWS)[number];
 export interface ViewState {
   sentences: string[];
   focusWord: string;
+  /** Which occurrence of the focus word (from 1): the 2nd "bank" of "the bank near the river bank". */
+  focusOccurrence: number;
   /** 0-based, or `LAST_LAYER`. */
   layer: number;
   head: HeadChoice;
@@ -102,6 +104,7 @@ export function resolveView(view: Pick<ViewState, 'layer' | 'head'>, model: Mode
 export const INITIAL_STATE: ViewState = {
   sentences: ['Apple is huge enterprise', 'I am eating an apple'],
   focusWord: 'apple',
+  focusOccurrence: 1,
   // The last layer, averaged over heads: where the default model's "apple" looks at
   // "enterprise" in one sentence and at "eating" in the other.
   layer: LAST_LAYER,

@@ -5,6 +5,7 @@
  * different sentences joined by a line. The engine computes the cosines and the projection.
  */
 import { drawChart, paintLineChart, paintScatter, type LineChartSpec, type ScatterPoint, type ScatterSpec, type Series } from '../draw/chart';
+import { findWord, inWord } from '../words';
 import { headColour, type Theme } from '../draw/colors';
 import type { PairDrift } from '../engine/analysis-protocol';
 import type { BatchRun } from '../engine/protocol';
@@ -30,6 +31,8 @@ export function pairName(d: PairDrift): string {
 export interface DriftOptions {
   output: BatchRun;
   focusWord: string;
+  /** Which occurrence of the focus word (from 1). */
+  focusOccurrence: number;
   theme: Theme;
 }
 
@@ -137,7 +140,7 @@ export class DriftView {
   }
 
   private drawMap(options: DriftOptions): void {
-    const { output, theme, focusWord } = options;
+    const { output, theme, focusWord, focusOccurrence } = options;
     const map = output.analysis?.tokenMap;
     this.mapShown = null;
     this.mapHover.readout.element.hidden = !map || map.points.length === 0;
@@ -147,13 +150,13 @@ export class DriftView {
       return;
     }
     this.map.hidden = false;
-    const wanted = focusWord.trim().toLowerCase();
+    const focus = output.batch.sentences.map((s) => findWord(s, focusWord, focusOccurrence).word);
     const points: ScatterPoint[] = map.tokens.map(([s, , text], i) => ({
       x: map.points[i]![0],
       y: map.points[i]![1],
       label: map.tokens.filter(([other]) => other !== s).length ? `${text}·${s + 1}` : text,
       colour: headColour(theme, s),
-      strong: text.toLowerCase() === wanted,
+      strong: inWord(focus[s] ?? null, map.tokens[i]![1]),
     }));
     // The same (non-special) word in different sentences, joined in sentence order.
     const groups = new Map<string, number[]>();

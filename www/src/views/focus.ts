@@ -5,7 +5,8 @@
  * attention), and the full token×token heatmap. Without the strip (`strip: false`) it is the plain
  * heatmap view of the widget.
  */
-import { describeAttention, findFocus, cropMatrix, isBlank, matrixRow, maxUnmasked, topTargets } from '../attention';
+import { describeAttention, cropMatrix, isBlank, maxUnmasked, topTargets } from '../attention';
+import { findWord, wordRow, type WordFocus } from '../words';
 import { shorten } from '../draw/canvas';
 import type { StripRow } from '../draw/chart';
 import type { HeatmapHit, HeatmapSpec } from '../draw/heatmap';
@@ -73,7 +74,7 @@ class SentenceCard {
   }
 
   update(options: FocusOptions, index: number): void {
-    const { output, layer, head, focusWord, theme, measure } = options;
+    const { output, layer, head, focusWord, focusOccurrence, theme, measure } = options;
     const sentence = output.batch.sentences[index]!;
     const n = output.attentionShape[2];
     const title = el('h3', { className: 'sentence-title', text: `${index + 1}. “${shorten(sentence.text, TITLE_CHARS)}”` });
@@ -88,11 +89,11 @@ class SentenceCard {
     }
     const main = measuredMatrix(output, index, layer, head, measure);
     const matrix = main.values;
-    const focus = findFocus(sentence, focusWord);
+    const focus = findWord(sentence, focusWord, focusOccurrence);
     const other = counterpart(main.measure);
     const pair = options.compare && mixingProblem(output, other) === null ? measuredMatrix(output, index, layer, head, other) : null;
     const children: Node[] = [title];
-    const strips = options.strip !== false ? this.focusParts(sentence, main, pair, focus, focusWord) : null;
+    const strips = options.strip !== false ? this.focusParts(sentence, main, pair, focus) : null;
     if (strips) children.push(...strips.elements);
     const shown = Math.min(n, sentence.len + PAD_SHOWN);
     if (shown < n) children.push(el('p', { className: 'note', text: `${n - shown} more [PAD] positions (padding to the longest sentence) are not drawn.` }));
@@ -109,7 +110,7 @@ class SentenceCard {
       colLabels: tokens,
       maskedRows: masked,
       maskedCols: masked,
-      ...(focus >= 0 ? { highlightRow: focus } : {}),
+      ...(focus.word ? { highlightRow: focus.word.start, highlightRows: focus.word.end - focus.word.start } : {}),
       scaleMax: maxUnmasked(matrix, sentence),
     };
     const info = MEASURE_INFO[main.measure];
@@ -127,7 +128,7 @@ class SentenceCard {
       spec,
       label:
         `${what} of sentence ${index + 1}, ${main.where}; rows (queries) take from columns (keys), padding is hatched. ` +
-        describeAttention(matrix, sentence, focusWord, TOP_IN_LABEL),
+        describeAttention(matrix, sentence, focus.word, TOP_IN_LABEL),
       describe: (hit) => describeCell(sentence, values, shown, hit),
       legendCaption: this.figure.legendCaption,
       theme,
@@ -139,35 +140,34 @@ class SentenceCard {
     sentence: Encoding,
     main: MeasuredMatrix,
     pair: MeasuredMatrix | null,
-    focus: number,
-    focusWord: string,
+    found: WordFocus,
   ): { elements: HTMLElement[]; figure: FocusFigure['strip']; contrast: string | null } {
-    if (focus < 0) {
-      const word = focusWord.trim().toLowerCase();
-      const missing = word ? `“${word}” is not a single token of this sentence.` : 'No focus word is set: click a token to choose one.';
-      return { elements: [el('p', { className: 'focus-summary muted', text: missing, attrs: { 'data-testid': 'focus-summary' } })], figure: null, contrast: null };
+    if (!found.word) {
+      return { elements: [el('p', { className: 'focus-summary muted', text: found.miss, attrs: { 'data-testid': 'focus-summary' } })], figure: null, contrast: null };
     }
-    const word = sentence.tokens[focus] ?? '';
+    const focusWord = found.word;
+    const focus = focusWord.start;
+    const word = focusWord.text;
     const strongest = (m: MeasuredMatrix): string => {
-      const best = topTargets(matrixRow(m.values, m.n, focus), sentence, 1, focus)[0];
+      const best = topTargets(wordRow(m.values, m.n, focusWord), sentence, 1, focusWord)[0];
       return best ? `${word} → ${best.token} (${best.weight.toFixed(2)})` : `${word} → no other word to attend to`;
     };
-    const data = (m: MeasuredMatrix, summary?: string): StripData => ({ measure: m.measure, row: matrixRow(m.values, m.n, focus), where: m.where, ...(summary ? { summary } : {}) });
+    const data = (m: MeasuredMatrix, summary?: string): StripData => ({ measure: m.measure, row: wordRow(m.values, m.n, focusWord), where: m.where, ...(summary ? { summary } : {}) });
     const mainStrip = data(main);
     const elements: HTMLElement[] = [el('p', { className: 'focus-summary', text: strongest(main), attrs: { 'data-testid': 'focus-summary' } })];
     const real = (row: Float32Array): number[] => Array.from(row.subarray(0, sentence.len));
     const rows: StripRow[] = [{ name: MEASURE_INFO[main.measure].short, values: real(mainStrip.row) }];
     let contrast: string | null = null;
-    if (!pair) elements.push(strip(sentence, mainStrip, focus, false));
+    if (!pair) elements.push(strip(sentence, mainStrip, focusWord, false));
     else {
       const pairStrip = data(pair, strongest(pair));
       const [raw, mixed] = main.measure === 'raw' ? [mainStrip, pairStrip] : [pairStrip, mainStrip];
-      contrast = contrastSentence(sentence, focus, raw.row, mixed);
+      contrast = contrastSentence(sentence, focusWord, raw.row, mixed);
       rows.push({ name: MEASURE_INFO[pair.measure].short, values: real(pairStrip.row) });
       elements.push(
         el('div', { className: 'strip-pair', attrs: { 'data-testid': 'focus-pair' } }, [
-          strip(sentence, mainStrip, focus, true),
-          strip(sentence, pairStrip, focus, true),
+          strip(sentence, mainStrip, focusWord, true),
+          strip(sentence, pairStrip, focusWord, true),
           ...(contrast ? [el('p', { className: 'contrast', text: contrast, attrs: { 'data-testid': 'focus-contrast' } })] : []),
         ]),
       );

@@ -2,7 +2,8 @@
  * The widget's attributes, read and checked. Nothing here throws: every value that cannot be used
  * becomes a short message for the reader and the default in its place.
  */
-import { findFocus, isContent, type HeadChoice } from '../attention';
+import { type HeadChoice } from '../attention';
+import { findWord } from '../words';
 import { shorten } from '../draw/canvas';
 import type { Batch } from '../engine/protocol';
 import { MEASURES, parseMeasure, type Measure } from '../measure';
@@ -165,20 +166,20 @@ export function fitToModel(settings: Settings, layers: number, heads: number): {
   return { layer, head, messages };
 }
 
-/** The first whole word (not a ##piece) of the first sentence that every non-empty sentence contains; else its first word. */
+/** The first word (its pieces together) of the first sentence that every non-empty sentence contains; else its first word. */
 export function defaultFocus(batch: Batch): string {
-  const sentences = batch.sentences.filter((s) => s.tokens.some((_, i) => isContent(s, i)));
+  const sentences = batch.sentences.filter((s) => s.words.length > 0);
   const first = sentences[0];
   if (!first) return '';
-  const words = first.tokens.filter((t, i) => isContent(first, i) && !t.startsWith('##'));
-  return words.find((word) => sentences.every((s) => findFocus(s, word) >= 0)) ?? words[0] ?? '';
+  const words = first.words.map((w) => w.text);
+  return words.find((word) => sentences.every((s) => findWord(s, word).word !== null)) ?? words[0] ?? '';
 }
 
 /** The focus word to draw: the one asked for if some sentence has it, else the default (with a message). */
 export function resolveFocus(asked: string, batch: Batch): { word: string; message: string | null } {
   const fallback = defaultFocus(batch);
   if (!asked) return { word: fallback, message: null };
-  if (batch.sentences.some((s) => findFocus(s, asked) >= 0)) return { word: asked, message: null };
+  if (batch.sentences.some((s) => findWord(s, asked).word !== null)) return { word: asked, message: null };
   const instead = fallback ? `showing “${fallback}”` : 'showing no focus word';
-  return { word: fallback, message: `${quote('focus', asked)} is not a token of any sentence: ${instead}.` };
+  return { word: fallback, message: `${quote('focus', asked)} is not a word of any sentence: ${instead}.` };
 }
