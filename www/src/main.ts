@@ -47,6 +47,8 @@ const ui = {
   sentenceField: query<HTMLElement>('#sentence-field'),
   measure: query<HTMLSelectElement>('[data-testid="measure-select"]'),
   compare: query<HTMLInputElement>('[data-testid="compare-toggle"]'),
+  hideSpecial: query<HTMLInputElement>('[data-testid="hide-special"]'),
+  sharedScale: query<HTMLInputElement>('[data-testid="shared-scale"]'),
   compareField: query<HTMLElement>('#compare-field'),
   mixingProgress: query<HTMLElement>('[data-testid="mixing-progress"]'),
   mixingBar: query<HTMLProgressElement>('[data-testid="mixing-progress"] progress'),
@@ -145,7 +147,7 @@ function draw(): void {
   const sentence = Math.max(0, Math.min(state.sentence, shown.batch.sentences.length - 1));
   const common = { output: shown, layer, head, focusWord: state.focusWord, focusOccurrence: state.focusOccurrence, theme, measure: state.measure };
   measureNote.update(state.measure, state.compare && state.view === 'focus' ? counterpart(state.measure) : null, shown);
-  if (state.view === 'focus') focusView.update({ ...common, compare: state.compare });
+  if (state.view === 'focus') focusView.update({ ...common, compare: state.compare, hideSpecial: state.hideSpecial, sharedScale: state.sharedScale });
   else if (state.view === 'head') headView.update({ ...common, sentence });
   else if (!analysis.draw(state.view, { ...common, sentence })) modelView.update({ ...common, sentence });
   const focusKey = `${state.focusOccurrence}:${state.focusWord}`;
@@ -269,6 +271,8 @@ function syncControls(state: ViewState): void {
   ui.sentenceField.hidden = state.view === 'focus' || state.view === 'rollout' || state.view === 'drift';
   ui.measure.value = state.measure;
   ui.compare.checked = state.compare;
+  ui.hideSpecial.checked = state.hideSpecial;
+  ui.sharedScale.checked = state.sharedScale;
   ui.compareField.hidden = state.view !== 'focus';
 }
 
@@ -402,6 +406,8 @@ ui.sentence.addEventListener('change', () => store.set({ sentence: Number(ui.sen
 ui.measure.replaceChildren(...MEASURES.map((m) => el('option', { text: MEASURE_INFO[m].label, attrs: { value: m } })));
 ui.measure.addEventListener('change', () => store.set({ measure: parseMeasure(ui.measure.value) ?? 'raw' }));
 ui.compare.addEventListener('change', () => store.set({ compare: ui.compare.checked }));
+ui.hideSpecial.addEventListener('change', () => store.set({ hideSpecial: ui.hideSpecial.checked }));
+ui.sharedScale.addEventListener('change', () => store.set({ sharedScale: ui.sharedScale.checked }));
 bindTokenPicking(ui.tokenView, pickToken);
 bindTabs(ui.tabs, (name) => {
   if ((VIEWS as readonly string[]).includes(name)) store.set({ view: name as ViewName });
@@ -418,7 +424,7 @@ store.subscribe((state, previous) => {
   // A measure (or the focus view's comparison) the result on screen lacks: run it again with them.
   else if (shown && info && lacksMixing(shown) && stateMixingNeed(state) !== stateMixingNeed(previous)) void runNow();
   if (state.ownModel !== previous.ownModel) describeModel();
-  const looks: (keyof ViewState)[] = ['focusWord', 'focusOccurrence', 'layer', 'head', 'view', 'sentence', 'measure', 'compare'];
+  const looks: (keyof ViewState)[] = ['focusWord', 'focusOccurrence', 'layer', 'head', 'view', 'sentence', 'measure', 'compare', 'hideSpecial', 'sharedScale'];
   if (looks.some((key) => state[key] !== previous[key])) draw();
 });
 

@@ -15,7 +15,7 @@ import { resolveView, type Store, type ViewState } from '../state';
 import './analysis.css';
 import { OwnModelPicker, type OwnLoad, type StageProgress } from './byo-model';
 import { DriftView, levelNames, pairName } from './drift';
-import { download, embedSnippet, measureTable, panelPng, toCsv, type NumberTable } from './export';
+import { download, embedSnippet, measureTable, panelPng, toCsv, withoutSpecialsTable, type NumberTable } from './export';
 import { FillMaskPanel } from './fillmask';
 import type { FocusFigure } from './focus';
 import type { QuantizeOutcome } from './quantize-panel';
@@ -296,7 +296,9 @@ export class AnalysisFeatures {
       };
     }
     const sentences = state.view === 'focus' ? output.batch.sentences.map((_, i) => i) : [Math.min(state.sentence, output.batch.sentences.length - 1)];
-    return { table: measureTable(output, layer, head, sentences, drawnMeasure(output, state.measure)), extra: {} };
+    const measure = drawnMeasure(output, state.measure);
+    if (state.view === 'focus' && state.hideSpecial) return { table: withoutSpecialsTable(output, layer, head, sentences, measure), extra: {} };
+    return { table: measureTable(output, layer, head, sentences, measure), extra: {} };
   }
 
   private exportNumbers(kind: 'json' | 'csv'): void {
@@ -314,7 +316,7 @@ export class AnalysisFeatures {
       const records = table.rows.map((row) => Object.fromEntries(table.columns.map((c, i) => [c, row[i]])));
       const measure = this.measureShown();
       const about = measure ? { measure, measure_name: MEASURE_INFO[measure].label } : {};
-      const json = { view: state.view, sentences: state.sentences, focus: state.focusWord, focus_occurrence: state.focusOccurrence, ...about, description: table.description, columns: table.columns, records, ...extra };
+      const json = { view: state.view, sentences: state.sentences, focus: state.focusWord, focus_occurrence: state.focusOccurrence, hide_special: state.hideSpecial, shared_scale: state.sharedScale, ...about, description: table.description, columns: table.columns, records, ...extra };
       download(new Blob([JSON.stringify(json, null, 2)], { type: 'application/json' }), name);
     }
     this.exportNote.textContent = `Saved ${name} (${table.rows.length} rows).`;
@@ -333,6 +335,8 @@ export class AnalysisFeatures {
       head,
       view: state.view === 'head' ? 'head' : state.view === 'focus' ? 'focus' : null,
       measure: state.measure,
+      hideSpecial: state.hideSpecial,
+      sharedScale: state.sharedScale,
     });
     this.snippet.value = text;
     this.snippet.hidden = false;

@@ -18,10 +18,17 @@ export interface StripData {
   summary?: string;
 }
 
-/** The strip's cells: each word of the sentence (its pieces summed) and each special token, in order. */
-export function stripCells(sentence: Encoding, row: Float32Array): { start: number; text: string; weight: number }[] {
+/** How a strip is drawn: without the special tokens' chips, and against a shared top of the colour scale (null: its own maximum). */
+export interface StripLook {
+  hide: boolean;
+  max: number | null;
+}
+
+/** The strip's cells: each word of the sentence (its pieces summed) and, unless `hide`, each special token, in order. */
+export function stripCells(sentence: Encoding, row: Float32Array, hide = false): { start: number; text: string; weight: number }[] {
   const cells: { start: number; text: string; weight: number }[] = [];
   for (let i = 0; i < sentence.len; i++) {
+    if (hide && sentence.special[i]) continue;
     const word = sentence.words.find((w) => w.start === i);
     if (word) {
       let weight = 0;
@@ -35,13 +42,13 @@ export function stripCells(sentence: Encoding, row: Float32Array): { start: numb
 }
 
 /** The chips of one row over the sentence's words and special tokens. */
-function chips(sentence: Encoding, row: Float32Array, focus: Word, caption: string): HTMLElement {
-  const cells = stripCells(sentence, row);
-  const max = Math.max(0, ...cells.map((c) => c.weight));
+function chips(sentence: Encoding, row: Float32Array, focus: Word, caption: string, look: StripLook): HTMLElement {
+  const cells = stripCells(sentence, row, look.hide);
+  const max = look.max ?? Math.max(0, ...cells.map((c) => c.weight));
   const items: Node[] = [];
   for (const cell of cells) {
     const weight = cell.weight;
-    const colour = viridis(max > 0 ? weight / max : 0);
+    const colour = viridis(max > 0 ? Math.min(1, weight / max) : 0);
     const attrs = { role: 'listitem', title: `${cell.text}: ${weight.toFixed(3)}` };
     const chip = el('span', { className: cell.start === focus.start ? 'chip chip-focus' : 'chip', attrs }, [
       el('span', { className: 'chip-token', text: cell.text }),
@@ -58,7 +65,7 @@ function chips(sentence: Encoding, row: Float32Array, focus: Word, caption: stri
  * A strip figure. `heading`: name the measure above the chips (when two strips are paired);
  * without it, the caption alone says what the numbers are.
  */
-export function strip(sentence: Encoding, data: StripData, focus: Word, heading: boolean): HTMLElement {
+export function strip(sentence: Encoding, data: StripData, focus: Word, heading: boolean, look: StripLook = { hide: false, max: null }): HTMLElement {
   const word = focus.text;
   const info = MEASURE_INFO[data.measure];
   const what = data.measure === 'raw' ? 'Attention' : info.label.charAt(0).toUpperCase() + info.label.slice(1);
@@ -71,7 +78,7 @@ export function strip(sentence: Encoding, data: StripData, focus: Word, heading:
     parts.push(title);
   }
   // A heading says what the chips are; alone, they get the caption.
-  parts.push(chips(sentence, data.row, focus, caption));
+  parts.push(chips(sentence, data.row, focus, look.hide ? `${caption}; [CLS]/[SEP] hidden, rows renormalised` : caption, look));
   if (!heading) parts.push(el('figcaption', { text: caption }));
   return el('figure', { className: 'strip', attrs: { 'data-measure': data.measure, 'data-testid': 'focus-strip' } }, parts);
 }

@@ -20,7 +20,7 @@ export const THEMES = ['light', 'dark', 'auto'] as const;
 export type ThemeName = (typeof THEMES)[number];
 
 /** Every attribute the widget reads (and redraws for when it changes). */
-export const ATTRIBUTES = ['sentences', 'focus', 'layer', 'head', 'view', 'measure', 'model', 'tokenizer', 'theme'] as const;
+export const ATTRIBUTES = ['sentences', 'focus', 'layer', 'head', 'view', 'measure', 'model', 'tokenizer', 'theme', 'hide-special', 'shared-scale'] as const;
 
 /** Where the default model and tokenizer sit, relative to the widget's own file. */
 export const DEFAULT_MODEL_PATH = 'models/default/model.onnx';
@@ -41,6 +41,10 @@ export interface Settings {
   modelUrl: string;
   tokenizerUrl: string;
   theme: ThemeName;
+  /** `hide-special`: drop the `[CLS]`/`[SEP]` columns and renormalise each row. */
+  hideSpecial: boolean;
+  /** `shared-scale`: one colour scale for all sentences. */
+  sharedScale: boolean;
 }
 
 /** Settings plus the messages about attribute values that were replaced by defaults. */
@@ -150,7 +154,14 @@ export function readSettings(attr: (name: string) => string | null, pageUrl: str
     else messages.push(`${quote('tokenizer', tokenizerText)} is not an http(s) URL: using ${modelText ? 'tokenizer.json beside the model' : 'the default tokenizer'}.`);
   }
 
-  return { settings: { sentences, focus: text('focus') ?? '', layer, head, view, measure, modelUrl, tokenizerUrl, theme }, messages };
+  // Boolean attributes: present (any value but "false") means on.
+  const flag = (name: string): boolean => {
+    const value = text(name);
+    return value !== null && value.toLowerCase() !== 'false';
+  };
+  const hideSpecial = flag('hide-special');
+  const sharedScale = flag('shared-scale');
+  return { settings: { sentences, focus: text('focus') ?? '', layer, head, view, measure, modelUrl, tokenizerUrl, theme, hideSpecial, sharedScale }, messages };
 }
 
 /**

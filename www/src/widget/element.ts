@@ -33,7 +33,8 @@ const VISIBLE_MARGIN = '300px 0px';
 type WidgetState = 'idle' | 'loading' | 'running' | 'ready' | 'error';
 
 /** What every view of the widget is drawn from. */
-type DrawData = ViewInput;
+/** What a widget view draws from: the run and its choices, and the focus view's colour switches. */
+type DrawData = ViewInput & { hideSpecial: boolean; sharedScale: boolean };
 
 /** One of the widget's views, built from the explorer's view modules. */
 interface Shown {
@@ -326,7 +327,17 @@ export function defineBertAttention(widgetUrl: string): void {
       // Shown before drawing: the views size themselves to the width they get.
       this.#viewBox.hidden = false;
       const measure = drawnMeasure(output, settings.measure);
-      this.#shown.draw({ output, layer: fit.layer, head: fit.head, focusWord: focus.word, focusOccurrence: focus.occurrence, theme: readTheme(this.#root), measure });
+      this.#shown.draw({
+        output,
+        layer: fit.layer,
+        head: fit.head,
+        focusWord: focus.word,
+        focusOccurrence: focus.occurrence,
+        theme: readTheme(this.#root),
+        measure,
+        hideSpecial: settings.hideSpecial,
+        sharedScale: settings.sharedScale,
+      });
       const refused =
         measure !== settings.measure && output.mixingError !== undefined
           ? [`measure="${settings.measure}" cannot be computed for this model (${output.mixingError}): showing raw attention.`]
@@ -362,6 +373,8 @@ export function defineBertAttention(widgetUrl: string): void {
         sentences: settings.sentences,
         focusWord,
         focusOccurrence,
+        hideSpecial: settings.hideSpecial,
+        sharedScale: settings.sharedScale,
         layer,
         head,
         view: view === 'head' ? 'head' : 'focus',
