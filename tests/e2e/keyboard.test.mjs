@@ -3,34 +3,19 @@
 // attention, printed natively by `bertscope attention`), Enter makes the cursor's row the focus
 // word, Escape hides the cursor.
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { dist, READY_TIMEOUT_MS, repoRoot, urlWith, useSession } from './helpers.mjs';
+import { engineAttention, lastLayerMean, READY_TIMEOUT_MS, urlWith, useSession } from './helpers.mjs';
 
-const TARGET = process.env.CARGO_TARGET_DIR || join(repoRoot, 'target');
-const CLI = process.env.BERTSCOPE_CLI || [join(TARGET, 'release', 'bertscope'), join(TARGET, 'debug', 'bertscope')].find((path) => existsSync(path));
 const SENTENCES = ['Apple is huge enterprise', 'I am eating an apple'];
 const CARD = '#focus-view article >> nth=0';
-
-/** Sentence 1's last layer averaged over heads, `[query][key]`, and its tokens. */
-function reference() {
-  if (!CLI || !existsSync(CLI)) throw new Error(`no bertscope binary under ${TARGET}: build it with cargo build --release -p bertscope-cli, or name it in BERTSCOPE_CLI`);
-  const model = join(dist, 'models', 'default');
-  const args = ['attention', '--model', join(model, 'model.onnx'), '--tokenizer', join(model, 'tokenizer.json'), ...SENTENCES.flatMap((t) => ['--text', t])];
-  const out = JSON.parse(execFileSync(CLI, args, { encoding: 'utf8', maxBuffer: 1 << 28 }));
-  const layer = out.attentions[0].at(-1);
-  const n = layer[0].length;
-  const mean = Array.from({ length: n }, (_, q) => Array.from({ length: n }, (_, k) => layer.reduce((sum, head) => sum + head[q][k], 0) / layer.length));
-  return { tokens: out.tokens[0], mean };
-}
 
 const session = useSession();
 
 describe('the heatmap by keyboard', () => {
   it('arrow keys move a cell cursor with the read-out, Enter focuses its row, Escape hides it', { timeout: READY_TIMEOUT_MS }, async () => {
-    const { tokens, mean } = reference();
+    const attention = engineAttention(SENTENCES);
+    const tokens = attention.tokens[0];
+    const mean = lastLayerMean(attention, 0);
     const page = await session.open(`?${new URLSearchParams([...SENTENCES.map((s) => ['s', s]), ['focus', 'apple'], ['compare', 'off']])}`);
     const card = page.locator(CARD);
     const readout = card.locator('[data-testid="heatmap-readout"]');

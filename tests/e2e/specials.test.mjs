@@ -4,14 +4,9 @@
 // (`shared-scale`). The numbers are checked against the raw attention the engine prints natively
 // (`bertscope attention`), renormalised here.
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { dist, downloadOf, READY_TIMEOUT_MS, repoRoot, urlWith, useSession } from './helpers.mjs';
+import { downloadOf, engineAttention, lastLayerMean, READY_TIMEOUT_MS, urlWith, useSession } from './helpers.mjs';
 
-const TARGET = process.env.CARGO_TARGET_DIR || join(repoRoot, 'target');
-const CLI = process.env.BERTSCOPE_CLI || [join(TARGET, 'release', 'bertscope'), join(TARGET, 'debug', 'bertscope')].find((path) => existsSync(path));
 const SENTENCES = ['Apple is huge enterprise', 'I am eating an apple'];
 /** wasm and native attention differ by up to 2e-4; renormalising by a row's ~0.3 left triples that. */
 const TOLERANCE = 1e-3;
@@ -19,16 +14,13 @@ const WIDGET = 'bert-attention';
 
 /** Per sentence, the last layer averaged over heads with the special columns dropped and each real row renormalised, and its tokens. */
 function renormalisedReference() {
-  if (!CLI || !existsSync(CLI)) throw new Error(`no bertscope binary under ${TARGET}: build it with cargo build --release -p bertscope-cli, or name it in BERTSCOPE_CLI`);
-  const model = join(dist, 'models', 'default');
-  const args = ['attention', '--model', join(model, 'model.onnx'), '--tokenizer', join(model, 'tokenizer.json'), ...SENTENCES.flatMap((t) => ['--text', t])];
-  const reference = JSON.parse(execFileSync(CLI, args, { encoding: 'utf8', maxBuffer: 1 << 28 }));
+  const reference = engineAttention(SENTENCES);
   return reference.tokens.map((tokens, s) => {
     const len = reference.attention_mask[s].filter(Boolean).length;
-    const layer = reference.attentions[s].at(-1);
+    const matrix = lastLayerMean(reference, s);
     const special = (k) => /^\[(CLS|SEP)\]$/.test(tokens[k]);
     const rows = Array.from({ length: len }, (_, q) => {
-      const mean = Array.from({ length: len }, (_, k) => layer.reduce((sum, head) => sum + head[q][k], 0) / layer.length);
+      const mean = matrix[q].slice(0, len);
       const left = mean.reduce((sum, v, k) => (special(k) ? sum : sum + v), 0);
       return mean.map((v, k) => (special(k) ? 0 : v / left));
     });

@@ -5,34 +5,13 @@
 // word's row is computed here from them (mean over the pieces as queries, sum over the pieces as
 // keys) and compared with what the page shows.
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { dist, downloadOf, READY_TIMEOUT_MS, repoRoot, tokenTables, urlWith, useSession, waitReady } from './helpers.mjs';
-
-const TARGET = process.env.CARGO_TARGET_DIR || join(repoRoot, 'target');
-const CLI = process.env.BERTSCOPE_CLI || [join(TARGET, 'release', 'bertscope'), join(TARGET, 'debug', 'bertscope')].find((path) => existsSync(path));
+import { downloadOf, engineAttention, lastLayerMean, READY_TIMEOUT_MS, tokenTables, urlWith, useSession, waitReady } from './helpers.mjs';
 
 const PIECES = 'Tokenization is fun';
 const BANKS = 'The bank near the river bank flooded';
 /** Chips print two decimals; wasm and native attention differ by up to 2e-4. */
 const CHIP_TOLERANCE = 0.005 + 2e-4;
-
-/** `bertscope attention` for the default model and `texts`, parsed. */
-function attentionOf(texts) {
-  if (!CLI || !existsSync(CLI)) throw new Error(`no bertscope binary under ${TARGET}: build it with cargo build --release -p bertscope-cli, or name it in BERTSCOPE_CLI`);
-  const model = join(dist, 'models', 'default');
-  const args = ['attention', '--model', join(model, 'model.onnx'), '--tokenizer', join(model, 'tokenizer.json'), ...texts.flatMap((t) => ['--text', t])];
-  return JSON.parse(execFileSync(CLI, args, { encoding: 'utf8', maxBuffer: 1 << 28 }));
-}
-
-/** Sentence `s`'s last layer averaged over heads, `[query][key]`. */
-function lastLayerMean(reference, s) {
-  const layer = reference.attentions[s].at(-1);
-  const n = layer[0].length;
-  return Array.from({ length: n }, (_, q) => Array.from({ length: n }, (_, k) => layer.reduce((sum, head) => sum + head[q][k], 0) / layer.length));
-}
 
 /** The word of pieces `[start, end)`: the mean of their rows. */
 function wordRow(matrix, start, end) {
@@ -70,7 +49,7 @@ async function open(query) {
 describe('word-level focus', { concurrency: false }, () => {
   it('"tokenization" is its two pieces: its row is their mean, and the word receives the sum over its pieces', { timeout: READY_TIMEOUT_MS }, async () => {
     const page = await open(new URLSearchParams([['s', PIECES], ['s', 'I like tokenization'], ['focus', 'tokenization']]).toString());
-    const reference = attentionOf([PIECES, 'I like tokenization']);
+    const reference = engineAttention([PIECES, 'I like tokenization']);
     const tables = await tokenTables(page);
     assert.deepEqual(tables[0].tokens.slice(0, 6), ['[CLS]', 'token', '##ization', 'is', 'fun', '[SEP]']);
     assert.deepEqual(await focusedTokens(page), [[1, 2], [3, 4]], 'both pieces are the focus, in both sentences');
@@ -119,7 +98,7 @@ describe('word-level focus', { concurrency: false }, () => {
 
   it('the 2nd "bank": its row, in every view, and in the URL', { timeout: READY_TIMEOUT_MS }, async () => {
     const page = await open(new URLSearchParams([['s', BANKS], ['focus', 'bank'], ['nth', '2'], ['view', 'focus']]).toString());
-    const reference = attentionOf([BANKS]);
+    const reference = engineAttention([BANKS]);
     const matrix = lastLayerMean(reference, 0);
     assert.deepEqual(await focusedTokens(page), [[6]], 'the token table marks the second bank');
     const [card] = await focusCards(page);
