@@ -129,7 +129,7 @@ describe('word-level focus', { concurrency: false }, () => {
     await page.close();
   });
 
-  it('says whether a word is absent or there fewer times than asked', { timeout: READY_TIMEOUT_MS }, async () => {
+  it('says whether a word is absent or there fewer times than asked, and counts in words', { timeout: READY_TIMEOUT_MS }, async () => {
     const page = await open(new URLSearchParams([['s', BANKS], ['focus', 'pear']]).toString());
     assert.equal((await focusCards(page))[0].summary, '“pear” is not in this sentence.');
     assert.deepEqual(await focusedTokens(page), [[]]);
@@ -139,6 +139,17 @@ describe('word-level focus', { concurrency: false }, () => {
     await page.goto(`${session.url}?${new URLSearchParams([['s', PIECES], ['focus', 'token']])}`);
     await waitReady(page);
     assert.equal((await focusCards(page))[0].summary, '“token” is not in this sentence.', 'a piece alone is not a word');
+
+    // Counts in words: one sentence, one padding position.
+    await page.goto(`${session.url}?${new URLSearchParams([['s', BANKS], ['s', PIECES], ['focus', 'bank']])}`);
+    await waitReady(page);
+    assert.deepEqual(await page.$$eval('[data-testid="pad-note"]', (notes) => notes.map((n) => n.textContent)), [
+      '1 more [PAD] position (padding to the longest sentence) is not drawn.',
+    ]);
+    await page.goto(`${session.url}?${new URLSearchParams([['s', BANKS], ['focus', 'bank'], ['view', 'drift']])}`);
+    await waitReady(page);
+    await page.waitForSelector('[data-testid="tokenmap-summary"]:not(:empty)');
+    assert.match(await page.textContent('[data-testid="tokenmap-summary"]'), /^9 tokens from 1 sentence \(/);
     session.assertNoProblems();
     await page.close();
   });

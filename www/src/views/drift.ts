@@ -178,7 +178,7 @@ export class DriftView {
     this.mapHover.show(() => drawChart(this.map, paintScatter, width, 420, spec, theme), theme);
     const linked = links.map((g) => map.tokens[g[0]!]![2]);
     this.mapNote.textContent =
-      `${points.length} tokens from ${output.batch.sentences.length} sentences (colour = sentence, label·n = sentence n); ` +
+      `${points.length} tokens from ${output.batch.sentences.length === 1 ? '1 sentence' : `${output.batch.sentences.length} sentences`} (colour = sentence, label·n = sentence n); ` +
       `the two axes keep ${((vx + vy) * 100).toFixed(0)}% of the variance. ` +
       (linked.length ? `Dashed lines join the same word across sentences: ${linked.join(', ')}.` : 'No word appears in more than one sentence.');
     this.map.setAttribute(

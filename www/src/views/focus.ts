@@ -114,7 +114,11 @@ class SentenceCard {
     const strips = options.strip !== false ? this.focusParts(sentence, main, pair, focus, { hide, max: shared?.strip ?? null }) : null;
     if (strips) children.push(...strips.elements);
     const shown = Math.min(n, sentence.len + PAD_SHOWN);
-    if (shown < n) children.push(el('p', { className: 'note', text: `${n - shown} more [PAD] positions (padding to the longest sentence) are not drawn.` }));
+    const hidden = n - shown;
+    if (hidden > 0) {
+      const text = hidden === 1 ? '1 more [PAD] position (padding to the longest sentence) is not drawn.' : `${hidden} more [PAD] positions (padding to the longest sentence) are not drawn.`;
+      children.push(el('p', { className: 'note', text, attrs: { 'data-testid': 'pad-note' } }));
+    }
     const notes = [...(hide ? [HIDDEN_NOTE] : []), ...(shared ? [SHARED_NOTE] : [])];
     if (notes.length) children.push(el('p', { className: 'note', text: `Colours: ${notes.join('; ')}.`, attrs: { 'data-testid': 'scale-note' } }));
     this.head.replaceChildren(...children);
