@@ -2,10 +2,11 @@
 // Chromium driven by playwright-core, the pages' problems collected; see ../lib/session.mjs) and
 // small reads of the page (status, token tables, canvas pixels).
 import assert from 'node:assert/strict';
-import { mkdirSync, readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before } from 'node:test';
-import { modelsDir, repoRoot } from '../lib/environment.mjs';
+import { dist, modelsDir, repoRoot } from '../lib/environment.mjs';
 import { Session, waitReady } from '../lib/session.mjs';
 
 export { dist, modelsDir, repoRoot } from '../lib/environment.mjs';
@@ -150,4 +151,26 @@ export async function urlWith(page, params) {
     return Object.entries(wanted).every(([k, v]) => (v === null ? !search.has(k) : search.get(k) === v));
   }, params);
   return page.url();
+}
+
+/**
+ * The `bertscope` binary: $BERTSCOPE_CLI, else the release build in the cargo target folder, else
+ * the debug one (`cargo test --workspace`, which scripts/test runs first, builds it).
+ */
+const CLI_TARGET = process.env.CARGO_TARGET_DIR || join(repoRoot, 'target');
+const CLI = process.env.BERTSCOPE_CLI || [join(CLI_TARGET, 'release', 'bertscope'), join(CLI_TARGET, 'debug', 'bertscope')].find((path) => existsSync(path));
+
+/** What `bertscope attention` prints for the page's default model and `texts` (tokens, every layer's attention), parsed. */
+export function engineAttention(texts) {
+  if (!CLI || !existsSync(CLI)) throw new Error(`no bertscope binary under ${CLI_TARGET}: build it with cargo build --release -p bertscope-cli, or name it in BERTSCOPE_CLI`);
+  const model = join(dist, 'models', 'default');
+  const args = ['attention', '--model', join(model, 'model.onnx'), '--tokenizer', join(model, 'tokenizer.json'), ...texts.flatMap((t) => ['--text', t])];
+  return JSON.parse(execFileSync(CLI, args, { encoding: 'utf8', maxBuffer: 1 << 28 }));
+}
+
+/** Sentence `s`'s last layer averaged over heads, `[query][key]` over the padded length, from `engineAttention`'s output. */
+export function lastLayerMean(attention, s) {
+  const layer = attention.attentions[s].at(-1);
+  const n = layer[0].length;
+  return Array.from({ length: n }, (_, q) => Array.from({ length: n }, (_, k) => layer.reduce((sum, head) => sum + head[q][k], 0) / layer.length));
 }

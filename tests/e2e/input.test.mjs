@@ -83,7 +83,7 @@ describe('awkward input', { concurrency: false }, () => {
     assert.deepEqual(await notices(page), [
       "Sentence 1 has 2 pieces the model's vocabulary does not know (emoji, rare scripts); they show as [UNK].",
     ]);
-    assert.equal((await summaries(page))[0], '“apple” is not a single token of this sentence.');
+    assert.equal((await summaries(page))[0], '“apple” is not in this sentence.');
   });
 
   it('splits Korean into the pieces the model knows', async () => {

@@ -247,7 +247,7 @@ describe('the <bert-attention> widget', { concurrency: false }, () => {
       'view="pie" is not one of focus, heatmap, head, tokens: showing focus.',
       'theme="purple" is not light, dark or auto: using auto.',
       'model="javascript:alert(1)" is not an http(s) URL: using the default model.',
-      'focus="banana" is not a token of any sentence: showing “one”.',
+      'focus="banana" is not a word of any sentence: showing “one”.',
     ]);
     assert.match(by.invalid.caption, /^Layer 6 of 6 · mean of 12 heads/);
     assert.equal((await widgetCanvases(cases, by.invalid.index)).length, 4, 'the first four sentences are drawn');
@@ -261,7 +261,7 @@ describe('the <bert-attention> widget', { concurrency: false }, () => {
       }));
     assert.equal(markup.elements, 0, 'markup in an attribute became elements');
     assert.match(markup.titles[0], /<img src=x onerror=alert\(1\)> apple/);
-    assert.match(by.markup.messages.join(' '), /focus="<b>" is not a token of any sentence/);
+    assert.match(by.markup.messages.join(' '), /focus="<b>" is not a word of any sentence/);
 
     // Attributes changed at run time: the view, the theme, the sentences.
     await setAttribute(cases, by.tokens.index, 'view', 'head');

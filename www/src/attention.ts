@@ -1,5 +1,6 @@
-/** Small, pure reads of attention buffers: one head's matrix, the focus token, the top targets. */
-import type { AttentionShape, Encoding } from './engine/protocol';
+/** Small, pure reads of attention buffers: one head's matrix, the top targets, text alternatives. */
+import type { AttentionShape, Encoding, Word } from './engine/protocol';
+import { wordRow } from './words';
 
 /** A head index, or the mean or maximum over all heads of a layer. */
 export type HeadChoice = number | 'mean' | 'max';
@@ -50,29 +51,17 @@ export function isBlank(sentence: Encoding): boolean {
 }
 
 /**
- * Position of the focus token: the first non-special token equal to `word` (ignoring case),
- * else a special token of that name ("[cls]"), else -1. Padding never counts.
+ * The `k` heaviest words of `row` (a query row over tokens), heaviest first: each word weighs the
+ * sum over its pieces (`Encoding::words`); special tokens, padding and the word `exclude` left out.
+ * A target's `index` is the word's first piece.
  */
-export function findFocus(sentence: Encoding, word: string): number {
-  const wanted = word.trim().toLowerCase();
-  if (!wanted) return -1;
-  const matches = (i: number): boolean => sentence.attention_mask[i] === 1 && sentence.tokens[i]?.toLowerCase() === wanted;
-  const plain = sentence.tokens.findIndex((_, i) => !sentence.special[i] && matches(i));
-  return plain >= 0 ? plain : sentence.tokens.findIndex((_, i) => matches(i));
-}
-
-/** Whether position `i` is a real, non-special token (not [CLS], [SEP] or padding). */
-export function isContent(sentence: Encoding, i: number): boolean {
-  return sentence.attention_mask[i] === 1 && !sentence.special[i];
-}
-
-/** The `k` heaviest weights of `row` on real non-special tokens other than `exclude`, heaviest first. */
-export function topTargets(row: Float32Array, sentence: Encoding, k: number, exclude = -1): Target[] {
+export function topTargets(row: Float32Array, sentence: Encoding, k: number, exclude: Word | null = null): Target[] {
   const targets: Target[] = [];
-  for (let i = 0; i < row.length; i++) {
-    if (i !== exclude && isContent(sentence, i)) {
-      targets.push({ index: i, token: sentence.tokens[i] ?? '', weight: row[i] ?? 0 });
-    }
+  for (const word of sentence.words) {
+    if (exclude !== null && word.start === exclude.start) continue;
+    let weight = 0;
+    for (let i = word.start; i < word.end; i++) weight += row[i] ?? 0;
+    targets.push({ index: word.start, token: word.text, weight });
   }
   return targets.sort((a, b) => b.weight - a.weight).slice(0, k);
 }
@@ -113,18 +102,16 @@ export function listTargets(targets: readonly Target[]): string {
 }
 
 /**
- * The text alternative of a view of one sentence's `n×n` matrix: what the focus token attends to
- * most, or, without a focus token, which tokens receive the most attention on average.
+ * The text alternative of a view of one sentence's `n×n` matrix: what the focus word (`focus`, see
+ * ../words) attends to most, or, without one, which words receive the most attention on average.
  */
-export function describeAttention(matrix: Float32Array, sentence: Encoding, focusWord: string, k: number): string {
+export function describeAttention(matrix: Float32Array, sentence: Encoding, focus: Word | null, k: number): string {
   const n = sentence.input_ids.length;
-  const focus = findFocus(sentence, focusWord);
-  if (focus >= 0) {
-    const word = sentence.tokens[focus] ?? focusWord;
-    const top = topTargets(matrixRow(matrix, n, focus), sentence, k, focus);
-    return top.length ? `“${word}” attends most to ${listTargets(top)}.` : `“${word}” attends only to special tokens.`;
+  if (focus) {
+    const top = topTargets(wordRow(matrix, n, focus), sentence, k, focus);
+    return top.length ? `“${focus.text}” attends most to ${listTargets(top)}.` : `“${focus.text}” attends only to special tokens.`;
   }
   const received = receivedAttention(matrix, sentence).map((v) => v / Math.max(1, sentence.len));
   const top = topTargets(received, sentence, k);
-  return top.length ? `Tokens receiving the most attention on average: ${listTargets(top)}.` : '';
+  return top.length ? `Words receiving the most attention on average: ${listTargets(top)}.` : '';
 }

@@ -1,6 +1,6 @@
 /** The page shell: wires inputs, the engine client, the URL and the views together. */
 import './style.css';
-import { findFocus, isContent } from './attention';
+import { findWord, wordAt } from './words';
 import { readTheme } from './draw/colors';
 import { EngineClient, EngineStopped, type Crash, type ModelFiles } from './engine/client';
 import { modelFileName, sameModel } from './engine/crash-ledger';
@@ -47,6 +47,8 @@ const ui = {
   sentenceField: query<HTMLElement>('#sentence-field'),
   measure: query<HTMLSelectElement>('[data-testid="measure-select"]'),
   compare: query<HTMLInputElement>('[data-testid="compare-toggle"]'),
+  hideSpecial: query<HTMLInputElement>('[data-testid="hide-special"]'),
+  sharedScale: query<HTMLInputElement>('[data-testid="shared-scale"]'),
   compareField: query<HTMLElement>('#compare-field'),
   mixingProgress: query<HTMLElement>('[data-testid="mixing-progress"]'),
   mixingBar: query<HTMLProgressElement>('[data-testid="mixing-progress"] progress'),
@@ -112,12 +114,14 @@ function sameTexts(a: readonly string[], b: readonly string[]): boolean {
   return a.length === b.length && a.every((t, i) => t === b[i]);
 }
 
-/** Makes token `token` of sentence `sentence` (of the result on screen) the focus word. */
+/** Makes the word holding token `token` of sentence `sentence` (of the result on screen) the focus word, with its occurrence. */
 function pickToken(sentence: number, token: number): void {
-  const word = shown?.batch.sentences[sentence]?.tokens[token];
-  if (word === undefined) return;
-  ui.focus.value = word;
-  store.set({ focusWord: word });
+  const encoding = shown?.batch.sentences[sentence];
+  const text = encoding?.tokens[token];
+  if (!encoding || text === undefined) return;
+  const word = wordAt(encoding, token) ?? { text, occurrence: 1 };
+  ui.focus.value = word.text;
+  store.set({ focusWord: word.text, focusOccurrence: word.occurrence });
 }
 
 const focusView = new FocusView(query('#focus-view'), pickToken);
@@ -141,15 +145,16 @@ function draw(): void {
   const { layer, head } = resolveView(state, { layers, heads });
   const theme = readTheme();
   const sentence = Math.max(0, Math.min(state.sentence, shown.batch.sentences.length - 1));
-  const common = { output: shown, layer, head, focusWord: state.focusWord, theme, measure: state.measure };
+  const common = { output: shown, layer, head, focusWord: state.focusWord, focusOccurrence: state.focusOccurrence, theme, measure: state.measure };
   measureNote.update(state.measure, state.compare && state.view === 'focus' ? counterpart(state.measure) : null, shown);
-  if (state.view === 'focus') focusView.update({ ...common, compare: state.compare });
+  if (state.view === 'focus') focusView.update({ ...common, compare: state.compare, hideSpecial: state.hideSpecial, sharedScale: state.sharedScale });
   else if (state.view === 'head') headView.update({ ...common, sentence });
   else if (!analysis.draw(state.view, { ...common, sentence })) modelView.update({ ...common, sentence });
-  if (tokensDrawn?.output !== shown || tokensDrawn.focus !== state.focusWord) {
-    const focus = shown.batch.sentences.map((s) => findFocus(s, state.focusWord));
+  const focusKey = `${state.focusOccurrence}:${state.focusWord}`;
+  if (tokensDrawn?.output !== shown || tokensDrawn.focus !== focusKey) {
+    const focus = shown.batch.sentences.map((s) => findWord(s, state.focusWord, state.focusOccurrence).word);
     renderTokens(ui.tokenView, shown.batch, focus);
-    tokensDrawn = { output: shown, focus: state.focusWord };
+    tokensDrawn = { output: shown, focus: focusKey };
   }
   if (!stale && !lacksMixing(shown)) setStatus('ready', 'ready');
 }
@@ -157,7 +162,7 @@ function draw(): void {
 /** Offers the batch's words in the focus field's suggestions. */
 function suggestTokens(output: BatchRun): void {
   const words = new Set<string>();
-  for (const s of output.batch.sentences) s.tokens.forEach((t, i) => isContent(s, i) && words.add(t));
+  for (const s of output.batch.sentences) for (const w of s.words) words.add(w.text);
   ui.focusTokens.replaceChildren(...Array.from(words, (word) => el('option', { attrs: { value: word } })));
 }
 
@@ -180,7 +185,7 @@ async function runNow(): Promise<void> {
   runStarted = performance.now();
   try {
     const mixing = stateMixingNeed(state);
-    const output = await client.run(texts, { analyses: { focus: state.focusWord }, mixing, onMixingProgress: showMixingProgress });
+    const output = await client.run(texts, { analyses: { focus: state.focusWord, occurrence: state.focusOccurrence }, mixing, onMixingProgress: showMixingProgress });
     ui.mixingProgress.hidden = true;
     if (!output) return; // a newer run replaced this one
     shown = output;
@@ -266,6 +271,8 @@ function syncControls(state: ViewState): void {
   ui.sentenceField.hidden = state.view === 'focus' || state.view === 'rollout' || state.view === 'drift';
   ui.measure.value = state.measure;
   ui.compare.checked = state.compare;
+  ui.hideSpecial.checked = state.hideSpecial;
+  ui.sharedScale.checked = state.sharedScale;
   ui.compareField.hidden = state.view !== 'focus';
 }
 
@@ -389,7 +396,7 @@ async function start(): Promise<void> {
   await runNow();
 }
 
-ui.focus.addEventListener('input', () => store.set({ focusWord: ui.focus.value }));
+ui.focus.addEventListener('input', () => store.set({ focusWord: ui.focus.value, focusOccurrence: 1 }));
 ui.layer.addEventListener('change', () => store.set({ layer: Number(ui.layer.value) }));
 ui.head.addEventListener('change', () => {
   const value = ui.head.value;
@@ -399,6 +406,8 @@ ui.sentence.addEventListener('change', () => store.set({ sentence: Number(ui.sen
 ui.measure.replaceChildren(...MEASURES.map((m) => el('option', { text: MEASURE_INFO[m].label, attrs: { value: m } })));
 ui.measure.addEventListener('change', () => store.set({ measure: parseMeasure(ui.measure.value) ?? 'raw' }));
 ui.compare.addEventListener('change', () => store.set({ compare: ui.compare.checked }));
+ui.hideSpecial.addEventListener('change', () => store.set({ hideSpecial: ui.hideSpecial.checked }));
+ui.sharedScale.addEventListener('change', () => store.set({ sharedScale: ui.sharedScale.checked }));
 bindTokenPicking(ui.tokenView, pickToken);
 bindTabs(ui.tabs, (name) => {
   if ((VIEWS as readonly string[]).includes(name)) store.set({ view: name as ViewName });
@@ -415,7 +424,7 @@ store.subscribe((state, previous) => {
   // A measure (or the focus view's comparison) the result on screen lacks: run it again with them.
   else if (shown && info && lacksMixing(shown) && stateMixingNeed(state) !== stateMixingNeed(previous)) void runNow();
   if (state.ownModel !== previous.ownModel) describeModel();
-  const looks: (keyof ViewState)[] = ['focusWord', 'layer', 'head', 'view', 'sentence', 'measure', 'compare'];
+  const looks: (keyof ViewState)[] = ['focusWord', 'focusOccurrence', 'layer', 'head', 'view', 'sentence', 'measure', 'compare', 'hideSpecial', 'sharedScale'];
   if (looks.some((key) => state[key] !== previous[key])) draw();
 });
 

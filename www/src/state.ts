@@ -46,6 +46,8 @@ export type ViewName = (typeof VIEWS)[number];
 export interface ViewState {
   sentences: string[];
   focusWord: string;
+  /** Which occurrence of the focus word (from 1): the 2nd "bank" of "the bank near the river bank". */
+  focusOccurrence: number;
   /** 0-based, or `LAST_LAYER`. */
   layer: number;
   head: HeadChoice;
@@ -54,6 +56,10 @@ export interface ViewState {
   sentence: number;
   /** What every view draws: raw attention or a context-mixing measure. */
   measure: Measure;
+  /** Whether the focus view drops the `[CLS]`/`[SEP]` columns and renormalises each row. */
+  hideSpecial: boolean;
+  /** Whether the focus view's sentences share one colour scale. */
+  sharedScale: boolean;
   /** Whether the focus view pairs the measure with its counterpart (raw attention with the norm-based view, any other measure with raw attention). */
   compare: boolean;
   /**
@@ -102,6 +108,9 @@ export function resolveView(view: Pick<ViewState, 'layer' | 'head'>, model: Mode
 export const INITIAL_STATE: ViewState = {
   sentences: ['Apple is huge enterprise', 'I am eating an apple'],
   focusWord: 'apple',
+  focusOccurrence: 1,
+  hideSpecial: false,
+  sharedScale: false,
   // The last layer, averaged over heads: where the default model's "apple" looks at
   // "enterprise" in one sentence and at "eating" in the other.
   layer: LAST_LAYER,

@@ -16,7 +16,7 @@ import type { HeadChoice } from './attention';
 import { parseMeasure } from './measure';
 
 /** Parameters this module owns. */
-const KEYS = ['s', 'saved', 'focus', 'layer', 'head', 'view', 'sentence', 'measure', 'compare', 'ownmodel'] as const;
+const KEYS = ['s', 'saved', 'focus', 'nth', 'hide-special', 'shared-scale', 'layer', 'head', 'view', 'sentence', 'measure', 'compare', 'ownmodel'] as const;
 /** Longest own-model name a link carries. */
 const MAX_NAME = 200;
 
@@ -43,6 +43,9 @@ export function stateFromSearch(search: string, defaults: ViewState): ViewState 
   return {
     sentences: chosen,
     focusWord: params.get('focus') ?? defaults.focusWord,
+    focusOccurrence: positive(params.get('nth')) ?? (params.has('focus') ? 1 : defaults.focusOccurrence),
+    hideSpecial: params.has('hide-special') ? params.get('hide-special') !== 'off' : defaults.hideSpecial,
+    sharedScale: params.has('shared-scale') ? params.get('shared-scale') !== 'off' : defaults.sharedScale,
     layer: layer !== null ? layer - 1 : defaults.layer,
     head,
     view,
@@ -104,6 +107,9 @@ export function urlWithState(href: string, state: ViewState, sentences: Sentence
   if (sentences === 'address') for (const text of state.sentences) params.append('s', text);
   else if (sentences !== 'nowhere') params.set('saved', sentences.saved);
   params.set('focus', state.focusWord);
+  if (state.focusOccurrence > 1) params.set('nth', String(state.focusOccurrence));
+  if (state.hideSpecial) params.set('hide-special', 'on');
+  if (state.sharedScale) params.set('shared-scale', 'on');
   if (state.layer !== LAST_LAYER) params.set('layer', String(state.layer + 1));
   params.set('head', typeof state.head === 'number' ? String(state.head + 1) : state.head);
   params.set('view', state.view);

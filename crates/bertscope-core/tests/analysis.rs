@@ -314,3 +314,37 @@ fn word_drift_and_token_map_cover_the_batch() {
     assert_eq!(map.points.len(), 13);
     assert!(map.explained_variance_ratio[0] >= map.explained_variance_ratio[1]);
 }
+
+/// The word rule on the default model's own tokenizer: "tokenization" is `token ##ization`, the
+/// second "bank" is found by its occurrence, and drift compares a word of pieces by their mean.
+#[test]
+fn words_of_pieces_and_repeated_words_in_the_default_model() {
+    let engine = common::engine(&DEFAULT_CASE);
+    let run =
+        engine.run(&["Tokenization is fun", "The bank near the river bank flooded", "I like tokenization"]).unwrap();
+    let [pieces, banks, later] = [0, 1, 2].map(|i| &run.batch.sentences[i]);
+    assert_eq!(pieces.tokens[1..3], ["token", "##ization"]);
+    let word = analysis::find_word(pieces, "Tokenization", 1).unwrap();
+    assert_eq!((word.start, word.end, word.text.as_str()), (1, 3, "tokenization"));
+    assert!(matches!(analysis::find_word(pieces, "token", 1), Err(analysis::WordMiss::Absent { .. })));
+    let [first, second] = [1, 2].map(|nth| analysis::find_word(banks, "bank", nth).unwrap().start);
+    assert_eq!((first, second), (2, 6));
+    assert_eq!(
+        analysis::find_word(banks, "bank", 3).unwrap_err().to_string(),
+        "“bank” is in this sentence only 2 times, not a 3rd"
+    );
+
+    let drift = analysis::word_drift_at(&run, 0, 2, "tokenization", 1).unwrap();
+    let other = analysis::find_word(later, "tokenization", 1).unwrap();
+    assert_eq!((drift.token_a, drift.token_b), (1, other.start));
+    let mean = |s: usize, w: &bertscope_core::tokenize::Word, level: usize| -> Vec<f32> {
+        let hidden = &run.runs[s].hidden;
+        let vectors: Vec<&[f32]> = (w.start..w.end).map(|t| hidden.vector(level, t)).collect();
+        (0..vectors[0].len()).map(|i| vectors.iter().map(|v| v[i]).sum::<f32>() / vectors.len() as f32).collect()
+    };
+    for (level, &got) in drift.cosine.iter().enumerate() {
+        let want = analysis::cosine(&mean(0, &word, level), &mean(2, &other, level));
+        assert!((got - want).abs() < 1e-6, "level {level}: {got} against {want}");
+    }
+    assert!(analysis::word_drift_at(&run, 1, 1, "bank", 3).is_none(), "no 3rd bank");
+}

@@ -168,11 +168,12 @@ impl BatchRun {
         Ok(Float32Array::from(flow.normalized().as_slice()))
     }
 
-    /// How `word`'s hidden vector compares between sentences `a` and `b` at every level, or
-    /// `null` when either sentence lacks the word.
+    /// How the `occurrence`-th (from 1) `word` compares between sentences `a` and `b` at every
+    /// level (a word of several pieces by the mean of their vectors), or `null` when either
+    /// sentence lacks it. Words are found as `analysis::find_word` finds them.
     #[wasm_bindgen(unchecked_return_type = "WordDrift | null")]
-    pub fn drift(&self, a: usize, b: usize, word: &str) -> Result<JsValue, JsError> {
-        to_js(&analysis::word_drift(&self.run, a, b, word))
+    pub fn drift(&self, a: usize, b: usize, word: &str, occurrence: usize) -> Result<JsValue, JsError> {
+        to_js(&analysis::word_drift_at(&self.run, a, b, word, occurrence))
     }
 
     /// Each head's shares, entropy and role over the run's sentences, `[layer][head]`.

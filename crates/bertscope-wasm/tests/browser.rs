@@ -323,11 +323,11 @@ async fn analyses_through_the_bindings() {
     let flow = run.flow(0, progress.as_ref().unchecked_ref()).unwrap().to_vec();
     assert_eq!(flow.len(), 6 * 6, "flow covers the 6 real tokens of sentence 1");
     assert_eq!(calls.get(), 6, "one progress call per query row");
-    let drift: Drift = serde_wasm_bindgen::from_value(run.drift(0, 1, "apple").unwrap()).unwrap();
+    let drift: Drift = serde_wasm_bindgen::from_value(run.drift(0, 1, "apple", 1).unwrap()).unwrap();
     assert_eq!((drift.token_a, drift.token_b), (1, 5));
     assert_eq!(drift.cosine.len(), 7);
     assert!(*drift.cosine.last().unwrap() < 0.999, "context moves apple: {:?}", drift.cosine);
-    assert!(run.drift(0, 1, "banana").unwrap().is_null());
+    assert!(run.drift(0, 1, "banana", 1).unwrap().is_null());
     let map: TokenMap = serde_wasm_bindgen::from_value(run.token_map().unwrap()).unwrap();
     assert_eq!(map.tokens.len(), 6 + 7, "every real token, no padding");
     assert_eq!(map.points.len(), map.tokens.len());

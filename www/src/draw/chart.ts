@@ -216,7 +216,8 @@ const LABEL_H = 22;
 
 /** The CSS width a strip figure of `tokens` columns needs for its cells to hold their labels. */
 export function stripWidth(tokens: readonly string[], available: number): number {
-  const cell = Math.max(34, Math.min(72, (available - NAME_W) / Math.max(1, tokens.length)));
+  // 30 px still holds "0.56" in the cell's font, so a short sentence fits a phone.
+  const cell = Math.max(30, Math.min(72, (available - NAME_W) / Math.max(1, tokens.length)));
   return Math.min(16_000, NAME_W + cell * tokens.length);
 }
 

@@ -53,7 +53,7 @@ export function paintVectorHeatmap(p: SvgPainter, spec: HeatmapSpec, cell: numbe
   if (focus !== undefined) {
     p.strokeStyle = theme.highlight;
     p.lineWidth = 2;
-    p.strokeRect(left - 1, y(focus) - 1, spec.cols * cell + 2, cell + 2);
+    p.strokeRect(left - 1, y(focus) - 1, spec.cols * cell + 2, (spec.highlightRows ?? 1) * cell + 2);
   }
   p.font = theme.font;
   p.textBaseline = 'middle';

@@ -18,8 +18,10 @@ export interface HeatmapSpec {
   /** Rows or columns drawn as hatched grey (padding) instead of by value. */
   maskedRows?: readonly boolean[];
   maskedCols?: readonly boolean[];
-  /** A row to outline (the focus token). */
+  /** The first row to outline (the focus word's first piece). */
   highlightRow?: number;
+  /** How many rows from `highlightRow` to outline (the focus word's pieces); 1 when absent. */
+  highlightRows?: number;
   /** Value drawn in the top colour of the scale (values are clamped to [0, scaleMax]). */
   scaleMax: number;
 }
@@ -142,10 +144,11 @@ export function drawHeatmap(canvas: HTMLCanvasElement, spec: HeatmapSpec, layout
   }
   hatchMasked(ctx, spec, [r0, r1], [c0, c1], x, y, cell, theme);
   const focus = spec.highlightRow;
-  if (focus !== undefined && focus >= r0 && focus < r1) {
+  const span = spec.highlightRows ?? 1;
+  if (focus !== undefined && focus + span > r0 && focus < r1) {
     ctx.strokeStyle = theme.highlight;
     ctx.lineWidth = 2;
-    ctx.strokeRect(left, y(focus) - 1, Math.min(view.width - left, x(cols) - left) + 1, cell + 2);
+    ctx.strokeRect(left, y(focus) - 1, Math.min(view.width - left, x(cols) - left) + 1, span * cell + 2);
   }
   ctx.restore();
 
@@ -335,10 +338,12 @@ export function paintLabels(
   const labels = rows ? layout.rowLabels : layout.colLabels;
   const masked = rows ? spec.maskedRows : spec.maskedCols;
   const focus = rows ? spec.highlightRow : undefined;
+  const span = spec.highlightRows ?? 1;
+  const inFocus = (i: number): boolean => focus !== undefined && i >= focus && i < focus + span;
   p.textAlign = rows ? 'right' : 'left';
   for (let i = from; i < to; i++) {
-    if (i % layout.labelStep !== 0 && i !== focus) continue;
-    const colour = i === focus ? theme.highlight : masked?.[i] ? theme.muted : theme.foreground;
+    if (i % layout.labelStep !== 0 && !inFocus(i)) continue;
+    const colour = inFocus(i) ? theme.highlight : masked?.[i] ? theme.muted : theme.foreground;
     if (rows) {
       p.fillStyle = colour;
       p.fillText(labels[i] ?? '', layout.left - LABEL_GAP, at(i) + layout.cell / 2);

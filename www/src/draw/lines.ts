@@ -20,8 +20,8 @@ export interface LinesSpec {
   heads: readonly Float32Array[];
   visible: readonly boolean[];
   colours: readonly string[];
-  /** Token drawn in the accent colour (the focus word), or -1. */
-  focus: number;
+  /** Tokens `[start, end)` drawn in the accent colour (the focus word's pieces), or null. */
+  focus: { start: number; end: number } | null;
   /** When set, only the lines of this token are drawn. */
   isolate: LinesHit | null;
 }
@@ -49,7 +49,8 @@ const QUERY_HEADING = 'query';
 const KEY_HEADING = 'key';
 const PAD = 8;
 const TEXT_GAP = 8;
-const MIN_GAP = 160;
+/** Narrowest gap between the columns: on a phone the lines still get room, without pushing a column off the card. */
+const MIN_GAP = 96;
 const MAX_GAP = 380;
 const LABEL_MAX_CHARS = 16;
 
@@ -169,7 +170,7 @@ export function drawLines(canvas: HTMLCanvasElement, spec: LinesSpec, layout: Li
         const bx = side === 'query' ? x - w - 4 : x - 4;
         ctx.fillRect(bx, y - rowHeight / 2 + 1, w + 8, rowHeight - 2);
       }
-      ctx.fillStyle = i === spec.focus ? theme.highlight : theme.foreground;
+      ctx.fillStyle = spec.focus && i >= spec.focus.start && i < spec.focus.end ? theme.highlight : theme.foreground;
       ctx.textAlign = side === 'query' ? 'right' : 'left';
       ctx.fillText(label, x, y);
     }

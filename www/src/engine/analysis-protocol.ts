@@ -32,6 +32,8 @@ export interface RunAnalysis {
   drifts: PairDrift[];
   /** The word `drifts` is about. */
   driftWord: string;
+  /** Which occurrence of `driftWord` (from 1). */
+  driftOccurrence: number;
   tokenMap: TokenMap | null;
   /** Why the token map is missing, when it is. */
   tokenMapError?: string;
@@ -53,7 +55,7 @@ export interface FlowOutput {
 /** Requests about the last run, and the user's own model files (own-model-protocol.ts). */
 export type AnalysisRequest =
   | { type: 'rollout'; id: number; resultId: number }
-  | { type: 'drift'; id: number; resultId: number; word: string }
+  | { type: 'drift'; id: number; resultId: number; word: string; occurrence: number }
   | { type: 'flow'; id: number; resultId: number; sentence: number }
   | { type: 'fill-mask'; id: number; resultId: number; sentence: number; k: number }
   | OwnModelRequest;
@@ -61,7 +63,7 @@ export type AnalysisRequest =
 /** Replies to `AnalysisRequest`s. */
 export type AnalysisReply =
   | { type: 'rollout'; id: number; rollouts: Float32Array[] }
-  | { type: 'drift'; id: number; word: string; drifts: PairDrift[] }
+  | { type: 'drift'; id: number; word: string; occurrence: number; drifts: PairDrift[] }
   | { type: 'flow-progress'; id: number; done: number; total: number }
   | ({ type: 'flow'; id: number } & FlowOutput)
   | { type: 'fill-mask'; id: number; sentence: number; masks: MaskPrediction[] }

@@ -23,15 +23,15 @@ function release(): void {
   kept = null;
 }
 
-/** Drift of `word` between every pair of sentences that both hold it. */
-function drifts(run: wasm.BatchRun, word: string): PairDrift[] {
+/** Drift of the `occurrence`-th `word` between every pair of sentences that both hold it. */
+function drifts(run: wasm.BatchRun, word: string, occurrence: number): PairDrift[] {
   const out: PairDrift[] = [];
   if (!word.trim()) return out;
   const count = run.count();
   for (let a = 0; a < count; a++) {
     for (let b = a + 1; b < count; b++) {
-      const d = run.drift(a, b, word);
-      if (d) out.push({ a, b, token_a: d.token_a, token_b: d.token_b, cosine: Array.from(d.cosine) });
+      const d = run.drift(a, b, word, occurrence);
+      if (d) out.push({ a, b, token_a: d.token_a, token_b: d.token_b, word_a: d.word_a, word_b: d.word_b, cosine: Array.from(d.cosine) });
     }
   }
   return out;
@@ -57,7 +57,7 @@ export const analysisExtension: EngineExtension = {
 
   release,
 
-  analyse(run, engine, id, focus) {
+  analyse(run, engine, id, focus, occurrence) {
     release();
     kept = { id, run, engine };
     // A failed analysis is reported, never allowed to fail the run (the attention is still good).
@@ -74,8 +74,9 @@ export const analysisExtension: EngineExtension = {
     const headStats = alone(() => run.headStats());
     const analysis: RunAnalysis = {
       resultId: id,
-      drifts: attempt(() => drifts(run, focus), []),
+      drifts: attempt(() => drifts(run, focus, occurrence), []),
       driftWord: focus,
+      driftOccurrence: occurrence,
       tokenMap: tokenMap.value,
       ...(tokenMap.error !== undefined ? { tokenMapError: tokenMap.error } : {}),
       headStats: headStats.value,
@@ -95,7 +96,7 @@ export const analysisExtension: EngineExtension = {
       }
       case 'drift': {
         const { run } = keptRun(request.resultId);
-        host.post({ type: 'drift', id: request.id, word: request.word, drifts: drifts(run, request.word) });
+        host.post({ type: 'drift', id: request.id, word: request.word, occurrence: request.occurrence, drifts: drifts(run, request.word, request.occurrence) });
         return true;
       }
       case 'flow': {

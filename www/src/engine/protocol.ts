@@ -7,9 +7,15 @@ import type { AnalysisReply, AnalysisRequest, RunAnalysis } from './analysis-pro
  * The engine's own types (`ModelInfo`, `Batch`, `Encoding`: one tokenized sentence padded to the
  * batch's length), declared by the wasm bindings from the Rust types: never mirrored by hand.
  */
-export type { Batch, Encoding, ModelInfo } from '../../pkg/bertscope_wasm.js';
+export type { Batch, Encoding, ModelInfo, Word } from '../../pkg/bertscope_wasm.js';
 
 /** `[layers, heads, queries, keys]` of each sentence's attention buffer. */
+/** The focus word (and which occurrence of it, from 1) the page's analyses are about. */
+export interface FocusAnalyses {
+  focus: string;
+  occurrence?: number;
+}
+
 export type AttentionShape = [number, number, number, number];
 
 /**
@@ -34,7 +40,7 @@ export interface SentenceMixing {
 /** What a run also asks for besides attention. */
 export interface RunOptions {
   /** Rollout, drift of `focus` and the token map (the page's analysis views). */
-  analyses?: { focus: string };
+  analyses?: FocusAnalyses;
   /** The context-mixing measures a view shows ('norm', or 'alti' for those and ALTI), 'none' or absent for none: they cost more than the run. */
   mixing?: MixingNeed;
   /** Hears the mixing computation's progress. */
@@ -68,7 +74,7 @@ export interface BatchRun {
 /** Requests the page sends to the worker. */
 export type Request =
   | { type: 'load'; id: number; modelUrl: string; tokenizerUrl: string }
-  | { type: 'run'; id: number; texts: string[]; analyses?: { focus: string }; mixing?: MixingNeed }
+  | { type: 'run'; id: number; texts: string[]; analyses?: FocusAnalyses; mixing?: MixingNeed }
   | AnalysisRequest;
 
 /** Download progress of the model file; `total` is 0 when the server does not say. */

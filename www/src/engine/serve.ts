@@ -10,7 +10,7 @@ import { download } from './download';
 import { messageOf } from './errors';
 import { mixingBuffers, runMixed } from './mixing-run';
 import type { MixingNeed } from '../measure';
-import type { AttentionShape, MixingProgress, ModelInfo, Reply, Request } from './protocol';
+import type { AttentionShape, FocusAnalyses, MixingProgress, ModelInfo, Reply, Request } from './protocol';
 
 /** What the engine offers an extension (analysis-serve.ts). */
 export interface EngineHost {
@@ -30,7 +30,7 @@ export interface EngineExtension {
   /** Load models with their masked-LM logits (when they have them). */
   fillMask: boolean;
   /** Takes over a `run` (the extension frees it) when the run asked for analyses. */
-  analyse(run: wasm.BatchRun, engine: wasm.Engine, id: number, focus: string): { analysis: RunAnalysis; transfer: Transferable[] };
+  analyse(run: wasm.BatchRun, engine: wasm.Engine, id: number, focus: string, occurrence: number): { analysis: RunAnalysis; transfer: Transferable[] };
   /** Frees what it keeps (before a new run or model needs the memory). */
   release(): void;
   /** Answers a request the engine does not know; false if it does not know it either. */
@@ -122,7 +122,7 @@ const host: EngineHost = {
 const MIXING_PROGRESS_INTERVAL_MS = 100;
 
 /** Runs `texts` (with the mixing measures when asked) and posts the result, moving its buffers. */
-function runBatch(id: number, texts: string[], analyses?: { focus: string }, need: MixingNeed = 'none'): void {
+function runBatch(id: number, texts: string[], analyses?: FocusAnalyses, need: MixingNeed = 'none'): void {
   if (!engine) throw new Error('no model is loaded yet');
   extension?.release();
   let last = 0;
@@ -143,7 +143,7 @@ function runBatch(id: number, texts: string[], analyses?: { focus: string }, nee
     let analysis: RunAnalysis | undefined;
     if (extension && analyses) {
       kept = true;
-      const extra = extension.analyse(run, engine, id, analyses.focus);
+      const extra = extension.analyse(run, engine, id, analyses.focus, analyses.occurrence ?? 1);
       analysis = extra.analysis;
       transfer.push(...extra.transfer);
     }

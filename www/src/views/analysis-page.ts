@@ -15,7 +15,7 @@ import { resolveView, type Store, type ViewState } from '../state';
 import './analysis.css';
 import { OwnModelPicker, type OwnLoad, type StageProgress } from './byo-model';
 import { DriftView, levelNames, pairName } from './drift';
-import { download, embedSnippet, measureTable, panelPng, toCsv, type NumberTable } from './export';
+import { download, embedSnippet, measureTable, panelPng, toCsv, withoutSpecialsTable, type NumberTable } from './export';
 import { FillMaskPanel } from './fillmask';
 import type { FocusFigure } from './focus';
 import type { QuantizeOutcome } from './quantize-panel';
@@ -79,7 +79,7 @@ export class AnalysisFeatures {
       quantize: (model, progress) => this.quantizeOwn(model, progress),
     });
     host.store.subscribe((state, previous) => {
-      if (state.focusWord !== previous.focusWord) this.scheduleDrift();
+      if (state.focusWord !== previous.focusWord || state.focusOccurrence !== previous.focusOccurrence) this.scheduleDrift();
     });
     query('[data-testid="export-png"]').addEventListener('click', () => void this.exportPng());
     query('[data-testid="export-svg"]').addEventListener('click', () => this.exportSvg());
@@ -153,14 +153,15 @@ export class AnalysisFeatures {
 
   private async refreshDrift(): Promise<void> {
     const output = this.host.shown();
-    const word = this.host.store.get().focusWord;
+    const { focusWord: word, focusOccurrence: occurrence } = this.host.store.get();
     const analysis = output?.analysis;
-    if (!analysis || analysis.driftWord === word) return;
+    if (!analysis || (analysis.driftWord === word && analysis.driftOccurrence === occurrence)) return;
     try {
-      const reply = await this.host.client.ask({ type: 'drift', resultId: analysis.resultId, word });
+      const reply = await this.host.client.ask({ type: 'drift', resultId: analysis.resultId, word, occurrence });
       if (reply.type !== 'drift' || this.host.shown() !== output) return;
       analysis.drifts = reply.drifts;
       analysis.driftWord = reply.word;
+      analysis.driftOccurrence = reply.occurrence;
       if (this.host.store.get().view === 'drift') this.host.redraw();
     } catch {
       // A newer run replaced the result; its own drift comes with it.
@@ -269,7 +270,7 @@ export class AnalysisFeatures {
     const { layer, head } = resolveView(state, { layers, heads });
     if (state.view === 'rollout') {
       const rows = this.rollout.shown.flatMap((s) =>
-        s.rows.flatMap((r) => r.values.map((v, i) => [s.sentence + 1, r.name, s.tokens[s.focus] ?? '', i + 1, s.tokens[i] ?? '', v] as (string | number)[])),
+        s.rows.flatMap((r) => r.values.map((v, i) => [s.sentence + 1, r.name, s.word, i + 1, s.tokens[i] ?? '', v] as (string | number)[])),
       );
       return {
         table: {
@@ -295,7 +296,9 @@ export class AnalysisFeatures {
       };
     }
     const sentences = state.view === 'focus' ? output.batch.sentences.map((_, i) => i) : [Math.min(state.sentence, output.batch.sentences.length - 1)];
-    return { table: measureTable(output, layer, head, sentences, drawnMeasure(output, state.measure)), extra: {} };
+    const measure = drawnMeasure(output, state.measure);
+    if (state.view === 'focus' && state.hideSpecial) return { table: withoutSpecialsTable(output, layer, head, sentences, measure), extra: {} };
+    return { table: measureTable(output, layer, head, sentences, measure), extra: {} };
   }
 
   private exportNumbers(kind: 'json' | 'csv'): void {
@@ -313,7 +316,7 @@ export class AnalysisFeatures {
       const records = table.rows.map((row) => Object.fromEntries(table.columns.map((c, i) => [c, row[i]])));
       const measure = this.measureShown();
       const about = measure ? { measure, measure_name: MEASURE_INFO[measure].label } : {};
-      const json = { view: state.view, sentences: state.sentences, focus: state.focusWord, ...about, description: table.description, columns: table.columns, records, ...extra };
+      const json = { view: state.view, sentences: state.sentences, focus: state.focusWord, focus_occurrence: state.focusOccurrence, hide_special: state.hideSpecial, shared_scale: state.sharedScale, ...about, description: table.description, columns: table.columns, records, ...extra };
       download(new Blob([JSON.stringify(json, null, 2)], { type: 'application/json' }), name);
     }
     this.exportNote.textContent = `Saved ${name} (${table.rows.length} rows).`;
@@ -332,6 +335,8 @@ export class AnalysisFeatures {
       head,
       view: state.view === 'head' ? 'head' : state.view === 'focus' ? 'focus' : null,
       measure: state.measure,
+      hideSpecial: state.hideSpecial,
+      sharedScale: state.sharedScale,
     });
     this.snippet.value = text;
     this.snippet.hidden = false;

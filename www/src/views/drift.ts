@@ -5,6 +5,7 @@
  * different sentences joined by a line. The engine computes the cosines and the projection.
  */
 import { drawChart, paintLineChart, paintScatter, type LineChartSpec, type ScatterPoint, type ScatterSpec, type Series } from '../draw/chart';
+import { findWord, inWord } from '../words';
 import { headColour, type Theme } from '../draw/colors';
 import type { PairDrift } from '../engine/analysis-protocol';
 import type { BatchRun } from '../engine/protocol';
@@ -30,11 +31,13 @@ export function pairName(d: PairDrift): string {
 export interface DriftOptions {
   output: BatchRun;
   focusWord: string;
+  /** Which occurrence of the focus word (from 1). */
+  focusOccurrence: number;
   theme: Theme;
 }
 
 export class DriftView {
-  private readonly chartNote = el('p', { className: 'focus-summary', attrs: { 'data-testid': 'drift-summary' } });
+  private readonly chartNote = el('p', { className: 'long-summary', attrs: { 'data-testid': 'drift-summary' } });
   private readonly chart = el('canvas', { attrs: { 'data-testid': 'drift-chart', role: 'img' } });
   private readonly table = el('table', { className: 'drift-table', attrs: { 'data-testid': 'drift-table' } });
   private readonly mapNote = el('p', { className: 'view-intro', attrs: { 'data-testid': 'tokenmap-summary' } });
@@ -53,7 +56,8 @@ export class DriftView {
       this.chartNote,
       this.chartHover.readout.element,
       this.chart,
-      this.table,
+      // A wide table (one column per level) scrolls inside this box on a narrow screen, not the page.
+      el('div', { className: 'table-scroll', attrs: { tabindex: '0', role: 'region', 'aria-label': 'Similarity table' } }, [this.table]),
       el('h3', { text: 'Every token’s final vector, projected to 2-D (PCA)' }),
       this.mapNote,
       this.mapHover.readout.element,
@@ -136,7 +140,7 @@ export class DriftView {
   }
 
   private drawMap(options: DriftOptions): void {
-    const { output, theme, focusWord } = options;
+    const { output, theme, focusWord, focusOccurrence } = options;
     const map = output.analysis?.tokenMap;
     this.mapShown = null;
     this.mapHover.readout.element.hidden = !map || map.points.length === 0;
@@ -146,13 +150,13 @@ export class DriftView {
       return;
     }
     this.map.hidden = false;
-    const wanted = focusWord.trim().toLowerCase();
+    const focus = output.batch.sentences.map((s) => findWord(s, focusWord, focusOccurrence).word);
     const points: ScatterPoint[] = map.tokens.map(([s, , text], i) => ({
       x: map.points[i]![0],
       y: map.points[i]![1],
       label: map.tokens.filter(([other]) => other !== s).length ? `${text}·${s + 1}` : text,
       colour: headColour(theme, s),
-      strong: text.toLowerCase() === wanted,
+      strong: inWord(focus[s] ?? null, map.tokens[i]![1]),
     }));
     // The same (non-special) word in different sentences, joined in sentence order.
     const groups = new Map<string, number[]>();
@@ -174,7 +178,7 @@ export class DriftView {
     this.mapHover.show(() => drawChart(this.map, paintScatter, width, 420, spec, theme), theme);
     const linked = links.map((g) => map.tokens[g[0]!]![2]);
     this.mapNote.textContent =
-      `${points.length} tokens from ${output.batch.sentences.length} sentences (colour = sentence, label·n = sentence n); ` +
+      `${points.length} tokens from ${output.batch.sentences.length === 1 ? '1 sentence' : `${output.batch.sentences.length} sentences`} (colour = sentence, label·n = sentence n); ` +
       `the two axes keep ${((vx + vy) * 100).toFixed(0)}% of the variance. ` +
       (linked.length ? `Dashed lines join the same word across sentences: ${linked.join(', ')}.` : 'No word appears in more than one sentence.');
     this.map.setAttribute(

@@ -8,6 +8,7 @@ import { pixelRatio } from '../draw/canvas';
 import type { BatchRun } from '../engine/protocol';
 import { MEASURE_INFO, type Measure } from '../measure';
 import { measuredMatrix } from '../mixing';
+import { isSpecial, withoutSpecials } from '../specials';
 
 /** A table of numbers: a header row and data rows (CSV and JSON are made from it). */
 export interface NumberTable {
@@ -102,6 +103,33 @@ export function attentionTable(output: BatchRun, layer: number, head: HeadChoice
   };
 }
 
+/**
+ * What the focus view draws with `[CLS]`/`[SEP]` hidden: one layer's matrix of `measure` per
+ * sentence, the special tokens' columns dropped and each real row renormalised (../specials), as
+ * a long table over the real tokens.
+ */
+export function withoutSpecialsTable(output: BatchRun, layer: number, head: HeadChoice, sentences: readonly number[], measure: Measure): NumberTable {
+  const rows: (string | number)[][] = [];
+  let where = '';
+  for (const s of sentences) {
+    const sentence = output.batch.sentences[s];
+    if (!sentence) continue;
+    const m = measuredMatrix(output, s, layer, head, measure);
+    where = `${MEASURE_INFO[m.measure].label}, ${m.where}`;
+    const shown = withoutSpecials(m.values, m.n, sentence);
+    for (let q = 0; q < sentence.len; q++) {
+      for (let k = 0; k < sentence.len; k++) {
+        if (!isSpecial(sentence, k)) rows.push([s + 1, q + 1, sentence.tokens[q] ?? '', k + 1, sentence.tokens[k] ?? '', shown[q * m.n + k]!]);
+      }
+    }
+  }
+  return {
+    description: `${where}, with the [CLS]/[SEP] columns dropped and each row renormalised over the other tokens (as the focus view shows it); positions count from 1`,
+    columns: ['sentence', 'query', 'query_token', 'key', 'key_token', 'weight'],
+    rows,
+  };
+}
+
 /** Which number `value` is, per measure, for the table's description. */
 const VALUE_NAME: Readonly<Record<Exclude<Measure, 'raw'>, string>> = {
   norm: 'the length N_ij = ‖Σ_h α^h_ij f_h(x_j)‖ (all heads together) or N^h_ij = α^h_ij ‖f_h(x_j)‖ (one head; for “max of heads”, the largest over heads)',
@@ -155,6 +183,8 @@ export interface EmbedState {
   /** The widget's view closest to the page's. */
   view: 'focus' | 'head' | null;
   measure: Measure;
+  hideSpecial: boolean;
+  sharedScale: boolean;
 }
 
 /** `<bert-attention …></bert-attention>` for the state (layers and heads counted from 1). */
@@ -167,5 +197,7 @@ export function embedSnippet(state: EmbedState): string {
   ];
   if (state.view) attrs.push(['view', state.view]);
   if (state.measure !== 'raw') attrs.push(['measure', state.measure]);
+  if (state.hideSpecial) attrs.push(['hide-special', '']);
+  if (state.sharedScale) attrs.push(['shared-scale', '']);
   return `<bert-attention ${attrs.map(([k, v]) => `${k}="${escapeAttribute(v)}"`).join(' ')}></bert-attention>`;
 }

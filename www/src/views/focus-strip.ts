@@ -1,10 +1,11 @@
 /**
- * The focus view's heat strips: one chip per real token, coloured by what the focus token takes
- * from it under one measure; and the sentence that contrasts raw attention with a mixing measure
- * for the `[CLS]` token (the front page's story).
+ * The focus view's heat strips: one chip per word (its pieces together: what the focus word takes
+ * from all of them) and per special token, coloured by what the focus word takes from it under one
+ * measure; and the sentence that contrasts raw attention with a mixing measure for the `[CLS]`
+ * token (the front page's story).
  */
 import { css, textOn, viridis } from '../draw/colors';
-import type { Encoding } from '../engine/protocol';
+import type { Encoding, Word } from '../engine/protocol';
 import { MEASURE_INFO, type Measure } from '../measure';
 import { el } from './dom';
 
@@ -17,17 +18,40 @@ export interface StripData {
   summary?: string;
 }
 
-/** The chips of one row over the sentence's real tokens. */
-function chips(sentence: Encoding, row: Float32Array, focus: number, caption: string): HTMLElement {
-  let max = 0;
-  for (let i = 0; i < sentence.len; i++) max = Math.max(max, row[i] ?? 0);
-  const items: Node[] = [];
+/** How a strip is drawn: without the special tokens' chips, and against a shared top of the colour scale (null: its own maximum). */
+export interface StripLook {
+  hide: boolean;
+  max: number | null;
+}
+
+/** The strip's cells: each word of the sentence (its pieces summed) and, unless `hide`, each special token, in order. */
+export function stripCells(sentence: Encoding, row: Float32Array, hide = false): { start: number; text: string; weight: number }[] {
+  const cells: { start: number; text: string; weight: number }[] = [];
   for (let i = 0; i < sentence.len; i++) {
-    const weight = row[i] ?? 0;
-    const colour = viridis(max > 0 ? weight / max : 0);
-    const attrs = { role: 'listitem', title: `${sentence.tokens[i]}: ${weight.toFixed(3)}` };
-    const chip = el('span', { className: i === focus ? 'chip chip-focus' : 'chip', attrs }, [
-      el('span', { className: 'chip-token', text: sentence.tokens[i] ?? '' }),
+    if (hide && sentence.special[i]) continue;
+    const word = sentence.words.find((w) => w.start === i);
+    if (word) {
+      let weight = 0;
+      for (let k = word.start; k < word.end; k++) weight += row[k] ?? 0;
+      cells.push({ start: i, text: word.end - word.start > 1 ? word.text : (sentence.tokens[i] ?? ''), weight });
+    } else if (!sentence.words.some((w) => w.start < i && i < w.end)) {
+      cells.push({ start: i, text: sentence.tokens[i] ?? '', weight: row[i] ?? 0 });
+    }
+  }
+  return cells;
+}
+
+/** The chips of one row over the sentence's words and special tokens. */
+function chips(sentence: Encoding, row: Float32Array, focus: Word, caption: string, look: StripLook): HTMLElement {
+  const cells = stripCells(sentence, row, look.hide);
+  const max = look.max ?? Math.max(0, ...cells.map((c) => c.weight));
+  const items: Node[] = [];
+  for (const cell of cells) {
+    const weight = cell.weight;
+    const colour = viridis(max > 0 ? Math.min(1, weight / max) : 0);
+    const attrs = { role: 'listitem', title: `${cell.text}: ${weight.toFixed(3)}` };
+    const chip = el('span', { className: cell.start === focus.start ? 'chip chip-focus' : 'chip', attrs }, [
+      el('span', { className: 'chip-token', text: cell.text }),
       el('span', { className: 'chip-weight', text: weight.toFixed(2) }),
     ]);
     chip.style.backgroundColor = css(colour);
@@ -41,8 +65,8 @@ function chips(sentence: Encoding, row: Float32Array, focus: number, caption: st
  * A strip figure. `heading`: name the measure above the chips (when two strips are paired);
  * without it, the caption alone says what the numbers are.
  */
-export function strip(sentence: Encoding, data: StripData, focus: number, heading: boolean): HTMLElement {
-  const word = sentence.tokens[focus] ?? '';
+export function strip(sentence: Encoding, data: StripData, focus: Word, heading: boolean, look: StripLook = { hide: false, max: null }): HTMLElement {
+  const word = focus.text;
   const info = MEASURE_INFO[data.measure];
   const what = data.measure === 'raw' ? 'Attention' : info.label.charAt(0).toUpperCase() + info.label.slice(1);
   const share = data.measure === 'norm' ? ' (each value is the share of the row’s total)' : '';
@@ -54,7 +78,7 @@ export function strip(sentence: Encoding, data: StripData, focus: number, headin
     parts.push(title);
   }
   // A heading says what the chips are; alone, they get the caption.
-  parts.push(chips(sentence, data.row, focus, caption));
+  parts.push(chips(sentence, data.row, focus, look.hide ? `${caption}; [CLS]/[SEP] hidden, rows renormalised` : caption, look));
   if (!heading) parts.push(el('figcaption', { text: caption }));
   return el('figure', { className: 'strip', attrs: { 'data-measure': data.measure, 'data-testid': 'focus-strip' } }, parts);
 }
@@ -66,14 +90,16 @@ const f2 = (v: number): string => v.toFixed(2);
  * What raw attention and `other` (a mixing measure) say about the first token (`[CLS]`) for the
  * focus token, in one sentence; null when the focus token is that token itself.
  */
-export function contrastSentence(sentence: Encoding, focus: number, raw: Float32Array, other: StripData): string | null {
-  if (focus <= 0 || other.measure === 'raw') return null;
-  const word = `“${sentence.tokens[focus] ?? ''}”`;
+export function contrastSentence(sentence: Encoding, focus: Word, raw: Float32Array, other: StripData): string | null {
+  if (focus.start <= 0 || other.measure === 'raw') return null;
+  const word = `“${focus.text}”`;
   const first = sentence.tokens[0] ?? '[CLS]';
   const start = `${word} gives ${f2(raw[0] ?? 0)} of its raw attention to ${first}`;
   const otherFirst = f2(other.row[0] ?? 0);
   if (other.measure === 'norm') return `${start}; weighed by what ${first} actually passes on (attention × value norm), ${first} gets ${otherFirst}.`;
-  const keeps = f2(other.row[focus] ?? 0);
+  let kept = 0;
+  for (let i = focus.start; i < focus.end; i++) kept += other.row[i] ?? 0;
+  const keeps = f2(kept);
   const by = other.measure === 'alti' ? 'by ALTI, which also counts the residual and the layer norm' : `by ALTI through the layers (${other.where})`;
   return `${start}; ${by}, ${first} contributes ${otherFirst} and ${word} keeps ${keeps} of itself.`;
 }

@@ -5,7 +5,8 @@
  * attention), and the full token×token heatmap. Without the strip (`strip: false`) it is the plain
  * heatmap view of the widget.
  */
-import { describeAttention, findFocus, cropMatrix, isBlank, matrixRow, maxUnmasked, topTargets } from '../attention';
+import { describeAttention, cropMatrix, isBlank, maxUnmasked, topTargets } from '../attention';
+import { findWord, wordRow, type WordFocus } from '../words';
 import { shorten } from '../draw/canvas';
 import type { StripRow } from '../draw/chart';
 import type { HeatmapHit, HeatmapSpec } from '../draw/heatmap';
@@ -14,7 +15,8 @@ import { MEASURE_INFO } from '../measure';
 import { measuredMatrix, mixingProblem, type MeasuredMatrix } from '../mixing';
 import { counterpart } from '../state';
 import { el } from './dom';
-import { contrastSentence, strip, type StripData } from './focus-strip';
+import { HIDDEN_NOTE, isSpecial, SHARED_NOTE, withoutSpecials } from '../specials';
+import { contrastSentence, strip, stripCells, type StripData, type StripLook } from './focus-strip';
 import { HeatmapPanel } from './heatmap-panel';
 import type { ViewInput } from './view-input';
 
@@ -24,6 +26,22 @@ export interface FocusOptions extends ViewInput {
   compare?: boolean;
   /** Whether to show the focus word's summary and heat strip above each heatmap (default true). */
   strip?: boolean;
+  /** Drop the `[CLS]`/`[SEP]` columns and renormalise each row (see ../specials; default false). */
+  hideSpecial?: boolean;
+  /** One colour scale for the heatmaps (and one for the strips) of all sentences (default false). */
+  sharedScale?: boolean;
+}
+
+/** The colour scale's top shared by every card, when the scale is shared. */
+interface SharedScale {
+  heatmap: number;
+  strip: number;
+}
+
+/** `measuredMatrix`, with the special tokens' columns dropped and the rows renormalised when `hide`. */
+function shownMatrix(output: FocusOptions['output'], index: number, layer: number, head: FocusOptions['head'], measure: FocusOptions['measure'], hide: boolean): MeasuredMatrix {
+  const m = measuredMatrix(output, index, layer, head, measure);
+  return hide ? { ...m, values: withoutSpecials(m.values, m.n, output.batch.sentences[index]!) } : m;
 }
 
 /** What one sentence card shows, for the SVG export. */
@@ -72,8 +90,8 @@ class SentenceCard {
     this.element = el('article', { className: 'card sentence-card', attrs: { 'data-sentence': String(index) } }, [this.head, this.panel.element]);
   }
 
-  update(options: FocusOptions, index: number): void {
-    const { output, layer, head, focusWord, theme, measure } = options;
+  update(options: FocusOptions, index: number, shared: SharedScale | null): void {
+    const { output, layer, head, focusWord, focusOccurrence, theme, measure } = options;
     const sentence = output.batch.sentences[index]!;
     const n = output.attentionShape[2];
     const title = el('h3', { className: 'sentence-title', text: `${index + 1}. “${shorten(sentence.text, TITLE_CHARS)}”` });
@@ -86,21 +104,29 @@ class SentenceCard {
       this.figure = null;
       return;
     }
-    const main = measuredMatrix(output, index, layer, head, measure);
+    const hide = options.hideSpecial === true;
+    const main = shownMatrix(output, index, layer, head, measure, hide);
     const matrix = main.values;
-    const focus = findFocus(sentence, focusWord);
+    const focus = findWord(sentence, focusWord, focusOccurrence);
     const other = counterpart(main.measure);
-    const pair = options.compare && mixingProblem(output, other) === null ? measuredMatrix(output, index, layer, head, other) : null;
+    const pair = options.compare && mixingProblem(output, other) === null ? shownMatrix(output, index, layer, head, other, hide) : null;
     const children: Node[] = [title];
-    const strips = options.strip !== false ? this.focusParts(sentence, main, pair, focus, focusWord) : null;
+    const strips = options.strip !== false ? this.focusParts(sentence, main, pair, focus, { hide, max: shared?.strip ?? null }) : null;
     if (strips) children.push(...strips.elements);
     const shown = Math.min(n, sentence.len + PAD_SHOWN);
-    if (shown < n) children.push(el('p', { className: 'note', text: `${n - shown} more [PAD] positions (padding to the longest sentence) are not drawn.` }));
+    const hidden = n - shown;
+    if (hidden > 0) {
+      const text = hidden === 1 ? '1 more [PAD] position (padding to the longest sentence) is not drawn.' : `${hidden} more [PAD] positions (padding to the longest sentence) are not drawn.`;
+      children.push(el('p', { className: 'note', text, attrs: { 'data-testid': 'pad-note' } }));
+    }
+    const notes = [...(hide ? [HIDDEN_NOTE] : []), ...(shared ? [SHARED_NOTE] : [])];
+    if (notes.length) children.push(el('p', { className: 'note', text: `Colours: ${notes.join('; ')}.`, attrs: { 'data-testid': 'scale-note' } }));
     this.head.replaceChildren(...children);
     this.panel.element.hidden = false;
     const values = cropMatrix(matrix, n, shown);
     const tokens = sentence.tokens.slice(0, shown);
     const masked = sentence.attention_mask.slice(0, shown).map((m) => m !== 1);
+    const maskedCols = hide ? masked.map((m, i) => m || isSpecial(sentence, i)) : masked;
     const spec: HeatmapSpec = {
       values,
       rows: shown,
@@ -108,14 +134,15 @@ class SentenceCard {
       rowLabels: tokens,
       colLabels: tokens,
       maskedRows: masked,
-      maskedCols: masked,
-      ...(focus >= 0 ? { highlightRow: focus } : {}),
-      scaleMax: maxUnmasked(matrix, sentence),
+      maskedCols,
+      ...(focus.word ? { highlightRow: focus.word.start, highlightRows: focus.word.end - focus.word.start } : {}),
+      scaleMax: shared?.heatmap ?? maxUnmasked(matrix, sentence),
     };
     const info = MEASURE_INFO[main.measure];
     this.figure = {
       title: title.textContent ?? '',
-      measureLine: `${info.label}${main.measure === 'norm' ? ' (row shares)' : ''}, ${main.where}${pair ? `; paired with ${MEASURE_INFO[pair.measure].label}` : ''}`,
+      // The colour switches are said in this line (the legend under a narrow heatmap has no room).
+      measureLine: `${info.label}${main.measure === 'norm' ? ' (row shares)' : ''}, ${main.where}${pair ? `; paired with ${MEASURE_INFO[pair.measure].label}` : ''}${notes.map((note) => `; ${note}`).join('')}`,
       summary: this.head.querySelector('[data-testid="focus-summary"]')?.textContent ?? '',
       strip: strips?.figure ?? null,
       contrast: strips?.contrast ?? null,
@@ -127,11 +154,13 @@ class SentenceCard {
       spec,
       label:
         `${what} of sentence ${index + 1}, ${main.where}; rows (queries) take from columns (keys), padding is hatched. ` +
-        describeAttention(matrix, sentence, focusWord, TOP_IN_LABEL),
+        describeAttention(matrix, sentence, focus.word, TOP_IN_LABEL),
       describe: (hit) => describeCell(sentence, values, shown, hit),
       legendCaption: this.figure.legendCaption,
       theme,
     });
+    // The top of the colour scale, for tests and scripts reading the page.
+    this.panel.element.dataset['scaleMax'] = String(spec.scaleMax);
   }
 
   /** The summary line and heat strip(s) of the focus token (or why there are none), and what the SVG export repeats of them. */
@@ -139,35 +168,35 @@ class SentenceCard {
     sentence: Encoding,
     main: MeasuredMatrix,
     pair: MeasuredMatrix | null,
-    focus: number,
-    focusWord: string,
+    found: WordFocus,
+    look: StripLook,
   ): { elements: HTMLElement[]; figure: FocusFigure['strip']; contrast: string | null } {
-    if (focus < 0) {
-      const word = focusWord.trim().toLowerCase();
-      const missing = word ? `“${word}” is not a single token of this sentence.` : 'No focus word is set: click a token to choose one.';
-      return { elements: [el('p', { className: 'focus-summary muted', text: missing, attrs: { 'data-testid': 'focus-summary' } })], figure: null, contrast: null };
+    if (!found.word) {
+      return { elements: [el('p', { className: 'focus-summary muted', text: found.miss, attrs: { 'data-testid': 'focus-summary' } })], figure: null, contrast: null };
     }
-    const word = sentence.tokens[focus] ?? '';
+    const focusWord = found.word;
+    const focus = focusWord.start;
+    const word = focusWord.text;
     const strongest = (m: MeasuredMatrix): string => {
-      const best = topTargets(matrixRow(m.values, m.n, focus), sentence, 1, focus)[0];
+      const best = topTargets(wordRow(m.values, m.n, focusWord), sentence, 1, focusWord)[0];
       return best ? `${word} → ${best.token} (${best.weight.toFixed(2)})` : `${word} → no other word to attend to`;
     };
-    const data = (m: MeasuredMatrix, summary?: string): StripData => ({ measure: m.measure, row: matrixRow(m.values, m.n, focus), where: m.where, ...(summary ? { summary } : {}) });
+    const data = (m: MeasuredMatrix, summary?: string): StripData => ({ measure: m.measure, row: wordRow(m.values, m.n, focusWord), where: m.where, ...(summary ? { summary } : {}) });
     const mainStrip = data(main);
     const elements: HTMLElement[] = [el('p', { className: 'focus-summary', text: strongest(main), attrs: { 'data-testid': 'focus-summary' } })];
     const real = (row: Float32Array): number[] => Array.from(row.subarray(0, sentence.len));
     const rows: StripRow[] = [{ name: MEASURE_INFO[main.measure].short, values: real(mainStrip.row) }];
     let contrast: string | null = null;
-    if (!pair) elements.push(strip(sentence, mainStrip, focus, false));
+    if (!pair) elements.push(strip(sentence, mainStrip, focusWord, false, look));
     else {
       const pairStrip = data(pair, strongest(pair));
       const [raw, mixed] = main.measure === 'raw' ? [mainStrip, pairStrip] : [pairStrip, mainStrip];
-      contrast = contrastSentence(sentence, focus, raw.row, mixed);
+      contrast = contrastSentence(sentence, focusWord, raw.row, mixed);
       rows.push({ name: MEASURE_INFO[pair.measure].short, values: real(pairStrip.row) });
       elements.push(
         el('div', { className: 'strip-pair', attrs: { 'data-testid': 'focus-pair' } }, [
-          strip(sentence, mainStrip, focus, true),
-          strip(sentence, pairStrip, focus, true),
+          strip(sentence, mainStrip, focusWord, true, look),
+          strip(sentence, pairStrip, focusWord, true, look),
           ...(contrast ? [el('p', { className: 'contrast', text: contrast, attrs: { 'data-testid': 'focus-contrast' } })] : []),
         ]),
       );
@@ -178,6 +207,24 @@ class SentenceCard {
   redraw(): void {
     this.panel.redraw(true);
   }
+}
+
+/**
+ * The top of one colour scale for every sentence: the largest cell of any heatmap, and the largest
+ * value any strip shows (a word's chip sums its pieces).
+ */
+function sharedScale(options: FocusOptions): SharedScale {
+  const { output, layer, head, measure } = options;
+  let heatmap = 0;
+  let stripMax = 0;
+  output.batch.sentences.forEach((sentence, index) => {
+    if (isBlank(sentence)) return;
+    const m = shownMatrix(output, index, layer, head, measure, options.hideSpecial === true);
+    heatmap = Math.max(heatmap, maxUnmasked(m.values, sentence));
+    const word = findWord(sentence, options.focusWord, options.focusOccurrence).word;
+    if (word) for (const cell of stripCells(sentence, wordRow(m.values, m.n, word))) stripMax = Math.max(stripMax, cell.weight);
+  });
+  return { heatmap, strip: stripMax };
 }
 
 /** One card per sentence, updated in place so each heatmap keeps its zoom and scroll position. */
@@ -199,7 +246,8 @@ export class FocusView {
     if (elements.some((e, i) => this.container.children[i] !== e) || this.container.children.length !== count) {
       this.container.replaceChildren(...elements);
     }
-    this.cards.forEach((card, i) => card.update(options, i));
+    const shared = options.sharedScale ? sharedScale(options) : null;
+    this.cards.forEach((card, i) => card.update(options, i, shared));
   }
 
   /** What each sentence card shows (cards without a heatmap left out), for the SVG export. */

@@ -5,7 +5,8 @@
  * keys) isolates its lines; clicking it makes it the focus word. Measures without per-head values
  * (ALTI) draw one set of lines for the layer, and say so.
  */
-import { describeAttention, findFocus } from '../attention';
+import { describeAttention } from '../attention';
+import { findWord } from '../words';
 import { headColour, type Theme } from '../draw/colors';
 import { drawLines, hitLines, layoutLines, type LinesHit, type LinesLayout, type LinesSpec } from '../draw/lines';
 import type { Viewport } from '../draw/heatmap';
@@ -93,19 +94,20 @@ export class HeadView {
     const matrices = headMatrices(output, index, layer, chosen.measure);
     const shown = this.visible.filter(Boolean).length;
     const what = chosen.measure === 'raw' ? 'it attends to' : `it takes from (${info.label})`;
+    const focus = findWord(sentence, options.focusWord, options.focusOccurrence).word;
     this.canvas.setAttribute(
       'aria-label',
       (this.wholeLayer
         ? `Head view of sentence ${index + 1}, ${chosen.where}: lines join each query token (left) to the key tokens (right) ${what}. `
         : `Head view of sentence ${index + 1}, layer ${layer + 1}, ${shown} of ${heads} heads shown: lines join each query token ` +
-          `(left) to the key tokens (right) ${what}, one colour per head. `) + describeAttention(chosen.values, sentence, options.focusWord, TOP_IN_READOUT),
+          `(left) to the key tokens (right) ${what}, one colour per head. `) + describeAttention(chosen.values, sentence, focus, TOP_IN_READOUT),
     );
     this.spec = {
       tokens: sentence.tokens.slice(0, sentence.len),
       heads: matrices,
       visible: this.visible,
       colours: matrices.map((_, h) => headColour(options.theme, h)),
-      focus: findFocus(sentence, options.focusWord),
+      focus,
       isolate: null,
     };
     this.layout = null;

@@ -1,6 +1,8 @@
 /**
  * An interactive token×token heatmap: scrolls and zooms (labels keep their size), reads out the
- * exact value under the pointer, and reports clicks on a token's row, column or label.
+ * exact value under the pointer, and reports clicks on a token's row, column or label. By
+ * keyboard, the arrow keys (Home/End, PageUp/PageDown) move a cell cursor with the same read-out,
+ * Enter makes the cursor's row the focus word, Escape hides the cursor.
  */
 import { drawHeatmap, drawHeatmapHover, fitCell, hitHeatmap, layoutHeatmap, sameHit, type HeatmapHit, type HeatmapLayout, type HeatmapSpec, type Viewport } from '../draw/heatmap';
 import { drawLegend } from '../draw/legend';
@@ -25,7 +27,9 @@ const ZOOMS = [0.25, 0.35, 0.5, 0.7, 1, 1.4, 2, 2.8, 4] as const;
 const DEFAULT_ZOOM = 4;
 const MIN_CELL = 3;
 const MAX_CELL = 120;
-const IDLE_READOUT = 'Hover over a cell for its exact value; click a token to focus it.';
+const IDLE_READOUT = 'Hover over a cell (or focus the heatmap and use the arrow keys) for its exact value; click a token (or press Enter) to focus it.';
+/** Rows or columns PageUp/PageDown move the cursor by. */
+const PAGE_STEP = 8;
 
 /** One heatmap with its zoom buttons, read-out line and colour legend. */
 export class HeatmapPanel {
@@ -33,7 +37,7 @@ export class HeatmapPanel {
   private readonly canvas: HTMLCanvasElement;
   private readonly overlay: HTMLCanvasElement;
   private readonly legend: HTMLCanvasElement;
-  private readonly readout = new Readout('heatmap-readout', IDLE_READOUT);
+  private readonly readout = new Readout('heatmap-readout', IDLE_READOUT, true);
   private readonly zoomLabel: HTMLElement;
   private readonly zoomIn: HTMLButtonElement;
   private readonly zoomOut: HTMLButtonElement;
@@ -41,6 +45,8 @@ export class HeatmapPanel {
   private data: HeatmapPanelData | null = null;
   private layout: HeatmapLayout | null = null;
   private hit: HeatmapHit | null = null;
+  /** The keyboard's cell cursor, kept across redraws of the same data. */
+  private cursor: { row: number; col: number } | null = null;
   /** The viewport of the last drawing. */
   private view: Viewport = { x: 0, y: 0, width: 0, height: 0 };
   private zoom = DEFAULT_ZOOM;
@@ -48,7 +54,13 @@ export class HeatmapPanel {
   constructor(testId: string, private readonly onPick: (index: number) => void) {
     this.canvas = el('canvas', { className: 'heatmap', attrs: { 'data-testid': testId, role: 'img' } });
     this.overlay = el('canvas', { className: 'heatmap-overlay', attrs: { 'aria-hidden': 'true' } });
-    this.scroller = new ScrollStage('Attention heatmap (scrolls)', [this.canvas, this.overlay], () => this.redraw(false), () => this.redraw(true));
+    this.scroller = new ScrollStage(
+      'Attention heatmap: arrow keys move a cell cursor, Enter focuses its row’s word',
+      [this.canvas, this.overlay],
+      () => this.redraw(false),
+      () => this.redraw(true),
+    );
+    this.scroller.element.addEventListener('keydown', (e) => this.key(e));
     this.legend = el('canvas', { className: 'legend', attrs: { 'aria-hidden': 'true' } });
     this.zoomOut = el('button', { className: 'tool', text: '−', attrs: { type: 'button', 'aria-label': 'Zoom out', 'data-testid': 'zoom-out' } });
     this.zoomIn = el('button', { className: 'tool', text: '+', attrs: { type: 'button', 'aria-label': 'Zoom in', 'data-testid': 'zoom-in' } });
@@ -74,6 +86,9 @@ export class HeatmapPanel {
     this.hit = null;
     this.readout.show(null);
     this.redraw(true);
+    // A cursor still inside the new data stays where it was (a new layer or head of the same sentence).
+    if (this.cursor && this.cursor.row < data.spec.rows && this.cursor.col < data.spec.cols) this.setHit({ kind: 'cell', ...this.cursor });
+    else this.cursor = null;
   }
 
   /** Draws again; `relayout` also recomputes the cell size (new data, zoom or width). */
@@ -144,6 +159,48 @@ export class HeatmapPanel {
     drawHeatmapHover(this.overlay, data.spec, this.layout, this.view, data.theme, hit);
     this.readout.show(hit ? data.describe(hit) : null);
     this.scroller.stage.style.cursor = hit && hit.kind !== 'cell' ? 'pointer' : hit ? 'crosshair' : '';
+  }
+
+  /** Arrow keys, Home/End and PageUp/PageDown move the cell cursor; Enter focuses its row's word; Escape hides it. */
+  private key(event: KeyboardEvent): void {
+    const data = this.data;
+    const layout = this.layout;
+    if (!data || !layout) return;
+    const { rows, cols } = data.spec;
+    if (event.key === 'Escape' && this.cursor) {
+      this.cursor = null;
+      this.setHit(null);
+      event.preventDefault();
+      return;
+    }
+    if (event.key === 'Enter') {
+      if (!this.cursor) return;
+      if (!data.spec.maskedRows?.[this.cursor.row]) this.onPick(this.cursor.row);
+      event.preventDefault();
+      return;
+    }
+    const start = this.cursor ?? { row: data.spec.highlightRow ?? 0, col: 0 };
+    const moves: Record<string, [number, number]> = {
+      ArrowUp: [-1, 0],
+      ArrowDown: [1, 0],
+      ArrowLeft: [0, -1],
+      ArrowRight: [0, 1],
+      PageUp: [-PAGE_STEP, 0],
+      PageDown: [PAGE_STEP, 0],
+      Home: [0, -cols],
+      End: [0, cols],
+    };
+    const move = moves[event.key];
+    if (!move) return;
+    event.preventDefault();
+    // The first key shows the cursor where it starts; later keys move it.
+    const [dr, dc] = this.cursor ? move : [0, 0];
+    const cursor = { row: Math.max(0, Math.min(rows - 1, start.row + dr)), col: Math.max(0, Math.min(cols - 1, start.col + dc)) };
+    this.cursor = cursor;
+    this.scroller.revealRows(layout.top + cursor.row * layout.cell, layout.cell, layout.top);
+    this.scroller.revealColumns(layout.left + cursor.col * layout.cell, layout.cell, layout.left);
+    this.redraw(false);
+    this.setHit({ kind: 'cell', ...cursor });
   }
 
   private click(event: MouseEvent): void {

@@ -6,6 +6,7 @@
  * map, selects the layer and keeps the head choice.
  */
 import { describeAttention, describeHead, type HeadChoice } from '../attention';
+import { findWord } from '../words';
 import { cellOrigin, drawGrid, hitGrid, layoutGrid, renderAtlas, type GridCell, type GridLayout } from '../draw/grid';
 import { pixelRatio } from '../draw/canvas';
 import { MEASURE_INFO, type Measure } from '../measure';
@@ -92,7 +93,7 @@ export class ModelView {
       'aria-label',
       `Model view of sentence ${index + 1}: ${maps} as small heatmaps${this.drawn === 'raw' ? '' : ` of ${info.label}`}. ` +
         `Selected: ${info.perHead ? describeHead(options.layer, options.head, heads) : chosen.where}. ` +
-        describeAttention(chosen.values, sentence, options.focusWord, TOP_IN_LABEL),
+        describeAttention(chosen.values, sentence, findWord(sentence, options.focusWord, options.focusOccurrence).word, TOP_IN_LABEL),
     );
     this.redraw();
   }
@@ -166,7 +167,7 @@ export class ModelView {
     const { values } = measuredMatrix(o.output, o.sentence, cell.layer, perHead ? cell.head : 'mean', this.drawn);
     const role = perHead ? this.roles.badges()?.[cell.layer]?.[cell.head] : undefined;
     const name = perHead ? `Layer ${cell.layer + 1}, head ${cell.head + 1}` : `Layer ${cell.layer + 1} (${MEASURE_INFO[this.drawn].label})`;
-    return `${name}: ${describeAttention(values, sentence, o.focusWord, 2)}${role ? ` Role: ${role}.` : ''}`;
+    return `${name}: ${describeAttention(values, sentence, findWord(sentence, o.focusWord, o.focusOccurrence).word, 2)}${role ? ` Role: ${role}.` : ''}`;
   }
 
   private key(event: KeyboardEvent): void {

@@ -5,7 +5,8 @@
  * through the same layer (Ferrando et al. 2022), as heat strips with a text alternative; and, on
  * request, attention flow for sentences of up to 64 tokens. The engine computes all of them.
  */
-import { findFocus, isBlank } from '../attention';
+import { isBlank } from '../attention';
+import { findWord, wordRow } from '../words';
 import { shorten } from '../draw/canvas';
 import { drawStrips, stripWidth, type StripRow } from '../draw/chart';
 import type { FlowOutput } from '../engine/analysis-protocol';
@@ -40,41 +41,46 @@ function topList(tokens: readonly string[], values: readonly number[], k: number
 export interface SentenceRows {
   sentence: number;
   tokens: string[];
+  /** The focus word's first piece. */
   focus: number;
+  /** The focus word (its pieces joined). */
+  word: string;
   rows: StripRow[];
 }
 
 /** The numbers the view draws for the sentence `index` (null when its focus token is missing). */
 export function rolloutRows(options: RolloutOptions, index: number, rolloutLayer: number, flow: FlowOutput | null): SentenceRows | null {
-  const { output, layer, head, focusWord } = options;
+  const { output, layer, head, focusWord, focusOccurrence } = options;
   const sentence = output.batch.sentences[index]!;
   const rollout = output.analysis?.rollouts?.[index];
-  const focus = findFocus(sentence, focusWord);
-  if (focus < 0 || !rollout || isBlank(sentence)) return null;
+  const word = findWord(sentence, focusWord, focusOccurrence).word;
+  if (!word || !rollout || isBlank(sentence)) return null;
+  const focus = word.start;
   const n = output.attentionShape[2];
   const len = sentence.len;
+  // A word of several pieces: the mean of its pieces' rows (see ../words).
+  const row = (matrix: Float32Array, size: number): number[] => Array.from(wordRow(matrix, size, word).subarray(0, len));
   const first = measuredMatrix(output, index, layer, head, options.measure);
-  const firstRow = Array.from(first.values.subarray(focus * n, focus * n + len));
-  const start = rolloutLayer * n * n + focus * n;
-  const rolled = Array.from(rollout.subarray(start, start + len));
+  const firstRow = row(first.values, n);
+  const rolled = row(rollout.subarray(rolloutLayer * n * n, (rolloutLayer + 1) * n * n), n);
   const rows: StripRow[] = [
     { name: `${MEASURE_INFO[first.measure].short} · ${first.where.replace(' of ', ' ')}`, values: firstRow },
     { name: `rollout · to layer ${rolloutLayer + 1}`, values: rolled },
   ];
   const mixing = output.mixing?.[index];
   if (first.measure !== 'raw' && mixing && mixing.altiRollout.length > 0) {
-    const at = rolloutLayer * len * len + focus * len;
-    rows.push({ name: `ALTI rollout · to layer ${rolloutLayer + 1}`, values: Array.from(mixing.altiRollout.subarray(at, at + len)) });
+    const at = rolloutLayer * len * len;
+    rows.push({ name: `ALTI rollout · to layer ${rolloutLayer + 1}`, values: row(mixing.altiRollout.subarray(at, at + len * len), len) });
   }
-  if (flow && flow.tokens === len) rows.push({ name: 'flow (all layers)', values: Array.from(flow.flow.subarray(focus * len, (focus + 1) * len)) });
-  return { sentence: index, tokens: sentence.tokens.slice(0, len), focus, rows };
+  if (flow && flow.tokens === len) rows.push({ name: 'flow (all layers)', values: row(flow.flow, len) });
+  return { sentence: index, tokens: sentence.tokens.slice(0, len), focus, word: word.text, rows };
 }
 
 /** One sentence's card: title, strips, text alternative and the flow control. */
 class RolloutCard {
   readonly element: HTMLElement;
   private readonly title = el('h3', { className: 'sentence-title' });
-  private readonly summary = el('p', { className: 'focus-summary', attrs: { 'data-testid': 'rollout-summary' } });
+  private readonly summary = el('p', { className: 'long-summary', attrs: { 'data-testid': 'rollout-summary' } });
   private readonly scroller = el('div', { className: 'strip-scroll' });
   private readonly canvas = el('canvas', { attrs: { 'data-testid': 'rollout-strips', role: 'img' } });
   private readonly flowButton = el('button', { text: 'Compute attention flow', attrs: { type: 'button', 'data-testid': 'flow-button' } });
@@ -118,7 +124,7 @@ class RolloutCard {
     const row = rows.rows[Math.floor(index / n)];
     const key = index % n;
     if (!row) return '';
-    return `${(row.values[key] ?? 0).toFixed(4)} · ${row.name}: “${rows.tokens[rows.focus] ?? ''}” → “${rows.tokens[key] ?? ''}” (#${key + 1})`;
+    return `${(row.values[key] ?? 0).toFixed(4)} · ${row.name}: “${rows.word}” → “${rows.tokens[key] ?? ''}” (#${key + 1})`;
   }
 
   private async computeFlow(): Promise<void> {
@@ -166,7 +172,7 @@ class RolloutCard {
     this.shown = rows;
     this.hover.readout.element.hidden = rows === null;
     if (!rows) {
-      const word = options.focusWord.trim().toLowerCase();
+      const missing = findWord(sentence, options.focusWord, options.focusOccurrence).miss;
       const analysis = options.output.analysis;
       this.summary.textContent = isBlank(sentence)
         ? `Sentence ${this.index + 1} is empty.`
@@ -176,14 +182,12 @@ class RolloutCard {
             ? `Rollout is not available: ${analysis.rolloutError}`
             : !analysis.rollouts
               ? 'computing rollout…'
-              : word
-                ? `“${word}” is not a single token of this sentence.`
-                : 'No focus word is set: click a token to choose one.';
+              : (missing ?? '');
       this.scroller.hidden = true;
       return null;
     }
     this.scroller.hidden = false;
-    const word = rows.tokens[rows.focus] ?? '';
+    const word = rows.word;
     this.summary.textContent = rows.rows.map((r) => `${r.name}: ${word} → ${topList(rows.tokens, r.values, 3)}`).join(' · ');
     this.canvas.setAttribute(
       'aria-label',

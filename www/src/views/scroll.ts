@@ -64,6 +64,13 @@ export class ScrollStage {
     this.element.scrollTop = Math.max(0, y - vy);
   }
 
+  /** Scrolls the least needed to show the content band `[x, x + w)` right of a frozen band of `left` pixels. */
+  revealColumns(x: number, w: number, left: number): void {
+    const box = this.element;
+    if (x - left < box.scrollLeft) box.scrollLeft = x - left;
+    else if (x + w > box.scrollLeft + box.clientWidth) box.scrollLeft = x + w - box.clientWidth;
+  }
+
   /** Scrolls the least needed to show the content band `[y, y + h)` below a frozen band of `top` pixels. */
   revealRows(y: number, h: number, top: number): void {
     const box = this.element;

@@ -3,19 +3,20 @@
  * is a button (click or Enter makes it the focus word); arrow keys move between a sentence's tokens.
  */
 import { shorten } from '../draw/canvas';
-import type { Batch, Encoding } from '../engine/protocol';
+import type { Batch, Encoding, Word } from '../engine/protocol';
+import { inWord } from '../words';
 import { activeElementOf, el } from './dom';
 
 /** Longest sentence text shown in a table caption. */
 const CAPTION_CHARS = 90;
 
 /** Class of a token cell: special ([CLS], [SEP]), padding, word piece, or an ordinary token. */
-function tokenClass(sentence: Encoding, i: number, focus: number): string {
+function tokenClass(sentence: Encoding, i: number, focus: Word | null): string {
   const classes = ['tok'];
   if (sentence.attention_mask[i] !== 1) classes.push('tok-pad');
   else if (sentence.special[i]) classes.push('tok-special');
   else if (sentence.tokens[i]?.startsWith('##')) classes.push('tok-piece');
-  if (i === focus) classes.push('tok-focus');
+  if (inWord(focus, i)) classes.push('tok-focus');
   return classes.join(' ');
 }
 
@@ -35,10 +36,10 @@ function tokenCell(sentence: Encoding, i: number, className: string, tabStop: bo
   return el('td', { className }, [button]);
 }
 
-function sentenceTable(sentence: Encoding, index: number, focus: number): HTMLElement {
+function sentenceTable(sentence: Encoding, index: number, focus: Word | null): HTMLElement {
   const positions = sentence.input_ids.map((_, i) => i);
   const classOf = (i: number): string => tokenClass(sentence, i, focus);
-  const tabStop = focus >= 0 ? focus : 0;
+  const tabStop = focus ? focus.start : 0;
   const caption = `Sentence ${index + 1}: “${shorten(sentence.text, CAPTION_CHARS)}”`;
   const table = el('table', { className: 'token-table', attrs: { 'data-sentence': String(index) } }, [
     el('caption', { text: caption }),
@@ -61,14 +62,14 @@ function sentenceTable(sentence: Encoding, index: number, focus: number): HTMLEl
 
 /**
  * Replaces `container`'s content with one table per sentence; `focus[i]` is sentence i's focus
- * position or -1. A token button that had keyboard focus keeps it.
+ * word (its pieces) or null. A token button that had keyboard focus keeps it.
  */
-export function renderTokens(container: HTMLElement, batch: Batch, focus: readonly number[]): void {
+export function renderTokens(container: HTMLElement, batch: Batch, focus: readonly (Word | null)[]): void {
   const active = activeElementOf(container);
   const had = active instanceof HTMLButtonElement && container.contains(active) ? active : null;
   const sentence = had?.closest<HTMLElement>('table[data-sentence]')?.dataset['sentence'];
   const index = had?.dataset['index'];
-  container.replaceChildren(...batch.sentences.map((s, i) => sentenceTable(s, i, focus[i] ?? -1)));
+  container.replaceChildren(...batch.sentences.map((s, i) => sentenceTable(s, i, focus[i] ?? null)));
   if (sentence === undefined || index === undefined) return;
   const again = container.querySelector<HTMLButtonElement>(`table[data-sentence="${sentence}"] button[data-index="${index}"]`);
   if (!again) return;

@@ -2,7 +2,8 @@
  * The widget's attributes, read and checked. Nothing here throws: every value that cannot be used
  * becomes a short message for the reader and the default in its place.
  */
-import { findFocus, isContent, type HeadChoice } from '../attention';
+import { type HeadChoice } from '../attention';
+import { findWord } from '../words';
 import { shorten } from '../draw/canvas';
 import type { Batch } from '../engine/protocol';
 import { MEASURES, parseMeasure, type Measure } from '../measure';
@@ -19,7 +20,7 @@ export const THEMES = ['light', 'dark', 'auto'] as const;
 export type ThemeName = (typeof THEMES)[number];
 
 /** Every attribute the widget reads (and redraws for when it changes). */
-export const ATTRIBUTES = ['sentences', 'focus', 'layer', 'head', 'view', 'measure', 'model', 'tokenizer', 'theme'] as const;
+export const ATTRIBUTES = ['sentences', 'focus', 'layer', 'head', 'view', 'measure', 'model', 'tokenizer', 'theme', 'hide-special', 'shared-scale'] as const;
 
 /** Where the default model and tokenizer sit, relative to the widget's own file. */
 export const DEFAULT_MODEL_PATH = 'models/default/model.onnx';
@@ -40,6 +41,10 @@ export interface Settings {
   modelUrl: string;
   tokenizerUrl: string;
   theme: ThemeName;
+  /** `hide-special`: drop the `[CLS]`/`[SEP]` columns and renormalise each row. */
+  hideSpecial: boolean;
+  /** `shared-scale`: one colour scale for all sentences. */
+  sharedScale: boolean;
 }
 
 /** Settings plus the messages about attribute values that were replaced by defaults. */
@@ -149,7 +154,14 @@ export function readSettings(attr: (name: string) => string | null, pageUrl: str
     else messages.push(`${quote('tokenizer', tokenizerText)} is not an http(s) URL: using ${modelText ? 'tokenizer.json beside the model' : 'the default tokenizer'}.`);
   }
 
-  return { settings: { sentences, focus: text('focus') ?? '', layer, head, view, measure, modelUrl, tokenizerUrl, theme }, messages };
+  // Boolean attributes: present (any value but "false") means on.
+  const flag = (name: string): boolean => {
+    const value = text(name);
+    return value !== null && value.toLowerCase() !== 'false';
+  };
+  const hideSpecial = flag('hide-special');
+  const sharedScale = flag('shared-scale');
+  return { settings: { sentences, focus: text('focus') ?? '', layer, head, view, measure, modelUrl, tokenizerUrl, theme, hideSpecial, sharedScale }, messages };
 }
 
 /**
@@ -165,20 +177,20 @@ export function fitToModel(settings: Settings, layers: number, heads: number): {
   return { layer, head, messages };
 }
 
-/** The first whole word (not a ##piece) of the first sentence that every non-empty sentence contains; else its first word. */
+/** The first word (its pieces together) of the first sentence that every non-empty sentence contains; else its first word. */
 export function defaultFocus(batch: Batch): string {
-  const sentences = batch.sentences.filter((s) => s.tokens.some((_, i) => isContent(s, i)));
+  const sentences = batch.sentences.filter((s) => s.words.length > 0);
   const first = sentences[0];
   if (!first) return '';
-  const words = first.tokens.filter((t, i) => isContent(first, i) && !t.startsWith('##'));
-  return words.find((word) => sentences.every((s) => findFocus(s, word) >= 0)) ?? words[0] ?? '';
+  const words = first.words.map((w) => w.text);
+  return words.find((word) => sentences.every((s) => findWord(s, word).word !== null)) ?? words[0] ?? '';
 }
 
 /** The focus word to draw: the one asked for if some sentence has it, else the default (with a message). */
 export function resolveFocus(asked: string, batch: Batch): { word: string; message: string | null } {
   const fallback = defaultFocus(batch);
   if (!asked) return { word: fallback, message: null };
-  if (batch.sentences.some((s) => findFocus(s, asked) >= 0)) return { word: asked, message: null };
+  if (batch.sentences.some((s) => findWord(s, asked).word !== null)) return { word: asked, message: null };
   const instead = fallback ? `showing “${fallback}”` : 'showing no focus word';
-  return { word: fallback, message: `${quote('focus', asked)} is not a token of any sentence: ${instead}.` };
+  return { word: fallback, message: `${quote('focus', asked)} is not a word of any sentence: ${instead}.` };
 }

@@ -3,7 +3,8 @@
  * until it is scrolled near; all widgets of a page share one engine (see engine.ts). Nothing it
  * does throws into the host page: problems are shown inside the widget.
  */
-import { findFocus, type HeadChoice } from '../attention';
+import { type HeadChoice } from '../attention';
+import { findWord, wordAt } from '../words';
 import { readTheme } from '../draw/colors';
 import { EngineStopped } from '../engine/client';
 import { messageOf } from '../engine/errors';
@@ -32,7 +33,8 @@ const VISIBLE_MARGIN = '300px 0px';
 type WidgetState = 'idle' | 'loading' | 'running' | 'ready' | 'error';
 
 /** What every view of the widget is drawn from. */
-type DrawData = ViewInput;
+/** What a widget view draws from: the run and its choices, and the focus view's colour switches. */
+type DrawData = ViewInput & { hideSpecial: boolean; sharedScale: boolean };
 
 /** One of the widget's views, built from the explorer's view modules. */
 interface Shown {
@@ -77,7 +79,7 @@ function createShown(view: WidgetView, onPick: Pick): Shown {
   return {
     view,
     element,
-    draw: ({ output, focusWord }) => renderTokens(element, output.batch, output.batch.sentences.map((s) => findFocus(s, focusWord))),
+    draw: ({ output, focusWord, focusOccurrence }) => renderTokens(element, output.batch, output.batch.sentences.map((s) => findWord(s, focusWord, focusOccurrence).word)),
   };
 }
 
@@ -161,7 +163,8 @@ export function defineBertAttention(widgetUrl: string): void {
     #resultKey: string | null = null;
     #requestKey: string | null = null;
     /** A token the reader clicked: the focus word until the attributes change it. */
-    #picked: string | null = null;
+    /** The word clicked in the figure (and its occurrence), which overrides the focus attribute. */
+    #picked: { word: string; occurrence: number } | null = null;
     #near = false;
     #scheduled = false;
     #cancelWatch: (() => void) | null = null;
@@ -315,7 +318,7 @@ export function defineBertAttention(widgetUrl: string): void {
       const { output } = result;
       const [layers, heads] = output.attentionShape;
       const fit = fitToModel(settings, layers, heads);
-      const focus = this.#picked !== null ? { word: this.#picked, message: null } : resolveFocus(settings.focus, output.batch);
+      const focus = this.#picked !== null ? { ...this.#picked, message: null } : { ...resolveFocus(settings.focus, output.batch), occurrence: 1 };
       if (this.#shown?.view !== settings.view) {
         this.#shown = createShown(settings.view, (sentence, token) => this.#guard(() => this.#pick(sentence, token)));
         this.#viewBox.replaceChildren(this.#shown.element);
@@ -324,24 +327,36 @@ export function defineBertAttention(widgetUrl: string): void {
       // Shown before drawing: the views size themselves to the width they get.
       this.#viewBox.hidden = false;
       const measure = drawnMeasure(output, settings.measure);
-      this.#shown.draw({ output, layer: fit.layer, head: fit.head, focusWord: focus.word, theme: readTheme(this.#root), measure });
+      this.#shown.draw({
+        output,
+        layer: fit.layer,
+        head: fit.head,
+        focusWord: focus.word,
+        focusOccurrence: focus.occurrence,
+        theme: readTheme(this.#root),
+        measure,
+        hideSpecial: settings.hideSpecial,
+        sharedScale: settings.sharedScale,
+      });
       const refused =
         measure !== settings.measure && output.mixingError !== undefined
           ? [`measure="${settings.measure}" cannot be computed for this model (${output.mixingError}): showing raw attention.`]
           : [];
       this.#showMessages([...read.messages, ...refused, ...fit.messages, ...(focus.message ? [focus.message] : []), ...batchNotices(output.batch)]);
-      this.#showCaption(settings.view, fit.layer, layers, fit.head, heads, focus.word, measure);
+      this.#showCaption(settings.view, fit.layer, layers, fit.head, heads, focus.word, focus.occurrence, measure);
       if (this.#requestKey === null) this.#setState('ready', '');
     }
 
     #pick(sentence: number, token: number): void {
-      const word = this.#result?.output.batch.sentences[sentence]?.tokens[token];
-      if (word === undefined) return;
-      this.#picked = word;
+      const encoding = this.#result?.output.batch.sentences[sentence];
+      const text = encoding?.tokens[token];
+      if (!encoding || text === undefined) return;
+      const word = wordAt(encoding, token);
+      this.#picked = word ? { word: word.text, occurrence: word.occurrence } : { word: text, occurrence: 1 };
       this.#draw();
     }
 
-    #showCaption(view: WidgetView, layer: number, layers: number, head: HeadChoice, heads: number, focusWord: string, measure: Measure): void {
+    #showCaption(view: WidgetView, layer: number, layers: number, head: HeadChoice, heads: number, focusWord: string, focusOccurrence: number, measure: Measure): void {
       const settings = this.#read?.settings;
       if (!settings) return;
       const which = typeof head === 'number' ? `head ${head + 1} of ${heads}` : `${head} of ${heads} heads`;
@@ -357,6 +372,9 @@ export function defineBertAttention(widgetUrl: string): void {
       const state: ViewState = {
         sentences: settings.sentences,
         focusWord,
+        focusOccurrence,
+        hideSpecial: settings.hideSpecial,
+        sharedScale: settings.sharedScale,
         layer,
         head,
         view: view === 'head' ? 'head' : 'focus',

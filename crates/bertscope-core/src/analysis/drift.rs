@@ -2,8 +2,9 @@
 
 use serde::Serialize;
 
-use super::find_token;
+use super::find_word;
 use crate::output::{BatchRun, HiddenStates};
+use crate::tokenize::Word;
 
 /// Cosine similarity of two equally long vectors, accumulated in `f64`; 0 when either is all zeros.
 ///
@@ -41,20 +42,49 @@ pub fn drift(a: &HiddenStates, token_a: usize, b: &HiddenStates, token_b: usize)
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[cfg_attr(feature = "tsify", derive(tsify::Tsify))]
 pub struct WordDrift {
-    /// Token position of the word in the first sentence.
+    /// Token position of the word (its first piece) in the first sentence.
     pub token_a: usize,
-    /// Token position of the word in the second sentence.
+    /// Token position of the word (its first piece) in the second sentence.
     pub token_b: usize,
+    /// The word's pieces in the first sentence.
+    pub word_a: Word,
+    /// The word's pieces in the second sentence.
+    pub word_b: Word,
     /// Cosine similarity at the embeddings, then after each layer.
     pub cosine: Vec<f32>,
 }
 
-/// Cosine drift of `word` between sentences `a` and `b`; `None` if either lacks the word.
+/// Cosine drift of the first `word` between sentences `a` and `b`; `None` if either lacks the word.
 pub fn word_drift(run: &BatchRun, a: usize, b: usize, word: &str) -> Option<WordDrift> {
-    let token_a = find_token(run.batch.sentences.get(a)?, word)?;
-    let token_b = find_token(run.batch.sentences.get(b)?, word)?;
-    let cosine = drift(&run.runs[a].hidden, token_a, &run.runs[b].hidden, token_b);
-    Some(WordDrift { token_a, token_b, cosine })
+    word_drift_at(run, a, b, word, 1)
+}
+
+/// Cosine drift of the `occurrence`-th `word` (see `find_word`) between sentences `a` and `b`;
+/// `None` if either lacks it. A word of several pieces is compared by the mean of its pieces'
+/// vectors.
+pub fn word_drift_at(run: &BatchRun, a: usize, b: usize, word: &str, occurrence: usize) -> Option<WordDrift> {
+    let word_a = find_word(run.batch.sentences.get(a)?, word, occurrence).ok()?;
+    let word_b = find_word(run.batch.sentences.get(b)?, word, occurrence).ok()?;
+    let (hidden_a, hidden_b) = (&run.runs.get(a)?.hidden, &run.runs.get(b)?.hidden);
+    let levels = hidden_a.shape()[0];
+    let cosine = (0..levels)
+        .map(|level| cosine(&mean_vector(hidden_a, level, &word_a), &mean_vector(hidden_b, level, &word_b)))
+        .collect();
+    Some(WordDrift { token_a: word_a.start, token_b: word_b.start, word_a, word_b, cosine })
+}
+
+/// The mean of the word's pieces' vectors at `level`.
+fn mean_vector(hidden: &HiddenStates, level: usize, word: &Word) -> Vec<f32> {
+    let width = hidden.shape()[2];
+    let pieces = (word.end - word.start).max(1) as f32;
+    let mut sum = vec![0.0f32; width];
+    for token in word.start..word.end {
+        for (s, &v) in sum.iter_mut().zip(hidden.vector(level, token)) {
+            *s += v;
+        }
+    }
+    sum.iter_mut().for_each(|s| *s /= pieces);
+    sum
 }
 
 #[cfg(test)]

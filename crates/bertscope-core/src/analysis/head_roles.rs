@@ -205,6 +205,7 @@ mod tests {
             special: tokens.iter().map(|t| t.starts_with('[') && t.ends_with(']')).collect(),
             truncated: false,
             len: n,
+            words: Vec::new(),
         }
     }
 

@@ -1,6 +1,6 @@
 //! Numbers derived from a run: fill-mask probabilities, attention rollout and flow, context mixing
 //! (norm-based attention, ALTI), head roles, how a token's hidden vector drifts between sentences,
-//! a 2-D PCA of hidden vectors, and finding a word's token.
+//! a 2-D PCA of hidden vectors, and finding a word's tokens.
 //!
 //! Everything here is plain arithmetic on the engine's buffers (no model, no I/O), so the page and
 //! the CLI only draw or print what these functions return.
@@ -16,7 +16,7 @@ mod rollout;
 mod token_map;
 mod tokens;
 
-pub use drift::{cosine, drift, word_drift, WordDrift};
+pub use drift::{cosine, drift, word_drift, word_drift_at, WordDrift};
 pub use fill_mask::{fill_mask, top_k_softmax, MaskPrediction};
 pub use flow::{flow, Flow, FlowError, MAX_FLOW_TOKENS};
 pub use head_roles::{HeadRole, HeadRoles, HeadStats, BROAD_ENTROPY, ROLE_SHARE};
@@ -24,7 +24,7 @@ pub use mixing::{mixing, Measures, Mixing, MixingInput};
 pub use pca::{pca, Pca};
 pub use rollout::{rollout, Rollout};
 pub use token_map::{token_map, TokenMap};
-pub use tokens::find_token;
+pub use tokens::{find_token, find_word, ordinal, word_row, word_weights, WordMiss};
 
 use crate::output::Attention;
 

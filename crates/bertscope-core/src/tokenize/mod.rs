@@ -1,6 +1,9 @@
 //! Text to token ids: a `tokenizers` WordPiece tokenizer, padded batches, truncation that reports itself.
 
 mod guard;
+mod words;
+
+pub use words::{words_of, Word};
 
 use crate::error::{Error, Result};
 use serde::Serialize;
@@ -38,6 +41,8 @@ pub struct Encoding {
     pub truncated: bool,
     /// Number of real (unpadded) tokens.
     pub len: usize,
+    /// Its words: each non-special token with the `##` pieces after it (see `words_of`).
+    pub words: Vec<Word>,
 }
 
 /// Several sentences padded to a common length, ready to run as one batch.
@@ -114,13 +119,16 @@ impl Tokenizer {
                 let len = enc.len();
                 let truncated = !enc.get_overflowing().is_empty();
                 enc.pad(seq_len, self.pad_id, 0, &self.pad_token, PaddingDirection::Right);
+                let tokens = enc.get_tokens().to_vec();
+                let special: Vec<bool> = enc.get_special_tokens_mask().iter().map(|&s| s == 1).collect();
                 Encoding {
                     text: text.as_ref().to_string(),
                     input_ids: enc.get_ids().to_vec(),
                     attention_mask: enc.get_attention_mask().to_vec(),
-                    tokens: enc.get_tokens().to_vec(),
+                    words: words_of(&tokens, &special),
+                    tokens,
                     offsets: enc.get_offsets().to_vec(),
-                    special: enc.get_special_tokens_mask().iter().map(|&s| s == 1).collect(),
+                    special,
                     truncated,
                     len,
                 }
