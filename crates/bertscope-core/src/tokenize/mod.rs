@@ -1,6 +1,9 @@
 //! Text to token ids: a `tokenizers` WordPiece tokenizer, padded batches, truncation that reports itself.
 
+mod expansion;
 mod guard;
+
+pub use expansion::MAX_CHARS_PER_CHAR;
 
 use crate::error::{Error, Result};
 use serde::Serialize;
