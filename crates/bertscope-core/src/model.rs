@@ -256,6 +256,7 @@ impl Model {
                 return Err(Error::VocabMismatch { tokenizer: max_id + 1, model: vocab });
             }
         }
+        crate::budget::check(&self.info, batch.sentences.len(), s, mixing)?;
         let plan = self.plan(batch.sentences.len(), mixing)?;
         let inputs = self
             .inputs
