@@ -359,3 +359,36 @@ fn a_tokenizer_that_expands_text_is_refused_with_its_cap() {
          bertscope refuses tokenizers that lengthen text more than 100 times"
     );
 }
+
+/// Found by the `onnx_attributes` fuzz target (after 3,622 executions): a MatMul operand rewired
+/// to a scalar made tract's shape inference insert an axis past the end of an empty shape.
+#[test]
+fn a_matmul_of_a_scalar_is_refused() {
+    let mut name = String::new();
+    let model = mutant(|g| {
+        let value = tract_onnx::pb::TensorProto {
+            data_type: DataType::Float as i32,
+            float_data: vec![2.0],
+            ..Default::default()
+        };
+        let attribute = AttributeProto { name: "value".into(), r#type: 4, t: Some(value), ..Default::default() };
+        let scalar = NodeProto {
+            name: "scalar".into(),
+            op_type: "Constant".into(),
+            output: vec!["scalar".into()],
+            attribute: vec![attribute],
+            ..Default::default()
+        };
+        g.node.insert(0, scalar);
+        let matmul = g.node.iter_mut().find(|n| n.op_type == "MatMul").expect("the model has a MatMul");
+        name = matmul.name.clone();
+        matmul.input[1] = "scalar".into();
+    });
+    refused(
+        &model,
+        &format!(
+            "its MatMul node \"{name}\" multiplies a scalar (input 1 has no axis), which MatMul does not take; the \
+             file is corrupt"
+        ),
+    );
+}
