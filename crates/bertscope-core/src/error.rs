@@ -40,6 +40,9 @@ pub enum Error {
     /// The context-mixing measures cannot be computed for this model.
     #[error("context mixing cannot be measured for this model: {0}")]
     Mixing(String),
+    /// A run would need more memory than [`crate::MEMORY_BUDGET_BYTES`]; the text says how much.
+    #[error("the run does not fit in memory: {0}")]
+    OverBudget(String),
     /// A run was asked for with no sentences.
     #[error("there is no sentence to run")]
     NoSentences,

@@ -28,6 +28,7 @@
 #![warn(missing_docs)]
 
 pub mod analysis;
+mod budget;
 mod contain;
 mod engine;
 mod error;
@@ -41,6 +42,7 @@ mod output;
 pub mod quantize;
 pub mod tokenize;
 
+pub use budget::{run_bytes, MEMORY_BUDGET_BYTES};
 pub use contain::panic_message;
 pub use engine::Engine;
 pub use error::{Error, Result};

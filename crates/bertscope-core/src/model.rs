@@ -14,8 +14,8 @@ use crate::error::{root_cause, Error, Result};
 use crate::onnx::inputs::{Input, Role};
 use crate::onnx::mixing::LayerMixing;
 use crate::ops::{
-    batched_matmul, checked_expand, checked_flatten, checked_gather, checked_range, checked_reduce, checked_unsqueeze,
-    packed_matmul, tap,
+    batched_matmul, checked_expand, checked_flatten, checked_gather, checked_matmul, checked_range, checked_reduce,
+    checked_unsqueeze, packed_matmul, tap,
 };
 use crate::output::{Attention, HiddenStates, MixingTaps, SentenceRun};
 use crate::tokenize::Batch;
@@ -140,6 +140,7 @@ impl Model {
         checked_flatten::register(&mut onnx.op_register);
         checked_range::register(&mut onnx.op_register);
         checked_expand::register(&mut onnx.op_register);
+        checked_matmul::register(&mut onnx.op_register);
         let crate::onnx::OnnxFile { proto, inputs, anatomy, quantization, mixing } = crate::onnx::read(bytes)?;
         // The operator set as tract reads it.
         let opset = proto.opset_import.iter().find(|i| i.domain.is_empty() || i.domain == "ai.onnx");
@@ -256,6 +257,7 @@ impl Model {
                 return Err(Error::VocabMismatch { tokenizer: max_id + 1, model: vocab });
             }
         }
+        crate::budget::check(&self.info, batch.sentences.len(), s, mixing)?;
         let plan = self.plan(batch.sentences.len(), mixing)?;
         let inputs = self
             .inputs

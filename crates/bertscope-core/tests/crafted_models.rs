@@ -336,3 +336,59 @@ fn no_single_attribute_constant_or_input_change_panics() {
     assert_eq!(kinds.len(), 40, "kinds of change swept: {kinds:?}");
     assert!(panics.is_empty(), "{} changes panicked:\n{}", panics.len(), panics.join("\n"));
 }
+
+/// Defect 10: a tokenizer.json whose normalizer turns each character into 10,000 (here MiniLM's,
+/// with a `Replace` of every letter `e` after its BERT normalizer) used to request gigabytes for a
+/// long text and abort. It is refused when read, in words that state the cap.
+#[test]
+fn a_tokenizer_that_expands_text_is_refused_with_its_cap() {
+    let original = common::read("minilm-l6/tokenizer.json");
+    assert!(bertscope_core::Tokenizer::from_json(&original, 512).is_ok(), "the shared tokenizer passes the cap");
+    let mut json: serde_json::Value = serde_json::from_slice(&original).unwrap();
+    let bert = json["normalizer"].take();
+    let replace = serde_json::json!({"type": "Replace", "pattern": {"String": "e"}, "content": "e".repeat(10_000)});
+    json["normalizer"] = serde_json::json!({"type": "Sequence", "normalizers": [bert, replace]});
+    let hostile = serde_json::to_vec(&json).unwrap();
+    let message = match bertscope_core::Tokenizer::from_json(&hostile, 512) {
+        Err(Error::Tokenizer(message)) => message,
+        other => panic!("the expanding tokenizer was not refused: {other:?}"),
+    };
+    assert_eq!(
+        message,
+        "its normalizer and pre-tokenizer can turn one character into up to 40004 characters; \
+         bertscope refuses tokenizers that lengthen text more than 100 times"
+    );
+}
+
+/// Found by the `onnx_attributes` fuzz target (after 3,622 executions): a MatMul operand rewired
+/// to a scalar made tract's shape inference insert an axis past the end of an empty shape.
+#[test]
+fn a_matmul_of_a_scalar_is_refused() {
+    let mut name = String::new();
+    let model = mutant(|g| {
+        let value = tract_onnx::pb::TensorProto {
+            data_type: DataType::Float as i32,
+            float_data: vec![2.0],
+            ..Default::default()
+        };
+        let attribute = AttributeProto { name: "value".into(), r#type: 4, t: Some(value), ..Default::default() };
+        let scalar = NodeProto {
+            name: "scalar".into(),
+            op_type: "Constant".into(),
+            output: vec!["scalar".into()],
+            attribute: vec![attribute],
+            ..Default::default()
+        };
+        g.node.insert(0, scalar);
+        let matmul = g.node.iter_mut().find(|n| n.op_type == "MatMul").expect("the model has a MatMul");
+        name = matmul.name.clone();
+        matmul.input[1] = "scalar".into();
+    });
+    refused(
+        &model,
+        &format!(
+            "its MatMul node \"{name}\" multiplies a scalar (input 1 has no axis), which MatMul does not take; the \
+             file is corrupt"
+        ),
+    );
+}

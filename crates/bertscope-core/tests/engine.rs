@@ -231,3 +231,39 @@ fn fuzz_findings_are_typed_errors() {
         }
     }
 }
+
+/// A batch whose run needs more than the memory budget is refused in words before tract
+/// allocates any of it (it used to abort on a failed allocation). The tiny DistilBERT needs a
+/// few MiB per 512-token sentence, so one sentence more than the budget holds is refused, with
+/// the estimate in the message, and one sentence still runs.
+#[test]
+fn a_run_over_the_memory_budget_is_refused_in_words() {
+    let engine = Engine::new(
+        &common::read("distilbert-tiny-random/model.onnx"),
+        &common::read("distilbert-tiny-random/tokenizer.json"),
+        LoadOptions::default(),
+    )
+    .unwrap();
+    let info = engine.info();
+    let long = "apple ".repeat(600);
+    let per_sentence = bertscope_core::run_bytes(info, 1, info.max_tokens, false);
+    let count = (bertscope_core::MEMORY_BUDGET_BYTES / per_sentence + 1) as usize;
+    let texts = vec![long.as_str(); count];
+    let needed = bertscope_core::run_bytes(info, count, info.max_tokens, false);
+    assert!(needed > bertscope_core::MEMORY_BUDGET_BYTES);
+    match engine.run(&texts) {
+        Err(Error::OverBudget(message)) => assert_eq!(
+            message,
+            format!(
+                "{count} sentences padded to {} tokens through {} layers of {} heads need about {} MiB, more than \
+                 the 4096 MiB bertscope allows one run; give fewer or shorter sentences",
+                info.max_tokens,
+                info.layers,
+                info.heads,
+                needed >> 20
+            )
+        ),
+        other => panic!("the run over the budget was not refused: {:?}", other.map(|_| ())),
+    }
+    assert_eq!(engine.run(&[long.as_str()]).unwrap().batch.seq_len, info.max_tokens);
+}

@@ -5,6 +5,7 @@ pub(crate) mod batched_matmul;
 pub(crate) mod checked_expand;
 pub(crate) mod checked_flatten;
 pub(crate) mod checked_gather;
+pub(crate) mod checked_matmul;
 pub(crate) mod checked_range;
 pub(crate) mod checked_reduce;
 pub(crate) mod checked_unsqueeze;

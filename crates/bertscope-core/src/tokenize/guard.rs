@@ -39,7 +39,7 @@ pub fn check(json: &[u8]) -> Result<(), String> {
     if let Some(processor) = object.get("post_processor") {
         check_templates(processor)?;
     }
-    Ok(())
+    super::expansion::check(object)
 }
 
 /// Every `SpecialToken` a template uses must be defined, with as many ids as tokens; the

@@ -1,9 +1,12 @@
 //! Text to token ids: a `tokenizers` WordPiece tokenizer, padded batches, truncation that reports itself.
 
+mod expansion;
 mod guard;
 mod words;
 
 pub use words::{words_of, Word};
+
+pub use expansion::MAX_CHARS_PER_CHAR;
 
 use crate::error::{Error, Result};
 use serde::Serialize;
