@@ -1,36 +1,7 @@
-//! The real tiny QInt8 DistilBERT with bytes flipped where the fuzzer says: loads and runs,
-//! or fails with a typed error.
+//! The libFuzzer target `mutated_model`: what it checks is in `checks/mutated_model.rs`.
 #![no_main]
-use std::sync::OnceLock;
 
-use bertscope_core::Engine;
-use libfuzzer_sys::fuzz_target;
+#[path = "../checks/mod.rs"]
+mod checks;
 
-#[path = "common.rs"]
-mod common;
-
-struct Fixture {
-    model: Vec<u8>,
-    tokenizer: Vec<u8>,
-}
-
-fn fixture() -> &'static Fixture {
-    static FIXTURE: OnceLock<Fixture> = OnceLock::new();
-    FIXTURE.get_or_init(|| Fixture {
-        model: common::read("distilbert-tiny-random/model_qint8.onnx"),
-        tokenizer: common::read("distilbert-tiny-random/tokenizer.json"),
-    })
-}
-
-fuzz_target!(|data: &[u8]| {
-    let fixture = fixture();
-    let mut model = fixture.model.clone();
-    // Each 5-byte chunk: a 4-byte position and the byte to xor in there.
-    for chunk in data.chunks_exact(5) {
-        let at = u32::from_le_bytes([chunk[0], chunk[1], chunk[2], chunk[3]]) as usize % model.len();
-        model[at] ^= chunk[4];
-    }
-    if let Ok(engine) = Engine::new(&model, &fixture.tokenizer, common::options()) {
-        let _ = engine.run(&["Apple is huge enterprise", "I am eating an apple"]);
-    }
-});
+libfuzzer_sys::fuzz_target!(|data: &[u8]| checks::mutated_model::check(data));

@@ -1,10 +1,7 @@
-//! Arbitrary bytes as tokenizer.json, then a sentence through whatever loaded.
+//! The libFuzzer target `tokenizer_json`: what it checks is in `checks/tokenizer_json.rs`.
 #![no_main]
-use bertscope_core::Tokenizer;
-use libfuzzer_sys::fuzz_target;
 
-fuzz_target!(|data: &[u8]| {
-    if let Ok(tokenizer) = Tokenizer::from_json(data, 512) {
-        let _ = tokenizer.encode_batch(&["Apple is huge enterprise", "I am eating an apple"]);
-    }
-});
+#[path = "../checks/mod.rs"]
+mod checks;
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| checks::tokenizer_json::check(data));
