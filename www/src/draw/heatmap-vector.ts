@@ -5,9 +5,11 @@
  */
 import { css, viridis, type Theme } from './colors';
 import { HATCH_SPACING, layoutHeatmap, paintLabels, type HeatmapSpec } from './heatmap';
+import { legendText, type LegendText } from './legend';
 import type { SvgPainter } from './svg';
 
-const LEGEND_H = 34;
+/** Space between the grid and the colour bar. */
+const LEGEND_GAP = 4;
 const LEGEND_STEPS = 64;
 
 /** The cell size (CSS pixels) that fits the heatmap into about `width`, kept between 4 and 32. */
@@ -16,10 +18,17 @@ export function vectorCell(spec: HeatmapSpec, width: number, theme: Theme): numb
   return Math.max(4, Math.min(32, Math.floor((width - left) / Math.max(1, spec.cols))));
 }
 
-/** Size of the drawing of `spec` at cell size `cell`, legend included. */
-export function vectorHeatmapSize(spec: HeatmapSpec, cell: number, theme: Theme): { width: number; height: number } {
+/** Size of the drawing of `spec` at cell size `cell`, legend (with `legendCaption`) included. */
+export function vectorHeatmapSize(p: SvgPainter, spec: HeatmapSpec, cell: number, legendCaption: string, theme: Theme): { width: number; height: number } {
   const layout = layoutHeatmap(spec, cell, theme);
-  return { width: Math.max(layout.width, layout.left + legendWidth(spec, cell)), height: layout.height + LEGEND_H };
+  const legend = vectorLegendText(p, legendWidth(spec, cell), spec.scaleMax, legendCaption, theme);
+  return { width: Math.max(layout.width, layout.left + legendWidth(spec, cell)), height: layout.height + LEGEND_GAP + legend.height };
+}
+
+/** Where the legend's caption goes (see `legendText`), measured in the theme's font. */
+function vectorLegendText(p: SvgPainter, width: number, max: number, caption: string, theme: Theme): LegendText {
+  p.font = theme.font;
+  return legendText((t) => p.measureText(t).width, width, max, caption);
 }
 
 function legendWidth(spec: HeatmapSpec, cell: number): number {
@@ -59,7 +68,7 @@ export function paintVectorHeatmap(p: SvgPainter, spec: HeatmapSpec, cell: numbe
   p.textBaseline = 'middle';
   paintLabels(p, spec, layout, theme, 'rows', y, [0, spec.rows]);
   paintLabels(p, spec, layout, theme, 'cols', x, [0, spec.cols]);
-  paintLegend(p, left, layout.height + 4, legendWidth(spec, cell), spec.scaleMax, legendCaption, theme);
+  paintLegend(p, left, layout.height + LEGEND_GAP, legendWidth(spec, cell), spec.scaleMax, legendCaption, theme);
 }
 
 /** Diagonal lines across one cell (lines x + y = constant, `HATCH_SPACING` apart). */
@@ -86,7 +95,14 @@ function paintLegend(p: SvgPainter, x: number, y: number, width: number, max: nu
     p.fillText('0', x, y + 12);
     p.textAlign = 'right';
     p.fillText(max.toFixed(2), x + width, y + 12);
-    p.textAlign = 'center';
-    p.fillText(caption, x + width / 2, y + 12);
+    const text = vectorLegendText(p, width, max, caption, theme);
+    p.fillStyle = theme.muted;
+    if (text.below) {
+      p.textAlign = 'left';
+      p.fillText(text.caption, x, y + 27);
+    } else {
+      p.textAlign = 'center';
+      p.fillText(text.caption, x + width / 2, y + 12);
+    }
   });
 }

@@ -3,7 +3,7 @@
  * drawn by the same painting code as the screen. The focus view gives each sentence's title,
  * summary, focus strip (or the raw-versus-mixing pair and its sentence) and heatmap; the rollout view its strips; the drift view its chart and map.
  */
-import { paintLineChart, paintScatter, paintStrips, stripHeight, stripWidth, type LineChartSpec, type ScatterSpec } from '../draw/chart';
+import { paintLineChart, paintScatter, paintStrips, stripHeight, stripNameWidth, stripWidth, type LineChartSpec, type ScatterSpec } from '../draw/chart';
 import type { Theme } from '../draw/colors';
 import { paintVectorHeatmap, vectorCell, vectorHeatmapSize } from '../draw/heatmap-vector';
 import { SvgPainter } from '../draw/svg';
@@ -72,13 +72,13 @@ export function focusSvg(figures: readonly FocusFigure[], theme: Theme): string 
     if (f.summary) blocks.push(textBlock(p, f.summary, theme.font, theme.foreground));
     const strip = f.strip;
     if (strip) {
-      const width = stripWidth(strip.tokens, FIGURE_WIDTH);
+      const width = stripWidth(strip.tokens, FIGURE_WIDTH, stripNameWidth(strip.rows, theme));
       const rows = strip.rows;
       blocks.push(named(`strip-${i + 1}`, { width, height: stripHeight(rows.length), paint: (q) => void paintStrips(q, width, strip.tokens, rows, strip.focus, theme) }));
     }
     if (f.contrast) blocks.push(textBlock(p, f.contrast, theme.font, theme.muted));
     const cell = vectorCell(f.heatmap, FIGURE_WIDTH, theme);
-    const size = vectorHeatmapSize(f.heatmap, cell, theme);
+    const size = vectorHeatmapSize(p, f.heatmap, cell, f.legendCaption, theme);
     blocks.push(named(`heatmap-${i + 1}`, { ...size, paint: (q) => paintVectorHeatmap(q, f.heatmap, cell, f.legendCaption, theme) }));
   });
   return stack(p, blocks, theme);
@@ -89,7 +89,7 @@ export function rolloutSvg(sentences: readonly { title: string; rows: SentenceRo
   if (sentences.length === 0) return null;
   const p = new SvgPainter();
   const blocks = sentences.flatMap(({ title, rows }) => {
-    const width = stripWidth(rows.tokens, FIGURE_WIDTH);
+    const width = stripWidth(rows.tokens, FIGURE_WIDTH, stripNameWidth(rows.rows, theme));
     const strips: Block = { width, height: stripHeight(rows.rows.length), paint: (q) => void paintStrips(q, width, rows.tokens, rows.rows, rows.focus, theme) };
     // The strips cut long row names short; the file names them in full.
     const names = `rows: ${rows.rows.map((r) => r.name).join('; ')}`;
