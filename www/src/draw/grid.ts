@@ -83,8 +83,9 @@ export function hitGrid(layout: GridLayout, x: number, y: number): GridCell | nu
  * Paints every head's `len×len` attention (padding dropped) into one atlas canvas, head `h` of
  * layer `l` at (`h·p`, `l·p`) with `p = min(len, size)`: when a sentence has more tokens than
  * pixels, each pixel shows the largest weight of the tokens it covers, so sharp links stay visible.
+ * Each map is scaled to its own maximum, or all to `scaleMax` when given (one colour scale).
  */
-export function renderAtlas(attention: Float32Array, shape: AttentionShape, len: number, size: number): HTMLCanvasElement {
+export function renderAtlas(attention: Float32Array, shape: AttentionShape, len: number, size: number, scaleMax?: number): HTMLCanvasElement {
   const [layers, heads, n] = shape;
   const p = Math.max(1, Math.min(len, size));
   const atlas = document.createElement('canvas');
@@ -110,7 +111,8 @@ export function renderAtlas(attention: Float32Array, shape: AttentionShape, len:
           if (v > max) max = v;
         }
       }
-      const scale = max > 0 ? 1 / max : 1;
+      const top = scaleMax ?? max;
+      const scale = top > 0 ? 1 / top : 1;
       for (let i = 0; i < p * p; i++) {
         const [r, g, b] = viridis(pooled[i]! * scale);
         image.data[i * 4] = r;
