@@ -387,7 +387,10 @@ const analysis = new AnalysisFeatures({
     void runNow();
   },
   redraw: draw,
+  modelName: () => modelName,
   focusFigures: () => focusView.figures(),
+  headFigure: () => headView.figure(),
+  modelFigure: () => modelView.figure(),
 });
 
 async function start(): Promise<void> {

@@ -25,6 +25,11 @@ export function vectorHeatmapSize(p: SvgPainter, spec: HeatmapSpec, cell: number
   return { width: Math.max(layout.width, layout.left + legendWidth(spec, cell)), height: layout.height + LEGEND_GAP + legend.height };
 }
 
+/** Height of a colour bar with its text, `width` wide (see `paintVectorLegend`). */
+export function vectorLegendHeight(p: SvgPainter, width: number, max: number, caption: string, theme: Theme): number {
+  return vectorLegendText(p, width, max, caption, theme).height;
+}
+
 /** Where the legend's caption goes (see `legendText`), measured in the theme's font. */
 function vectorLegendText(p: SvgPainter, width: number, max: number, caption: string, theme: Theme): LegendText {
   p.font = theme.font;
@@ -68,7 +73,7 @@ export function paintVectorHeatmap(p: SvgPainter, spec: HeatmapSpec, cell: numbe
   p.textBaseline = 'middle';
   paintLabels(p, spec, layout, theme, 'rows', y, [0, spec.rows]);
   paintLabels(p, spec, layout, theme, 'cols', x, [0, spec.cols]);
-  paintLegend(p, left, layout.height + LEGEND_GAP, legendWidth(spec, cell), spec.scaleMax, legendCaption, theme);
+  paintVectorLegend(p, left, layout.height + LEGEND_GAP, legendWidth(spec, cell), spec.scaleMax, legendCaption, theme);
 }
 
 /** Diagonal lines across one cell (lines x + y = constant, `HATCH_SPACING` apart). */
@@ -79,8 +84,8 @@ function hatchCell(p: SvgPainter, x: number, y: number, size: number): void {
   }
 }
 
-/** The colour bar from 0 to `max` with its caption, `width` wide at (`x`, `y`). */
-function paintLegend(p: SvgPainter, x: number, y: number, width: number, max: number, caption: string, theme: Theme): void {
+/** The colour bar from 0 to `max` with its caption, `width` wide at (`x`, `y`) (`vectorLegendHeight` tall). */
+export function paintVectorLegend(p: SvgPainter, x: number, y: number, width: number, max: number, caption: string, theme: Theme): void {
   p.group({ class: 'legend' }, () => {
     const step = width / LEGEND_STEPS;
     for (let i = 0; i < LEGEND_STEPS; i++) {

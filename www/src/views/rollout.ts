@@ -67,7 +67,7 @@ export function rolloutRows(options: RolloutOptions, index: number, rolloutLayer
   const firstRow = row(first.values, n);
   const rolled = row(rollout.subarray(rolloutLayer * n * n, (rolloutLayer + 1) * n * n), n);
   const rows: StripRow[] = [
-    { name: `${MEASURE_INFO[first.measure].short} · ${first.where.replace(' of ', ' ')}`, values: firstRow },
+    { name: `${MEASURE_INFO[first.measure].short} · ${first.where}`, values: firstRow },
     { name: `rollout · to layer ${rolloutLayer + 1}`, values: rolled },
   ];
   const mixing = output.mixing?.[index];
