@@ -7,7 +7,7 @@
 import type { HeadChoice } from '../attention';
 import type { AttentionShape } from '../engine/protocol';
 import { css, viridis, type Theme } from './colors';
-import { cellOrigin, type GridLayout } from './grid';
+import { cellOrigin, paintGridLabels, poolMap, type GridLayout } from './grid';
 import type { SvgPainter } from './svg';
 
 /** Most rectangles per side of one map (a file of 12×12 maps of 512² rectangles would be huge). */
@@ -30,22 +30,11 @@ export function paintVectorGrid(p: SvgPainter, grid: VectorGrid, layout: GridLay
   const [layers, cells, n] = grid.shape;
   const { len } = grid;
   const side = Math.max(1, Math.min(len, MAX_SIDE));
-  const bin = (i: number): number => Math.min(side - 1, Math.floor((i * side) / len));
   const pooled = new Float32Array(side * side);
   const step = layout.cell / side;
   for (let l = 0; l < layers; l++) {
     for (let c = 0; c < cells; c++) {
-      const start = (l * cells + c) * n * n;
-      pooled.fill(0);
-      let max = 0;
-      for (let q = 0; q < len; q++) {
-        for (let k = 0; k < len; k++) {
-          const v = grid.buffer[start + q * n + k]!;
-          const at = bin(q) * side + bin(k);
-          if (v > pooled[at]!) pooled[at] = v;
-          if (v > max) max = v;
-        }
-      }
+      const max = poolMap(grid.buffer, (l * cells + c) * n * n, n, len, side, pooled);
       const top = grid.scaleMax ?? max;
       const scale = top > 0 ? 1 / top : 1;
       const [x, y] = cellOrigin(layout, l, c);
@@ -60,20 +49,7 @@ export function paintVectorGrid(p: SvgPainter, grid: VectorGrid, layout: GridLay
       });
     }
   }
-  p.font = theme.font;
-  p.textBaseline = 'middle';
-  p.textAlign = 'center';
-  for (let c = 0; c < cells; c++) {
-    const [x] = cellOrigin(layout, 0, c);
-    p.fillStyle = grid.head === c ? theme.highlight : theme.muted;
-    p.fillText(cells === 1 ? 'layer' : `H${c + 1}`, x + layout.cell / 2, layout.top / 2);
-  }
-  p.textAlign = 'right';
-  for (let l = 0; l < layers; l++) {
-    const [, y] = cellOrigin(layout, l, 0);
-    p.fillStyle = grid.layer === l ? theme.highlight : theme.muted;
-    p.fillText(`L${l + 1}`, layout.left - 8, y + layout.cell / 2);
-  }
+  paintGridLabels(p, layout, grid.layer, cells === 1 ? 'mean' : grid.head, theme);
   // The selected head (or layer) outlined, as on screen.
   const [x0, y0] = cellOrigin(layout, grid.layer, typeof grid.head === 'number' && cells > 1 ? grid.head : 0);
   const [x1] = cellOrigin(layout, grid.layer, typeof grid.head === 'number' && cells > 1 ? grid.head : cells - 1);
