@@ -8,7 +8,7 @@ import type { HeadChoice } from '../attention';
 import type { AttentionShape } from '../engine/protocol';
 import { css, viridis, type Theme } from './colors';
 import { cellOrigin, paintGridLabels, poolMap, type GridLayout } from './grid';
-import type { SvgPainter } from './svg';
+import type { FigurePainter } from './painter';
 
 /** Most rectangles per side of one map (a file of 12×12 maps of 512² rectangles would be huge). */
 export const MAX_SIDE = 48;
@@ -26,7 +26,7 @@ export interface VectorGrid {
 }
 
 /** Paints the grid at the origin in `layout` (see grid.ts `layoutGrid`). */
-export function paintVectorGrid(p: SvgPainter, grid: VectorGrid, layout: GridLayout, theme: Theme): void {
+export function paintVectorGrid(p: FigurePainter, grid: VectorGrid, layout: GridLayout, theme: Theme): void {
   const [layers, cells, n] = grid.shape;
   const { len } = grid;
   const side = Math.max(1, Math.min(len, MAX_SIDE));

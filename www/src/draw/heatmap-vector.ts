@@ -6,7 +6,7 @@
 import { css, viridis, type Theme } from './colors';
 import { HATCH_SPACING, layoutHeatmap, paintLabels, type HeatmapSpec } from './heatmap';
 import { legendText, type LegendText } from './legend';
-import type { SvgPainter } from './svg';
+import type { FigurePainter, Painter } from './painter';
 
 /** Space between the grid and the colour bar. */
 const LEGEND_GAP = 4;
@@ -19,19 +19,19 @@ export function vectorCell(spec: HeatmapSpec, width: number, theme: Theme): numb
 }
 
 /** Size of the drawing of `spec` at cell size `cell`, legend (with `legendCaption`) included. */
-export function vectorHeatmapSize(p: SvgPainter, spec: HeatmapSpec, cell: number, legendCaption: string, theme: Theme): { width: number; height: number } {
+export function vectorHeatmapSize(p: Painter, spec: HeatmapSpec, cell: number, legendCaption: string, theme: Theme): { width: number; height: number } {
   const layout = layoutHeatmap(spec, cell, theme);
   const legend = vectorLegendText(p, legendWidth(spec, cell), spec.scaleMax, legendCaption, theme);
   return { width: Math.max(layout.width, layout.left + legendWidth(spec, cell)), height: layout.height + LEGEND_GAP + legend.height };
 }
 
 /** Height of a colour bar with its text, `width` wide (see `paintVectorLegend`). */
-export function vectorLegendHeight(p: SvgPainter, width: number, max: number, caption: string, theme: Theme): number {
+export function vectorLegendHeight(p: Painter, width: number, max: number, caption: string, theme: Theme): number {
   return vectorLegendText(p, width, max, caption, theme).height;
 }
 
 /** Where the legend's caption goes (see `legendText`), measured in the theme's font. */
-function vectorLegendText(p: SvgPainter, width: number, max: number, caption: string, theme: Theme): LegendText {
+function vectorLegendText(p: Painter, width: number, max: number, caption: string, theme: Theme): LegendText {
   p.font = theme.font;
   return legendText((t) => p.measureText(t).width, width, max, caption);
 }
@@ -41,7 +41,7 @@ function legendWidth(spec: HeatmapSpec, cell: number): number {
 }
 
 /** Paints `spec` at the origin with cells of `cell` CSS pixels; the cells form one group of rows×cols rectangles. */
-export function paintVectorHeatmap(p: SvgPainter, spec: HeatmapSpec, cell: number, legendCaption: string, theme: Theme): void {
+export function paintVectorHeatmap(p: FigurePainter, spec: HeatmapSpec, cell: number, legendCaption: string, theme: Theme): void {
   const layout = layoutHeatmap(spec, cell, theme);
   const { left, top } = layout;
   const x = (c: number): number => left + c * cell;
@@ -77,7 +77,7 @@ export function paintVectorHeatmap(p: SvgPainter, spec: HeatmapSpec, cell: numbe
 }
 
 /** Diagonal lines across one cell (lines x + y = constant, `HATCH_SPACING` apart). */
-function hatchCell(p: SvgPainter, x: number, y: number, size: number): void {
+function hatchCell(p: Painter, x: number, y: number, size: number): void {
   for (let k = HATCH_SPACING; k < 2 * size; k += HATCH_SPACING) {
     p.moveTo(x + Math.max(0, k - size), y + Math.min(size, k));
     p.lineTo(x + Math.min(size, k), y + Math.max(0, k - size));
@@ -85,7 +85,7 @@ function hatchCell(p: SvgPainter, x: number, y: number, size: number): void {
 }
 
 /** The colour bar from 0 to `max` with its caption, `width` wide at (`x`, `y`) (`vectorLegendHeight` tall). */
-export function paintVectorLegend(p: SvgPainter, x: number, y: number, width: number, max: number, caption: string, theme: Theme): void {
+export function paintVectorLegend(p: FigurePainter, x: number, y: number, width: number, max: number, caption: string, theme: Theme): void {
   p.group({ class: 'legend' }, () => {
     const step = width / LEGEND_STEPS;
     for (let i = 0; i < LEGEND_STEPS; i++) {

@@ -5,7 +5,7 @@
  */
 import type { Theme } from './colors';
 import { layoutLines, type LinesLayout, type LinesSpec } from './lines';
-import type { SvgPainter } from './svg';
+import type { FigurePainter } from './painter';
 
 const ALPHA_STEPS = 64;
 const MIN_WEIGHT = 0.5 / ALPHA_STEPS;
@@ -25,7 +25,7 @@ export function vectorLinesLayout(spec: LinesSpec, width: number, theme: Theme):
 }
 
 /** Paints the head view of `spec` (isolation ignored) at the origin; one `<g data-head>` per shown head. */
-export function paintVectorLines(p: SvgPainter, spec: LinesSpec, layout: LinesLayout, theme: Theme): void {
+export function paintVectorLines(p: FigurePainter, spec: LinesSpec, layout: LinesLayout, theme: Theme): void {
   const { top, rowHeight, leftX, rightX, labels } = layout;
   const len = labels.length;
   const rowY = (i: number): number => top + (i + 0.5) * rowHeight;

@@ -45,9 +45,18 @@ export function sentenceTensor(output: BatchRun, index: number, layers: readonly
   return { layers: [...layers], cells: values[0]?.length ?? 0, len, values, exact };
 }
 
+/**
+ * A float32 value to 9 significant digits: enough to give back exactly the same float32, and
+ * about half as many characters as the full double (files of every head of a long sentence are
+ * hundreds of megabytes).
+ */
+export function float32Number(value: number): number {
+  return Number(value.toPrecision(9));
+}
+
 /** A row-major `len×len` matrix as nested arrays. */
 function nested(matrix: Float32Array, len: number): number[][] {
-  return Array.from({ length: len }, (_, q) => Array.from(matrix.subarray(q * len, (q + 1) * len)));
+  return Array.from({ length: len }, (_, q) => Array.from(matrix.subarray(q * len, (q + 1) * len), float32Number));
 }
 
 /** The tensor as nested arrays `[layer][cell][q][k]`. */
@@ -86,8 +95,8 @@ export function tensorTable(output: BatchRun, index: number, tensor: SentenceTen
         for (let q = 0; q < len; q++) {
           for (let k = 0; k < len; k++) {
             if (hide && isSpecial(sentence, k)) continue;
-            const row = [index + 1, layer, head, q + 1, sentence.tokens[q] ?? '', k + 1, sentence.tokens[k] ?? '', m[q * len + k]!];
-            if (exact) row.push(exact[q * len + k]!);
+            const row = [index + 1, layer, head, q + 1, sentence.tokens[q] ?? '', k + 1, sentence.tokens[k] ?? '', float32Number(m[q * len + k]!)];
+            if (exact) row.push(float32Number(exact[q * len + k]!));
             rows.push(row);
           }
         }

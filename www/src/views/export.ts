@@ -1,14 +1,16 @@
 /**
- * Export and share: the current view's figure as a PNG (the SVG figure rasterised, its caption
- * in the file too), its numbers as JSON and CSV (raw attention, or a mixing measure's own values
+ * Export and share: the current view's figure as a PNG (the SVG figure painted on a canvas, its
+ * caption in the file too), its numbers as JSON and CSV (raw attention, or a mixing measure's own values
  * and the row shares the views draw), and the `<bert-attention>` markup that embeds the same
  * figure in another page. What each view exports is chosen in exporter.ts.
  */
 import { headMatrix, type HeadChoice } from '../attention';
+import { canvasFigurePainter } from '../draw/painter';
 import type { BatchRun } from '../engine/protocol';
 import { MEASURE_INFO, type Measure } from '../measure';
 import { measuredMatrix } from '../mixing';
 import { isSpecial, withoutSpecials } from '../specials';
+import type { Figure } from './svg-figure';
 
 /** A table of numbers: a header row and data rows (CSV and JSON are made from it). */
 export interface NumberTable {
@@ -33,31 +35,48 @@ export function download(blob: Blob, filename: string): void {
 
 /** Largest side of an exported PNG, in pixels (browsers refuse bigger canvases). */
 const MAX_PNG_SIDE = 16_384;
-/** Pixels per CSS pixel of an exported PNG (sharp in print and on high-density screens). */
+/** Most pixels of an exported PNG: painting and compressing more takes many seconds. */
+const MAX_PNG_PIXELS = 12_000_000;
+/** Pixels per CSS pixel of an exported PNG (sharp in print and on high-density screens), within the limits above. */
 export const PNG_SCALE = 2;
+/** Height of the bands a PNG is painted in, in pixels: the page stays responsive between them. */
+const BAND = 1024;
+
+/** The pixels per CSS pixel of the PNG of a `width×height` figure. */
+export function pngScale(width: number, height: number): number {
+  const w = Math.max(width, 1);
+  const h = Math.max(height, 1);
+  return Math.min(PNG_SCALE, MAX_PNG_SIDE / Math.max(w, h), Math.sqrt(MAX_PNG_PIXELS / (w * h)));
+}
 
 /**
- * The SVG figure `svg` (`width×height` CSS pixels) rasterised to a PNG at `PNG_SCALE` (less if the
- * image would be too big), with `caption` stored in the file as its UTF-8 “Description” text.
+ * `figure` painted on a canvas at `pngScale` as a PNG, with its caption stored in the file as its
+ * UTF-8 “Description” text. A tall figure (a head view of hundreds of tokens draws tens of
+ * thousands of long lines) is painted band by band, letting the page breathe in between;
+ * `progress(done, total)` hears of each band.
  */
-export async function svgToPng(svg: string, width: number, height: number, caption: string): Promise<Blob | null> {
-  const scale = Math.min(PNG_SCALE, MAX_PNG_SIDE / Math.max(width, height, 1));
-  const url = URL.createObjectURL(new Blob([svg], { type: 'image/svg+xml' }));
-  try {
-    const image = new Image();
-    image.src = url;
-    await image.decode();
-    const out = document.createElement('canvas');
-    out.width = Math.max(1, Math.round(width * scale));
-    out.height = Math.max(1, Math.round(height * scale));
-    const ctx = out.getContext('2d');
-    if (!ctx) return null;
-    ctx.drawImage(image, 0, 0, out.width, out.height);
-    const png = await new Promise<Blob | null>((resolve) => out.toBlob(resolve, 'image/png'));
-    return png ? withPngText(png, 'Description', caption) : null;
-  } finally {
-    URL.revokeObjectURL(url);
+export async function figurePng(figure: Figure, progress?: (done: number, total: number) => void): Promise<Blob | null> {
+  const scale = pngScale(figure.width, figure.height);
+  const out = document.createElement('canvas');
+  out.width = Math.max(1, Math.round(figure.width * scale));
+  out.height = Math.max(1, Math.round(figure.height * scale));
+  const ctx = out.getContext('2d');
+  if (!ctx) return null;
+  const painter = canvasFigurePainter(ctx);
+  const bands = Math.ceil(out.height / BAND);
+  for (let band = 0; band < bands; band++) {
+    ctx.save();
+    ctx.beginPath();
+    ctx.rect(0, band * BAND, out.width, BAND);
+    ctx.clip();
+    ctx.scale(scale, scale);
+    figure.paint(painter);
+    ctx.restore();
+    progress?.(band + 1, bands);
+    if (bands > 1) await new Promise((resolve) => window.setTimeout(resolve, 0));
   }
+  const png = await new Promise<Blob | null>((resolve) => out.toBlob(resolve, 'image/png'));
+  return png ? withPngText(png, 'Description', figure.caption) : null;
 }
 
 let crcTable: Uint32Array | null = null;

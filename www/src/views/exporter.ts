@@ -1,8 +1,9 @@
 /**
  * The export bar: what each view saves. Every file names what it shows in one caption (model,
  * measure, layer and heads, sentences, and the colour switches): drawn at the top of the PNG and
- * SVG figures, stored in the PNG, and the `caption` of the JSON. The PNG is the SVG figure
- * rasterised, laid out for the panel's width, so both are cropped to what the view draws.
+ * SVG figures, stored in the PNG, and the `caption` of the JSON. The PNG and the SVG are one figure
+ * laid out for the panel's width (painted on a canvas, or written as vectors), so both are cropped
+ * to what the view draws.
  * Numbers: the focus view's matrices (as before); the head and model views' full
  * `[layer][head][q][k]` tensor of the sentence they show; the rollout and drift views' rows;
  * and, from any view, every sentence's tensor of the run in one JSON file.
@@ -17,13 +18,13 @@ import { describeScope, drawnMeasure } from '../mixing';
 import { resolveView, type Store, type ViewState } from '../state';
 import { HIDDEN_NOTE, SHARED_NOTE } from '../specials';
 import { levelNames, pairName, type DriftView } from './drift';
-import { download, embedSnippet, measureTable, svgToPng, toCsv, withoutSpecialsTable, type NumberTable } from './export';
-import { nestedTensor, sentenceTensor, shownGrid, tensorDescription, tensorTable } from './export-tensor';
+import { download, embedSnippet, figurePng, measureTable, toCsv, withoutSpecialsTable, type NumberTable } from './export';
+import { float32Number, nestedTensor, sentenceTensor, shownGrid, tensorDescription, tensorTable } from './export-tensor';
 import type { FocusFigure } from './focus';
 import type { HeadFigure } from './head';
 import type { ModelFigure } from './model';
 import type { RolloutView } from './rollout';
-import { driftSvg, focusSvg, headSvg, modelSvg, rolloutSvg, type SvgFigure } from './svg-figure';
+import { driftSvg, figureSvg, focusSvg, headSvg, modelSvg, rolloutSvg, type Figure } from './svg-figure';
 
 /** What the exports read from the page. */
 export interface ExportHost {
@@ -45,9 +46,9 @@ const MEASURED_VIEWS: readonly string[] = ['focus', 'head', 'model', 'rollout'];
 /** Longest sentence text in a caption. */
 const CAPTION_CHARS = 80;
 
-/** A JSON file's text. */
-function json(value: unknown): Blob {
-  return new Blob([JSON.stringify(value, null, 1)], { type: 'application/json' });
+/** A JSON file: indented for reading, or compact (`tensor`: nested arrays of numbers, one per line would triple the file). */
+function json(value: unknown, tensor = false): Blob {
+  return new Blob([tensor ? JSON.stringify(value) : JSON.stringify(value, null, 1)], { type: 'application/json' });
 }
 
 function query<T extends Element>(selector: string): T {
@@ -150,7 +151,7 @@ export class Exporter {
   }
 
   /** The current view's figure (null: nothing drawn yet; undefined: the view has none). */
-  private figure(): SvgFigure | null {
+  private figure(): Figure | null {
     const state = this.host.store.get();
     const output = this.host.shown();
     const theme = readTheme();
@@ -176,7 +177,8 @@ export class Exporter {
 
   private async exportPng(): Promise<void> {
     const figure = this.figure();
-    const blob = figure ? await svgToPng(figure.svg, figure.width, figure.height, this.caption()) : null;
+    this.note.textContent = 'Drawing the PNG…';
+    const blob = figure ? await figurePng(figure, (done, total) => (this.note.textContent = `Drawing the PNG: ${done} of ${total} parts…`)) : null;
     if (!blob) {
       this.note.textContent = 'This view has nothing drawn to save yet.';
       return;
@@ -194,7 +196,7 @@ export class Exporter {
       return;
     }
     const name = `${this.fileStem()}.svg`;
-    download(new Blob([figure.svg], { type: 'image/svg+xml' }), name);
+    download(new Blob([figureSvg(figure)], { type: 'image/svg+xml' }), name);
     this.note.textContent = `Saved ${name} (vector: shapes and text, ready to scale).`;
   }
 
@@ -238,7 +240,7 @@ export class Exporter {
       layers: tensor.layers.map((l) => l + 1),
       shape: [tensor.layers.length, tensor.cells, tensor.len, tensor.len],
       ...(figure && !figure.wholeLayer ? { heads_shown: figure.spec.visible.flatMap((on, h) => (on ? [h + 1] : [])) } : {}),
-      ...(model ? { scale_max: model.scaleMax } : {}),
+      ...(model ? { scale_max: model.scaleMax === null ? null : float32Number(model.scaleMax) } : {}),
       weights: nestedTensor(tensor.values, tensor.len),
       ...(tensor.exact ? { norm_values: nestedTensor(tensor.exact, tensor.len) } : {}),
     };
@@ -296,7 +298,7 @@ export class Exporter {
     if (view === 'head' || view === 'model') {
       const file = this.tensorFile(output);
       table = file.table;
-      if (kind === 'json') download(json({ ...this.about(), ...file.fields }), name);
+      if (kind === 'json') download(json({ ...this.about(), ...file.fields }, true), name);
     } else {
       const numbers = this.numbers(output);
       table = numbers.table;
@@ -346,7 +348,7 @@ export class Exporter {
       description: `${tensorDescription(measure, state.hideSpecial)}, per sentence (“weights”); shared_scale only changes colours, never these numbers`,
       sentences,
     };
-    download(json(file), name);
+    download(json(file, true), name);
     this.note.textContent = `Saved ${name} (${sentences.length} sentences × ${layers} layers × ${heads} heads).`;
   }
 

@@ -4,7 +4,7 @@
  * heads, sentences) and laid out for the panel's width. The focus view gives each sentence's
  * title, summary, focus strip (or the raw-versus-mixing pair and its sentence) and heatmap; the
  * head view its shown heads' lines; the model view every map; the rollout view its strips; the
- * drift view its chart and map. The PNG export is this figure rasterised (export.ts `svgToPng`).
+ * drift view its chart and map. The PNG export paints the same figure on a canvas (export.ts `figurePng`).
  */
 import { paintLineChart, paintScatter, paintStrips, stripHeight, stripNameWidth, stripWidth, type LineChartSpec, type ScatterSpec } from '../draw/chart';
 import type { Theme } from '../draw/colors';
@@ -13,6 +13,7 @@ import { layoutGrid } from '../draw/grid';
 import { paintVectorGrid, type VectorGrid } from '../draw/grid-vector';
 import { paintVectorHeatmap, paintVectorLegend, vectorCell, vectorHeatmapSize, vectorLegendHeight } from '../draw/heatmap-vector';
 import { paintVectorLines, vectorLinesLayout } from '../draw/lines-vector';
+import type { FigurePainter } from '../draw/painter';
 import { SvgPainter } from '../draw/svg';
 import type { FocusFigure } from './focus';
 import type { HeadFigure } from './head';
@@ -24,18 +25,26 @@ export interface FigureFrame {
   width: number;
 }
 
-/** An SVG document and its size in CSS pixels. */
-export interface SvgFigure {
-  svg: string;
+/** A laid-out figure: its size in CSS pixels, its caption, and how to paint it (into an SVG, or on a canvas for the PNG). */
+export interface Figure {
   width: number;
   height: number;
+  caption: string;
+  paint(p: FigurePainter): void;
+}
+
+/** The figure as an SVG document, titled with its caption. */
+export function figureSvg(figure: Figure): string {
+  const p = new SvgPainter();
+  figure.paint(p);
+  return p.document(figure.width, figure.height, figure.caption);
 }
 
 /** One piece of the figure; pieces are stacked top to bottom. */
 interface Block {
   width: number;
   height: number;
-  paint(p: SvgPainter): void;
+  paint(p: FigurePainter): void;
 }
 
 const MARGIN = 16;
@@ -81,26 +90,28 @@ function named(name: string, block: Block): Block {
   return { ...block, paint: (p) => p.group({ 'data-figure': name }, () => block.paint(p)) };
 }
 
-/** The blocks stacked under the caption into one document on the theme's background, at least as wide as the frame. */
-function stack(p: SvgPainter, content: readonly Block[], theme: Theme, frame: FigureFrame): SvgFigure {
+/** The blocks stacked under the caption on the theme's background, at least as wide as the frame (`p` measures text). */
+function stack(p: SvgPainter, content: readonly Block[], theme: Theme, frame: FigureFrame): Figure {
   const blocks = [captionBlock(p, frame, theme), ...content];
   const width = Math.ceil(Math.max(Math.max(MIN_WIDTH, frame.width) - 2 * MARGIN, ...blocks.map((b) => b.width)) + 2 * MARGIN);
   const height = Math.ceil(blocks.reduce((sum, b) => sum + b.height, 0) + GAP * (blocks.length - 1) + 2 * MARGIN);
-  p.fillStyle = theme.surface;
-  p.fillRect(0, 0, width, height);
-  let y = MARGIN;
-  for (const block of blocks) {
-    p.save();
-    p.translate(MARGIN, y);
-    block.paint(p);
-    p.restore();
-    y += block.height + GAP;
-  }
-  return { svg: p.document(width, height, frame.caption), width, height };
+  const paint = (q: FigurePainter): void => {
+    q.fillStyle = theme.surface;
+    q.fillRect(0, 0, width, height);
+    let y = MARGIN;
+    for (const block of blocks) {
+      q.save();
+      q.translate(MARGIN, y);
+      block.paint(q);
+      q.restore();
+      y += block.height + GAP;
+    }
+  };
+  return { width, height, caption: frame.caption, paint };
 }
 
 /** The focus view: per sentence, title, summary, the focus token's strip and the heatmap. */
-export function focusSvg(figures: readonly FocusFigure[], theme: Theme, frame: FigureFrame): SvgFigure | null {
+export function focusSvg(figures: readonly FocusFigure[], theme: Theme, frame: FigureFrame): Figure | null {
   if (figures.length === 0) return null;
   const p = new SvgPainter();
   const blocks: Block[] = [];
@@ -123,7 +134,7 @@ export function focusSvg(figures: readonly FocusFigure[], theme: Theme, frame: F
 }
 
 /** The rollout view: per sentence, its title and strips (raw, rollout, flow when computed). */
-export function rolloutSvg(sentences: readonly { title: string; rows: SentenceRows }[], theme: Theme, frame: FigureFrame): SvgFigure | null {
+export function rolloutSvg(sentences: readonly { title: string; rows: SentenceRows }[], theme: Theme, frame: FigureFrame): Figure | null {
   if (sentences.length === 0) return null;
   const p = new SvgPainter();
   const blocks = sentences.flatMap(({ title, rows }) => {
@@ -135,7 +146,7 @@ export function rolloutSvg(sentences: readonly { title: string; rows: SentenceRo
 }
 
 /** The drift view: the similarity chart and the token map, each under its heading (either may be missing). */
-export function driftSvg(chart: { spec: LineChartSpec; word: string } | null, map: ScatterSpec | null, theme: Theme, frame: FigureFrame): SvgFigure | null {
+export function driftSvg(chart: { spec: LineChartSpec; word: string } | null, map: ScatterSpec | null, theme: Theme, frame: FigureFrame): Figure | null {
   if (!chart && !map) return null;
   const p = new SvgPainter();
   const width = inner(frame);
@@ -177,7 +188,7 @@ function headKey(figure: HeadFigure, theme: Theme, width: number): Block {
 }
 
 /** The head view: its caption, the shown heads' colours and the lines of every token (one group per head). */
-export function headSvg(figure: HeadFigure, theme: Theme, frame: FigureFrame): SvgFigure {
+export function headSvg(figure: HeadFigure, theme: Theme, frame: FigureFrame): Figure {
   const p = new SvgPainter();
   const width = inner(frame);
   const layout = vectorLinesLayout(figure.spec, width, theme);
@@ -191,7 +202,7 @@ export function headSvg(figure: HeadFigure, theme: Theme, frame: FigureFrame): S
 }
 
 /** The model view: its caption and every map of the grid, with the colour bar of the one scale when there is one. */
-export function modelSvg(caption: string, grid: VectorGrid, theme: Theme, frame: FigureFrame): SvgFigure {
+export function modelSvg(caption: string, grid: VectorGrid, theme: Theme, frame: FigureFrame): Figure {
   const p = new SvgPainter();
   const width = inner(frame);
   const [layers, cells] = grid.shape;
