@@ -56,6 +56,7 @@ export class ModelView {
   private readonly legend: HTMLCanvasElement;
   /** The top of the one colour scale, or null. */
   private scaleMax: number | null = null;
+  private scaleMemo: { key: unknown[]; max: number } | null = null;
 
   /** `onSelect(layer, head)` runs when a cell or a layer label is chosen. */
   constructor(
@@ -99,7 +100,7 @@ export class ModelView {
     this.drawn = drawnMeasure(output, options.measure);
     const info = MEASURE_INFO[this.drawn];
     const hide = options.hideSpecial === true;
-    this.scaleMax = options.sharedScale ? gridMax(output, this.drawn, hide) : null;
+    this.scaleMax = options.sharedScale ? this.sharedMax(output, hide) : null;
     const scaled = this.scaleMax === null ? 'scaled to its own maximum' : `all on one scale for every sentence (0 to ${this.scaleMax.toFixed(2)})`;
     const about =
       (this.drawn === 'raw'
@@ -132,13 +133,13 @@ export class ModelView {
     const width = this.frame.clientWidth;
     if (!o || width <= 0 || this.frame.hidden) return;
     const hide = o.hideSpecial === true;
-    const key = [o.output, o.sentence, 0, this.drawn, hide, this.scaleMax];
-    const source = shownGrid(o.output, o.sentence, this.drawn, hide);
-    const [layers, cells] = source.shape;
-    this.layout = layoutGrid(layers, cells, width);
-    key[2] = Math.ceil(this.layout.cell * pixelRatio());
+    const [layers, heads] = o.output.attentionShape;
+    this.layout = layoutGrid(layers, this.perHead() ? heads : 1, width);
+    const size = Math.ceil(this.layout.cell * pixelRatio());
+    const key = [o.output, o.sentence, size, this.drawn, hide, this.scaleMax];
     if (!this.atlas || key.some((k, i) => k !== this.atlasKey[i])) {
-      this.atlas = renderAtlas(source.buffer, source.shape, source.len, key[2] as number, this.scaleMax ?? undefined);
+      const source = shownGrid(o.output, o.sentence, this.drawn, hide);
+      this.atlas = renderAtlas(source.buffer, source.shape, source.len, size, this.scaleMax ?? undefined);
       this.atlasKey = key;
     }
     this.legend.hidden = this.scaleMax === null;
@@ -150,6 +151,13 @@ export class ModelView {
     const { left, top, cell, gap } = this.layout;
     Object.assign(this.canvas.dataset, { left: String(left), top: String(top), cell: String(cell), gap: String(gap) });
     this.draw();
+  }
+
+  /** The top of the one colour scale for every sentence of `output` (kept until the run, measure or switch changes). */
+  private sharedMax(output: ModelOptions['output'], hide: boolean): number {
+    const key = [output, this.drawn, hide];
+    if (!this.scaleMemo || key.some((k, i) => k !== this.scaleMemo!.key[i])) this.scaleMemo = { key, max: gridMax(output, this.drawn, hide) };
+    return this.scaleMemo.max;
   }
 
   /** What is drawn now (null before the first drawing or for an empty sentence), for the exports. */
