@@ -256,13 +256,29 @@ export function stripHeight(rows: number): number {
 }
 
 /** Draws rows of heat cells into `canvas` (see `paintStrips`); returns the cells, row by row. */
-export function drawStrips(canvas: HTMLCanvasElement, width: number, tokens: readonly string[], rows: readonly StripRow[], focus: number, theme: Theme): ChartMark[] {
+export function drawStrips(
+  canvas: HTMLCanvasElement,
+  width: number,
+  tokens: readonly string[],
+  rows: readonly StripRow[],
+  focus: number,
+  theme: Theme,
+  hidden?: readonly boolean[],
+): ChartMark[] {
   const ctx = prepareCanvas(canvas, width, stripHeight(rows.length));
-  return ctx ? paintStrips(ctx, width, tokens, rows, focus, theme) : [];
+  return ctx ? paintStrips(ctx, width, tokens, rows, focus, theme, hidden) : [];
 }
 
-/** Paints rows of heat cells (viridis, each row scaled to its own maximum or its `max`) under token labels; returns the cells, row by row. */
-export function paintStrips(p: Painter, width: number, tokens: readonly string[], rows: readonly StripRow[], focus: number, theme: Theme): ChartMark[] {
+/** Paints rows of heat cells (viridis, each row scaled to its own maximum or its `max`; `hidden` tokens' cells left grey) under token labels; returns the cells, row by row. */
+export function paintStrips(
+  p: Painter,
+  width: number,
+  tokens: readonly string[],
+  rows: readonly StripRow[],
+  focus: number,
+  theme: Theme,
+  hidden?: readonly boolean[],
+): ChartMark[] {
   p.fillStyle = theme.surface;
   p.fillRect(0, 0, width, stripHeight(rows.length));
   const nameWidth = stripNameWidth(rows, theme);
@@ -291,6 +307,13 @@ export function paintStrips(p: Painter, width: number, tokens: readonly string[]
     const max = Math.max(1e-9, row.max ?? Math.max(...row.values));
     p.textAlign = 'center';
     row.values.forEach((v, i) => {
+      if (hidden?.[i]) {
+        // A hidden token's column: an empty grey cell (its weight went to the others).
+        p.fillStyle = theme.mask;
+        p.fillRect(nameWidth + i * cell + 1, top + 2, cell - 2, ROW_H - 4);
+        marks.push({ x: nameWidth + i * cell + 1, y: top + 2, w: cell - 2, h: ROW_H - 4 });
+        return;
+      }
       const colour = viridis(v / max);
       p.fillStyle = css(colour);
       p.fillRect(nameWidth + i * cell + 1, top + 2, cell - 2, ROW_H - 4);

@@ -13,7 +13,7 @@ import type { FlowOutput } from '../engine/analysis-protocol';
 import type { BatchRun, Encoding } from '../engine/protocol';
 import { MEASURE_INFO } from '../measure';
 import { measuredMatrix } from '../mixing';
-import { HIDDEN_NOTE, SHARED_NOTE, withoutSpecials } from '../specials';
+import { HIDDEN_NOTE, isSpecial, SHARED_NOTE, withoutSpecials } from '../specials';
 import { resolveView } from '../state';
 import { ChartHover } from './chart-hover';
 import { el } from './dom';
@@ -47,6 +47,8 @@ export interface SentenceRows {
   /** The focus word (its pieces joined). */
   word: string;
   rows: StripRow[];
+  /** Per token, whether its column is hidden ([CLS]/[SEP] with "hide [CLS]/[SEP]" on: drawn empty, weight 0). */
+  hidden?: boolean[];
 }
 
 /** The numbers the view draws for the sentence `index` (null when its focus token is missing). */
@@ -76,7 +78,8 @@ export function rolloutRows(options: RolloutOptions, index: number, rolloutLayer
     rows.push({ name: `ALTI rollout · to layer ${rolloutLayer + 1}`, values: row(mixing.altiRollout.subarray(at, at + len * len), len) });
   }
   if (flow && flow.tokens === len) rows.push({ name: 'flow (all layers)', values: row(flow.flow, len) });
-  return { sentence: index, tokens: sentence.tokens.slice(0, len), focus, word: word.text, rows };
+  const hidden = options.hideSpecial ? { hidden: sentence.tokens.slice(0, len).map((_, i) => isSpecial(sentence, i)) } : {};
+  return { sentence: index, tokens: sentence.tokens.slice(0, len), focus, word: word.text, rows, ...hidden };
 }
 
 /** Per row name, the largest value of that row in any sentence: one colour scale per kind of row. */
@@ -211,7 +214,7 @@ class RolloutCard {
       `Where “${word}” looks in sentence ${this.index + 1}. ` +
         rows.rows.map((r) => `${r.name}: ${rows.tokens.map((t, i) => `${t} ${(r.values[i] ?? 0).toFixed(3)}`).join(', ')}.`).join(' '),
     );
-    this.hover.show(() => drawStrips(this.canvas, stripWidth(rows.tokens, width, stripNameWidth(rows.rows, options.theme)), rows.tokens, rows.rows, rows.focus, options.theme), options.theme);
+    this.hover.show(() => drawStrips(this.canvas, stripWidth(rows.tokens, width, stripNameWidth(rows.rows, options.theme)), rows.tokens, rows.rows, rows.focus, options.theme, rows.hidden), options.theme);
     return rows;
   }
 }
