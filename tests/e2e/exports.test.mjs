@@ -151,6 +151,7 @@ async function readSvg(page, bytes) {
       maps: doc.querySelectorAll('g.map').length,
       mapRects: doc.querySelector('g.map')?.querySelectorAll('rect').length ?? 0,
       texts: Array.from(doc.querySelectorAll('text'), (t) => t.textContent),
+      figureTexts: Object.fromEntries(Array.from(doc.querySelectorAll('g[data-figure]'), (g) => [g.getAttribute('data-figure'), Array.from(g.querySelectorAll('text'), (t) => t.textContent)])),
       images: doc.querySelectorAll('image, foreignObject').length,
     };
   }, bytes.toString('utf8'));
@@ -415,6 +416,11 @@ describe('exports that match the screen', { concurrency: false }, () => {
     assertSvg(svg, file.caption);
     for (const line of ['raw', 'layer 6, mean of 12 heads', 'rollout', 'to layer 6']) assert.ok(svg.texts.includes(line), `no “${line}” in the SVG`);
     assert.ok(!svg.texts.some((t) => t.includes('…')), `a cut text: ${svg.texts.filter((t) => t.includes('…'))}`);
+    // The hidden columns are empty cells: a number in every other cell of both rows.
+    ref.forEach(({ len }, s) => {
+      const numbers = svg.figureTexts[`rollout-${s + 1}`].filter((t) => /^\d\.\d\d$/.test(t));
+      assert.equal(numbers.length, 2 * (len - 2), `sentence ${s + 1}: numbers in the strips`);
+    });
     const png = await downloadOf(page, 'export-png');
     writeFileSync(join(artifacts, 'export-rollout.png'), png.bytes);
     await assertPng(page, png, svg, file.caption, 'rollout view');
