@@ -126,20 +126,16 @@ export class Exporter {
       const shown = figure?.spec.visible.flatMap((on, h) => (on ? [h + 1] : [])) ?? [];
       const which = figure?.wholeLayer ? 'the layer as a whole' : shown.length === heads ? `all ${heads} heads` : `heads ${shown.join(', ') || 'none'} of ${heads}`;
       parts.push(`layer ${layer + 1}, ${which}`, one);
-    } else if (state.view === 'model') parts.push(`${layers} layers × ${heads} heads, selected ${describeHead(layer, head, heads)}`, one);
-    else if (state.view === 'rollout') parts.push(`${describeScope(measure ?? 'raw', layer, head, heads)}, rollout through layer ${this.rolloutLayer() + 1}`, word, all);
+    } else if (state.view === 'model') {
+      const perHead = measure ? MEASURE_INFO[measure].perHead : true;
+      parts.push(perHead ? `${layers} layers × ${heads} heads, selected ${describeHead(layer, head, heads)}` : `${layers} layers, one map each, selected layer ${layer + 1}`, one);
+    }
+    else if (state.view === 'rollout') parts.push(`${describeScope(measure ?? 'raw', layer, head, heads)}, rollout through layer ${this.rollout.layerShown + 1}`, word, all);
     else if (state.view === 'drift') parts.push(`context drift of “${output.analysis?.driftWord ?? state.focusWord}”`, all);
     else parts.push(describeScope(measure ?? 'raw', layer, head, heads), word, all);
     if (measure && state.hideSpecial) parts.push(HIDDEN_NOTE);
     if (measure && state.sharedScale) parts.push(SHARED_NOTE);
     return parts.join(' · ');
-  }
-
-  /** The rollout slider's layer (0-based), as the rollout view's rows name it. */
-  private rolloutLayer(): number {
-    const name = this.rollout.shown[0]?.rows.find((r) => r.name.startsWith('rollout · to layer '))?.name;
-    const match = name ? /to layer (\d+)/.exec(name) : null;
-    return match ? Number(match[1]) - 1 : (this.host.shown() ? this.place(this.host.shown()!).layer : 0);
   }
 
   /** The width the current view's panel lays its content out in, in CSS pixels. */

@@ -230,6 +230,8 @@ export class RolloutView {
   private last: RolloutOptions | null = null;
   /** The numbers on screen, for export. */
   shown: SentenceRows[] = [];
+  /** The layer rollout runs through on screen (0-based), for export. */
+  layerShown = 0;
 
   constructor(
     private readonly container: HTMLElement,
@@ -254,6 +256,7 @@ export class RolloutView {
     this.slider.max = String(layers);
     this.slider.value = String(layer + 1);
     this.sliderText.textContent = `${layer + 1} of ${layers}`;
+    this.layerShown = layer;
     const count = options.output.batch.sentences.length;
     while (this.cards.length < count) {
       this.cards.push(new RolloutCard(this.cards.length, this.requestFlow, () => this.last && this.update(this.last)));
