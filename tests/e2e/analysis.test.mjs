@@ -87,7 +87,8 @@ async function readSvg(page, source, shot) {
     return Object.fromEntries(
       Array.from(document.querySelectorAll('g[data-figure]'), (g) => [
         g.getAttribute('data-figure'),
-        { frame: box(g.querySelector('rect')), texts: Array.from(g.querySelectorAll('text'), (t) => ({ text: t.textContent, ...box(t) })) },
+        // A figure's first rectangle is its frame (the caption, all text, has none).
+        { frame: g.querySelector('rect') ? box(g.querySelector('rect')) : null, texts: Array.from(g.querySelectorAll('text'), (t) => ({ text: t.textContent, ...box(t) })) },
       ]),
     );
   });
@@ -144,7 +145,7 @@ describe('the analysis views', { concurrency: false }, () => {
     }
     const labels = await page.$$eval('[data-testid="rollout-strips"]', (cs) => cs.map((c) => c.getAttribute('aria-label')));
     for (const label of labels) {
-      assert.match(label, /raw · layer 6, mean 12 heads: .*apple \d\.\d{3}/);
+      assert.match(label, /raw · layer 6, mean of 12 heads: .*apple \d\.\d{3}/);
       assert.match(label, /rollout · to layer 6: /);
     }
     // Rollout rows are distributions over the real tokens.

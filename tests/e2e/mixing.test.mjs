@@ -126,6 +126,33 @@ function assertEngineRecords(records, mixing, measure, layer, head, sentences) {
   return { worstShare, worstValue };
 }
 
+/**
+ * Asserts that a head view's JSON export (sentence `s`, layer `layer`) holds the engine's numbers:
+ * per head the row shares of N^h (and N^h itself as `norm_values`), or the layer's one ALTI matrix.
+ */
+function assertEngineTensor(json, mixing, measure, layer, s) {
+  const n = mixing.tokens[s].length;
+  const perHead = measure === 'norm';
+  const heads = perHead ? mixing.norm_head[s][layer].length : 1;
+  assert.equal(json.measure, measure);
+  assert.deepEqual(json.layers, [layer + 1]);
+  assert.deepEqual(json.shape, [1, heads, n, n]);
+  assert.deepEqual(json.tokens, mixing.tokens[s]);
+  let worst = 0;
+  for (let h = 0; h < heads; h++) {
+    const expected = engineMatrix(mixing, measure, s, layer, perHead ? h : 'mean');
+    const expectedShares = shares(expected);
+    for (let q = 0; q < n; q++) {
+      for (let k = 0; k < n; k++) {
+        worst = Math.max(worst, Math.abs(json.weights[0][h][q][k] - expectedShares[q][k]));
+        if (perHead) worst = Math.max(worst, Math.abs(json.norm_values[0][h][q][k] - expected[q][k]) / Math.max(1, ...expected[q]));
+      }
+    }
+  }
+  assert.equal(json.norm_values !== undefined, perHead, 'the lengths N^h come with the norm-based measure only');
+  assert.ok(worst <= (perHead ? NORM_TOLERANCE : TOLERANCE), `${measure}: the head view's tensor differs from the engine's by up to ${worst}`);
+}
+
 /** The JSON export of the current view, parsed. */
 async function exportJson(page) {
   return JSON.parse((await downloadOf(page, 'export-json')).bytes.toString('utf8'));
@@ -300,8 +327,8 @@ describe('the context-mixing measures', { concurrency: false }, () => {
       assert.equal(await page.locator('[data-testid="head-chip"]').count(), perHead ? 12 : 0);
       assert.equal(await page.isVisible('[data-testid="head-layer-note"]'), !perHead);
       if (!perHead) assert.match(await page.textContent('[data-testid="head-layer-note"]'), /has no per-head values: the lines show layer 6 as a whole\./);
-      // The head view exports its sentence's numbers under the measure too.
-      assertEngineRecords((await exportJson(page)).records, mixing, measure, LAST, 'mean', [0]);
+      // The head view exports every head it draws under the measure too: [layer][head][query][key].
+      assertEngineTensor(await exportJson(page), mixing, measure, LAST, 0);
 
       await showView(page, 'model');
       assert.notEqual((await canvasPixels(page, 'model-view'))[0].hash, raw.model, 'the model view did not change');

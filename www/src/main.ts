@@ -145,9 +145,19 @@ function draw(): void {
   const { layer, head } = resolveView(state, { layers, heads });
   const theme = readTheme();
   const sentence = Math.max(0, Math.min(state.sentence, shown.batch.sentences.length - 1));
-  const common = { output: shown, layer, head, focusWord: state.focusWord, focusOccurrence: state.focusOccurrence, theme, measure: state.measure };
+  const common = {
+    output: shown,
+    layer,
+    head,
+    focusWord: state.focusWord,
+    focusOccurrence: state.focusOccurrence,
+    theme,
+    measure: state.measure,
+    hideSpecial: state.hideSpecial,
+    sharedScale: state.sharedScale,
+  };
   measureNote.update(state.measure, state.compare && state.view === 'focus' ? counterpart(state.measure) : null, shown);
-  if (state.view === 'focus') focusView.update({ ...common, compare: state.compare, hideSpecial: state.hideSpecial, sharedScale: state.sharedScale });
+  if (state.view === 'focus') focusView.update({ ...common, compare: state.compare });
   else if (state.view === 'head') headView.update({ ...common, sentence });
   else if (!analysis.draw(state.view, { ...common, sentence })) modelView.update({ ...common, sentence });
   const focusKey = `${state.focusOccurrence}:${state.focusWord}`;
@@ -377,7 +387,10 @@ const analysis = new AnalysisFeatures({
     void runNow();
   },
   redraw: draw,
+  modelName: () => modelName,
   focusFigures: () => focusView.figures(),
+  headFigure: () => headView.figure(),
+  modelFigure: () => modelView.figure(),
 });
 
 async function start(): Promise<void> {

@@ -207,18 +207,47 @@ export function paintScatter(p: Painter, width: number, height: number, spec: Sc
 export interface StripRow {
   name: string;
   values: readonly number[];
+  /** The top of the row's colour scale (default: its own largest value). */
+  max?: number;
 }
 
 /** Height of one strip row, in CSS pixels. */
 const ROW_H = 34;
-const NAME_W = 120;
+/** Narrowest and widest column of row names, in CSS pixels. */
+const NAME_MIN_W = 120;
+const NAME_MAX_W = 230;
 const LABEL_H = 22;
 
-/** The CSS width a strip figure of `tokens` columns needs for its cells to hold their labels. */
-export function stripWidth(tokens: readonly string[], available: number): number {
+/** A row name in two lines: what (before " · ") and where ("raw" / "layer 6, head 3"). */
+function nameLines(name: string): [string, string] {
+  const at = name.indexOf(' · ');
+  return at < 0 ? [name, ''] : [name.slice(0, at), name.slice(at + 3)];
+}
+
+let measurer: CanvasRenderingContext2D | null = null;
+
+/** The width of the row-name column that holds `rows`' names in the theme's font (between 120 and 230 CSS pixels). */
+export function stripNameWidth(rows: readonly StripRow[], theme: Theme): number {
+  measurer ??= document.createElement('canvas').getContext('2d');
+  if (!measurer) return NAME_MIN_W;
+  measurer.font = theme.font;
+  const widest = Math.max(0, ...rows.flatMap((r) => nameLines(r.name).map((line) => measurer!.measureText(line).width)));
+  return Math.max(NAME_MIN_W, Math.min(NAME_MAX_W, Math.ceil(widest) + 10));
+}
+
+/** `text` cut short (with "…") to fit `width` CSS pixels in the painter's font. */
+function fitText(p: Painter, text: string, width: number): string {
+  if (p.measureText(text).width <= width) return text;
+  let keep = text.length;
+  while (keep > 1 && p.measureText(`${text.slice(0, keep - 1)}…`).width > width) keep--;
+  return `${text.slice(0, keep - 1)}…`;
+}
+
+/** The CSS width a strip figure of `tokens` columns needs for its cells to hold their labels, with a name column `nameWidth` wide (see `stripNameWidth`). */
+export function stripWidth(tokens: readonly string[], available: number, nameWidth = NAME_MIN_W): number {
   // 30 px still holds "0.56" in the cell's font, so a short sentence fits a phone.
-  const cell = Math.max(30, Math.min(72, (available - NAME_W) / Math.max(1, tokens.length)));
-  return Math.min(16_000, NAME_W + cell * tokens.length);
+  const cell = Math.max(30, Math.min(72, (available - nameWidth) / Math.max(1, tokens.length)));
+  return Math.min(16_000, nameWidth + cell * tokens.length);
 }
 
 /** The CSS height of a strip figure of `rows` rows. */
@@ -227,41 +256,71 @@ export function stripHeight(rows: number): number {
 }
 
 /** Draws rows of heat cells into `canvas` (see `paintStrips`); returns the cells, row by row. */
-export function drawStrips(canvas: HTMLCanvasElement, width: number, tokens: readonly string[], rows: readonly StripRow[], focus: number, theme: Theme): ChartMark[] {
+export function drawStrips(
+  canvas: HTMLCanvasElement,
+  width: number,
+  tokens: readonly string[],
+  rows: readonly StripRow[],
+  focus: number,
+  theme: Theme,
+  hidden?: readonly boolean[],
+): ChartMark[] {
   const ctx = prepareCanvas(canvas, width, stripHeight(rows.length));
-  return ctx ? paintStrips(ctx, width, tokens, rows, focus, theme) : [];
+  return ctx ? paintStrips(ctx, width, tokens, rows, focus, theme, hidden) : [];
 }
 
-/** Paints rows of heat cells (viridis, each row scaled to its own maximum) under token labels; returns the cells, row by row. */
-export function paintStrips(p: Painter, width: number, tokens: readonly string[], rows: readonly StripRow[], focus: number, theme: Theme): ChartMark[] {
+/** Paints rows of heat cells (viridis, each row scaled to its own maximum or its `max`; `hidden` tokens' cells left grey) under token labels; returns the cells, row by row. */
+export function paintStrips(
+  p: Painter,
+  width: number,
+  tokens: readonly string[],
+  rows: readonly StripRow[],
+  focus: number,
+  theme: Theme,
+  hidden?: readonly boolean[],
+): ChartMark[] {
   p.fillStyle = theme.surface;
   p.fillRect(0, 0, width, stripHeight(rows.length));
-  const cell = (width - NAME_W) / Math.max(1, tokens.length);
+  const nameWidth = stripNameWidth(rows, theme);
+  const cell = (width - nameWidth) / Math.max(1, tokens.length);
   const chars = Math.max(3, Math.floor(cell / 7));
   p.textAlign = 'center';
   p.textBaseline = 'middle';
   tokens.forEach((t, i) => {
     p.font = i === focus ? theme.boldFont : theme.font;
     p.fillStyle = i === focus ? theme.highlight : theme.foreground;
-    p.fillText(shorten(t, chars), NAME_W + (i + 0.5) * cell, LABEL_H / 2);
+    p.fillText(shorten(t, chars), nameWidth + (i + 0.5) * cell, LABEL_H / 2);
   });
   const marks: ChartMark[] = [];
   rows.forEach((row, r) => {
     const top = LABEL_H + r * ROW_H;
+    // The name in full, on two lines when it says where (a very long one is cut to the column).
     p.font = theme.font;
     p.fillStyle = theme.foreground;
     p.textAlign = 'left';
-    p.fillText(shorten(row.name, 18), 4, top + ROW_H / 2);
-    const max = Math.max(1e-9, ...row.values);
+    const [what, where] = nameLines(row.name);
+    p.fillText(fitText(p, what, nameWidth - 8), 4, where ? top + ROW_H / 2 - 7 : top + ROW_H / 2);
+    if (where) {
+      p.fillStyle = theme.muted;
+      p.fillText(fitText(p, where, nameWidth - 8), 4, top + ROW_H / 2 + 8);
+    }
+    const max = Math.max(1e-9, row.max ?? Math.max(...row.values));
     p.textAlign = 'center';
     row.values.forEach((v, i) => {
+      if (hidden?.[i]) {
+        // A hidden token's column: an empty grey cell (its weight went to the others).
+        p.fillStyle = theme.mask;
+        p.fillRect(nameWidth + i * cell + 1, top + 2, cell - 2, ROW_H - 4);
+        marks.push({ x: nameWidth + i * cell + 1, y: top + 2, w: cell - 2, h: ROW_H - 4 });
+        return;
+      }
       const colour = viridis(v / max);
       p.fillStyle = css(colour);
-      p.fillRect(NAME_W + i * cell + 1, top + 2, cell - 2, ROW_H - 4);
-      marks.push({ x: NAME_W + i * cell + 1, y: top + 2, w: cell - 2, h: ROW_H - 4 });
+      p.fillRect(nameWidth + i * cell + 1, top + 2, cell - 2, ROW_H - 4);
+      marks.push({ x: nameWidth + i * cell + 1, y: top + 2, w: cell - 2, h: ROW_H - 4 });
       if (cell >= 30) {
         p.fillStyle = textOn(colour);
-        p.fillText(v.toFixed(2), NAME_W + (i + 0.5) * cell, top + ROW_H / 2);
+        p.fillText(v.toFixed(2), nameWidth + (i + 0.5) * cell, top + ROW_H / 2);
       }
     });
   });

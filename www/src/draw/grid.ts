@@ -7,6 +7,7 @@ import type { HeadChoice } from '../attention';
 import type { AttentionShape } from '../engine/protocol';
 import { prepareCanvas, pixelRatio } from './canvas';
 import { viridis, type Theme } from './colors';
+import type { Painter } from './painter';
 
 /** A cell of the grid; `head` is -1 for a layer's label. */
 export interface GridCell {
@@ -80,11 +81,34 @@ export function hitGrid(layout: GridLayout, x: number, y: number): GridCell | nu
 }
 
 /**
+ * Pools the `len×len` top-left block of the `n×n` map starting at `start` of `buffer` into
+ * `pooled` (`side×side`): each entry the largest value of the tokens it covers. Returns the map's
+ * largest value.
+ */
+export function poolMap(buffer: Float32Array, start: number, n: number, len: number, side: number, pooled: Float32Array): number {
+  const bin = (i: number): number => Math.min(side - 1, Math.floor((i * side) / len));
+  pooled.fill(0);
+  let max = 0;
+  for (let q = 0; q < len; q++) {
+    const row = bin(q) * side;
+    const base = start + q * n;
+    for (let k = 0; k < len; k++) {
+      const v = buffer[base + k]!;
+      const at = row + bin(k);
+      if (v > pooled[at]!) pooled[at] = v;
+      if (v > max) max = v;
+    }
+  }
+  return max;
+}
+
+/**
  * Paints every head's `len×len` attention (padding dropped) into one atlas canvas, head `h` of
  * layer `l` at (`h·p`, `l·p`) with `p = min(len, size)`: when a sentence has more tokens than
  * pixels, each pixel shows the largest weight of the tokens it covers, so sharp links stay visible.
+ * Each map is scaled to its own maximum, or all to `scaleMax` when given (one colour scale).
  */
-export function renderAtlas(attention: Float32Array, shape: AttentionShape, len: number, size: number): HTMLCanvasElement {
+export function renderAtlas(attention: Float32Array, shape: AttentionShape, len: number, size: number, scaleMax?: number): HTMLCanvasElement {
   const [layers, heads, n] = shape;
   const p = Math.max(1, Math.min(len, size));
   const atlas = document.createElement('canvas');
@@ -94,23 +118,11 @@ export function renderAtlas(attention: Float32Array, shape: AttentionShape, len:
   if (!ctx) return atlas;
   const image = ctx.createImageData(p, p);
   const pooled = new Float32Array(p * p);
-  const bin = (i: number): number => Math.min(p - 1, Math.floor((i * p) / len));
   for (let l = 0; l < layers; l++) {
     for (let h = 0; h < heads; h++) {
-      const start = (l * heads + h) * n * n;
-      pooled.fill(0);
-      let max = 0;
-      for (let q = 0; q < len; q++) {
-        const row = bin(q) * p;
-        const base = start + q * n;
-        for (let k = 0; k < len; k++) {
-          const v = attention[base + k]!;
-          const at = row + bin(k);
-          if (v > pooled[at]!) pooled[at] = v;
-          if (v > max) max = v;
-        }
-      }
-      const scale = max > 0 ? 1 / max : 1;
+      const max = poolMap(attention, (l * heads + h) * n * n, n, len, p, pooled);
+      const top = scaleMax ?? max;
+      const scale = top > 0 ? 1 / top : 1;
       for (let i = 0; i < p * p; i++) {
         const [r, g, b] = viridis(pooled[i]! * scale);
         image.data[i * 4] = r;
@@ -141,20 +153,7 @@ export function drawGrid(canvas: HTMLCanvasElement, atlas: HTMLCanvasElement, la
     }
   }
   paintBadges(ctx, layout, marks, theme);
-  ctx.font = theme.font;
-  ctx.textBaseline = 'middle';
-  ctx.textAlign = 'center';
-  for (let h = 0; h < heads; h++) {
-    const [x] = cellOrigin(layout, 0, h);
-    ctx.fillStyle = marks.head === h ? theme.highlight : theme.muted;
-    ctx.fillText(`H${h + 1}`, x + cell / 2, layout.top / 2);
-  }
-  ctx.textAlign = 'right';
-  for (let l = 0; l < layers; l++) {
-    const [, y] = cellOrigin(layout, l, 0);
-    ctx.fillStyle = marks.layer === l ? theme.highlight : theme.muted;
-    ctx.fillText(`L${l + 1}`, layout.left - 8, y + cell / 2);
-  }
+  paintGridLabels(ctx, layout, marks.layer, marks.head, theme);
 
   const outline = (l: number, h0: number, h1: number, colour: string, width: number, dash: number[] = []): void => {
     const [x0, y] = cellOrigin(layout, l, h0);
@@ -170,6 +169,25 @@ export function drawGrid(canvas: HTMLCanvasElement, atlas: HTMLCanvasElement, la
   else outline(marks.layer, 0, heads - 1, theme.highlight, 3);
   if (marks.hover && marks.hover.head >= 0) outline(marks.hover.layer, marks.hover.head, marks.hover.head, theme.foreground, 1);
   if (marks.cursor) outline(marks.cursor.layer, marks.cursor.head, marks.cursor.head, theme.focusRing, 2, [4, 3]);
+}
+
+/** The column labels (`H1`…, or "layer" for one map per layer) and row labels (`L1`…), the selected ones highlighted. */
+export function paintGridLabels(p: Painter, layout: GridLayout, layer: number, head: HeadChoice, theme: Theme): void {
+  const { layers, heads, cell } = layout;
+  p.font = theme.font;
+  p.textBaseline = 'middle';
+  p.textAlign = 'center';
+  for (let h = 0; h < heads; h++) {
+    const [x] = cellOrigin(layout, 0, h);
+    p.fillStyle = head === h ? theme.highlight : theme.muted;
+    p.fillText(heads === 1 ? 'layer' : `H${h + 1}`, x + cell / 2, layout.top / 2);
+  }
+  p.textAlign = 'right';
+  for (let l = 0; l < layers; l++) {
+    const [, y] = cellOrigin(layout, l, 0);
+    p.fillStyle = layer === l ? theme.highlight : theme.muted;
+    p.fillText(`L${l + 1}`, layout.left - 8, y + cell / 2);
+  }
 }
 
 /** The role badges in each cell's lower-left corner, and the highlighted cells outlined (the others dimmed). */

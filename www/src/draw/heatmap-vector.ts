@@ -5,9 +5,11 @@
  */
 import { css, viridis, type Theme } from './colors';
 import { HATCH_SPACING, layoutHeatmap, paintLabels, type HeatmapSpec } from './heatmap';
-import type { SvgPainter } from './svg';
+import { legendText, type LegendText } from './legend';
+import type { FigurePainter, Painter } from './painter';
 
-const LEGEND_H = 34;
+/** Space between the grid and the colour bar. */
+const LEGEND_GAP = 4;
 const LEGEND_STEPS = 64;
 
 /** The cell size (CSS pixels) that fits the heatmap into about `width`, kept between 4 and 32. */
@@ -16,10 +18,22 @@ export function vectorCell(spec: HeatmapSpec, width: number, theme: Theme): numb
   return Math.max(4, Math.min(32, Math.floor((width - left) / Math.max(1, spec.cols))));
 }
 
-/** Size of the drawing of `spec` at cell size `cell`, legend included. */
-export function vectorHeatmapSize(spec: HeatmapSpec, cell: number, theme: Theme): { width: number; height: number } {
+/** Size of the drawing of `spec` at cell size `cell`, legend (with `legendCaption`) included. */
+export function vectorHeatmapSize(p: Painter, spec: HeatmapSpec, cell: number, legendCaption: string, theme: Theme): { width: number; height: number } {
   const layout = layoutHeatmap(spec, cell, theme);
-  return { width: Math.max(layout.width, layout.left + legendWidth(spec, cell)), height: layout.height + LEGEND_H };
+  const legend = vectorLegendText(p, legendWidth(spec, cell), spec.scaleMax, legendCaption, theme);
+  return { width: Math.max(layout.width, layout.left + legendWidth(spec, cell)), height: layout.height + LEGEND_GAP + legend.height };
+}
+
+/** Height of a colour bar with its text, `width` wide (see `paintVectorLegend`). */
+export function vectorLegendHeight(p: Painter, width: number, max: number, caption: string, theme: Theme): number {
+  return vectorLegendText(p, width, max, caption, theme).height;
+}
+
+/** Where the legend's caption goes (see `legendText`), measured in the theme's font. */
+function vectorLegendText(p: Painter, width: number, max: number, caption: string, theme: Theme): LegendText {
+  p.font = theme.font;
+  return legendText((t) => p.measureText(t).width, width, max, caption);
 }
 
 function legendWidth(spec: HeatmapSpec, cell: number): number {
@@ -27,7 +41,7 @@ function legendWidth(spec: HeatmapSpec, cell: number): number {
 }
 
 /** Paints `spec` at the origin with cells of `cell` CSS pixels; the cells form one group of rows×cols rectangles. */
-export function paintVectorHeatmap(p: SvgPainter, spec: HeatmapSpec, cell: number, legendCaption: string, theme: Theme): void {
+export function paintVectorHeatmap(p: FigurePainter, spec: HeatmapSpec, cell: number, legendCaption: string, theme: Theme): void {
   const layout = layoutHeatmap(spec, cell, theme);
   const { left, top } = layout;
   const x = (c: number): number => left + c * cell;
@@ -59,19 +73,19 @@ export function paintVectorHeatmap(p: SvgPainter, spec: HeatmapSpec, cell: numbe
   p.textBaseline = 'middle';
   paintLabels(p, spec, layout, theme, 'rows', y, [0, spec.rows]);
   paintLabels(p, spec, layout, theme, 'cols', x, [0, spec.cols]);
-  paintLegend(p, left, layout.height + 4, legendWidth(spec, cell), spec.scaleMax, legendCaption, theme);
+  paintVectorLegend(p, left, layout.height + LEGEND_GAP, legendWidth(spec, cell), spec.scaleMax, legendCaption, theme);
 }
 
 /** Diagonal lines across one cell (lines x + y = constant, `HATCH_SPACING` apart). */
-function hatchCell(p: SvgPainter, x: number, y: number, size: number): void {
+function hatchCell(p: Painter, x: number, y: number, size: number): void {
   for (let k = HATCH_SPACING; k < 2 * size; k += HATCH_SPACING) {
     p.moveTo(x + Math.max(0, k - size), y + Math.min(size, k));
     p.lineTo(x + Math.min(size, k), y + Math.max(0, k - size));
   }
 }
 
-/** The colour bar from 0 to `max` with its caption, `width` wide at (`x`, `y`). */
-function paintLegend(p: SvgPainter, x: number, y: number, width: number, max: number, caption: string, theme: Theme): void {
+/** The colour bar from 0 to `max` with its caption, `width` wide at (`x`, `y`) (`vectorLegendHeight` tall). */
+export function paintVectorLegend(p: FigurePainter, x: number, y: number, width: number, max: number, caption: string, theme: Theme): void {
   p.group({ class: 'legend' }, () => {
     const step = width / LEGEND_STEPS;
     for (let i = 0; i < LEGEND_STEPS; i++) {
@@ -86,7 +100,14 @@ function paintLegend(p: SvgPainter, x: number, y: number, width: number, max: nu
     p.fillText('0', x, y + 12);
     p.textAlign = 'right';
     p.fillText(max.toFixed(2), x + width, y + 12);
-    p.textAlign = 'center';
-    p.fillText(caption, x + width / 2, y + 12);
+    const text = vectorLegendText(p, width, max, caption, theme);
+    p.fillStyle = theme.muted;
+    if (text.below) {
+      p.textAlign = 'left';
+      p.fillText(text.caption, x, y + 27);
+    } else {
+      p.textAlign = 'center';
+      p.fillText(text.caption, x + width / 2, y + 12);
+    }
   });
 }

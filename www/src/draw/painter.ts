@@ -32,6 +32,16 @@ export type Painter = Pick<
   | 'rotate'
 >;
 
+/** A painter that can also name a group of what it paints: an SVG `<g>` (svg.ts); on a canvas, nothing. */
+export interface FigurePainter extends Painter {
+  group(attributes: Record<string, string>, draw: () => void): void;
+}
+
+/** A canvas context as a `FigurePainter` (a group is only painted through). */
+export function canvasFigurePainter(ctx: CanvasRenderingContext2D): FigurePainter {
+  return Object.assign(ctx, { group: (_attributes: Record<string, string>, draw: () => void): void => draw() });
+}
+
 /**
  * Where one drawn item sits, in CSS pixels: a cell (`w`, `h` > 0, `x`, `y` its top-left corner)
  * or a point (`w` = `h` = 0 at its centre). Hover and keyboard read-outs find items by it.

@@ -83,11 +83,12 @@ export class SvgPainter implements Painter {
   private path: PathPiece[] = [];
   private readonly parts: string[] = [];
 
-  /** The finished document, `width×height` CSS pixels. */
-  document(width: number, height: number): string {
+  /** The finished document, `width×height` CSS pixels, titled `title` when given. */
+  document(width: number, height: number, title?: string): string {
     return (
       `<?xml version="1.0" encoding="UTF-8"?>\n` +
       `<svg xmlns="http://www.w3.org/2000/svg" width="${num(width)}" height="${num(height)}" viewBox="0 0 ${num(width)} ${num(height)}">\n` +
+      (title ? `<title>${escapeXml(title)}</title>\n` : '') +
       `${this.parts.join('\n')}\n</svg>\n`
     );
   }

@@ -1,14 +1,16 @@
 /**
- * Export and share: the current view as a PNG (its canvases stacked under a title line), its
- * numbers as JSON and CSV (raw attention, or a mixing measure's own values and the row shares the
- * views draw), and the `<bert-attention>` markup that embeds the same figure in another page.
+ * Export and share: the current view's figure as a PNG (the SVG figure painted on a canvas, its
+ * caption in the file too), its numbers as JSON and CSV (raw attention, or a mixing measure's own values
+ * and the row shares the views draw), and the `<bert-attention>` markup that embeds the same
+ * figure in another page. What each view exports is chosen in exporter.ts.
  */
 import { headMatrix, type HeadChoice } from '../attention';
-import { pixelRatio } from '../draw/canvas';
+import { canvasFigurePainter } from '../draw/painter';
 import type { BatchRun } from '../engine/protocol';
 import { MEASURE_INFO, type Measure } from '../measure';
 import { measuredMatrix } from '../mixing';
 import { isSpecial, withoutSpecials } from '../specials';
+import type { Figure } from './svg-figure';
 
 /** A table of numbers: a header row and data rows (CSV and JSON are made from it). */
 export interface NumberTable {
@@ -31,46 +33,84 @@ export function download(blob: Blob, filename: string): void {
   window.setTimeout(() => URL.revokeObjectURL(url), 10_000);
 }
 
-/** What a PNG says above its drawings: a line of text in a colour. */
-export interface PngTitle {
-  text: string;
-  colour: string;
+/** Largest side of an exported PNG, in pixels (browsers refuse bigger canvases). */
+const MAX_PNG_SIDE = 16_384;
+/** Most pixels of an exported PNG: painting and compressing more takes many seconds. */
+const MAX_PNG_PIXELS = 12_000_000;
+/** Pixels per CSS pixel of an exported PNG (sharp in print and on high-density screens), within the limits above. */
+export const PNG_SCALE = 2;
+/** Height of the bands a PNG is painted in, in pixels: the page stays responsive between them. */
+const BAND = 1024;
+
+/** The pixels per CSS pixel of the PNG of a `width×height` figure. */
+export function pngScale(width: number, height: number): number {
+  const w = Math.max(width, 1);
+  const h = Math.max(height, 1);
+  return Math.min(PNG_SCALE, MAX_PNG_SIDE / Math.max(w, h), Math.sqrt(MAX_PNG_PIXELS / (w * h)));
 }
 
-/** Height of the PNG's title line, in CSS pixels (scaled by the canvases' pixel density). */
-const TITLE_H = 28;
-
 /**
- * The visible canvases of `panel` stacked into one PNG on the page background, under `title` (the
- * measure shown, say), or null if none.
+ * `figure` painted on a canvas at `pngScale` as a PNG, with its caption stored in the file as its
+ * UTF-8 “Description” text. A tall figure (a head view of hundreds of tokens draws tens of
+ * thousands of long lines) is painted band by band, letting the page breathe in between;
+ * `progress(done, total)` hears of each band.
  */
-export async function panelPng(panel: HTMLElement, background: string, title?: PngTitle): Promise<Blob | null> {
-  const canvases = Array.from(panel.querySelectorAll('canvas')).filter((c) => c.getClientRects().length > 0 && c.width > 0 && c.height > 0);
-  if (canvases.length === 0) return null;
-  const gap = 16;
-  const scale = pixelRatio();
-  const top = title ? Math.round(TITLE_H * scale) : 0;
-  const width = Math.max(...canvases.map((c) => c.width));
-  const height = top + canvases.reduce((sum, c) => sum + c.height, 0) + gap * (canvases.length - 1);
+export async function figurePng(figure: Figure, progress?: (done: number, total: number) => void): Promise<Blob | null> {
+  const scale = pngScale(figure.width, figure.height);
   const out = document.createElement('canvas');
-  out.width = Math.min(width, 32_000);
-  out.height = Math.min(height, 32_000);
+  out.width = Math.max(1, Math.round(figure.width * scale));
+  out.height = Math.max(1, Math.round(figure.height * scale));
   const ctx = out.getContext('2d');
   if (!ctx) return null;
-  ctx.fillStyle = background;
-  ctx.fillRect(0, 0, out.width, out.height);
-  if (title) {
-    ctx.fillStyle = title.colour;
-    ctx.font = `600 ${Math.round(14 * scale)}px system-ui, sans-serif`;
-    ctx.textBaseline = 'middle';
-    ctx.fillText(title.text, Math.round(4 * scale), top / 2, out.width - 8 * scale);
+  const painter = canvasFigurePainter(ctx);
+  const bands = Math.ceil(out.height / BAND);
+  for (let band = 0; band < bands; band++) {
+    ctx.save();
+    ctx.beginPath();
+    ctx.rect(0, band * BAND, out.width, BAND);
+    ctx.clip();
+    ctx.scale(scale, scale);
+    figure.paint(painter);
+    ctx.restore();
+    progress?.(band + 1, bands);
+    if (bands > 1) await new Promise((resolve) => window.setTimeout(resolve, 0));
   }
-  let y = top;
-  for (const c of canvases) {
-    ctx.drawImage(c, 0, y);
-    y += c.height + gap;
+  const png = await new Promise<Blob | null>((resolve) => out.toBlob(resolve, 'image/png'));
+  return png ? withPngText(png, 'Description', figure.caption) : null;
+}
+
+let crcTable: Uint32Array | null = null;
+
+/** The CRC-32 (ISO 3309, as PNG chunks use) of `bytes`. */
+function crc32(bytes: Uint8Array): number {
+  if (!crcTable) {
+    crcTable = new Uint32Array(256);
+    for (let n = 0; n < 256; n++) {
+      let c = n;
+      for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+      crcTable[n] = c >>> 0;
+    }
   }
-  return new Promise((resolve) => out.toBlob((blob) => resolve(blob), 'image/png'));
+  let crc = 0xffffffff;
+  for (const b of bytes) crc = crcTable[(crc ^ b) & 0xff]! ^ (crc >>> 8);
+  return (crc ^ 0xffffffff) >>> 0;
+}
+
+/** `png` with an uncompressed international text chunk (`iTXt`) `keyword` = `text` after its header chunk. */
+async function withPngText(png: Blob, keyword: string, text: string): Promise<Blob> {
+  const bytes = new Uint8Array(await png.arrayBuffer());
+  const encoder = new TextEncoder();
+  // keyword, NUL, compression flag 0, method 0, empty language tag NUL, empty translated keyword NUL, UTF-8 text.
+  const data = new Uint8Array([...encoder.encode(keyword), 0, 0, 0, 0, 0, ...encoder.encode(text)]);
+  const chunk = new Uint8Array(12 + data.length);
+  const view = new DataView(chunk.buffer);
+  view.setUint32(0, data.length);
+  chunk.set(encoder.encode('iTXt'), 4);
+  chunk.set(data, 8);
+  view.setUint32(8 + data.length, crc32(chunk.subarray(4, 8 + data.length)));
+  // The signature (8 bytes) and IHDR (25 bytes) come first.
+  const at = 8 + 25;
+  return new Blob([bytes.subarray(0, at), chunk, bytes.subarray(at)], { type: 'image/png' });
 }
 
 function csvCell(value: string | number): string {

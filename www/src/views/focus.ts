@@ -52,7 +52,7 @@ export interface FocusFigure {
   /** The focus word's summary line (or why there is none). */
   summary: string;
   /** The focus token's row under each measure shown (one, or the pair), over the real tokens. */
-  strip: { tokens: string[]; rows: StripRow[]; focus: number } | null;
+  strip: { tokens: string[]; rows: StripRow[]; focus: number; hidden?: boolean[] } | null;
   /** The raw-versus-mixing sentence of a pair, if any. */
   contrast: string | null;
   heatmap: HeatmapSpec;
@@ -185,14 +185,16 @@ class SentenceCard {
     const mainStrip = data(main);
     const elements: HTMLElement[] = [el('p', { className: 'focus-summary', text: strongest(main), attrs: { 'data-testid': 'focus-summary' } })];
     const real = (row: Float32Array): number[] => Array.from(row.subarray(0, sentence.len));
-    const rows: StripRow[] = [{ name: MEASURE_INFO[main.measure].short, values: real(mainStrip.row) }];
+    // One colour scale for all sentences reaches the file's strips too.
+    const scale = look.max !== null ? { max: look.max } : {};
+    const rows: StripRow[] = [{ name: MEASURE_INFO[main.measure].short, values: real(mainStrip.row), ...scale }];
     let contrast: string | null = null;
     if (!pair) elements.push(strip(sentence, mainStrip, focusWord, false, look));
     else {
       const pairStrip = data(pair, strongest(pair));
       const [raw, mixed] = main.measure === 'raw' ? [mainStrip, pairStrip] : [pairStrip, mainStrip];
       contrast = contrastSentence(sentence, focusWord, raw.row, mixed);
-      rows.push({ name: MEASURE_INFO[pair.measure].short, values: real(pairStrip.row) });
+      rows.push({ name: MEASURE_INFO[pair.measure].short, values: real(pairStrip.row), ...scale });
       elements.push(
         el('div', { className: 'strip-pair', attrs: { 'data-testid': 'focus-pair' } }, [
           strip(sentence, mainStrip, focusWord, true, look),
@@ -201,7 +203,8 @@ class SentenceCard {
         ]),
       );
     }
-    return { elements, figure: { tokens: sentence.tokens.slice(0, sentence.len), rows, focus }, contrast };
+    const hidden = look.hide ? { hidden: sentence.tokens.slice(0, sentence.len).map((_, i) => isSpecial(sentence, i)) } : {};
+    return { elements, figure: { tokens: sentence.tokens.slice(0, sentence.len), rows, focus, ...hidden }, contrast };
   }
 
   redraw(): void {

@@ -12,13 +12,26 @@ import { drawLines, hitLines, layoutLines, type LinesHit, type LinesLayout, type
 import type { Viewport } from '../draw/heatmap';
 import type { Encoding } from '../engine/protocol';
 import { MEASURE_INFO } from '../measure';
-import { headMatrices, measuredMatrix } from '../mixing';
+import { measuredMatrix } from '../mixing';
+import { HIDDEN_NOTE, withoutSpecials } from '../specials';
+import { shownHeads } from './export-tensor';
 import { activeElementOf, el } from './dom';
 import { ScrollStage } from './scroll';
 import { SentenceFrame, type SentenceViewOptions } from './sentence-view';
 
-/** What the head view shows. */
+/** What the head view shows (line opacity is the weight itself: one scale for every sentence already). */
 export type HeadOptions = SentenceViewOptions;
+
+/** What the head view draws, for its exports. */
+export interface HeadFigure {
+  /** The caption above the figure ("Sentence 1: “…” · layer 6, …"). */
+  caption: string;
+  spec: LinesSpec;
+  /** The sentence shown (0-based). */
+  sentence: number;
+  /** Whether the lines are of the whole layer (a measure without per-head values). */
+  wholeLayer: boolean;
+}
 
 /** How many strongest links the read-out names. */
 const TOP_IN_READOUT = 3;
@@ -75,7 +88,10 @@ export class HeadView {
     const index = Math.min(options.sentence, output.batch.sentences.length - 1);
     const chosen = measuredMatrix(output, index, layer, head, options.measure);
     const info = MEASURE_INFO[chosen.measure];
-    const about = chosen.measure === 'raw' ? chosen.where : `${info.label}${chosen.measure === 'norm' ? ' (each row’s share)' : ''}: ${chosen.where}`;
+    const hide = options.hideSpecial === true;
+    const about =
+      (chosen.measure === 'raw' ? chosen.where : `${info.label}${chosen.measure === 'norm' ? ' (each row’s share)' : ''}: ${chosen.where}`) +
+      (hide ? ` · ${HIDDEN_NOTE}` : '');
     const { sentence, blank } = this.sentenceFrame.show(options, about);
     this.options = { ...options, sentence: index };
     const changedSentence = this.sentence?.text !== sentence.text;
@@ -91,7 +107,8 @@ export class HeadView {
     if (this.wholeLayer) this.renderLayerNote(info.label, layer);
     else this.renderChips(heads, options.theme);
     if (blank) return;
-    const matrices = headMatrices(output, index, layer, chosen.measure);
+    const matrices = shownHeads(output, index, layer, chosen.measure, hide);
+    const described = hide ? withoutSpecials(chosen.values, chosen.n, sentence) : chosen.values;
     const shown = this.visible.filter(Boolean).length;
     const what = chosen.measure === 'raw' ? 'it attends to' : `it takes from (${info.label})`;
     const focus = findWord(sentence, options.focusWord, options.focusOccurrence).word;
@@ -100,7 +117,7 @@ export class HeadView {
       (this.wholeLayer
         ? `Head view of sentence ${index + 1}, ${chosen.where}: lines join each query token (left) to the key tokens (right) ${what}. `
         : `Head view of sentence ${index + 1}, layer ${layer + 1}, ${shown} of ${heads} heads shown: lines join each query token ` +
-          `(left) to the key tokens (right) ${what}, one colour per head. `) + describeAttention(chosen.values, sentence, focus, TOP_IN_READOUT),
+          `(left) to the key tokens (right) ${what}, one colour per head. `) + describeAttention(described, sentence, focus, TOP_IN_READOUT),
     );
     this.spec = {
       tokens: sentence.tokens.slice(0, sentence.len),
@@ -113,6 +130,14 @@ export class HeadView {
     this.layout = null;
     this.redraw();
     this.updateReadout();
+  }
+
+  /** What is drawn now (null before the first drawing or for an empty sentence), for the exports. */
+  figure(): HeadFigure | null {
+    const o = this.options;
+    const spec = this.spec;
+    if (!o || !spec || !this.sentence || this.sentence.text.trim() === '') return null;
+    return { caption: this.sentenceFrame.captionText(), spec: { ...spec, isolate: null }, sentence: o.sentence, wholeLayer: this.wholeLayer };
   }
 
   /** Lays out and draws again (after being hidden, or a width change). */

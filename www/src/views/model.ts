@@ -10,13 +10,30 @@ import { findWord } from '../words';
 import { cellOrigin, drawGrid, hitGrid, layoutGrid, renderAtlas, type GridCell, type GridLayout } from '../draw/grid';
 import { pixelRatio } from '../draw/canvas';
 import { MEASURE_INFO, type Measure } from '../measure';
-import { drawnMeasure, gridSource, measuredMatrix } from '../mixing';
+import { drawLegend } from '../draw/legend';
+import { drawnMeasure, measuredMatrix } from '../mixing';
+import { HIDDEN_NOTE, withoutSpecials } from '../specials';
 import { el } from './dom';
+import { gridMax, shownGrid } from './export-tensor';
 import { HeadRolesPanel } from './head-roles';
 import { SentenceFrame, type SentenceViewOptions } from './sentence-view';
 
-/** What the model view shows. */
+/** What the model view shows (`sharedScale`: one colour scale for every map of every sentence). */
 export type ModelOptions = SentenceViewOptions;
+
+/** What the model view draws, for its exports. */
+export interface ModelFigure {
+  /** The caption above the grid. */
+  caption: string;
+  /** The sentence shown (0-based). */
+  sentence: number;
+  /** The measure drawn. */
+  measure: Measure;
+  /** The top of the one colour scale, or null when each map has its own. */
+  scaleMax: number | null;
+  layer: number;
+  head: HeadChoice;
+}
 
 const TOP_IN_LABEL = 3;
 const IDLE_READOUT = 'Click a head (or use the arrow keys and Enter here) to show it in the other views.';
@@ -35,6 +52,11 @@ export class ModelView {
   /** The measure drawn; one map per layer when it has no per-head values. */
   private drawn: Measure = 'raw';
   private readonly roles: HeadRolesPanel;
+  /** The colour bar of the one scale (hidden when each map has its own). */
+  private readonly legend: HTMLCanvasElement;
+  /** The top of the one colour scale, or null. */
+  private scaleMax: number | null = null;
+  private scaleMemo: { key: unknown[]; max: number } | null = null;
 
   /** `onSelect(layer, head)` runs when a cell or a layer label is chosen. */
   constructor(
@@ -45,7 +67,9 @@ export class ModelView {
       className: 'grid',
       attrs: { 'data-testid': 'model-view', role: 'img', tabindex: '0', 'aria-roledescription': 'grid of heads; arrow keys move, Enter selects' },
     });
-    this.frame = el('div', { className: 'grid-frame' }, [this.canvas]);
+    this.legend = el('canvas', { className: 'legend', attrs: { 'aria-hidden': 'true', 'data-testid': 'model-legend' } });
+    this.legend.hidden = true;
+    this.frame = el('div', { className: 'grid-frame' }, [this.canvas, this.legend]);
     this.sentenceFrame = new SentenceFrame(container, this.frame, { readoutId: 'model-readout', idle: IDLE_READOUT, live: true });
     this.roles = new HeadRolesPanel(() => this.draw());
     container.append(this.roles.element);
@@ -75,12 +99,16 @@ export class ModelView {
     const [layers, heads] = output.attentionShape;
     this.drawn = drawnMeasure(output, options.measure);
     const info = MEASURE_INFO[this.drawn];
+    const hide = options.hideSpecial === true;
+    this.scaleMax = options.sharedScale ? this.sharedMax(output, hide) : null;
+    const scaled = this.scaleMax === null ? 'scaled to its own maximum' : `all on one scale for every sentence (0 to ${this.scaleMax.toFixed(2)})`;
     const about =
-      this.drawn === 'raw'
-        ? `${layers} layers × ${heads} heads; each map is one head (rows attend to columns), scaled to its own maximum.`
+      (this.drawn === 'raw'
+        ? `${layers} layers × ${heads} heads; each map is one head (rows attend to columns), ${scaled}.`
         : info.perHead
-          ? `${layers} layers × ${heads} heads; each map is one head’s ${info.label}, each row’s share (rows take from columns), scaled to its own maximum.`
-          : `${info.label}: ${layers} layers, one map per layer (it has no per-head values; rows take from columns), each scaled to its own maximum.`;
+          ? `${layers} layers × ${heads} heads; each map is one head’s ${info.label}, each row’s share (rows take from columns), ${scaled}.`
+          : `${info.label}: ${layers} layers, one map per layer (it has no per-head values; rows take from columns), ${this.scaleMax === null ? 'each scaled to its own maximum' : scaled}.`) +
+      (hide ? ` ${HIDDEN_NOTE}.` : '');
     const { index, sentence, blank } = this.sentenceFrame.show(options, about);
     this.options = { ...options, sentence: index };
     const analysis = output.analysis;
@@ -88,12 +116,13 @@ export class ModelView {
     this.roles.setGridOfHeads(info.perHead);
     if (blank) return;
     const chosen = measuredMatrix(output, index, options.layer, options.head, this.drawn);
+    const described = hide ? withoutSpecials(chosen.values, chosen.n, sentence) : chosen.values;
     const maps = info.perHead ? `${layers} layers × ${heads} heads` : `${layers} layers (one map each)`;
     this.canvas.setAttribute(
       'aria-label',
       `Model view of sentence ${index + 1}: ${maps} as small heatmaps${this.drawn === 'raw' ? '' : ` of ${info.label}`}. ` +
         `Selected: ${info.perHead ? describeHead(options.layer, options.head, heads) : chosen.where}. ` +
-        describeAttention(chosen.values, sentence, findWord(sentence, options.focusWord, options.focusOccurrence).word, TOP_IN_LABEL),
+        describeAttention(described, sentence, findWord(sentence, options.focusWord, options.focusOccurrence).word, TOP_IN_LABEL),
     );
     this.redraw();
   }
@@ -103,18 +132,40 @@ export class ModelView {
     const o = this.options;
     const width = this.frame.clientWidth;
     if (!o || width <= 0 || this.frame.hidden) return;
-    const source = gridSource(o.output, o.sentence, this.drawn);
-    const [layers, cells] = source.shape;
-    this.layout = layoutGrid(layers, cells, width);
+    const hide = o.hideSpecial === true;
+    const [layers, heads] = o.output.attentionShape;
+    this.layout = layoutGrid(layers, this.perHead() ? heads : 1, width);
     const size = Math.ceil(this.layout.cell * pixelRatio());
-    const key = [o.output, o.sentence, size, this.drawn];
+    const key = [o.output, o.sentence, size, this.drawn, hide, this.scaleMax];
     if (!this.atlas || key.some((k, i) => k !== this.atlasKey[i])) {
-      this.atlas = renderAtlas(source.buffer, source.shape, source.len, size);
+      const source = shownGrid(o.output, o.sentence, this.drawn, hide);
+      this.atlas = renderAtlas(source.buffer, source.shape, source.len, size, this.scaleMax ?? undefined);
       this.atlasKey = key;
+    }
+    this.legend.hidden = this.scaleMax === null;
+    if (this.scaleMax !== null) {
+      const legendWidth = Math.max(160, Math.min(360, this.layout.width - this.layout.left));
+      this.legend.style.marginLeft = `${this.layout.left}px`;
+      drawLegend(this.legend, legendWidth, this.scaleMax, `${MEASURE_INFO[this.drawn].legend}, one scale`, o.theme);
     }
     const { left, top, cell, gap } = this.layout;
     Object.assign(this.canvas.dataset, { left: String(left), top: String(top), cell: String(cell), gap: String(gap) });
     this.draw();
+  }
+
+  /** The top of the one colour scale for every sentence of `output` (kept until the run, measure or switch changes). */
+  private sharedMax(output: ModelOptions['output'], hide: boolean): number {
+    const key = [output, this.drawn, hide];
+    if (!this.scaleMemo || key.some((k, i) => k !== this.scaleMemo!.key[i])) this.scaleMemo = { key, max: gridMax(output, this.drawn, hide) };
+    return this.scaleMemo.max;
+  }
+
+  /** What is drawn now (null before the first drawing or for an empty sentence), for the exports. */
+  figure(): ModelFigure | null {
+    const o = this.options;
+    const sentence = o?.output.batch.sentences[o.sentence];
+    if (!o || !sentence || sentence.text.trim() === '') return null;
+    return { caption: this.sentenceFrame.captionText(), sentence: o.sentence, measure: this.drawn, scaleMax: this.scaleMax, layer: o.layer, head: o.head };
   }
 
   private draw(): void {
@@ -164,7 +215,8 @@ export class ModelView {
     if (cell.head < 0) return `Layer ${cell.layer + 1}: click to select it (keeping the head choice).`;
     const sentence = o.output.batch.sentences[o.sentence]!;
     const perHead = this.perHead();
-    const { values } = measuredMatrix(o.output, o.sentence, cell.layer, perHead ? cell.head : 'mean', this.drawn);
+    const m = measuredMatrix(o.output, o.sentence, cell.layer, perHead ? cell.head : 'mean', this.drawn);
+    const values = o.hideSpecial ? withoutSpecials(m.values, m.n, sentence) : m.values;
     const role = perHead ? this.roles.badges()?.[cell.layer]?.[cell.head] : undefined;
     const name = perHead ? `Layer ${cell.layer + 1}, head ${cell.head + 1}` : `Layer ${cell.layer + 1} (${MEASURE_INFO[this.drawn].label})`;
     return `${name}: ${describeAttention(values, sentence, findWord(sentence, o.focusWord, o.focusOccurrence).word, 2)}${role ? ` Role: ${role}.` : ''}`;

@@ -8,11 +8,12 @@
 import { isBlank } from '../attention';
 import { findWord, wordRow } from '../words';
 import { shorten } from '../draw/canvas';
-import { drawStrips, stripWidth, type StripRow } from '../draw/chart';
+import { drawStrips, stripNameWidth, stripWidth, type StripRow } from '../draw/chart';
 import type { FlowOutput } from '../engine/analysis-protocol';
 import type { BatchRun, Encoding } from '../engine/protocol';
 import { MEASURE_INFO } from '../measure';
 import { measuredMatrix } from '../mixing';
+import { HIDDEN_NOTE, isSpecial, SHARED_NOTE, withoutSpecials } from '../specials';
 import { resolveView } from '../state';
 import { ChartHover } from './chart-hover';
 import { el } from './dom';
@@ -46,6 +47,8 @@ export interface SentenceRows {
   /** The focus word (its pieces joined). */
   word: string;
   rows: StripRow[];
+  /** Per token, whether its column is hidden ([CLS]/[SEP] with "hide [CLS]/[SEP]" on: drawn empty, weight 0). */
+  hidden?: boolean[];
 }
 
 /** The numbers the view draws for the sentence `index` (null when its focus token is missing). */
@@ -58,13 +61,15 @@ export function rolloutRows(options: RolloutOptions, index: number, rolloutLayer
   const focus = word.start;
   const n = output.attentionShape[2];
   const len = sentence.len;
-  // A word of several pieces: the mean of its pieces' rows (see ../words).
-  const row = (matrix: Float32Array, size: number): number[] => Array.from(wordRow(matrix, size, word).subarray(0, len));
+  // A word of several pieces: the mean of its pieces' rows (see ../words); with the special
+  // tokens hidden, of the rows renormalised without them (../specials).
+  const shown = (matrix: Float32Array, size: number): Float32Array => (options.hideSpecial ? withoutSpecials(matrix, size, sentence) : matrix);
+  const row = (matrix: Float32Array, size: number): number[] => Array.from(wordRow(shown(matrix, size), size, word).subarray(0, len));
   const first = measuredMatrix(output, index, layer, head, options.measure);
   const firstRow = row(first.values, n);
   const rolled = row(rollout.subarray(rolloutLayer * n * n, (rolloutLayer + 1) * n * n), n);
   const rows: StripRow[] = [
-    { name: `${MEASURE_INFO[first.measure].short} · ${first.where.replace(' of ', ' ')}`, values: firstRow },
+    { name: `${MEASURE_INFO[first.measure].short} · ${first.where}`, values: firstRow },
     { name: `rollout · to layer ${rolloutLayer + 1}`, values: rolled },
   ];
   const mixing = output.mixing?.[index];
@@ -73,7 +78,15 @@ export function rolloutRows(options: RolloutOptions, index: number, rolloutLayer
     rows.push({ name: `ALTI rollout · to layer ${rolloutLayer + 1}`, values: row(mixing.altiRollout.subarray(at, at + len * len), len) });
   }
   if (flow && flow.tokens === len) rows.push({ name: 'flow (all layers)', values: row(flow.flow, len) });
-  return { sentence: index, tokens: sentence.tokens.slice(0, len), focus, word: word.text, rows };
+  const hidden = options.hideSpecial ? { hidden: sentence.tokens.slice(0, len).map((_, i) => isSpecial(sentence, i)) } : {};
+  return { sentence: index, tokens: sentence.tokens.slice(0, len), focus, word: word.text, rows, ...hidden };
+}
+
+/** Per row name, the largest value of that row in any sentence: one colour scale per kind of row. */
+function sharedRowScale(sentences: readonly (SentenceRows | null)[]): Map<string, number> {
+  const scale = new Map<string, number>();
+  for (const s of sentences) for (const r of s?.rows ?? []) scale.set(r.name, Math.max(scale.get(r.name) ?? 0, ...r.values));
+  return scale;
 }
 
 /** One sentence's card: title, strips, text alternative and the flow control. */
@@ -81,6 +94,7 @@ class RolloutCard {
   readonly element: HTMLElement;
   private readonly title = el('h3', { className: 'sentence-title' });
   private readonly summary = el('p', { className: 'long-summary', attrs: { 'data-testid': 'rollout-summary' } });
+  private readonly note = el('p', { className: 'note', attrs: { 'data-testid': 'scale-note' } });
   private readonly scroller = el('div', { className: 'strip-scroll' });
   private readonly canvas = el('canvas', { attrs: { 'data-testid': 'rollout-strips', role: 'img' } });
   private readonly flowButton = el('button', { text: 'Compute attention flow', attrs: { type: 'button', 'data-testid': 'flow-button' } });
@@ -109,6 +123,7 @@ class RolloutCard {
     this.element = el('article', { className: 'card sentence-card', attrs: { 'data-sentence': String(index) } }, [
       this.title,
       this.summary,
+      this.note,
       this.hover.readout.element,
       this.scroller,
       el('div', { className: 'row flow-row' }, [this.flowButton, this.flowProgress, this.flowNote]),
@@ -158,7 +173,8 @@ class RolloutCard {
     return null;
   }
 
-  update(options: RolloutOptions, rolloutLayer: number, width: number): SentenceRows | null {
+  /** Draws the card; `scale` gives, per row name, the top of the colour scale shared by all sentences. */
+  update(options: RolloutOptions, rolloutLayer: number, width: number, scale: ReadonlyMap<string, number> | null): SentenceRows | null {
     const sentence: Encoding = options.output.batch.sentences[this.index]!;
     if (this.flowFor !== options.output) {
       this.flowFor = options.output;
@@ -168,8 +184,12 @@ class RolloutCard {
       this.flowNote.textContent = reason ?? '';
     }
     this.title.textContent = `${this.index + 1}. “${shorten(sentence.text, 160)}”`;
-    const rows = rolloutRows(options, this.index, rolloutLayer, this.flow);
+    const found = rolloutRows(options, this.index, rolloutLayer, this.flow);
+    const rows = found && scale ? { ...found, rows: found.rows.map((r): StripRow => ({ ...r, max: scale.get(r.name) ?? Math.max(...r.values) })) } : found;
     this.shown = rows;
+    const notes = [...(options.hideSpecial ? [HIDDEN_NOTE] : []), ...(scale ? [`${SHARED_NOTE} (per row)`] : [])];
+    this.note.textContent = notes.length ? `Colours: ${notes.join('; ')}.` : '';
+    this.note.hidden = notes.length === 0 || rows === null;
     this.hover.readout.element.hidden = rows === null;
     if (!rows) {
       const missing = findWord(sentence, options.focusWord, options.focusOccurrence).miss;
@@ -194,7 +214,7 @@ class RolloutCard {
       `Where “${word}” looks in sentence ${this.index + 1}. ` +
         rows.rows.map((r) => `${r.name}: ${rows.tokens.map((t, i) => `${t} ${(r.values[i] ?? 0).toFixed(3)}`).join(', ')}.`).join(' '),
     );
-    this.hover.show(() => drawStrips(this.canvas, stripWidth(rows.tokens, width), rows.tokens, rows.rows, rows.focus, options.theme), options.theme);
+    this.hover.show(() => drawStrips(this.canvas, stripWidth(rows.tokens, width, stripNameWidth(rows.rows, options.theme)), rows.tokens, rows.rows, rows.focus, options.theme, rows.hidden), options.theme);
     return rows;
   }
 }
@@ -210,6 +230,8 @@ export class RolloutView {
   private last: RolloutOptions | null = null;
   /** The numbers on screen, for export. */
   shown: SentenceRows[] = [];
+  /** The layer rollout runs through on screen (0-based), for export. */
+  layerShown = 0;
 
   constructor(
     private readonly container: HTMLElement,
@@ -234,6 +256,7 @@ export class RolloutView {
     this.slider.max = String(layers);
     this.slider.value = String(layer + 1);
     this.sliderText.textContent = `${layer + 1} of ${layers}`;
+    this.layerShown = layer;
     const count = options.output.batch.sentences.length;
     while (this.cards.length < count) {
       this.cards.push(new RolloutCard(this.cards.length, this.requestFlow, () => this.last && this.update(this.last)));
@@ -243,8 +266,9 @@ export class RolloutView {
     if (elements.some((e, i) => this.cardsBox.children[i] !== e) || this.cardsBox.children.length !== count) this.cardsBox.replaceChildren(...elements);
     // Each card is as wide as its column (two side by side on wide screens), minus its padding.
     const fallback = Math.max(320, this.container.clientWidth - 40);
+    const scale = options.sharedScale ? sharedRowScale(this.cards.map((card, i) => rolloutRows(options, i, layer, card.flow))) : null;
     this.shown = this.cards
-      .map((card) => card.update(options, layer, card.element.clientWidth > 0 ? Math.max(240, card.element.clientWidth - 34) : fallback))
+      .map((card) => card.update(options, layer, card.element.clientWidth > 0 ? Math.max(240, card.element.clientWidth - 34) : fallback, scale))
       .filter((r): r is SentenceRows => r !== null);
   }
 }

@@ -54,6 +54,11 @@ export class SentenceFrame {
     container.replaceChildren(this.caption, ...(parts.above ?? []), this.readout.element, this.message, figure);
   }
 
+  /** The caption's text, as shown. */
+  captionText(): string {
+    return this.caption.textContent ?? '';
+  }
+
   /** Shows the sentence `options` asks for, captioned `Sentence N: “text” · about`; an empty one gets the message instead of the figure. */
   show(options: SentenceViewOptions, about: string): FramedSentence {
     const sentences = options.output.batch.sentences;

@@ -15,4 +15,8 @@ export interface ViewInput {
   theme: Theme;
   /** What the view draws (raw attention when the run lacks the measure). */
   measure: Measure;
+  /** Drop the `[CLS]`/`[SEP]` columns and renormalise each row (see ../specials; default false). */
+  hideSpecial?: boolean;
+  /** One colour scale for all sentences (default: each drawing its own). */
+  sharedScale?: boolean;
 }
