@@ -49,6 +49,7 @@ const ui = {
   compare: query<HTMLInputElement>('[data-testid="compare-toggle"]'),
   hideSpecial: query<HTMLInputElement>('[data-testid="hide-special"]'),
   sharedScale: query<HTMLInputElement>('[data-testid="shared-scale"]'),
+  pieces: query<HTMLInputElement>('[data-testid="show-pieces"]'),
   compareField: query<HTMLElement>('#compare-field'),
   mixingProgress: query<HTMLElement>('[data-testid="mixing-progress"]'),
   mixingBar: query<HTMLProgressElement>('[data-testid="mixing-progress"] progress'),
@@ -145,7 +146,7 @@ function draw(): void {
   const { layer, head } = resolveView(state, { layers, heads });
   const theme = readTheme();
   const sentence = Math.max(0, Math.min(state.sentence, shown.batch.sentences.length - 1));
-  const common = { output: shown, layer, head, focusWord: state.focusWord, focusOccurrence: state.focusOccurrence, theme, measure: state.measure };
+  const common = { output: shown, layer, head, focusWord: state.focusWord, focusOccurrence: state.focusOccurrence, theme, measure: state.measure, pieces: state.pieces };
   measureNote.update(state.measure, state.compare && state.view === 'focus' ? counterpart(state.measure) : null, shown);
   if (state.view === 'focus') focusView.update({ ...common, compare: state.compare, hideSpecial: state.hideSpecial, sharedScale: state.sharedScale });
   else if (state.view === 'head') headView.update({ ...common, sentence });
@@ -273,6 +274,7 @@ function syncControls(state: ViewState): void {
   ui.compare.checked = state.compare;
   ui.hideSpecial.checked = state.hideSpecial;
   ui.sharedScale.checked = state.sharedScale;
+  ui.pieces.checked = state.pieces;
   ui.compareField.hidden = state.view !== 'focus';
 }
 
@@ -408,6 +410,7 @@ ui.measure.addEventListener('change', () => store.set({ measure: parseMeasure(ui
 ui.compare.addEventListener('change', () => store.set({ compare: ui.compare.checked }));
 ui.hideSpecial.addEventListener('change', () => store.set({ hideSpecial: ui.hideSpecial.checked }));
 ui.sharedScale.addEventListener('change', () => store.set({ sharedScale: ui.sharedScale.checked }));
+ui.pieces.addEventListener('change', () => store.set({ pieces: ui.pieces.checked }));
 bindTokenPicking(ui.tokenView, pickToken);
 bindTabs(ui.tabs, (name) => {
   if ((VIEWS as readonly string[]).includes(name)) store.set({ view: name as ViewName });
@@ -424,7 +427,7 @@ store.subscribe((state, previous) => {
   // A measure (or the focus view's comparison) the result on screen lacks: run it again with them.
   else if (shown && info && lacksMixing(shown) && stateMixingNeed(state) !== stateMixingNeed(previous)) void runNow();
   if (state.ownModel !== previous.ownModel) describeModel();
-  const looks: (keyof ViewState)[] = ['focusWord', 'focusOccurrence', 'layer', 'head', 'view', 'sentence', 'measure', 'compare', 'hideSpecial', 'sharedScale'];
+  const looks: (keyof ViewState)[] = ['focusWord', 'focusOccurrence', 'layer', 'head', 'view', 'sentence', 'measure', 'compare', 'hideSpecial', 'sharedScale', 'pieces'];
   if (looks.some((key) => state[key] !== previous[key])) draw();
 });
 

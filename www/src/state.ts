@@ -60,6 +60,8 @@ export interface ViewState {
   hideSpecial: boolean;
   /** Whether the focus view's sentences share one colour scale. */
   sharedScale: boolean;
+  /** Whether the focus and rollout views show a word of several pieces piece by piece instead of as one word row. */
+  pieces: boolean;
   /** Whether the focus view pairs the measure with its counterpart (raw attention with the norm-based view, any other measure with raw attention). */
   compare: boolean;
   /**
@@ -111,6 +113,7 @@ export const INITIAL_STATE: ViewState = {
   focusOccurrence: 1,
   hideSpecial: false,
   sharedScale: false,
+  pieces: false,
   // The last layer, averaged over heads: where the default model's "apple" looks at
   // "enterprise" in one sentence and at "eating" in the other.
   layer: LAST_LAYER,

@@ -1,6 +1,6 @@
 /**
  * The view state in the page URL, so a link restores what its sender saw:
- * `?s=…&s=…&focus=apple&layer=6&head=mean&view=head&sentence=2&measure=norm` (layers, heads and
+ * `?s=…&s=…&focus=apple&nth=2&pieces=on&layer=6&head=mean&view=head&sentence=2&measure=norm` (layers, heads and
  * sentences counted from 1, as people count; `compare=off` when the focus view shows the measure
  * alone), and `ownmodel=NAME` when the view is of a model file the user
  * dropped in (only its name can travel). Other parameters (`model`, `tokenizer`, `name`: the
@@ -16,7 +16,7 @@ import type { HeadChoice } from './attention';
 import { parseMeasure } from './measure';
 
 /** Parameters this module owns. */
-const KEYS = ['s', 'saved', 'focus', 'nth', 'hide-special', 'shared-scale', 'layer', 'head', 'view', 'sentence', 'measure', 'compare', 'ownmodel'] as const;
+const KEYS = ['s', 'saved', 'focus', 'nth', 'hide-special', 'shared-scale', 'pieces', 'layer', 'head', 'view', 'sentence', 'measure', 'compare', 'ownmodel'] as const;
 /** Longest own-model name a link carries. */
 const MAX_NAME = 200;
 
@@ -46,6 +46,7 @@ export function stateFromSearch(search: string, defaults: ViewState): ViewState 
     focusOccurrence: positive(params.get('nth')) ?? (params.has('focus') ? 1 : defaults.focusOccurrence),
     hideSpecial: params.has('hide-special') ? params.get('hide-special') !== 'off' : defaults.hideSpecial,
     sharedScale: params.has('shared-scale') ? params.get('shared-scale') !== 'off' : defaults.sharedScale,
+    pieces: params.has('pieces') ? params.get('pieces') !== 'off' : defaults.pieces,
     layer: layer !== null ? layer - 1 : defaults.layer,
     head,
     view,
@@ -110,6 +111,7 @@ export function urlWithState(href: string, state: ViewState, sentences: Sentence
   if (state.focusOccurrence > 1) params.set('nth', String(state.focusOccurrence));
   if (state.hideSpecial) params.set('hide-special', 'on');
   if (state.sharedScale) params.set('shared-scale', 'on');
+  if (state.pieces) params.set('pieces', 'on');
   if (state.layer !== LAST_LAYER) params.set('layer', String(state.layer + 1));
   params.set('head', typeof state.head === 'number' ? String(state.head + 1) : state.head);
   params.set('view', state.view);

@@ -56,6 +56,16 @@ export function wordRow(matrix: Float32Array, n: number, word: Word): Float32Arr
   return row;
 }
 
+/** The word's pieces, each as a word of its own (`token`, `##ization`): what the views show when asked for pieces. */
+export function piecesOf(sentence: Encoding, word: Word): Word[] {
+  return Array.from({ length: Math.max(1, word.end - word.start) }, (_, i) => ({ start: word.start + i, end: word.start + i + 1, text: sentence.tokens[word.start + i] ?? word.text }));
+}
+
+/** The word as the views show it: itself, or (with `pieces`, for a word of several pieces) each piece on its own. */
+export function shownParts(sentence: Encoding, word: Word, pieces: boolean | undefined): Word[] {
+  return pieces && word.end - word.start > 1 ? piecesOf(sentence, word) : [word];
+}
+
 /** Whether token `i` is one of the word's pieces. */
 export function inWord(word: Word | null, i: number): boolean {
   return word !== null && word.start <= i && i < word.end;

@@ -226,14 +226,21 @@ export function stripHeight(rows: number): number {
   return LABEL_H + rows * ROW_H + 4;
 }
 
+/** The columns drawn as the focus word: one token, or its pieces `[start, end)`. */
+export type StripFocus = number | { start: number; end: number };
+
+function inFocus(focus: StripFocus, i: number): boolean {
+  return typeof focus === 'number' ? i === focus : focus.start <= i && i < focus.end;
+}
+
 /** Draws rows of heat cells into `canvas` (see `paintStrips`); returns the cells, row by row. */
-export function drawStrips(canvas: HTMLCanvasElement, width: number, tokens: readonly string[], rows: readonly StripRow[], focus: number, theme: Theme): ChartMark[] {
+export function drawStrips(canvas: HTMLCanvasElement, width: number, tokens: readonly string[], rows: readonly StripRow[], focus: StripFocus, theme: Theme): ChartMark[] {
   const ctx = prepareCanvas(canvas, width, stripHeight(rows.length));
   return ctx ? paintStrips(ctx, width, tokens, rows, focus, theme) : [];
 }
 
 /** Paints rows of heat cells (viridis, each row scaled to its own maximum) under token labels; returns the cells, row by row. */
-export function paintStrips(p: Painter, width: number, tokens: readonly string[], rows: readonly StripRow[], focus: number, theme: Theme): ChartMark[] {
+export function paintStrips(p: Painter, width: number, tokens: readonly string[], rows: readonly StripRow[], focus: StripFocus, theme: Theme): ChartMark[] {
   p.fillStyle = theme.surface;
   p.fillRect(0, 0, width, stripHeight(rows.length));
   const cell = (width - NAME_W) / Math.max(1, tokens.length);
@@ -241,8 +248,8 @@ export function paintStrips(p: Painter, width: number, tokens: readonly string[]
   p.textAlign = 'center';
   p.textBaseline = 'middle';
   tokens.forEach((t, i) => {
-    p.font = i === focus ? theme.boldFont : theme.font;
-    p.fillStyle = i === focus ? theme.highlight : theme.foreground;
+    p.font = inFocus(focus, i) ? theme.boldFont : theme.font;
+    p.fillStyle = inFocus(focus, i) ? theme.highlight : theme.foreground;
     p.fillText(shorten(t, chars), NAME_W + (i + 0.5) * cell, LABEL_H / 2);
   });
   const marks: ChartMark[] = [];

@@ -36,7 +36,12 @@ export interface GridMarks {
   badges?: readonly (readonly string[])[] | null;
   /** Whether a cell is highlighted; when given, the other cells are dimmed. */
   highlighted?: ((layer: number, head: number) => boolean) | null;
+  /** The focus word's pieces `[start, end)` of the `len` tokens drawn: marked beside every map's rows. */
+  focusRows?: { start: number; end: number; len: number } | null;
 }
+
+/** Width of the focus word's mark beside each map, and its distance from the map, in CSS pixels. */
+export const FOCUS_MARK = { width: 2, offset: 5 } as const;
 
 /** Badge height and font, in CSS pixels. */
 const BADGE_H = 13;
@@ -141,6 +146,7 @@ export function drawGrid(canvas: HTMLCanvasElement, atlas: HTMLCanvasElement, la
     }
   }
   paintBadges(ctx, layout, marks, theme);
+  paintFocusRows(ctx, layout, marks, theme);
   ctx.font = theme.font;
   ctx.textBaseline = 'middle';
   ctx.textAlign = 'center';
@@ -170,6 +176,22 @@ export function drawGrid(canvas: HTMLCanvasElement, atlas: HTMLCanvasElement, la
   else outline(marks.layer, 0, heads - 1, theme.highlight, 3);
   if (marks.hover && marks.hover.head >= 0) outline(marks.hover.layer, marks.hover.head, marks.hover.head, theme.foreground, 1);
   if (marks.cursor) outline(marks.cursor.layer, marks.cursor.head, marks.cursor.head, theme.focusRing, 2, [4, 3]);
+}
+
+/** Beside every map, a bar at the focus word's rows (each of its pieces), so every head shows where the word is. */
+function paintFocusRows(ctx: CanvasRenderingContext2D, layout: GridLayout, marks: GridMarks, theme: Theme): void {
+  const rows = marks.focusRows;
+  if (!rows || rows.len <= 0 || rows.end <= rows.start) return;
+  const { cell } = layout;
+  const y0 = (rows.start / rows.len) * cell;
+  const height = Math.max(2, ((rows.end - rows.start) / rows.len) * cell);
+  ctx.fillStyle = theme.highlight;
+  for (let l = 0; l < layout.layers; l++) {
+    for (let h = 0; h < layout.heads; h++) {
+      const [x, y] = cellOrigin(layout, l, h);
+      ctx.fillRect(x - FOCUS_MARK.offset, y + y0, FOCUS_MARK.width, height);
+    }
+  }
 }
 
 /** The role badges in each cell's lower-left corner, and the highlighted cells outlined (the others dimmed). */

@@ -6,11 +6,11 @@
  * heatmap view of the widget.
  */
 import { describeAttention, cropMatrix, isBlank, maxUnmasked, topTargets } from '../attention';
-import { findWord, wordRow, type WordFocus } from '../words';
+import { findWord, shownParts, wordRow, type WordFocus } from '../words';
 import { shorten } from '../draw/canvas';
 import type { StripRow } from '../draw/chart';
 import type { HeatmapHit, HeatmapSpec } from '../draw/heatmap';
-import type { Encoding } from '../engine/protocol';
+import type { Encoding, Word } from '../engine/protocol';
 import { MEASURE_INFO } from '../measure';
 import { measuredMatrix, mixingProblem, type MeasuredMatrix } from '../mixing';
 import { counterpart } from '../state';
@@ -111,7 +111,7 @@ class SentenceCard {
     const other = counterpart(main.measure);
     const pair = options.compare && mixingProblem(output, other) === null ? shownMatrix(output, index, layer, head, other, hide) : null;
     const children: Node[] = [title];
-    const strips = options.strip !== false ? this.focusParts(sentence, main, pair, focus, { hide, max: shared?.strip ?? null }) : null;
+    const strips = options.strip !== false ? this.focusParts(sentence, main, pair, focus, { hide, max: shared?.strip ?? null }, options.pieces === true) : null;
     if (strips) children.push(...strips.elements);
     const shown = Math.min(n, sentence.len + PAD_SHOWN);
     const hidden = n - shown;
@@ -163,45 +163,57 @@ class SentenceCard {
     this.panel.element.dataset['scaleMax'] = String(spec.scaleMax);
   }
 
-  /** The summary line and heat strip(s) of the focus token (or why there are none), and what the SVG export repeats of them. */
+  /**
+   * The summary line and heat strip(s) of the focus word (or why there are none), and what the SVG
+   * export repeats of them. With `pieces`, a word of several pieces gets them per piece.
+   */
   private focusParts(
     sentence: Encoding,
     main: MeasuredMatrix,
     pair: MeasuredMatrix | null,
     found: WordFocus,
     look: StripLook,
+    pieces: boolean,
   ): { elements: HTMLElement[]; figure: FocusFigure['strip']; contrast: string | null } {
     if (!found.word) {
       return { elements: [el('p', { className: 'focus-summary muted', text: found.miss, attrs: { 'data-testid': 'focus-summary' } })], figure: null, contrast: null };
     }
-    const focusWord = found.word;
-    const focus = focusWord.start;
-    const word = focusWord.text;
-    const strongest = (m: MeasuredMatrix): string => {
-      const best = topTargets(wordRow(m.values, m.n, focusWord), sentence, 1, focusWord)[0];
-      return best ? `${word} → ${best.token} (${best.weight.toFixed(2)})` : `${word} → no other word to attend to`;
+    const parts = shownParts(sentence, found.word, pieces);
+    const apart = parts.length > 1;
+    const strongest = (m: MeasuredMatrix, part: Word): string => {
+      const best = topTargets(wordRow(m.values, m.n, part), sentence, 1, found.word)[0];
+      return best ? `${part.text} → ${best.token} (${best.weight.toFixed(2)})` : `${part.text} → no other word to attend to`;
     };
-    const data = (m: MeasuredMatrix, summary?: string): StripData => ({ measure: m.measure, row: wordRow(m.values, m.n, focusWord), where: m.where, ...(summary ? { summary } : {}) });
-    const mainStrip = data(main);
-    const elements: HTMLElement[] = [el('p', { className: 'focus-summary', text: strongest(main), attrs: { 'data-testid': 'focus-summary' } })];
+    const data = (m: MeasuredMatrix, part: Word, summary?: string): StripData => ({ measure: m.measure, row: wordRow(m.values, m.n, part), where: m.where, ...(summary ? { summary } : {}) });
     const real = (row: Float32Array): number[] => Array.from(row.subarray(0, sentence.len));
-    const rows: StripRow[] = [{ name: MEASURE_INFO[main.measure].short, values: real(mainStrip.row) }];
+    const summary = parts.map((part) => strongest(main, part)).join(' · ');
+    const elements: HTMLElement[] = [el('p', { className: 'focus-summary', text: summary, attrs: { 'data-testid': 'focus-summary' } })];
+    const rows: StripRow[] = [];
     let contrast: string | null = null;
-    if (!pair) elements.push(strip(sentence, mainStrip, focusWord, false, look));
-    else {
-      const pairStrip = data(pair, strongest(pair));
-      const [raw, mixed] = main.measure === 'raw' ? [mainStrip, pairStrip] : [pairStrip, mainStrip];
-      contrast = contrastSentence(sentence, focusWord, raw.row, mixed);
-      rows.push({ name: MEASURE_INFO[pair.measure].short, values: real(pairStrip.row) });
-      elements.push(
-        el('div', { className: 'strip-pair', attrs: { 'data-testid': 'focus-pair' } }, [
-          strip(sentence, mainStrip, focusWord, true, look),
-          strip(sentence, pairStrip, focusWord, true, look),
-          ...(contrast ? [el('p', { className: 'contrast', text: contrast, attrs: { 'data-testid': 'focus-contrast' } })] : []),
-        ]),
-      );
+    const stripLook: StripLook = { ...look, pieces: apart };
+    for (const part of parts) {
+      const named = (name: string): string => (apart ? `${part.text} · ${name}` : name);
+      const mainStrip = data(main, part);
+      rows.push({ name: named(MEASURE_INFO[main.measure].short), values: real(mainStrip.row) });
+      const box: HTMLElement[] = [];
+      if (!pair) box.push(strip(sentence, mainStrip, part, apart, stripLook));
+      else {
+        const pairStrip = data(pair, part, strongest(pair, part));
+        const [raw, mixed] = main.measure === 'raw' ? [mainStrip, pairStrip] : [pairStrip, mainStrip];
+        const said = contrastSentence(sentence, part, raw.row, mixed);
+        contrast ??= said;
+        rows.push({ name: named(MEASURE_INFO[pair.measure].short), values: real(pairStrip.row) });
+        box.push(
+          el('div', { className: 'strip-pair', attrs: { 'data-testid': 'focus-pair' } }, [
+            strip(sentence, mainStrip, part, true, stripLook),
+            strip(sentence, pairStrip, part, true, stripLook),
+            ...(said ? [el('p', { className: 'contrast', text: said, attrs: { 'data-testid': 'focus-contrast' } })] : []),
+          ]),
+        );
+      }
+      elements.push(...(apart ? [el('div', { className: 'piece-strips', attrs: { 'data-testid': 'piece-strips', 'data-piece': part.text } }, box)] : box));
     }
-    return { elements, figure: { tokens: sentence.tokens.slice(0, sentence.len), rows, focus }, contrast };
+    return { elements, figure: { tokens: sentence.tokens.slice(0, sentence.len), rows, focus: found.word.start }, contrast };
   }
 
   redraw(): void {
@@ -222,7 +234,9 @@ function sharedScale(options: FocusOptions): SharedScale {
     const m = shownMatrix(output, index, layer, head, measure, options.hideSpecial === true);
     heatmap = Math.max(heatmap, maxUnmasked(m.values, sentence));
     const word = findWord(sentence, options.focusWord, options.focusOccurrence).word;
-    if (word) for (const cell of stripCells(sentence, wordRow(m.values, m.n, word))) stripMax = Math.max(stripMax, cell.weight);
+    if (!word) return;
+    const parts = shownParts(sentence, word, options.pieces);
+    for (const part of parts) for (const cell of stripCells(sentence, wordRow(m.values, m.n, part), false, parts.length > 1)) stripMax = Math.max(stripMax, cell.weight);
   });
   return { heatmap, strip: stripMax };
 }

@@ -121,6 +121,8 @@ export class HeadView {
     const width = this.scroller.availableWidth();
     if (width <= 0) return;
     this.layout = layoutLines(this.spec.tokens, width, this.options.theme);
+    const { top, rowHeight, leftX, rightX } = this.layout;
+    Object.assign(this.canvas.dataset, { top: String(top), rowHeight: String(rowHeight), leftX: String(leftX), rightX: String(rightX) });
     this.scroller.setContentSize(this.layout.width, this.layout.height);
     this.draw();
   }

@@ -6,7 +6,7 @@
  * request, attention flow for sentences of up to 64 tokens. The engine computes all of them.
  */
 import { isBlank } from '../attention';
-import { findWord, wordRow } from '../words';
+import { findWord, shownParts, wordRow } from '../words';
 import { shorten } from '../draw/canvas';
 import { drawStrips, stripWidth, type StripRow } from '../draw/chart';
 import type { FlowOutput } from '../engine/analysis-protocol';
@@ -41,8 +41,8 @@ function topList(tokens: readonly string[], values: readonly number[], k: number
 export interface SentenceRows {
   sentence: number;
   tokens: string[];
-  /** The focus word's first piece. */
-  focus: number;
+  /** The focus word's pieces `[start, end)` (each drawn as the focus). */
+  focus: { start: number; end: number };
   /** The focus word (its pieces joined). */
   word: string;
   rows: StripRow[];
@@ -55,24 +55,26 @@ export function rolloutRows(options: RolloutOptions, index: number, rolloutLayer
   const rollout = output.analysis?.rollouts?.[index];
   const word = findWord(sentence, focusWord, focusOccurrence).word;
   if (!word || !rollout || isBlank(sentence)) return null;
-  const focus = word.start;
+  const focus = { start: word.start, end: word.end };
   const n = output.attentionShape[2];
   const len = sentence.len;
-  // A word of several pieces: the mean of its pieces' rows (see ../words).
-  const row = (matrix: Float32Array, size: number): number[] => Array.from(wordRow(matrix, size, word).subarray(0, len));
   const first = measuredMatrix(output, index, layer, head, options.measure);
-  const firstRow = row(first.values, n);
-  const rolled = row(rollout.subarray(rolloutLayer * n * n, (rolloutLayer + 1) * n * n), n);
-  const rows: StripRow[] = [
-    { name: `${MEASURE_INFO[first.measure].short} · ${first.where.replace(' of ', ' ')}`, values: firstRow },
-    { name: `rollout · to layer ${rolloutLayer + 1}`, values: rolled },
-  ];
+  const rolled = rollout.subarray(rolloutLayer * n * n, (rolloutLayer + 1) * n * n);
   const mixing = output.mixing?.[index];
-  if (first.measure !== 'raw' && mixing && mixing.altiRollout.length > 0) {
-    const at = rolloutLayer * len * len;
-    rows.push({ name: `ALTI rollout · to layer ${rolloutLayer + 1}`, values: row(mixing.altiRollout.subarray(at, at + len * len), len) });
-  }
-  if (flow && flow.tokens === len) rows.push({ name: 'flow (all layers)', values: row(flow.flow, len) });
+  const alti = first.measure !== 'raw' && mixing && mixing.altiRollout.length > 0 ? mixing.altiRollout.subarray(rolloutLayer * len * len, (rolloutLayer + 1) * len * len) : null;
+  const parts = shownParts(sentence, word, options.pieces);
+  const rows: StripRow[] = parts.flatMap((part) => {
+    // A word of several pieces: the mean of its pieces' rows (see ../words); with `pieces`, each piece's own row.
+    const row = (matrix: Float32Array, size: number): number[] => Array.from(wordRow(matrix, size, part).subarray(0, len));
+    const named = (name: string): string => (parts.length > 1 ? `${part.text} · ${name}` : name);
+    const own: StripRow[] = [
+      { name: named(`${MEASURE_INFO[first.measure].short} · ${first.where.replace(' of ', ' ')}`), values: row(first.values, n) },
+      { name: named(`rollout · to layer ${rolloutLayer + 1}`), values: row(rolled, n) },
+    ];
+    if (alti) own.push({ name: named(`ALTI rollout · to layer ${rolloutLayer + 1}`), values: row(alti, len) });
+    if (flow && flow.tokens === len) own.push({ name: named('flow (all layers)'), values: row(flow.flow, len) });
+    return own;
+  });
   return { sentence: index, tokens: sentence.tokens.slice(0, len), focus, word: word.text, rows };
 }
 

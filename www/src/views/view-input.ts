@@ -15,4 +15,6 @@ export interface ViewInput {
   theme: Theme;
   /** What the view draws (raw attention when the run lacks the measure). */
   measure: Measure;
+  /** Show a focus word of several pieces piece by piece instead of as one word row (focus and rollout views; default false). */
+  pieces?: boolean;
 }

@@ -267,7 +267,7 @@ export function defineBertAttention(widgetUrl: string): void {
       const settings = read.settings;
       this.#setTheme(settings.theme);
       this.#root.setAttribute('aria-label', `Attention in a BERT model: ${settings.sentences.map((s) => `“${s}”`).join(', ')}`);
-      if (before && before.focus !== settings.focus) this.#picked = null;
+      if (before && (before.focus !== settings.focus || before.focusNth !== settings.focusNth)) this.#picked = null;
       if (!this.#near) {
         this.#showPlaceholder(settings.sentences);
         this.#showMessages(read.messages);
@@ -318,7 +318,7 @@ export function defineBertAttention(widgetUrl: string): void {
       const { output } = result;
       const [layers, heads] = output.attentionShape;
       const fit = fitToModel(settings, layers, heads);
-      const focus = this.#picked !== null ? { ...this.#picked, message: null } : { ...resolveFocus(settings.focus, output.batch), occurrence: 1 };
+      const focus = this.#picked !== null ? { ...this.#picked, message: null } : resolveFocus(settings.focus, output.batch, settings.focusNth);
       if (this.#shown?.view !== settings.view) {
         this.#shown = createShown(settings.view, (sentence, token) => this.#guard(() => this.#pick(sentence, token)));
         this.#viewBox.replaceChildren(this.#shown.element);
@@ -337,6 +337,7 @@ export function defineBertAttention(widgetUrl: string): void {
         measure,
         hideSpecial: settings.hideSpecial,
         sharedScale: settings.sharedScale,
+        pieces: settings.pieces,
       });
       const refused =
         measure !== settings.measure && output.mixingError !== undefined
@@ -375,6 +376,7 @@ export function defineBertAttention(widgetUrl: string): void {
         focusOccurrence,
         hideSpecial: settings.hideSpecial,
         sharedScale: settings.sharedScale,
+        pieces: settings.pieces,
         layer,
         head,
         view: view === 'head' ? 'head' : 'focus',
