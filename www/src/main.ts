@@ -157,7 +157,9 @@ function draw(): void {
     renderTokens(ui.tokenView, shown.batch, focus);
     tokensDrawn = { output: shown, focus: focusKey };
   }
-  if (!stale && !lacksMixing(shown)) setStatus('ready', 'ready');
+  if (stale || lacksMixing(shown)) return;
+  const pending = analysis.pending(state.view, shown);
+  setStatus(pending ?? 'ready', pending ? 'busy' : 'ready');
 }
 
 /** Offers the batch's words in the focus field's suggestions. */

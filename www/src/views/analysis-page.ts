@@ -105,6 +105,13 @@ export class AnalysisFeatures {
     return true;
   }
 
+  /** What `view` still waits for from the worker for `output` (said in the status instead of "ready"), or null. */
+  pending(view: string, output: BatchRun): string | null {
+    const analysis = output.analysis;
+    if (view === 'rollout' && analysis && !analysis.rollouts && analysis.rolloutError === undefined) return 'computing rollout…';
+    return null;
+  }
+
   private resultId(): number {
     const id = this.host.shown()?.analysis?.resultId;
     if (id === undefined) throw new Error('no analysed result yet');
