@@ -4,11 +4,19 @@
 // or kept from a smaller model is fitted and explained.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { READY_TIMEOUT_MS, STATUS, urlWith, useSession, waitReady } from './helpers.mjs';
+import { join } from 'node:path';
+import { dist, modelsDir, READY_TIMEOUT_MS, urlWith, useSession, waitReady } from './helpers.mjs';
 
 const SENTENCES = ['Apple is huge enterprise', 'I am eating an apple'];
+/** A 2-layer model (the page's default has 6), served under /other-models. */
+const TINY = 'other-models/distilbert-tiny-random';
 
-const session = useSession();
+const session = useSession({ mounts: { '/other-models': modelsDir } });
+
+/** The notices under the status. */
+function notices(page) {
+  return page.$$eval('[data-testid="notices"] li', (items) => items.map((li) => li.textContent));
+}
 
 /** The page at `params` (an object or entries), ready. */
 function open(params) {
@@ -33,6 +41,102 @@ describe('the explorer’s smaller promises', { concurrency: false }, () => {
     assert.ok(seen.some(([status]) => status === 'computing rollout…'), `the status never said rollout was computing: ${JSON.stringify(seen)}`);
     for (const [status, summary] of seen) assert.ok(!(status === 'ready' && summary === 'computing rollout…'), `"ready" while the card says ${summary}`);
     assert.notEqual(await page.textContent('[data-testid="rollout-summary"]'), 'computing rollout…');
+    session.assertNoProblems();
+    await page.close();
+  });
+
+  it('the link carries the rollout slider, the heatmap zoom and the head chips', { timeout: READY_TIMEOUT_MS }, async () => {
+    const page = await open([...SENTENCES.map((s) => ['s', s]), ['focus', 'apple']]);
+    // Zoom: either card's buttons zoom both (so their cells compare), and the link says so.
+    await page.click('#focus-view article >> nth=0 >> [data-testid="zoom-in"]');
+    await page.click('#focus-view article >> nth=1 >> [data-testid="zoom-in"]');
+    assert.deepEqual(await page.$$eval('[data-testid="zoom-level"]', (e) => e.map((x) => x.textContent)), ['200%', '200%']);
+    await urlWith(page, { zoom: '200' });
+    await page.click('[data-testid="tab-rollout"]');
+    await waitReady(page);
+    await page.locator('[data-testid="rollout-layer"]').fill('2');
+    await urlWith(page, { 'rollout-layer': '2' });
+    await page.click('[data-testid="tab-head"]');
+    await waitReady(page);
+    await page.click('[data-testid="heads-none"]');
+    await page.click('[data-testid="head-chip"][data-head="2"]');
+    await page.click('[data-testid="head-chip"][data-head="7"]');
+    const url = await urlWith(page, { heads: '3,8', view: 'head' });
+
+    const again = await session.open(url.slice(session.url.length));
+    const pressed = await again.$$eval('[data-testid="head-chip"]', (chips) => chips.map((c) => c.getAttribute('aria-pressed') === 'true'));
+    assert.deepEqual(pressed, Array.from({ length: 12 }, (_, h) => h === 2 || h === 7), 'the head chips of the link');
+    await again.click('[data-testid="tab-rollout"]');
+    await waitReady(again);
+    assert.equal(await again.inputValue('[data-testid="rollout-layer"]'), '2');
+    assert.equal(await again.textContent('[data-testid="rollout-layer-value"]'), '2 of 6');
+    await again.click('[data-testid="tab-focus"]');
+    await waitReady(again);
+    assert.deepEqual(await again.$$eval('[data-testid="zoom-level"]', (e) => e.map((x) => x.textContent)), ['200%', '200%']);
+    // Choosing a head in the select shows that head alone again, and the link forgets the chips.
+    await again.selectOption('[data-testid="head-select"]', '4');
+    await urlWith(again, { heads: null, head: '5' });
+    session.assertNoProblems();
+    await again.close();
+    await page.close();
+  });
+
+  it('Back steps through focus words and views, within the page', { timeout: READY_TIMEOUT_MS }, async () => {
+    const page = await open([...SENTENCES.map((s) => ['s', s]), ['focus', 'apple']]);
+    const first = page.url();
+    await page.click('[data-testid="tab-head"]');
+    await urlWith(page, { view: 'head' });
+    await page.click('[data-testid="token-table"] table button[data-index="3"]');
+    await urlWith(page, { view: 'head', focus: 'huge' });
+    await page.click('[data-testid="tab-model"]');
+    await urlWith(page, { view: 'model', focus: 'huge' });
+
+    const selected = () => page.$eval('[role="tab"][aria-selected="true"]', (t) => t.dataset.view);
+    await page.goBack();
+    await urlWith(page, { view: 'head', focus: 'huge' });
+    assert.equal(await selected(), 'head');
+    await page.goBack();
+    await urlWith(page, { view: 'head', focus: 'apple' });
+    assert.equal(await page.inputValue('[data-testid="focus-input"]'), 'apple');
+    await page.waitForFunction(() => document.querySelector('[data-testid="head-view"]')?.getAttribute('aria-label')?.includes('“apple” attends most to'));
+    await page.goBack();
+    await urlWith(page, { view: 'focus', focus: 'apple' });
+    assert.equal(page.url(), first);
+    assert.equal(await selected(), 'focus');
+    await page.goForward();
+    await urlWith(page, { view: 'head', focus: 'apple' });
+    assert.equal(await selected(), 'head');
+    await waitReady(page);
+    session.assertNoProblems();
+    await page.close();
+  });
+
+  it('a layer or head the link asks for and the model lacks is explained, and fitted', { timeout: READY_TIMEOUT_MS }, async () => {
+    const page = await open([...SENTENCES.map((s) => ['s', s]), ['layer', '99'], ['head', '40']]);
+    const said = await notices(page);
+    assert.ok(said.some((n) => /^This view asks for layer 99, but .+ has layers 1–6: showing layer 6\.$/.test(n)), JSON.stringify(said));
+    assert.ok(said.some((n) => /^This view asks for head 40, but .+ has heads 1–12: showing the mean of all heads\.$/.test(n)), JSON.stringify(said));
+    assert.equal(await page.inputValue('[data-testid="layer-select"]'), '5');
+    await urlWith(page, { layer: null, head: 'mean' });
+    // Once another layer is chosen, the note has done its job.
+    await page.selectOption('[data-testid="layer-select"]', '2');
+    await urlWith(page, { layer: '3' });
+    assert.deepEqual((await notices(page)).filter((n) => n.startsWith('This view asks')), []);
+    session.assertNoProblems();
+    await page.close();
+  });
+
+  it('after a 2-layer model, a 6-layer model opens on its own last layer', { timeout: READY_TIMEOUT_MS * 2 }, async () => {
+    const page = await open([...SENTENCES.map((s) => ['s', s]), ['model', `/${TINY}/model_quantized.onnx`], ['tokenizer', `/${TINY}/tokenizer.json`], ['name', 'tiny']]);
+    assert.equal(await page.inputValue('[data-testid="layer-select"]'), '1', 'the 2-layer model shows its last layer');
+    await page.click('[data-testid="byo-summary"]');
+    await page.setInputFiles('[data-testid="byo-model-file"]', join(dist, 'models', 'default', 'model.onnx'));
+    await page.setInputFiles('[data-testid="byo-tokenizer-file"]', join(dist, 'models', 'default', 'tokenizer.json'));
+    await page.locator('[data-testid="byo-message"][data-kind="ok"]').waitFor({ timeout: 120_000 });
+    await waitReady(page);
+    assert.match(await page.textContent('[data-testid="model-info"]'), /6 layers/);
+    assert.equal(await page.inputValue('[data-testid="layer-select"]'), '5', 'the 6-layer model opened on layer 2 of 6');
+    assert.match(await page.textContent('#focus-view [data-testid="focus-summary"] >> nth=0'), /→/);
     session.assertNoProblems();
     await page.close();
   });

@@ -8,7 +8,7 @@ import { messageOf } from './engine/errors';
 import type { ModelInfo, MixingProgress, Progress, BatchRun } from './engine/protocol';
 import { MEASURE_INFO, MEASURES, parseMeasure, serves } from './measure';
 import { mixingMade } from './mixing';
-import { INITIAL_STATE, MAX_SENTENCES, Store, VIEWS, counterpart, defaultConfig, readConfig, resolveView, stateMixingNeed, type Config, type ViewName, type ViewState } from './state';
+import { INITIAL_STATE, LAST_LAYER, MAX_SENTENCES, Store, VIEWS, counterpart, defaultConfig, readConfig, resolveView, stateMixingNeed, type Config, type ViewName, type ViewState } from './state';
 import { readSavedSentences, saveSentences } from './saved-sentences';
 import { MAX_LINK_BYTES, stateFromAddress, urlWithState } from './url';
 import { AnalysisFeatures } from './views/analysis-page';
@@ -80,6 +80,8 @@ let ownModel: string | null = null;
 let engineAlerts: string[] = [];
 /** What the page says about cached files the server's newer ones replaced, at the last load. */
 let cacheNotes: string[] = [];
+/** What the page says about a layer or head the link asked for that the model lacks, until another is chosen. */
+let fitNotes: string[] = [];
 const address = stateFromAddress(window.location, INITIAL_STATE, readSavedSentences);
 const store = new Store<ViewState>(address.state);
 /** Said until the sentences change, when the link named sentences this browser does not hold. */
@@ -98,6 +100,12 @@ let urlTimer: number | undefined;
 let tokensDrawn: { output: BatchRun; focus: string } | null = null;
 /** When the run in flight started (for its mixing progress), in ms. */
 let runStarted = 0;
+/** Whether the focus word or the view changed since the address was last written: the next one is a new history entry (Back returns to the previous look). */
+let navigated = false;
+/** Set while the state is restored from the address (browser Back/Forward): that is no new entry. */
+let restoring = false;
+/** The choices that make a new history entry when they change. */
+const NAVIGATION: readonly (keyof ViewState)[] = ['focusWord', 'focusOccurrence', 'view', 'layer', 'head', 'sentence', 'measure'];
 
 type StatusKind = 'busy' | 'ready' | 'error';
 
@@ -125,10 +133,10 @@ function pickToken(sentence: number, token: number): void {
   store.set({ focusWord: word.text, focusOccurrence: word.occurrence });
 }
 
-const focusView = new FocusView(query('#focus-view'), pickToken);
+const focusView = new FocusView(query('#focus-view'), pickToken, (zoom) => store.set({ zoom }));
 const measureNote = new MeasureNote(query('[data-testid="measure-note"]'));
-const headView = new HeadView(query('#head-view'), pickToken);
-const modelView = new ModelView(query('#model-view'), (layer, head) => store.set({ layer, head }));
+const headView = new HeadView(query('#head-view'), pickToken, (heads) => store.set({ heads }));
+const modelView = new ModelView(query('#model-view'), (layer, head) => store.set({ layer, head, heads: null }));
 const sentenceInputs = new SentenceInputs(ui.sentenceList, ui.addSentence, MAX_SENTENCES, (sentences) =>
   store.set({ sentences, sentence: Math.min(store.get().sentence, sentences.length - 1) }),
 );
@@ -148,9 +156,9 @@ function draw(): void {
   const sentence = Math.max(0, Math.min(state.sentence, shown.batch.sentences.length - 1));
   const common = { output: shown, layer, head, focusWord: state.focusWord, focusOccurrence: state.focusOccurrence, theme, measure: state.measure, pieces: state.pieces };
   measureNote.update(state.measure, state.compare && state.view === 'focus' ? counterpart(state.measure) : null, shown);
-  if (state.view === 'focus') focusView.update({ ...common, compare: state.compare, hideSpecial: state.hideSpecial, sharedScale: state.sharedScale });
-  else if (state.view === 'head') headView.update({ ...common, sentence });
-  else if (!analysis.draw(state.view, { ...common, sentence })) modelView.update({ ...common, sentence });
+  if (state.view === 'focus') focusView.update({ ...common, compare: state.compare, hideSpecial: state.hideSpecial, sharedScale: state.sharedScale, zoom: state.zoom });
+  else if (state.view === 'head') headView.update({ ...common, sentence, heads: state.heads });
+  else if (!analysis.draw(state.view, { ...common, sentence, rolloutLayer: state.rolloutLayer })) modelView.update({ ...common, sentence });
   const focusKey = `${state.focusOccurrence}:${state.focusWord}`;
   if (tokensDrawn?.output !== shown || tokensDrawn.focus !== focusKey) {
     const focus = shown.batch.sentences.map((s) => findWord(s, state.focusWord, state.focusOccurrence).word);
@@ -233,7 +241,29 @@ function writeUrl(): void {
         : `Your sentences (${characters} characters) are too long for a link: this page's address keeps them in this browser only. Reloading keeps them; a link sent to someone else opens without them.`;
   }
   showLinkNote(note);
-  if (url !== window.location.href) window.history.replaceState(null, '', url);
+  if (url !== window.location.href) {
+    if (navigated) window.history.pushState(null, '', url);
+    else window.history.replaceState(null, '', url);
+  }
+  navigated = false;
+}
+
+/** Back or Forward: the page shows what the address it returns to says. */
+function restoreFromAddress(): void {
+  const { state } = stateFromAddress(window.location, INITIAL_STATE, readSavedSentences);
+  const same = sameTexts(state.sentences, store.get().sentences);
+  if (!same) sentenceInputs.set(state.sentences);
+  quietly(() => store.set({ ...state, sentences: same ? store.get().sentences : state.sentences }));
+}
+
+/** Runs `change` as no new history entry (the page fitting or restoring its state, not the user choosing). */
+function quietly(change: () => void): void {
+  restoring = true;
+  try {
+    change();
+  } finally {
+    restoring = false;
+  }
 }
 
 function scheduleUrl(): void {
@@ -302,7 +332,7 @@ function describeModel(): void {
 function showModel(model: ModelInfo): void {
   describeModel();
   const state = store.get();
-  const { layer, head } = resolveView(state, model);
+  const { layer, head, missingLayer, missingHead } = resolveView(state, model);
   fillSelect(ui.layer, Array.from({ length: model.layers }, (_, i) => [String(i), `Layer ${i + 1}`]), String(layer));
   fillSelect(
     ui.head,
@@ -314,7 +344,14 @@ function showModel(model: ModelInfo): void {
     String(head),
   );
   // While the view's own model is awaited, keep its layer and head (this model may have fewer).
-  if (missingOwnModel() === null) store.set({ layer, head });
+  if (missingOwnModel() !== null) return;
+  // Said, not fixed silently (as the widget does); the view's "last layer" stays the last of any next model.
+  fitNotes = [
+    ...(missingLayer !== null ? [`This view asks for layer ${missingLayer + 1}, but ${modelName} has layers 1–${model.layers}: showing layer ${layer + 1}.`] : []),
+    ...(missingHead !== null ? [`This view asks for head ${missingHead + 1}, but ${modelName} has heads 1–${model.heads}: showing the mean of all heads.`] : []),
+  ];
+  showNotices();
+  quietly(() => store.set({ layer: state.layer < 0 || missingLayer !== null ? LAST_LAYER : layer, head }));
 }
 
 /** The page's engine worker, bundled by Vite as a module worker. */
@@ -355,7 +392,7 @@ function onCrash({ message, culprit, restarting, restartWith }: Crash): void {
 
 /** The notices: the engine's alerts, replaced cached files, then what the tokenizer did to the sentences on screen. */
 function showNotices(): void {
-  renderNotices(ui.notices, [...cacheNotes, ...(shown ? batchNotices(shown.batch) : [])], engineAlerts);
+  renderNotices(ui.notices, [...fitNotes, ...cacheNotes, ...(shown ? batchNotices(shown.batch) : [])], engineAlerts);
 }
 
 /** Says which cached files the server's newer ones replaced. */
@@ -401,10 +438,11 @@ async function start(): Promise<void> {
 }
 
 ui.focus.addEventListener('input', () => store.set({ focusWord: ui.focus.value, focusOccurrence: 1 }));
-ui.layer.addEventListener('change', () => store.set({ layer: Number(ui.layer.value) }));
+// The last layer is kept as "the last layer", so a deeper model loaded next shows its own last.
+ui.layer.addEventListener('change', () => store.set({ layer: info && Number(ui.layer.value) === info.layers - 1 ? LAST_LAYER : Number(ui.layer.value) }));
 ui.head.addEventListener('change', () => {
   const value = ui.head.value;
-  store.set({ head: value === 'mean' || value === 'max' ? value : Number(value) });
+  store.set({ head: value === 'mean' || value === 'max' ? value : Number(value), heads: null });
 });
 ui.sentence.addEventListener('change', () => store.set({ sentence: Number(ui.sentence.value) }));
 ui.measure.replaceChildren(...MEASURES.map((m) => el('option', { text: MEASURE_INFO[m].label, attrs: { value: m } })));
@@ -421,6 +459,7 @@ bindTabs(ui.tabs, (name) => {
 store.subscribe((state, previous) => {
   if (state.view !== previous.view) selectTab(ui.tabs, state.view);
   syncControls(state);
+  if (!restoring && NAVIGATION.some((key) => state[key] !== previous[key])) navigated = true;
   scheduleUrl();
   if (state.sentences !== previous.sentences) {
     lostSentencesNote = null;
@@ -429,7 +468,11 @@ store.subscribe((state, previous) => {
   // A measure (or the focus view's comparison) the result on screen lacks: run it again with them.
   else if (shown && info && lacksMixing(shown) && stateMixingNeed(state) !== stateMixingNeed(previous)) void runNow();
   if (state.ownModel !== previous.ownModel) describeModel();
-  const looks: (keyof ViewState)[] = ['focusWord', 'focusOccurrence', 'layer', 'head', 'view', 'sentence', 'measure', 'compare', 'hideSpecial', 'sharedScale', 'pieces'];
+  if (!restoring && fitNotes.length && (state.layer !== previous.layer || state.head !== previous.head)) {
+    fitNotes = [];
+    showNotices();
+  }
+  const looks: (keyof ViewState)[] = ['focusWord', 'focusOccurrence', 'layer', 'head', 'view', 'sentence', 'measure', 'compare', 'hideSpecial', 'sharedScale', 'pieces', 'zoom', 'rolloutLayer', 'heads'];
   if (looks.some((key) => state[key] !== previous[key])) draw();
 });
 
@@ -440,6 +483,7 @@ selectTab(ui.tabs, initial.view);
 syncControls(initial);
 
 window.matchMedia('(prefers-color-scheme: dark)').addEventListener('change', draw);
+window.addEventListener('popstate', restoreFromAddress);
 window.addEventListener('unhandledrejection', (event) => setStatus(`Something went wrong: ${messageOf(event.reason)}`, 'error'));
 
 void start();

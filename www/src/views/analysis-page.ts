@@ -48,7 +48,7 @@ export interface AnalysisHost {
 }
 
 /** What a draw needs (main.ts's `common`, plus the sentence shown). */
-export type AnalysisDraw = SentenceViewOptions;
+export type AnalysisDraw = SentenceViewOptions & { rolloutLayer?: number | null };
 
 /** The views whose numbers follow the measure control. */
 const MEASURED_VIEWS: readonly string[] = ['focus', 'head', 'model', 'rollout'];
@@ -71,7 +71,7 @@ export class AnalysisFeatures {
   private readonly snippet = query<HTMLTextAreaElement>('[data-testid="embed-snippet"]');
 
   constructor(private readonly host: AnalysisHost) {
-    this.rollout = new RolloutView(query('#rollout-view'), (sentence, progress) => this.flow(sentence, progress));
+    this.rollout = new RolloutView(query('#rollout-view'), (sentence, progress) => this.flow(sentence, progress), (rolloutLayer) => host.store.set({ rolloutLayer }));
     this.drift = new DriftView(query('#drift-view'));
     this.fillMask = new FillMaskPanel(query('#fill-mask-view'), (sentence, k) => this.fill(sentence, k));
     this.picker = new OwnModelPicker(query('#byo-model'), {

@@ -30,6 +30,8 @@ export interface FocusOptions extends ViewInput {
   hideSpecial?: boolean;
   /** One colour scale for the heatmaps (and one for the strips) of all sentences (default false). */
   sharedScale?: boolean;
+  /** The heatmaps' zoom in percent of the fitted size (absent: as each card was left). */
+  zoom?: number;
 }
 
 /** The colour scale's top shared by every card, when the scale is shared. */
@@ -84,9 +86,9 @@ class SentenceCard {
   /** What the card shows, when it shows a heatmap. */
   figure: FocusFigure | null = null;
 
-  constructor(index: number, onPick: (sentence: number, token: number) => void) {
+  constructor(index: number, onPick: (sentence: number, token: number) => void, onZoom: (percent: number) => void) {
     this.head = el('div');
-    this.panel = new HeatmapPanel('focus-heatmap', (token) => onPick(index, token));
+    this.panel = new HeatmapPanel('focus-heatmap', (token) => onPick(index, token), onZoom);
     this.element = el('article', { className: 'card sentence-card', attrs: { 'data-sentence': String(index) } }, [this.head, this.panel.element]);
   }
 
@@ -219,6 +221,11 @@ class SentenceCard {
   redraw(): void {
     this.panel.redraw(true);
   }
+
+  /** Takes the zoom nearest `percent` (see `HeatmapPanel.zoomTo`). */
+  zoomTo(percent: number): void {
+    this.panel.zoomTo(percent);
+  }
 }
 
 /**
@@ -245,23 +252,33 @@ function sharedScale(options: FocusOptions): SharedScale {
 export class FocusView {
   private cards: SentenceCard[] = [];
 
-  /** `onPick(sentence, token)` runs when a heatmap label or cell is clicked. */
+  /** `onPick(sentence, token)` runs when a heatmap label or cell is clicked; `onZoom(percent)` when a heatmap's zoom buttons are used. */
   constructor(
     private readonly container: HTMLElement,
     private readonly onPick: (sentence: number, token: number) => void,
+    private readonly onZoom?: (percent: number) => void,
   ) {}
 
   /** Shows `options`, adding or dropping cards to match the sentences. */
   update(options: FocusOptions): void {
     const count = options.output.batch.sentences.length;
-    while (this.cards.length < count) this.cards.push(new SentenceCard(this.cards.length, this.onPick));
+    while (this.cards.length < count) this.cards.push(new SentenceCard(this.cards.length, this.onPick, (percent) => this.zoomed(percent)));
     this.cards.length = count;
     const elements = this.cards.map((c) => c.element);
     if (elements.some((e, i) => this.container.children[i] !== e) || this.container.children.length !== count) {
       this.container.replaceChildren(...elements);
     }
     const shared = options.sharedScale ? sharedScale(options) : null;
-    this.cards.forEach((card, i) => card.update(options, i, shared));
+    this.cards.forEach((card, i) => {
+      if (options.zoom !== undefined) card.zoomTo(options.zoom);
+      card.update(options, i, shared);
+    });
+  }
+
+  /** One card's zoom changed: every card takes it (so their cells compare), and the owner hears of it. */
+  private zoomed(percent: number): void {
+    for (const card of this.cards) card.zoomTo(percent);
+    this.onZoom?.(percent);
   }
 
   /** What each sentence card shows (cards without a heatmap left out), for the SVG export. */

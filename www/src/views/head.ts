@@ -17,8 +17,8 @@ import { activeElementOf, el } from './dom';
 import { ScrollStage } from './scroll';
 import { SentenceFrame, type SentenceViewOptions } from './sentence-view';
 
-/** What the head view shows. */
-export type HeadOptions = SentenceViewOptions;
+/** What the head view shows: the page's choices and the heads drawn (0-based; null or absent: those the head choice implies). */
+export type HeadOptions = SentenceViewOptions & { heads?: number[] | null };
 
 /** How many strongest links the read-out names. */
 const TOP_IN_READOUT = 3;
@@ -44,10 +44,14 @@ export class HeadView {
   /** Token picked with the keyboard; isolates like hovering. */
   private pinned: LinesHit | null = null;
 
-  /** `onPick(sentence, token)` runs when a token is clicked. */
+  /**
+   * `onPick(sentence, token)` runs when a token is clicked; `onHeads(heads)` when the chips change
+   * which heads are drawn (the owner then updates the view with them; without it the view keeps them).
+   */
   constructor(
     container: HTMLElement,
     private readonly onPick: (sentence: number, token: number) => void,
+    private readonly onHeads?: (heads: number[]) => void,
   ) {
     this.canvas = el('canvas', { className: 'lines', attrs: { 'data-testid': 'head-view', role: 'img' } });
     this.scroller = new ScrollStage(
@@ -83,7 +87,11 @@ export class HeadView {
     this.wholeLayer = !info.perHead;
     const cells = this.wholeLayer ? 1 : heads;
     const key = `${cells}:${head}`;
-    if (key !== this.visibleFor) {
+    const asked = options.heads;
+    if (asked && !this.wholeLayer) {
+      this.visibleFor = key;
+      this.visible = Array.from({ length: cells }, (_, h) => asked.includes(h));
+    } else if (key !== this.visibleFor) {
       this.visibleFor = key;
       this.visible = Array.from({ length: cells }, (_, h) => this.wholeLayer || typeof head !== 'number' || h === head);
     }
@@ -163,7 +171,8 @@ export class HeadView {
     const active = activeElementOf(this.chips);
     const focused = active instanceof HTMLElement ? active.dataset['head'] ?? active.dataset['testid'] : undefined;
     this.visible = visible;
-    if (this.options) this.update(this.options);
+    if (this.onHeads) this.onHeads(visible.flatMap((on, h) => (on ? [h] : [])));
+    else if (this.options) this.update(this.options);
     // Keep keyboard focus on the chip that was pressed (the chips were rebuilt).
     if (focused !== undefined) this.chips.querySelector<HTMLElement>(`[data-head="${focused}"], [data-testid="${focused}"]`)?.focus();
   }

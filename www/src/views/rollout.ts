@@ -21,8 +21,8 @@ import type { ViewInput } from './view-input';
 /** Longest input attention flow is offered for (the engine's limit). */
 export const FLOW_MAX_TOKENS = 64;
 
-/** What the rollout view shows. */
-export type RolloutOptions = ViewInput;
+/** What the rollout view shows: the page's choices and the rollout layer (0-based; null or absent follows `layer`). */
+export type RolloutOptions = ViewInput & { rolloutLayer?: number | null };
 
 /** Asks the worker for a sentence's flow, reporting progress as `done` of `total`. */
 export type FlowRequester = (sentence: number, progress: (done: number, total: number) => void) => Promise<FlowOutput>;
@@ -207,21 +207,18 @@ export class RolloutView {
   private readonly slider: HTMLInputElement;
   private readonly sliderText = el('output', { attrs: { 'data-testid': 'rollout-layer-value' } });
   private readonly cardsBox = el('div', { className: 'cards' });
-  /** 0-based rollout layer, or null to follow the page's layer. */
-  private rolloutLayer: number | null = null;
   private last: RolloutOptions | null = null;
   /** The numbers on screen, for export. */
   shown: SentenceRows[] = [];
 
+  /** `onLayer(layer)` runs when the slider picks the rollout layer (0-based); the owner updates the view with it. */
   constructor(
     private readonly container: HTMLElement,
     private readonly requestFlow: FlowRequester,
+    private readonly onLayer: (layer: number) => void,
   ) {
     this.slider = el('input', { attrs: { type: 'range', min: '1', max: '1', value: '1', step: '1', 'data-testid': 'rollout-layer', 'aria-label': 'Rollout through layer' } });
-    this.slider.addEventListener('input', () => {
-      this.rolloutLayer = Number(this.slider.value) - 1;
-      if (this.last) this.update(this.last);
-    });
+    this.slider.addEventListener('input', () => this.onLayer(Number(this.slider.value) - 1));
     container.replaceChildren(
       el('label', { className: 'field small rollout-slider' }, [el('span', { text: 'Rollout through layer' }), this.slider, this.sliderText]),
       this.cardsBox,
@@ -232,7 +229,7 @@ export class RolloutView {
     this.last = options;
     const [layers, heads] = options.output.attentionShape;
     // The slider's layer (the page's until it is moved), fitted to this run's model.
-    const { layer } = resolveView({ layer: this.rolloutLayer ?? options.layer, head: options.head }, { layers, heads });
+    const { layer } = resolveView({ layer: options.rolloutLayer ?? options.layer, head: options.head }, { layers, heads });
     this.slider.max = String(layers);
     this.slider.value = String(layer + 1);
     this.sliderText.textContent = `${layer + 1} of ${layers}`;

@@ -11,7 +11,7 @@ import { messageOf } from '../engine/errors';
 import type { Progress } from '../engine/protocol';
 import { MEASURE_INFO, MIXING_NEEDS, mixingNeed, serves, type Measure, type MixingNeed } from '../measure';
 import { drawnMeasure } from '../mixing';
-import type { ViewState } from '../state';
+import { INITIAL_STATE, type ViewState } from '../state';
 import { urlWithState } from '../url';
 import { el } from '../views/dom';
 import { FocusView } from '../views/focus';
@@ -371,6 +371,7 @@ export function defineBertAttention(widgetUrl: string): void {
               : `${MEASURE_INFO['alti-rollout'].label} 1–${layer + 1}`;
       this.#captionText.textContent = `Layer ${layer + 1} of ${layers} · ${what} · computed in your browser by bertscope`;
       const state: ViewState = {
+        ...INITIAL_STATE,
         sentences: settings.sentences,
         focusWord,
         focusOccurrence,
