@@ -140,4 +140,19 @@ describe('the explorer’s smaller promises', { concurrency: false }, () => {
     session.assertNoProblems();
     await page.close();
   });
+
+  it('the focus strip’s chips are buttons that make their word the focus word', { timeout: READY_TIMEOUT_MS }, async () => {
+    const page = await open([['s', 'The bank near the river bank flooded'], ['focus', 'river'], ['compare', 'off']]);
+    const chips = page.locator('#focus-view [data-testid="focus-strip"] button.chip');
+    assert.deepEqual(await chips.evaluateAll((b) => b.map((c) => c.querySelector('.chip-token').textContent)), ['[CLS]', 'the', 'bank', 'near', 'the', 'river', 'bank', 'flooded', '[SEP]']);
+    await chips.nth(6).click();
+    await urlWith(page, { focus: 'bank', nth: '2' });
+    await page.waitForFunction(() => document.querySelector('#focus-view button.chip-focus')?.dataset.token === '6');
+    // By keyboard too: Tab to a chip, Enter.
+    await page.locator('#focus-view button.chip[data-token="3"]').focus();
+    await page.keyboard.press('Enter');
+    await urlWith(page, { focus: 'near', nth: null });
+    session.assertNoProblems();
+    await page.close();
+  });
 });

@@ -55,14 +55,15 @@ function chips(sentence: Encoding, row: Float32Array, focus: Word, caption: stri
   for (const cell of cells) {
     const weight = cell.weight;
     const colour = viridis(max > 0 ? Math.min(1, weight / max) : 0);
-    const attrs = { role: 'listitem', title: `${cell.text}: ${weight.toFixed(3)}` };
-    const chip = el('span', { className: cell.start === focus.start ? 'chip chip-focus' : 'chip', attrs }, [
+    // A chip is a button: clicking it makes its word the focus word (as the token table does).
+    const attrs = { type: 'button', 'data-token': String(cell.start), title: `${cell.text}: ${weight.toFixed(3)} · click to make it the focus word` };
+    const chip = el('button', { className: cell.start === focus.start ? 'chip chip-focus' : 'chip', attrs }, [
       el('span', { className: 'chip-token', text: cell.text }),
       el('span', { className: 'chip-weight', text: weight.toFixed(2) }),
     ]);
     chip.style.backgroundColor = css(colour);
     chip.style.color = textOn(colour);
-    items.push(chip);
+    items.push(el('span', { className: 'chip-item', attrs: { role: 'listitem' } }, [chip]));
   }
   return el('div', { className: 'chips', attrs: { role: 'list', 'aria-label': caption } }, items);
 }

@@ -90,6 +90,10 @@ class SentenceCard {
     this.head = el('div');
     this.panel = new HeatmapPanel('focus-heatmap', (token) => onPick(index, token), onZoom);
     this.element = el('article', { className: 'card sentence-card', attrs: { 'data-sentence': String(index) } }, [this.head, this.panel.element]);
+    this.head.addEventListener('click', (event) => {
+      const chip = event.target instanceof Element ? event.target.closest<HTMLElement>('button.chip[data-token]') : null;
+      if (chip) onPick(index, Number(chip.dataset['token']));
+    });
   }
 
   update(options: FocusOptions, index: number, shared: SharedScale | null): void {
