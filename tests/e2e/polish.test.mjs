@@ -155,4 +155,56 @@ describe('the explorer’s smaller promises', { concurrency: false }, () => {
     session.assertNoProblems();
     await page.close();
   });
+
+  it('the drift chart snaps the pointer to the nearest level; the token map writes labels only where they fit', { timeout: READY_TIMEOUT_MS }, async () => {
+    const page = await open([...SENTENCES.map((s) => ['s', s]), ['focus', 'apple'], ['view', 'drift']]);
+    await page.waitForSelector('[data-testid="drift-chart"][data-marks]');
+    const marks = (await page.getAttribute('[data-testid="drift-chart"]', 'data-marks')).split(';').map((m) => m.split(',').map(Number));
+    const cells = await page.$$eval('[data-testid="drift-table"] tbody tr td', (tds) => tds.map((td) => td.textContent));
+    assert.equal(marks.length, cells.length, 'one point per table cell');
+    const gap = marks[1][0] - marks[0][0];
+    await page.locator('[data-testid="drift-chart"]').scrollIntoViewIfNeeded();
+    const box = await page.locator('[data-testid="drift-chart"]').boundingBox();
+    for (const level of [0, 3, marks.length - 1]) {
+      const [x, y] = marks[level];
+      // Well away from the point (a third of the way to the next level, 25 px below): still that point.
+      await page.mouse.move(box.x + x + (level === marks.length - 1 ? -1 : 1) * gap / 3, box.y + y + 25);
+      const text = await page.textContent('[data-testid="drift-readout"]');
+      assert.ok(text.startsWith(`${cells[level]} · cosine of “apple”`), `level ${level + 1}: the read-out says ${text}`);
+    }
+
+    // The token map: no label over another; with 13 tokens most are written.
+    const labels = async () => {
+      const text = await page.getAttribute('[data-testid="token-map"]', 'data-labels');
+      return text ? text.split(';').map((b) => b.split(',').map(Number)) : [];
+    };
+    const assertApart = (boxes, what) => {
+      for (let i = 0; i < boxes.length; i++) {
+        for (let j = i + 1; j < boxes.length; j++) {
+          const [, ax, ay, aw, ah] = boxes[i];
+          const [, bx, by, bw, bh] = boxes[j];
+          assert.ok(!(ax < bx + bw && bx < ax + aw && ay < by + bh && by < ay + ah), `${what}: labels of points ${boxes[i][0]} and ${boxes[j][0]} overlap`);
+        }
+      }
+    };
+    const few = await labels();
+    assertApart(few, '13 tokens');
+    assert.ok(few.length >= 11, `only ${few.length} of 13 labels written`);
+    const focus = await page.$eval('[data-testid="token-map"]', (c) => c.getAttribute('aria-label'));
+    assert.match(focus, /^Token map: /);
+
+    // Four long sentences (hundreds of tokens): labels where they fit, and the summary says so.
+    const long = Array.from({ length: 4 }, (_, i) => Array.from({ length: 22 }, (_, k) => `word${i}x${k} runs quickly`).join(' '));
+    await page.goto(`${session.url}?${new URLSearchParams([...long.map((s) => ['s', s]), ['focus', 'runs'], ['view', 'drift']])}`);
+    await waitReady(page);
+    await page.waitForSelector('[data-testid="token-map"][data-labels]');
+    const many = await labels();
+    const points = (await page.getAttribute('[data-testid="token-map"]', 'data-marks')).split(';').length;
+    assert.ok(points > 300, `${points} tokens`);
+    assertApart(many, `${points} tokens`);
+    assert.ok(many.length > 10 && many.length < points, `${many.length} of ${points} labels written`);
+    assert.match(await page.textContent('[data-testid="tokenmap-summary"]'), new RegExp(`Labels are written where they fit \\(${many.length} of ${points}\\)`));
+    session.assertNoProblems();
+    await page.close();
+  });
 });
