@@ -65,7 +65,7 @@ function headLabelPixels(page, colour, rows) {
 
 /**
  * In the model view, beside map (`layer`, `head`): per token row of `len`, whether the mark column
- * (between the maps) is drawn in `colour` at the middle of that row.
+ * (in the gap left of the map) is drawn in `colour` at the middle of that row.
  */
 function modelMarks(page, colour, layer, head, len) {
   return page.$eval(
@@ -73,7 +73,7 @@ function modelMarks(page, colour, layer, head, len) {
     (canvas, [colour, layer, head, len]) => {
       const scale = canvas.width / canvas.getBoundingClientRect().width;
       const { left, top, cell, gap } = Object.fromEntries(Object.entries(canvas.dataset).map(([k, v]) => [k, Number(v)]));
-      const x = left + head * (cell + gap) - 4;
+      const x = left + head * (cell + gap) - gap + 2;
       const y = top + layer * (cell + gap);
       const ctx = canvas.getContext('2d');
       return Array.from({ length: len }, (_, i) => {

@@ -40,8 +40,8 @@ export interface GridMarks {
   focusRows?: { start: number; end: number; len: number } | null;
 }
 
-/** Width of the focus word's mark beside each map, and its distance from the map, in CSS pixels. */
-export const FOCUS_MARK = { width: 2, offset: 5 } as const;
+/** Width of the focus word's mark beside each map, in CSS pixels (it sits in the gap left of the map). */
+const FOCUS_MARK_WIDTH = 2;
 
 /** Badge height and font, in CSS pixels. */
 const BADGE_H = 13;
@@ -50,21 +50,28 @@ const BADGE_FONT = '600 10px system-ui, sans-serif';
 const LEFT = 34;
 const TOP = 22;
 const GAP = 6;
-const MIN_CELL = 40;
+/** The gap between maps when they are small (a phone). */
+const SMALL_GAP = 4;
+/** Smallest map: 12 heads still fit a phone's width, so the grid does not scroll sideways there. */
+const MIN_CELL = 14;
 const MAX_CELL = 96;
+/** Smallest map that carries its role badge (the roles panel still lists and highlights them). */
+const MIN_BADGE_CELL = 32;
 
 /** Lays out `layers × heads` cells in `available` CSS pixels of width. */
 export function layoutGrid(layers: number, heads: number, available: number): GridLayout {
-  const cell = Math.max(MIN_CELL, Math.min(MAX_CELL, Math.floor((available - LEFT) / heads) - GAP));
+  const pitch = Math.floor((available - LEFT) / Math.max(1, heads));
+  const gap = pitch >= 40 + GAP ? GAP : SMALL_GAP;
+  const cell = Math.max(MIN_CELL, Math.min(MAX_CELL, pitch - gap));
   return {
     layers,
     heads,
     left: LEFT,
     top: TOP,
     cell,
-    gap: GAP,
-    width: LEFT + heads * (cell + GAP),
-    height: TOP + layers * (cell + GAP),
+    gap,
+    width: LEFT + heads * (cell + gap),
+    height: TOP + layers * (cell + gap),
   };
 }
 
@@ -153,7 +160,8 @@ export function drawGrid(canvas: HTMLCanvasElement, atlas: HTMLCanvasElement, la
   for (let h = 0; h < heads; h++) {
     const [x] = cellOrigin(layout, 0, h);
     ctx.fillStyle = marks.head === h ? theme.highlight : theme.muted;
-    ctx.fillText(`H${h + 1}`, x + cell / 2, layout.top / 2);
+    // Narrow maps (a phone) are numbered without the H.
+    ctx.fillText(cell + layout.gap >= 30 ? `H${h + 1}` : `${h + 1}`, x + cell / 2, layout.top / 2);
   }
   ctx.textAlign = 'right';
   for (let l = 0; l < layers; l++) {
@@ -189,7 +197,7 @@ function paintFocusRows(ctx: CanvasRenderingContext2D, layout: GridLayout, marks
   for (let l = 0; l < layout.layers; l++) {
     for (let h = 0; h < layout.heads; h++) {
       const [x, y] = cellOrigin(layout, l, h);
-      ctx.fillRect(x - FOCUS_MARK.offset, y + y0, FOCUS_MARK.width, height);
+      ctx.fillRect(x - layout.gap + 1, y + y0, FOCUS_MARK_WIDTH, height);
     }
   }
 }
@@ -208,7 +216,7 @@ function paintBadges(ctx: CanvasRenderingContext2D, layout: GridLayout, marks: G
         ctx.globalAlpha = 1;
       }
       const badge = marks.badges?.[l]?.[h];
-      if (!badge) continue;
+      if (!badge || cell < MIN_BADGE_CELL) continue;
       ctx.font = BADGE_FONT;
       const width = Math.min(cell, Math.ceil(ctx.measureText(badge).width) + 6);
       ctx.fillStyle = theme.surface;

@@ -83,7 +83,7 @@ export class ModelView {
           : `${info.label}: ${layers} layers, one map per layer (it has no per-head values; rows take from columns), each scaled to its own maximum.`;
     const asked = output.batch.sentences[Math.min(options.sentence, output.batch.sentences.length - 1)];
     const word = asked ? findWord(asked, options.focusWord, options.focusOccurrence).word : null;
-    const marks = word ? ` The marks left of each map are “${word.text}”’s ${word.end - word.start > 1 ? `rows (its ${word.end - word.start} pieces)` : 'row'}.` : '';
+    const marks = word ? ` The marks left of each map show the ${word.end - word.start > 1 ? `rows of “${word.text}” (its ${word.end - word.start} pieces)` : `row of “${word.text}”`}.` : '';
     const { index, sentence, blank } = this.sentenceFrame.show(options, about + marks);
     this.options = { ...options, sentence: index };
     const analysis = output.analysis;
