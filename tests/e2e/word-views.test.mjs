@@ -125,10 +125,12 @@ describe('a word of several pieces in every view', { concurrency: false }, () =>
     for (const [layer, head] of [[0, 0], [5, 11], [2, 7]]) {
       assert.deepEqual(await modelMarks(page, colour, layer, head, 6), [false, true, true, false, false, false], `model view, layer ${layer + 1} head ${head + 1}: marks beside both pieces only`);
     }
-    // The 2nd "bank": one mark, at its own row.
+    // The 2nd "bank": one mark, at its own row; the embed snippet names the occurrence.
     await page.goto(`${session.url}?${new URLSearchParams([['s', 'The bank near the river bank flooded'], ['focus', 'bank'], ['nth', '2'], ['view', 'model']])}`);
     await waitReady(page);
     assert.deepEqual(await modelMarks(page, colour, 3, 3, 9), [false, false, false, false, false, false, true, false, false]);
+    await page.click('[data-testid="copy-embed"]');
+    assert.match(await page.inputValue('[data-testid="embed-snippet"]'), / focus="bank" focus-nth="2" /);
     session.assertNoProblems();
     await page.close();
   });
@@ -166,6 +168,10 @@ describe('a word of several pieces in every view', { concurrency: false }, () =>
       assert.equal(rows.length, tokens.length, `rollout rows of ${piece}`);
       rows.forEach((r) => assert.ok(Math.abs(r.weight - last[1 + p][r.key - 1]) <= WASM_TOLERANCE, `${piece} rollout, key ${r.key}: page ${r.weight}, engine ${last[1 + p][r.key - 1]}`));
     }
+
+    // The embed snippet asks the widget for the pieces too.
+    await page.click('[data-testid="copy-embed"]');
+    assert.match(await page.inputValue('[data-testid="embed-snippet"]'), / focus="tokenization" .* pieces=""/);
 
     // The link opens with the pieces shown; switching off goes back to the word row.
     const again = await session.open(url.slice(session.url.length));

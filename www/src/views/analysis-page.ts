@@ -338,6 +338,8 @@ export class AnalysisFeatures {
     const text = embedSnippet({
       sentences: state.sentences,
       focusWord: state.focusWord,
+      focusOccurrence: state.focusOccurrence,
+      pieces: state.pieces,
       layer,
       head,
       view: state.view === 'head' ? 'head' : state.view === 'focus' ? 'focus' : null,
