@@ -4,6 +4,7 @@
 // mark both pieces (read from the canvas pixels), and the "show pieces" switch shows each piece's
 // own row instead, in the focus and rollout views and in the link.
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { describe, it } from 'node:test';
 import { downloadOf, engineAttention, engineRollout, lastLayerMean, READY_TIMEOUT_MS, urlWith, useSession, waitReady } from './helpers.mjs';
 
@@ -161,11 +162,13 @@ describe('a word of several pieces in every view', { concurrency: false }, () =>
 
     await showTab(page, 'rollout');
     await page.waitForSelector('[data-testid="rollout-summary"]:not(:empty)');
+    assert.match(await page.textContent('[data-testid="rollout-summary"]'), /^token · raw · layer 6, mean 12 heads: token → .* · ##ization · rollout · to layer 6: ##ization → /);
     const records = await rolloutRecords(page);
     const last = rollout.rollout[0].at(-1);
     for (const [p, piece] of ['token', '##ization'].entries()) {
       const rows = records.filter((r) => r.measure.startsWith(`${piece} · rollout`));
       assert.equal(rows.length, tokens.length, `rollout rows of ${piece}`);
+      assert.ok(rows.every((r) => r.focus_token === piece), `rollout rows of ${piece} name another focus`);
       rows.forEach((r) => assert.ok(Math.abs(r.weight - last[1 + p][r.key - 1]) <= WASM_TOLERANCE, `${piece} rollout, key ${r.key}: page ${r.weight}, engine ${last[1 + p][r.key - 1]}`));
     }
 
@@ -183,6 +186,37 @@ describe('a word of several pieces in every view', { concurrency: false }, () =>
     assert.match(await again.textContent('#focus-view [data-testid="focus-summary"]'), /^tokenization → /);
     session.assertNoProblems();
     await again.close();
+    await page.close();
+  });
+
+  it('one rule for what a word is: the engine’s, in every view (a word JavaScript and Rust would trim apart)', { timeout: READY_TIMEOUT_MS }, async () => {
+    // U+FEFF is whitespace to JavaScript's trim() but not to Rust's: a page that looked words up
+    // itself would find "bank" here, where drift and the CLI (bertscope-core) do not.
+    const typed = 'bank\uFEFF';
+    const banks = 'The bank near the river bank flooded';
+    const page = await session.open(`?${new URLSearchParams([['s', banks], ['s', 'A bank'], ['focus', typed], ['compare', 'off']])}`);
+    const said = `“${typed}” is not in this sentence.`;
+    assert.deepEqual(await page.$$eval('#focus-view [data-testid="focus-summary"]', (e) => e.map((x) => x.textContent)), [said, said]);
+    assert.deepEqual(await page.$$eval('[data-testid="token-table"] .tok-focus', (e) => e.length), 0, 'the token table marks a word the engine did not find');
+    await showTab(page, 'rollout');
+    await page.waitForFunction((text) => document.querySelector('[data-testid="rollout-summary"]')?.textContent === text, said);
+    await showTab(page, 'drift');
+    assert.equal(await page.$$eval('[data-testid="drift-table"] tbody tr', (rows) => rows.length), 0, 'drift found the word');
+    // The CLI, on the same rule.
+    const cli = process.env.BERTSCOPE_CLI || `${process.env.CARGO_TARGET_DIR || 'target'}/release/bertscope`;
+    const model = `${process.cwd()}/www/dist/models/default`;
+    let failure = '';
+    try {
+      execFileSync(cli, ['drift', '--model', `${model}/model.onnx`, '--text', banks, '--text', 'A bank', '--word', typed], { encoding: 'utf8', stdio: 'pipe' });
+    } catch (e) {
+      failure = e.stderr;
+    }
+    assert.match(failure, /sentence 1/, 'the CLI found the word in sentence 1');
+    // And the plain word is found by all of them.
+    await page.fill('[data-testid="focus-input"]', 'bank');
+    await urlWith(page, { focus: 'bank' });
+    await page.waitForFunction(() => document.querySelectorAll('[data-testid="drift-table"] tbody tr').length === 1);
+    session.assertNoProblems();
     await page.close();
   });
 });

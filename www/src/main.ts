@@ -1,6 +1,6 @@
 /** The page shell: wires inputs, the engine client, the URL and the views together. */
 import './style.css';
-import { findWord, wordAt } from './words';
+import { findWord, knowsFocus, lookUpFocus, wordAt } from './words';
 import { readTheme } from './draw/colors';
 import { EngineClient, EngineStopped, type Crash, type ModelFiles } from './engine/client';
 import { modelFileName, sameModel } from './engine/crash-ledger';
@@ -146,10 +146,39 @@ function lacksMixing(output: BatchRun): boolean {
   return !serves(mixingMade(output), stateMixingNeed(store.get())) && output.mixingError === undefined;
 }
 
+/** The focus word being looked up in which result (so it is asked once). */
+let focusAsking: { output: BatchRun; key: string } | null = null;
+
+/**
+ * Whether the engine has said where the state's focus word is in `output`'s sentences (the views
+ * read its answer, see words.ts); if not, asks it and draws again once it has.
+ */
+function focusKnown(output: BatchRun, state: ViewState): boolean {
+  const asked: [string, number][] = [[state.focusWord, state.focusOccurrence]];
+  if (knowsFocus(output.batch.sentences, asked)) return true;
+  const key = `${state.focusOccurrence}:${state.focusWord}`;
+  if (focusAsking?.output === output && focusAsking.key === key) return false;
+  const asking = { output, key };
+  focusAsking = asking;
+  lookUpFocus(output.batch.sentences, asked, (sentences, word, occurrence) => client.findWords(sentences, word, occurrence))
+    .then(
+      () => {
+        if (focusAsking === asking) focusAsking = null;
+        if (shown === output) draw();
+      },
+      (e: unknown) => {
+        if (focusAsking === asking) focusAsking = null;
+        if (!(e instanceof EngineStopped && e.restarting)) setStatus(`Could not look the focus word up: ${messageOf(e)}`, 'error');
+      },
+    );
+  return false;
+}
+
 /** Draws the result on screen for the current choices; says `ready` if it matches the inputs. */
 function draw(): void {
   if (!shown) return;
   const state = store.get();
+  if (!focusKnown(shown, state)) return;
   const [layers, heads] = shown.attentionShape;
   const { layer, head } = resolveView(state, { layers, heads });
   const theme = readTheme();

@@ -277,7 +277,7 @@ export class AnalysisFeatures {
     const { layer, head } = resolveView(state, { layers, heads });
     if (state.view === 'rollout') {
       const rows = this.rollout.shown.flatMap((s) =>
-        s.rows.flatMap((r) => r.values.map((v, i) => [s.sentence + 1, r.name, s.word, i + 1, s.tokens[i] ?? '', v] as (string | number)[])),
+        s.rows.flatMap((r, ri) => r.values.map((v, i) => [s.sentence + 1, r.name, s.from[ri] ?? s.word, i + 1, s.tokens[i] ?? '', v] as (string | number)[])),
       );
       return {
         table: {

@@ -46,6 +46,8 @@ export interface SentenceRows {
   /** The focus word (its pieces joined). */
   word: string;
   rows: StripRow[];
+  /** Per row, whose row it is: the word, or (with `pieces`) one of its pieces. */
+  from: string[];
 }
 
 /** The numbers the view draws for the sentence `index` (null when its focus token is missing). */
@@ -63,6 +65,7 @@ export function rolloutRows(options: RolloutOptions, index: number, rolloutLayer
   const mixing = output.mixing?.[index];
   const alti = first.measure !== 'raw' && mixing && mixing.altiRollout.length > 0 ? mixing.altiRollout.subarray(rolloutLayer * len * len, (rolloutLayer + 1) * len * len) : null;
   const parts = shownParts(sentence, word, options.pieces);
+  const from: string[] = [];
   const rows: StripRow[] = parts.flatMap((part) => {
     // A word of several pieces: the mean of its pieces' rows (see ../words); with `pieces`, each piece's own row.
     const row = (matrix: Float32Array, size: number): number[] => Array.from(wordRow(matrix, size, part).subarray(0, len));
@@ -73,9 +76,10 @@ export function rolloutRows(options: RolloutOptions, index: number, rolloutLayer
     ];
     if (alti) own.push({ name: named(`ALTI rollout · to layer ${rolloutLayer + 1}`), values: row(alti, len) });
     if (flow && flow.tokens === len) own.push({ name: named('flow (all layers)'), values: row(flow.flow, len) });
+    from.push(...own.map(() => part.text));
     return own;
   });
-  return { sentence: index, tokens: sentence.tokens.slice(0, len), focus, word: word.text, rows };
+  return { sentence: index, tokens: sentence.tokens.slice(0, len), focus, word: word.text, rows, from };
 }
 
 /** One sentence's card: title, strips, text alternative and the flow control. */
@@ -126,7 +130,7 @@ class RolloutCard {
     const row = rows.rows[Math.floor(index / n)];
     const key = index % n;
     if (!row) return '';
-    return `${(row.values[key] ?? 0).toFixed(4)} · ${row.name}: “${rows.word}” → “${rows.tokens[key] ?? ''}” (#${key + 1})`;
+    return `${(row.values[key] ?? 0).toFixed(4)} · ${row.name}: “${rows.from[Math.floor(index / n)] ?? rows.word}” → “${rows.tokens[key] ?? ''}” (#${key + 1})`;
   }
 
   private async computeFlow(): Promise<void> {
@@ -190,7 +194,7 @@ class RolloutCard {
     }
     this.scroller.hidden = false;
     const word = rows.word;
-    this.summary.textContent = rows.rows.map((r) => `${r.name}: ${word} → ${topList(rows.tokens, r.values, 3)}`).join(' · ');
+    this.summary.textContent = rows.rows.map((r, i) => `${r.name}: ${rows.from[i] ?? word} → ${topList(rows.tokens, r.values, 3)}`).join(' · ');
     this.canvas.setAttribute(
       'aria-label',
       `Where “${word}” looks in sentence ${this.index + 1}. ` +

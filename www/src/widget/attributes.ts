@@ -196,12 +196,19 @@ export function defaultFocus(batch: Batch): string {
   const first = sentences[0];
   if (!first) return '';
   const words = first.words.map((w) => w.text);
-  return words.find((word) => sentences.every((s) => findWord(s, word).word !== null)) ?? words[0] ?? '';
+  return words.find((word) => sentences.every((s) => s.words.some((w) => w.text === word))) ?? words[0] ?? '';
+}
+
+/** The (word, occurrence) pairs `resolveFocus` reads the engine's answers for: what must be looked up before it runs (see ../words). */
+export function focusQuestions(asked: string, batch: Batch, nth = 1): [string, number][] {
+  const questions: [string, number][] = [[defaultFocus(batch), 1]];
+  if (asked) questions.push([asked, nth], [asked, 1]);
+  return questions;
 }
 
 /**
- * The focus word (and its occurrence, from 1) to draw: the `nth` one asked for if some sentence
- * has it; the first occurrence (with a message) if no sentence has it that often; else the default
+ * The focus word (and its occurrence, from 1) to draw, from the engine's answers to
+ * `focusQuestions`: the `nth` one asked for if some sentence has it; the first occurrence (with a message) if no sentence has it that often; else the default
  * (with a message).
  */
 export function resolveFocus(asked: string, batch: Batch, nth = 1): { word: string; occurrence: number; message: string | null } {
