@@ -168,6 +168,14 @@ export function engineAttention(texts) {
   return JSON.parse(execFileSync(CLI, args, { encoding: 'utf8', maxBuffer: 1 << 28 }));
 }
 
+/** What `bertscope rollout` prints for the page's default model and `texts` (tokens, every layer's rollout), parsed. */
+export function engineRollout(texts) {
+  if (!CLI || !existsSync(CLI)) throw new Error(`no bertscope binary under ${CLI_TARGET}: build it with cargo build --release -p bertscope-cli, or name it in BERTSCOPE_CLI`);
+  const model = join(dist, 'models', 'default');
+  const args = ['rollout', '--model', join(model, 'model.onnx'), '--tokenizer', join(model, 'tokenizer.json'), ...texts.flatMap((t) => ['--text', t])];
+  return JSON.parse(execFileSync(CLI, args, { encoding: 'utf8', maxBuffer: 1 << 28 }));
+}
+
 /** Sentence `s`'s last layer averaged over heads, `[query][key]` over the padded length, from `engineAttention`'s output. */
 export function lastLayerMean(attention, s) {
   const layer = attention.attentions[s].at(-1);

@@ -57,4 +57,19 @@ describe('the heatmap by keyboard', () => {
     session.assertNoProblems();
     await page.close();
   });
+
+  it('Enter on a word-piece’s row focuses its whole word', { timeout: READY_TIMEOUT_MS }, async () => {
+    const page = await session.open(`?${new URLSearchParams([['s', 'Tokenization is fun'], ['focus', 'fun'], ['compare', 'off']])}`);
+    const card = page.locator(CARD);
+    await card.locator('.scroll-box').focus();
+    // The cursor starts on the focus word's row ("fun", #5); up three rows is "##ization" (#3).
+    await page.keyboard.press('ArrowDown');
+    for (let i = 0; i < 2; i++) await page.keyboard.press('ArrowUp');
+    assert.match(await card.locator('[data-testid="heatmap-readout"]').textContent(), /query “##ization” \(#3\)/);
+    await page.keyboard.press('Enter');
+    await urlWith(page, { focus: 'tokenization' });
+    await page.waitForFunction(() => document.querySelector('#focus-view [data-testid="focus-summary"]')?.textContent.startsWith('tokenization → '));
+    session.assertNoProblems();
+    await page.close();
+  });
 });

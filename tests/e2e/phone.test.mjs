@@ -81,6 +81,11 @@ for (const scheme of ['light', 'dark']) {
           assert.equal(await tab.getAttribute('aria-selected'), 'true', `tapping the ${view} tab did not select it`);
           assert.equal(await page.isVisible(`#panel-${view}`), true);
           await assertFits(page, `the ${view} view`);
+          if (view === 'model') {
+            // The grid of all 6 × 12 heads fits the phone: no sideways scrolling to see heads 7–12.
+            const frame = await page.$eval('#model-view .grid-frame', (f) => [f.scrollWidth, f.clientWidth]);
+            assert.ok(frame[0] <= frame[1], `the model view's grid is ${frame[0]} px wide in a ${frame[1]} px card`);
+          }
           await page.screenshot({ path: join(artifacts, `phone-${scheme}-${view}.png`) });
           await page.locator(`#panel-${view}`).screenshot({ path: join(artifacts, `phone-${scheme}-${view}-panel.png`) });
         }

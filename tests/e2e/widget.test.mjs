@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { serve } from '../../scripts/serve.mjs';
-import { artifacts, assertDrawn, dist, modelsDir, READY_TIMEOUT_MS, readCanvases, referenceStory, repoRoot, useSession } from './helpers.mjs';
+import { artifacts, assertDrawn, dist, engineAttention, lastLayerMean, modelsDir, READY_TIMEOUT_MS, readCanvases, referenceStory, repoRoot, useSession } from './helpers.mjs';
 
 /** The policy of issue 5: no inline script or style, no eval; wasm compilation allowed. */
 const CSP = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'";
@@ -209,6 +209,61 @@ describe('the <bert-attention> widget', { concurrency: false }, () => {
     await setAttribute(page, 1, 'layer', '3');
     await waitCaption(page, 1, /^Layer 3 of 6 · head 4 of 12/);
     assert.deepEqual((await widgets(page))[1].messages, [], 'the message stays after the layer was fixed');
+    await assertClean(page);
+  });
+
+  it('focus-nth names an occurrence (the 2nd “bank”); pieces shows a word piece by piece', { timeout: READY_TIMEOUT_MS }, async () => {
+    const banks = 'The bank near the river bank flooded';
+    const mean = lastLayerMean(engineAttention([banks]), 0);
+    const tokens = ['[CLS]', 'the', 'bank', 'near', 'the', 'river', 'bank', 'flooded', '[SEP]'];
+    /** The bank at token `q`: its strongest other word and the weight (the summary prints two decimals; wasm and native differ by up to 2e-4). */
+    const strongest = (q) => {
+      const [k] = tokens.map((_, k) => k).filter((k) => k !== q && !tokens[k].startsWith('[')).sort((a, b) => mean[q][b] - mean[q][a]);
+      return { token: tokens[k], weight: mean[q][k] };
+    };
+    const [first, second] = [strongest(2), strongest(6)];
+    assert.ok(Math.abs(first.weight - second.weight) > 0.02, 'the two banks read alike: pick another sentence');
+    const summaries = async () => (await widgets(page))[0].summaries;
+    /** Waits until the widget's summary is the one of `want`. */
+    const summaryOf = async (want) => {
+      const deadline = Date.now() + 10_000;
+      for (;;) {
+        const [text = ''] = await summaries();
+        const match = /^bank → (.+) \((\d\.\d\d)\)$/.exec(text);
+        if (match && match[1] === want.token && Math.abs(Number(match[2]) - want.weight) <= 0.005 + 2e-4) return;
+        assert.ok(Date.now() < deadline, `the summary says ${text}, not bank → ${want.token} (${want.weight.toFixed(3)})`);
+        await page.waitForTimeout(100);
+      }
+    };
+    await setAttribute(page, 0, 'head', 'mean');
+    await setAttribute(page, 0, 'sentences', banks);
+    await setAttribute(page, 0, 'focus', 'bank');
+    await setAttribute(page, 0, 'focus-nth', '2');
+    await summaryOf(second);
+    assert.deepEqual((await widgets(page))[0].messages, []);
+    await setAttribute(page, 0, 'focus-nth', '3');
+    await summaryOf(first);
+    assert.deepEqual((await widgets(page))[0].messages, ['focus-nth="3": no sentence has “bank” 3 times: showing its first occurrence.']);
+    await setAttribute(page, 0, 'focus-nth', 'two');
+    await page.waitForFunction((tag) => document.querySelector(tag)?.shadowRoot?.querySelector('[data-testid="widget-messages"] li')?.textContent.startsWith('focus-nth="two"'), WIDGET, { timeout: 10_000 });
+    assert.deepEqual((await widgets(page))[0].messages, ['focus-nth="two" is not an occurrence number (1, 2, …): showing the first occurrence.']);
+    await summaryOf(first);
+
+    // pieces: "tokenization" as its two pieces, each with its own strip.
+    await setAttribute(page, 0, 'focus-nth', null);
+    await setAttribute(page, 0, 'sentences', 'Tokenization is fun');
+    await setAttribute(page, 0, 'focus', 'tokenization');
+    await setAttribute(page, 0, 'pieces', '');
+    await page.waitForFunction((tag) => document.querySelector(tag)?.shadowRoot?.querySelectorAll('[data-testid="piece-strips"]').length === 2, WIDGET, { timeout: 10_000 });
+    assert.deepEqual(await page.locator(WIDGET).first().evaluate((host) => Array.from(host.shadowRoot.querySelectorAll('[data-testid="piece-strips"]'), (b) => b.dataset.piece)), ['token', '##ization']);
+    await setAttribute(page, 0, 'pieces', null);
+    await page.waitForFunction((tag) => document.querySelector(tag)?.shadowRoot?.querySelectorAll('[data-testid="piece-strips"]').length === 0, WIDGET, { timeout: 10_000 });
+    assert.match((await summaries())[0], /^tokenization → /);
+    // Back as the tests before left it.
+    await setAttribute(page, 0, 'sentences', 'Apple is huge enterprise|I am eating an apple');
+    await setAttribute(page, 0, 'focus', 'apple');
+    await setAttribute(page, 0, 'head', '4');
+    await waitCaption(page, 0, /^Layer 6 of 6 · head 4 of 12/);
     await assertClean(page);
   });
 

@@ -1,6 +1,6 @@
 /** The page shell: wires inputs, the engine client, the URL and the views together. */
 import './style.css';
-import { findWord, wordAt } from './words';
+import { findWord, knowsFocus, lookUpFocus, wordAt } from './words';
 import { readTheme } from './draw/colors';
 import { EngineClient, EngineStopped, type Crash, type ModelFiles } from './engine/client';
 import { modelFileName, sameModel } from './engine/crash-ledger';
@@ -8,7 +8,7 @@ import { messageOf } from './engine/errors';
 import type { ModelInfo, MixingProgress, Progress, BatchRun } from './engine/protocol';
 import { MEASURE_INFO, MEASURES, parseMeasure, serves } from './measure';
 import { mixingMade } from './mixing';
-import { INITIAL_STATE, MAX_SENTENCES, Store, VIEWS, counterpart, defaultConfig, readConfig, resolveView, stateMixingNeed, type Config, type ViewName, type ViewState } from './state';
+import { INITIAL_STATE, LAST_LAYER, MAX_SENTENCES, Store, VIEWS, counterpart, defaultConfig, readConfig, resolveView, stateMixingNeed, type Config, type ViewName, type ViewState } from './state';
 import { readSavedSentences, saveSentences } from './saved-sentences';
 import { MAX_LINK_BYTES, stateFromAddress, urlWithState } from './url';
 import { AnalysisFeatures } from './views/analysis-page';
@@ -49,6 +49,7 @@ const ui = {
   compare: query<HTMLInputElement>('[data-testid="compare-toggle"]'),
   hideSpecial: query<HTMLInputElement>('[data-testid="hide-special"]'),
   sharedScale: query<HTMLInputElement>('[data-testid="shared-scale"]'),
+  pieces: query<HTMLInputElement>('[data-testid="show-pieces"]'),
   compareField: query<HTMLElement>('#compare-field'),
   mixingProgress: query<HTMLElement>('[data-testid="mixing-progress"]'),
   mixingBar: query<HTMLProgressElement>('[data-testid="mixing-progress"] progress'),
@@ -79,6 +80,8 @@ let ownModel: string | null = null;
 let engineAlerts: string[] = [];
 /** What the page says about cached files the server's newer ones replaced, at the last load. */
 let cacheNotes: string[] = [];
+/** What the page says about a layer or head the link asked for that the model lacks, until another is chosen. */
+let fitNotes: string[] = [];
 const address = stateFromAddress(window.location, INITIAL_STATE, readSavedSentences);
 const store = new Store<ViewState>(address.state);
 /** Said until the sentences change, when the link named sentences this browser does not hold. */
@@ -97,6 +100,12 @@ let urlTimer: number | undefined;
 let tokensDrawn: { output: BatchRun; focus: string } | null = null;
 /** When the run in flight started (for its mixing progress), in ms. */
 let runStarted = 0;
+/** Whether the focus word or the view changed since the address was last written: the next one is a new history entry (Back returns to the previous look). */
+let navigated = false;
+/** Set while the state is restored from the address (browser Back/Forward): that is no new entry. */
+let restoring = false;
+/** The choices that make a new history entry when they change. */
+const NAVIGATION: readonly (keyof ViewState)[] = ['focusWord', 'focusOccurrence', 'view', 'layer', 'head', 'sentence', 'measure'];
 
 type StatusKind = 'busy' | 'ready' | 'error';
 
@@ -124,10 +133,10 @@ function pickToken(sentence: number, token: number): void {
   store.set({ focusWord: word.text, focusOccurrence: word.occurrence });
 }
 
-const focusView = new FocusView(query('#focus-view'), pickToken);
+const focusView = new FocusView(query('#focus-view'), pickToken, (zoom) => store.set({ zoom }));
 const measureNote = new MeasureNote(query('[data-testid="measure-note"]'));
-const headView = new HeadView(query('#head-view'), pickToken);
-const modelView = new ModelView(query('#model-view'), (layer, head) => store.set({ layer, head }));
+const headView = new HeadView(query('#head-view'), pickToken, (heads) => store.set({ heads }));
+const modelView = new ModelView(query('#model-view'), (layer, head) => store.set({ layer, head, heads: null }));
 const sentenceInputs = new SentenceInputs(ui.sentenceList, ui.addSentence, MAX_SENTENCES, (sentences) =>
   store.set({ sentences, sentence: Math.min(store.get().sentence, sentences.length - 1) }),
 );
@@ -137,10 +146,39 @@ function lacksMixing(output: BatchRun): boolean {
   return !serves(mixingMade(output), stateMixingNeed(store.get())) && output.mixingError === undefined;
 }
 
+/** The focus word being looked up in which result (so it is asked once). */
+let focusAsking: { output: BatchRun; key: string } | null = null;
+
+/**
+ * Whether the engine has said where the state's focus word is in `output`'s sentences (the views
+ * read its answer, see words.ts); if not, asks it and draws again once it has.
+ */
+function focusKnown(output: BatchRun, state: ViewState): boolean {
+  const asked: [string, number][] = [[state.focusWord, state.focusOccurrence]];
+  if (knowsFocus(output.batch.sentences, asked)) return true;
+  const key = `${state.focusOccurrence}:${state.focusWord}`;
+  if (focusAsking?.output === output && focusAsking.key === key) return false;
+  const asking = { output, key };
+  focusAsking = asking;
+  lookUpFocus(output.batch.sentences, asked, (sentences, word, occurrence) => client.findWords(sentences, word, occurrence))
+    .then(
+      () => {
+        if (focusAsking === asking) focusAsking = null;
+        if (shown === output) draw();
+      },
+      (e: unknown) => {
+        if (focusAsking === asking) focusAsking = null;
+        if (!(e instanceof EngineStopped && e.restarting)) setStatus(`Could not look the focus word up: ${messageOf(e)}`, 'error');
+      },
+    );
+  return false;
+}
+
 /** Draws the result on screen for the current choices; says `ready` if it matches the inputs. */
 function draw(): void {
   if (!shown) return;
   const state = store.get();
+  if (!focusKnown(shown, state)) return;
   const [layers, heads] = shown.attentionShape;
   const { layer, head } = resolveView(state, { layers, heads });
   const theme = readTheme();
@@ -155,18 +193,21 @@ function draw(): void {
     measure: state.measure,
     hideSpecial: state.hideSpecial,
     sharedScale: state.sharedScale,
+    pieces: state.pieces,
   };
   measureNote.update(state.measure, state.compare && state.view === 'focus' ? counterpart(state.measure) : null, shown);
-  if (state.view === 'focus') focusView.update({ ...common, compare: state.compare });
-  else if (state.view === 'head') headView.update({ ...common, sentence });
-  else if (!analysis.draw(state.view, { ...common, sentence })) modelView.update({ ...common, sentence });
+  if (state.view === 'focus') focusView.update({ ...common, compare: state.compare, zoom: state.zoom });
+  else if (state.view === 'head') headView.update({ ...common, sentence, heads: state.heads });
+  else if (!analysis.draw(state.view, { ...common, sentence, rolloutLayer: state.rolloutLayer })) modelView.update({ ...common, sentence });
   const focusKey = `${state.focusOccurrence}:${state.focusWord}`;
   if (tokensDrawn?.output !== shown || tokensDrawn.focus !== focusKey) {
     const focus = shown.batch.sentences.map((s) => findWord(s, state.focusWord, state.focusOccurrence).word);
     renderTokens(ui.tokenView, shown.batch, focus);
     tokensDrawn = { output: shown, focus: focusKey };
   }
-  if (!stale && !lacksMixing(shown)) setStatus('ready', 'ready');
+  if (stale || lacksMixing(shown)) return;
+  const pending = analysis.pending(state.view, shown);
+  setStatus(pending ?? 'ready', pending ? 'busy' : 'ready');
 }
 
 /** Offers the batch's words in the focus field's suggestions. */
@@ -240,7 +281,29 @@ function writeUrl(): void {
         : `Your sentences (${characters} characters) are too long for a link: this page's address keeps them in this browser only. Reloading keeps them; a link sent to someone else opens without them.`;
   }
   showLinkNote(note);
-  if (url !== window.location.href) window.history.replaceState(null, '', url);
+  if (url !== window.location.href) {
+    if (navigated) window.history.pushState(null, '', url);
+    else window.history.replaceState(null, '', url);
+  }
+  navigated = false;
+}
+
+/** Back or Forward: the page shows what the address it returns to says. */
+function restoreFromAddress(): void {
+  const { state } = stateFromAddress(window.location, INITIAL_STATE, readSavedSentences);
+  const same = sameTexts(state.sentences, store.get().sentences);
+  if (!same) sentenceInputs.set(state.sentences);
+  quietly(() => store.set({ ...state, sentences: same ? store.get().sentences : state.sentences }));
+}
+
+/** Runs `change` as no new history entry (the page fitting or restoring its state, not the user choosing). */
+function quietly(change: () => void): void {
+  restoring = true;
+  try {
+    change();
+  } finally {
+    restoring = false;
+  }
 }
 
 function scheduleUrl(): void {
@@ -283,6 +346,7 @@ function syncControls(state: ViewState): void {
   ui.compare.checked = state.compare;
   ui.hideSpecial.checked = state.hideSpecial;
   ui.sharedScale.checked = state.sharedScale;
+  ui.pieces.checked = state.pieces;
   ui.compareField.hidden = state.view !== 'focus';
 }
 
@@ -308,7 +372,7 @@ function describeModel(): void {
 function showModel(model: ModelInfo): void {
   describeModel();
   const state = store.get();
-  const { layer, head } = resolveView(state, model);
+  const { layer, head, missingLayer, missingHead } = resolveView(state, model);
   fillSelect(ui.layer, Array.from({ length: model.layers }, (_, i) => [String(i), `Layer ${i + 1}`]), String(layer));
   fillSelect(
     ui.head,
@@ -320,7 +384,14 @@ function showModel(model: ModelInfo): void {
     String(head),
   );
   // While the view's own model is awaited, keep its layer and head (this model may have fewer).
-  if (missingOwnModel() === null) store.set({ layer, head });
+  if (missingOwnModel() !== null) return;
+  // Said, not fixed silently (as the widget does); the view's "last layer" stays the last of any next model.
+  fitNotes = [
+    ...(missingLayer !== null ? [`This view asks for layer ${missingLayer + 1}, but ${modelName} has layers 1–${model.layers}: showing layer ${layer + 1}.`] : []),
+    ...(missingHead !== null ? [`This view asks for head ${missingHead + 1}, but ${modelName} has heads 1–${model.heads}: showing the mean of all heads.`] : []),
+  ];
+  showNotices();
+  quietly(() => store.set({ layer: state.layer < 0 || missingLayer !== null ? LAST_LAYER : layer, head }));
 }
 
 /** The page's engine worker, bundled by Vite as a module worker. */
@@ -361,7 +432,7 @@ function onCrash({ message, culprit, restarting, restartWith }: Crash): void {
 
 /** The notices: the engine's alerts, replaced cached files, then what the tokenizer did to the sentences on screen. */
 function showNotices(): void {
-  renderNotices(ui.notices, [...cacheNotes, ...(shown ? batchNotices(shown.batch) : [])], engineAlerts);
+  renderNotices(ui.notices, [...fitNotes, ...cacheNotes, ...(shown ? batchNotices(shown.batch) : [])], engineAlerts);
 }
 
 /** Says which cached files the server's newer ones replaced. */
@@ -410,10 +481,11 @@ async function start(): Promise<void> {
 }
 
 ui.focus.addEventListener('input', () => store.set({ focusWord: ui.focus.value, focusOccurrence: 1 }));
-ui.layer.addEventListener('change', () => store.set({ layer: Number(ui.layer.value) }));
+// The last layer is kept as "the last layer", so a deeper model loaded next shows its own last.
+ui.layer.addEventListener('change', () => store.set({ layer: info && Number(ui.layer.value) === info.layers - 1 ? LAST_LAYER : Number(ui.layer.value) }));
 ui.head.addEventListener('change', () => {
   const value = ui.head.value;
-  store.set({ head: value === 'mean' || value === 'max' ? value : Number(value) });
+  store.set({ head: value === 'mean' || value === 'max' ? value : Number(value), heads: null });
 });
 ui.sentence.addEventListener('change', () => store.set({ sentence: Number(ui.sentence.value) }));
 ui.measure.replaceChildren(...MEASURES.map((m) => el('option', { text: MEASURE_INFO[m].label, attrs: { value: m } })));
@@ -421,6 +493,7 @@ ui.measure.addEventListener('change', () => store.set({ measure: parseMeasure(ui
 ui.compare.addEventListener('change', () => store.set({ compare: ui.compare.checked }));
 ui.hideSpecial.addEventListener('change', () => store.set({ hideSpecial: ui.hideSpecial.checked }));
 ui.sharedScale.addEventListener('change', () => store.set({ sharedScale: ui.sharedScale.checked }));
+ui.pieces.addEventListener('change', () => store.set({ pieces: ui.pieces.checked }));
 bindTokenPicking(ui.tokenView, pickToken);
 bindTabs(ui.tabs, (name) => {
   if ((VIEWS as readonly string[]).includes(name)) store.set({ view: name as ViewName });
@@ -429,6 +502,7 @@ bindTabs(ui.tabs, (name) => {
 store.subscribe((state, previous) => {
   if (state.view !== previous.view) selectTab(ui.tabs, state.view);
   syncControls(state);
+  if (!restoring && NAVIGATION.some((key) => state[key] !== previous[key])) navigated = true;
   scheduleUrl();
   if (state.sentences !== previous.sentences) {
     lostSentencesNote = null;
@@ -437,7 +511,11 @@ store.subscribe((state, previous) => {
   // A measure (or the focus view's comparison) the result on screen lacks: run it again with them.
   else if (shown && info && lacksMixing(shown) && stateMixingNeed(state) !== stateMixingNeed(previous)) void runNow();
   if (state.ownModel !== previous.ownModel) describeModel();
-  const looks: (keyof ViewState)[] = ['focusWord', 'focusOccurrence', 'layer', 'head', 'view', 'sentence', 'measure', 'compare', 'hideSpecial', 'sharedScale'];
+  if (!restoring && fitNotes.length && (state.layer !== previous.layer || state.head !== previous.head)) {
+    fitNotes = [];
+    showNotices();
+  }
+  const looks: (keyof ViewState)[] = ['focusWord', 'focusOccurrence', 'layer', 'head', 'view', 'sentence', 'measure', 'compare', 'hideSpecial', 'sharedScale', 'pieces', 'zoom', 'rolloutLayer', 'heads'];
   if (looks.some((key) => state[key] !== previous[key])) draw();
 });
 
@@ -448,6 +526,7 @@ selectTab(ui.tabs, initial.view);
 syncControls(initial);
 
 window.matchMedia('(prefers-color-scheme: dark)').addEventListener('change', draw);
+window.addEventListener('popstate', restoreFromAddress);
 window.addEventListener('unhandledrejection', (event) => setStatus(`Something went wrong: ${messageOf(event.reason)}`, 'error'));
 
 void start();

@@ -60,6 +60,14 @@ export interface ViewState {
   hideSpecial: boolean;
   /** Whether the focus view's sentences share one colour scale. */
   sharedScale: boolean;
+  /** Whether the focus and rollout views show a word of several pieces piece by piece instead of as one word row. */
+  pieces: boolean;
+  /** The focus view heatmaps' zoom, in percent of the size that fits (100). */
+  zoom: number;
+  /** The rollout view's layer (0-based), or null to follow `layer`. */
+  rolloutLayer: number | null;
+  /** The heads the head view draws (0-based, ascending), or null for those the head choice implies. */
+  heads: number[] | null;
   /** Whether the focus view pairs the measure with its counterpart (raw attention with the norm-based view, any other measure with raw attention). */
   compare: boolean;
   /**
@@ -111,6 +119,10 @@ export const INITIAL_STATE: ViewState = {
   focusOccurrence: 1,
   hideSpecial: false,
   sharedScale: false,
+  pieces: false,
+  zoom: 100,
+  rolloutLayer: null,
+  heads: null,
   // The last layer, averaged over heads: where the default model's "apple" looks at
   // "enterprise" in one sentence and at "eating" in the other.
   layer: LAST_LAYER,

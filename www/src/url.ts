@@ -1,6 +1,6 @@
 /**
  * The view state in the page URL, so a link restores what its sender saw:
- * `?s=…&s=…&focus=apple&layer=6&head=mean&view=head&sentence=2&measure=norm` (layers, heads and
+ * `?s=…&s=…&focus=apple&nth=2&pieces=on&zoom=140&rollout-layer=3&heads=1,4&layer=6&head=mean&view=head&sentence=2&measure=norm` (layers, heads and
  * sentences counted from 1, as people count; `compare=off` when the focus view shows the measure
  * alone), and `ownmodel=NAME` when the view is of a model file the user
  * dropped in (only its name can travel). Other parameters (`model`, `tokenizer`, `name`: the
@@ -16,9 +16,18 @@ import type { HeadChoice } from './attention';
 import { parseMeasure } from './measure';
 
 /** Parameters this module owns. */
-const KEYS = ['s', 'saved', 'focus', 'nth', 'hide-special', 'shared-scale', 'layer', 'head', 'view', 'sentence', 'measure', 'compare', 'ownmodel'] as const;
+const KEYS = ['s', 'saved', 'focus', 'nth', 'hide-special', 'shared-scale', 'pieces', 'zoom', 'rollout-layer', 'heads', 'layer', 'head', 'view', 'sentence', 'measure', 'compare', 'ownmodel'] as const;
 /** Longest own-model name a link carries. */
 const MAX_NAME = 200;
+
+/** "1,3,7" (heads counted from 1) as 0-based heads, ascending and distinct; "none" is no head; null if it is neither. */
+function headList(value: string | null): number[] | null {
+  if (value === 'none') return [];
+  if (value === null || !/^\d{1,3}(,\d{1,3}){0,63}$/.test(value)) return null;
+  const heads = value.split(',').map(Number);
+  if (heads.some((h) => h < 1)) return null;
+  return Array.from(new Set(heads.map((h) => h - 1))).sort((a, b) => a - b);
+}
 
 function positive(value: string | null): number | null {
   if (value === null || !/^\d{1,4}$/.test(value)) return null;
@@ -39,6 +48,7 @@ export function stateFromSearch(search: string, defaults: ViewState): ViewState 
   const view = (VIEWS as readonly string[]).includes(viewText ?? '') ? (viewText as ViewName) : defaults.view;
   const chosen = sentences.length ? sentences : defaults.sentences;
   const sentence = positive(params.get('sentence'));
+  const rolloutLayer = positive(params.get('rollout-layer'));
   const ownModel = params.get('ownmodel')?.trim().slice(0, MAX_NAME) || null;
   return {
     sentences: chosen,
@@ -46,6 +56,10 @@ export function stateFromSearch(search: string, defaults: ViewState): ViewState 
     focusOccurrence: positive(params.get('nth')) ?? (params.has('focus') ? 1 : defaults.focusOccurrence),
     hideSpecial: params.has('hide-special') ? params.get('hide-special') !== 'off' : defaults.hideSpecial,
     sharedScale: params.has('shared-scale') ? params.get('shared-scale') !== 'off' : defaults.sharedScale,
+    pieces: params.has('pieces') ? params.get('pieces') !== 'off' : defaults.pieces,
+    zoom: positive(params.get('zoom')) ?? defaults.zoom,
+    rolloutLayer: rolloutLayer !== null ? rolloutLayer - 1 : defaults.rolloutLayer,
+    heads: params.has('heads') ? headList(params.get('heads')) : defaults.heads,
     layer: layer !== null ? layer - 1 : defaults.layer,
     head,
     view,
@@ -110,6 +124,10 @@ export function urlWithState(href: string, state: ViewState, sentences: Sentence
   if (state.focusOccurrence > 1) params.set('nth', String(state.focusOccurrence));
   if (state.hideSpecial) params.set('hide-special', 'on');
   if (state.sharedScale) params.set('shared-scale', 'on');
+  if (state.pieces) params.set('pieces', 'on');
+  if (state.zoom !== 100) params.set('zoom', String(state.zoom));
+  if (state.rolloutLayer !== null) params.set('rollout-layer', String(state.rolloutLayer + 1));
+  if (state.heads !== null) params.set('heads', state.heads.length ? state.heads.map((h) => h + 1).join(',') : 'none');
   if (state.layer !== LAST_LAYER) params.set('layer', String(state.layer + 1));
   params.set('head', typeof state.head === 'number' ? String(state.head + 1) : state.head);
   params.set('view', state.view);

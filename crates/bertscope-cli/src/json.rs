@@ -6,11 +6,12 @@ use std::io::{self, BufWriter, Write};
 use bertscope_core::analysis::{MaskPrediction, Mixing, Rollout};
 use bertscope_core::BatchRun;
 
-/// Writes `{"input_ids", "attention_mask", "tokens", "offsets", "truncated", "attentions", "last_hidden_state"[, "fill_mask"]}`.
+/// Writes `{"input_ids", "attention_mask", "tokens", "offsets", "truncated", "attentions", "last_hidden_state"[, "fill_mask"][, "word"]}`.
 pub fn write_batch_run(
     out: &mut impl Write,
     batch_run: &BatchRun,
     fill_mask: Option<Vec<Vec<MaskPrediction>>>,
+    word_rows: Option<&serde_json::Value>,
 ) -> io::Result<()> {
     let mut w = BufWriter::new(out);
     let sentences = &batch_run.batch.sentences;
@@ -45,12 +46,21 @@ pub fn write_batch_run(
         write!(w, ",\"fill_mask\":")?;
         serde_json::to_writer(&mut w, &masks)?;
     }
+    if let Some(rows) = word_rows {
+        write!(w, ",\"word\":")?;
+        serde_json::to_writer(&mut w, rows)?;
+    }
     writeln!(w, "}}")?;
     w.flush()
 }
 
-/// Writes `{"tokens": [batch][n], "rollout": [batch][layer][n][n]}`.
-pub fn write_rollout(out: &mut impl Write, batch_run: &BatchRun, rollouts: &[Rollout]) -> io::Result<()> {
+/// Writes `{"tokens": [batch][n], "rollout": [batch][layer][n][n][, "word"]}`.
+pub fn write_rollout(
+    out: &mut impl Write,
+    batch_run: &BatchRun,
+    rollouts: &[Rollout],
+    word_rows: Option<&serde_json::Value>,
+) -> io::Result<()> {
     let mut w = BufWriter::new(out);
     write!(w, "{{\"tokens\":")?;
     serde_json::to_writer(&mut w, &batch_run.batch.sentences.iter().map(|e| &e.tokens).collect::<Vec<_>>())?;
@@ -61,7 +71,12 @@ pub fn write_rollout(out: &mut impl Write, batch_run: &BatchRun, rollouts: &[Rol
         }
         nested(&mut w, rollout.as_slice(), &rollout.shape())?;
     }
-    writeln!(w, "]}}")?;
+    write!(w, "]")?;
+    if let Some(rows) = word_rows {
+        write!(w, ",\"word\":")?;
+        serde_json::to_writer(&mut w, rows)?;
+    }
+    writeln!(w, "}}")?;
     w.flush()
 }
 

@@ -23,6 +23,18 @@ struct Cli {
     command: Command,
 }
 
+/// A word to follow: its pieces together, and which occurrence of it (`--word bank --nth 2`).
+#[derive(Args)]
+struct WordChoice {
+    /// The word (its word-pieces together: "tokenization" is `token ##ization`); also prints its
+    /// row: the mean of its pieces' rows (pieces as queries), and that row summed per word (pieces as keys).
+    #[arg(long)]
+    word: Option<String>,
+    /// Which occurrence of the word, from 1 (the 2nd "bank" of "the bank near the river bank").
+    #[arg(long, default_value_t = 1, requires = "word", value_parser = clap::value_parser!(u32).range(1..))]
+    nth: u32,
+}
+
 /// Where the model and its tokenizer are (every subcommand takes these).
 #[derive(Args)]
 struct ModelFiles {
@@ -46,6 +58,8 @@ enum Command {
         /// Also print the top-k fillers of every [MASK] (fill-mask exports only).
         #[arg(long, value_name = "K")]
         fill_mask: Option<usize>,
+        #[command(flatten)]
+        word: WordChoice,
     },
     /// Print the attention rollout of each sentence, every layer's cumulative product, as JSON.
     Rollout {
@@ -54,6 +68,8 @@ enum Command {
         /// A sentence; give several to run them as one padded batch.
         #[arg(long = "text", required = true)]
         texts: Vec<String>,
+        #[command(flatten)]
+        word: WordChoice,
     },
     /// Print how similar a word's hidden vector is in two sentences, at every layer, as JSON.
     Drift {
@@ -62,9 +78,12 @@ enum Command {
         /// The two sentences (give --text twice).
         #[arg(long = "text", required = true)]
         texts: Vec<String>,
-        /// The word to follow (its first occurrence in each sentence).
+        /// The word to follow (its word-pieces together, compared by the mean of their vectors).
         #[arg(long)]
         word: String,
+        /// Which occurrence of the word, from 1, in each sentence.
+        #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..))]
+        nth: u32,
     },
     /// Print the likeliest fillers of each [MASK] in a sentence, as JSON (fill-mask exports only).
     FillMask {
@@ -149,7 +168,7 @@ fn main() -> ExitCode {
 
 fn run(cli: Cli) -> Result<(), String> {
     match cli.command {
-        Command::Attention { files, texts, fill_mask } => {
+        Command::Attention { files, texts, fill_mask, word } => {
             let engine = load(
                 &files.model,
                 files.tokenizer.as_deref(),
@@ -159,11 +178,18 @@ fn run(cli: Cli) -> Result<(), String> {
             let batch_run = engine.run(&texts).map_err(|e| e.to_string())?;
             let masks = fill_mask
                 .map(|k| (0..texts.len()).map(|i| analysis::fill_mask(&batch_run, engine.tokenizer(), i, k)).collect());
-            json::write_batch_run(&mut std::io::stdout().lock(), &batch_run, masks).map_err(output::write_error)
+            let rows = match &word.word {
+                Some(w) => Some(analyze::attention_word_rows(&batch_run, &texts, w, word.nth as usize)?),
+                None => None,
+            };
+            json::write_batch_run(&mut std::io::stdout().lock(), &batch_run, masks, rows.as_ref())
+                .map_err(output::write_error)
         }
-        Command::Rollout { files, texts } => analyze::rollout(&files.model, files.tokenizer.as_deref(), &texts),
-        Command::Drift { files, texts, word } => {
-            analyze::drift(&files.model, files.tokenizer.as_deref(), &texts, &word)
+        Command::Rollout { files, texts, word } => {
+            analyze::rollout(&files.model, files.tokenizer.as_deref(), &texts, word.word.as_deref(), word.nth as usize)
+        }
+        Command::Drift { files, texts, word, nth } => {
+            analyze::drift(&files.model, files.tokenizer.as_deref(), &texts, &word, nth as usize)
         }
         Command::FillMask { files, text, k } => analyze::fill_mask(&files.model, files.tokenizer.as_deref(), &text, k),
         Command::Mixing { files, texts } => mixing::mixing(&files.model, files.tokenizer.as_deref(), &texts),

@@ -331,7 +331,7 @@ fn words_of_pieces_and_repeated_words_in_the_default_model() {
     assert_eq!((first, second), (2, 6));
     assert_eq!(
         analysis::find_word(banks, "bank", 3).unwrap_err().to_string(),
-        "“bank” is in this sentence only 2 times, not a 3rd"
+        "“bank” is in this sentence only 2 times, not a 3rd time"
     );
 
     let drift = analysis::word_drift_at(&run, 0, 2, "tokenization", 1).unwrap();

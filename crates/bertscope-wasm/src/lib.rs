@@ -194,6 +194,20 @@ impl BatchRun {
     }
 }
 
+/// The `occurrence`-th (from 1) `word` of a sentence of a batch (an `Encoding` the engine returned),
+/// or why it is not there, in words: `analysis::find_word`, the one rule for what a word is, so the
+/// page's views and the widget never decide it themselves.
+#[wasm_bindgen(js_name = findWord, unchecked_return_type = "WordFocus")]
+pub fn find_word(
+    #[wasm_bindgen(unchecked_param_type = "Encoding")] encoding: JsValue,
+    word: &str,
+    occurrence: usize,
+) -> Result<JsValue, JsError> {
+    let encoding: bertscope_core::Encoding = serde_wasm_bindgen::from_value(encoding)
+        .map_err(|e| JsError::new(&format!("not a sentence of a batch: {e}")))?;
+    to_js(&analysis::word_focus(&encoding, word, occurrence))
+}
+
 /// How far attention moved between two runs of the same sentences (each probability compared,
 /// padding included), or `null` when the runs do not have the same shape.
 #[wasm_bindgen(js_name = attentionChange, unchecked_return_type = "AttentionChange | null")]

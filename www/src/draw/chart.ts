@@ -141,6 +141,16 @@ export interface ScatterSpec {
   links: readonly (readonly number[])[];
   xTitle: string;
   yTitle: string;
+  /** Filled by `paintScatter`: the labels it wrote (point index and box, CSS pixels); a label that would overlap another is left out. */
+  labelled?: { point: number; x: number; y: number; w: number; h: number }[];
+}
+
+/** Height of a scatter label's box, in CSS pixels. */
+const SCATTER_LABEL_H = 14;
+
+/** Whether two boxes overlap. */
+function overlaps(a: { x: number; y: number; w: number; h: number }, b: { x: number; y: number; w: number; h: number }): boolean {
+  return a.x < b.x + b.w && b.x < a.x + a.w && a.y < b.y + b.h && b.y < a.y + a.h;
 }
 
 /** Paints a scatter plot in a `width×height` box; returns its points in order. */
@@ -182,24 +192,42 @@ export function paintScatter(p: Painter, width: number, height: number, spec: Sc
   p.setLineDash([]);
   p.textBaseline = 'middle';
   for (const q of spec.points) {
-    const [cx, cy] = [px(q.x), py(q.y)];
-    const r = q.strong ? 5.5 : 3.5;
     p.fillStyle = q.colour;
     p.beginPath();
-    p.arc(cx, cy, r, 0, Math.PI * 2);
+    p.arc(px(q.x), py(q.y), q.strong ? 5.5 : 3.5, 0, Math.PI * 2);
     p.fill();
+  }
+  // Labels where they fit: the focus word's first, then in order; each beside its point (right,
+  // left, above or below), never over another label. The read-out names every point.
+  const placed: NonNullable<ScatterSpec['labelled']> = [];
+  const order = spec.points.map((_, i) => i).sort((a, b) => Number(spec.points[b]!.strong) - Number(spec.points[a]!.strong));
+  for (const index of order) {
+    const q = spec.points[index]!;
+    const [cx, cy] = [px(q.x), py(q.y)];
+    const r = q.strong ? 5.5 : 3.5;
     p.font = q.strong ? theme.boldFont : theme.font;
     const label = shorten(q.label, 16);
-    // Right of the point, unless that runs past the right edge: then left of it.
-    const flip = cx + r + 4 + p.measureText(label).width > width - 2;
-    p.textAlign = flip ? 'right' : 'left';
+    const w = p.measureText(label).width;
+    const h = SCATTER_LABEL_H;
+    const spots = [
+      { x: cx + r + 4, y: cy - h / 2 },
+      { x: cx - r - 4 - w, y: cy - h / 2 },
+      { x: cx - w / 2, y: cy - r - 2 - h },
+      { x: cx - w / 2, y: cy + r + 2 },
+    ];
+    const spot = spots.find((b) => b.x >= 2 && b.x + w <= width - 2 && b.y >= 0 && b.y + h <= height && !placed.some((o) => overlaps({ ...b, w, h }, o)));
+    if (!spot) continue;
+    placed.push({ point: index, x: spot.x, y: spot.y, w, h });
+    p.textAlign = 'left';
     // A halo of the background keeps the label readable over the dashed links.
     p.strokeStyle = theme.surface;
     p.lineWidth = 3;
     p.lineJoin = 'round';
-    p.strokeText(label, flip ? cx - r - 4 : cx + r + 4, cy);
-    p.fillText(label, flip ? cx - r - 4 : cx + r + 4, cy);
+    p.strokeText(label, spot.x, spot.y + h / 2);
+    p.fillStyle = q.colour;
+    p.fillText(label, spot.x, spot.y + h / 2);
   }
+  spec.labelled = placed;
   return spec.points.map((q) => ({ x: px(q.x), y: py(q.y), w: 0, h: 0 }));
 }
 
@@ -255,13 +283,20 @@ export function stripHeight(rows: number): number {
   return LABEL_H + rows * ROW_H + 4;
 }
 
+/** The columns drawn as the focus word: one token, or its pieces `[start, end)`. */
+export type StripFocus = number | { start: number; end: number };
+
+function inFocus(focus: StripFocus, i: number): boolean {
+  return typeof focus === 'number' ? i === focus : focus.start <= i && i < focus.end;
+}
+
 /** Draws rows of heat cells into `canvas` (see `paintStrips`); returns the cells, row by row. */
 export function drawStrips(
   canvas: HTMLCanvasElement,
   width: number,
   tokens: readonly string[],
   rows: readonly StripRow[],
-  focus: number,
+  focus: StripFocus,
   theme: Theme,
   hidden?: readonly boolean[],
 ): ChartMark[] {
@@ -275,7 +310,7 @@ export function paintStrips(
   width: number,
   tokens: readonly string[],
   rows: readonly StripRow[],
-  focus: number,
+  focus: StripFocus,
   theme: Theme,
   hidden?: readonly boolean[],
 ): ChartMark[] {
@@ -287,8 +322,8 @@ export function paintStrips(
   p.textAlign = 'center';
   p.textBaseline = 'middle';
   tokens.forEach((t, i) => {
-    p.font = i === focus ? theme.boldFont : theme.font;
-    p.fillStyle = i === focus ? theme.highlight : theme.foreground;
+    p.font = inFocus(focus, i) ? theme.boldFont : theme.font;
+    p.fillStyle = inFocus(focus, i) ? theme.highlight : theme.foreground;
     p.fillText(shorten(t, chars), nameWidth + (i + 0.5) * cell, LABEL_H / 2);
   });
   const marks: ChartMark[] = [];

@@ -37,7 +37,12 @@ export interface GridMarks {
   badges?: readonly (readonly string[])[] | null;
   /** Whether a cell is highlighted; when given, the other cells are dimmed. */
   highlighted?: ((layer: number, head: number) => boolean) | null;
+  /** The focus word's pieces `[start, end)` of the `len` tokens drawn: marked beside every map's rows. */
+  focusRows?: { start: number; end: number; len: number } | null;
 }
+
+/** Width of the focus word's mark beside each map, in CSS pixels (it sits in the gap left of the map). */
+const FOCUS_MARK_WIDTH = 2;
 
 /** Badge height and font, in CSS pixels. */
 const BADGE_H = 13;
@@ -46,21 +51,28 @@ const BADGE_FONT = '600 10px system-ui, sans-serif';
 const LEFT = 34;
 const TOP = 22;
 const GAP = 6;
-const MIN_CELL = 40;
+/** The gap between maps when they are small (a phone). */
+const SMALL_GAP = 4;
+/** Smallest map: 12 heads still fit a phone's width, so the grid does not scroll sideways there. */
+const MIN_CELL = 14;
 const MAX_CELL = 96;
+/** Smallest map that carries its role badge (the roles panel still lists and highlights them). */
+const MIN_BADGE_CELL = 32;
 
 /** Lays out `layers × heads` cells in `available` CSS pixels of width. */
 export function layoutGrid(layers: number, heads: number, available: number): GridLayout {
-  const cell = Math.max(MIN_CELL, Math.min(MAX_CELL, Math.floor((available - LEFT) / heads) - GAP));
+  const pitch = Math.floor((available - LEFT) / Math.max(1, heads));
+  const gap = pitch >= 40 + GAP ? GAP : SMALL_GAP;
+  const cell = Math.max(MIN_CELL, Math.min(MAX_CELL, pitch - gap));
   return {
     layers,
     heads,
     left: LEFT,
     top: TOP,
     cell,
-    gap: GAP,
-    width: LEFT + heads * (cell + GAP),
-    height: TOP + layers * (cell + GAP),
+    gap,
+    width: LEFT + heads * (cell + gap),
+    height: TOP + layers * (cell + gap),
   };
 }
 
@@ -153,6 +165,7 @@ export function drawGrid(canvas: HTMLCanvasElement, atlas: HTMLCanvasElement, la
     }
   }
   paintBadges(ctx, layout, marks, theme);
+  paintFocusRows(ctx, layout, marks, theme);
   paintGridLabels(ctx, layout, marks.layer, marks.head, theme);
 
   const outline = (l: number, h0: number, h1: number, colour: string, width: number, dash: number[] = []): void => {
@@ -180,13 +193,30 @@ export function paintGridLabels(p: Painter, layout: GridLayout, layer: number, h
   for (let h = 0; h < heads; h++) {
     const [x] = cellOrigin(layout, 0, h);
     p.fillStyle = head === h ? theme.highlight : theme.muted;
-    p.fillText(heads === 1 ? 'layer' : `H${h + 1}`, x + cell / 2, layout.top / 2);
+    // Narrow maps (a phone) are numbered without the H.
+    p.fillText(heads === 1 ? 'layer' : cell + layout.gap >= 30 ? `H${h + 1}` : `${h + 1}`, x + cell / 2, layout.top / 2);
   }
   p.textAlign = 'right';
   for (let l = 0; l < layers; l++) {
     const [, y] = cellOrigin(layout, l, 0);
     p.fillStyle = layer === l ? theme.highlight : theme.muted;
     p.fillText(`L${l + 1}`, layout.left - 8, y + cell / 2);
+  }
+}
+
+/** Beside every map, a bar at the focus word's rows (each of its pieces), so every head shows where the word is. */
+function paintFocusRows(ctx: CanvasRenderingContext2D, layout: GridLayout, marks: GridMarks, theme: Theme): void {
+  const rows = marks.focusRows;
+  if (!rows || rows.len <= 0 || rows.end <= rows.start) return;
+  const { cell } = layout;
+  const y0 = (rows.start / rows.len) * cell;
+  const height = Math.max(2, ((rows.end - rows.start) / rows.len) * cell);
+  ctx.fillStyle = theme.highlight;
+  for (let l = 0; l < layout.layers; l++) {
+    for (let h = 0; h < layout.heads; h++) {
+      const [x, y] = cellOrigin(layout, l, h);
+      ctx.fillRect(x - layout.gap + 1, y + y0, FOCUS_MARK_WIDTH, height);
+    }
   }
 }
 
@@ -204,7 +234,7 @@ function paintBadges(ctx: CanvasRenderingContext2D, layout: GridLayout, marks: G
         ctx.globalAlpha = 1;
       }
       const badge = marks.badges?.[l]?.[h];
-      if (!badge) continue;
+      if (!badge || cell < MIN_BADGE_CELL) continue;
       ctx.font = BADGE_FONT;
       const width = Math.min(cell, Math.ceil(ctx.measureText(badge).width) + 6);
       ctx.fillStyle = theme.surface;

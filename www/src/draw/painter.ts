@@ -72,6 +72,25 @@ export function markAt(marks: readonly ChartMark[], x: number, y: number, radius
   return best;
 }
 
+/**
+ * For a line chart: the point of the column (x position) nearest `x`, within half the distance
+ * between columns, that is nearest `y`; or null. The pointer need not touch a point: it snaps.
+ */
+export function columnMarkAt(marks: readonly ChartMark[], x: number, y: number): number | null {
+  const columns = Array.from(new Set(marks.filter((m) => m.w === 0 && m.h === 0).map((m) => m.x))).sort((a, b) => a - b);
+  if (columns.length === 0) return null;
+  const gaps = columns.slice(1).map((c, i) => c - columns[i]!);
+  const reach = gaps.length ? Math.min(...gaps) / 2 : 40;
+  const column = columns.reduce((best, c) => (Math.abs(c - x) < Math.abs(best - x) ? c : best), columns[0]!);
+  if (Math.abs(column - x) > reach) return null;
+  let best: number | null = null;
+  marks.forEach((m, i) => {
+    if (m.w !== 0 || m.h !== 0 || m.x !== column) return;
+    if (best === null || Math.abs(m.y - y) < Math.abs(marks[best]!.y - y)) best = i;
+  });
+  return best;
+}
+
 /** Outlines a mark: a ring around a point, a frame around a cell (two tones, visible on any colour). */
 export function paintMarkHighlight(p: Painter, mark: ChartMark, theme: Theme): void {
   p.save();

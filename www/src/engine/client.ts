@@ -6,7 +6,7 @@
  * engine is not loaded again automatically, so a bad model cannot make the page loop.
  */
 import { CrashLedger, type ModelFiles } from './crash-ledger';
-import type { BatchRun, ModelInfo, Progress, Reply, Request, RunOptions } from './protocol';
+import type { BatchRun, Encoding, ModelInfo, Progress, Reply, Request, RunOptions, WordFocus } from './protocol';
 
 export type { ModelFiles } from './crash-ledger';
 
@@ -116,6 +116,13 @@ export class EngineClient {
       this.queuedRun = { texts, options, resolve, reject };
       this.pump();
     });
+  }
+
+  /** The engine's answer (`analysis::find_word`) for the `occurrence`-th `word` of each of `sentences`. */
+  async findWords(sentences: readonly Encoding[], word: string, occurrence: number): Promise<WordFocus[]> {
+    const reply = await this.request({ type: 'find-word', sentences: [...sentences], word, occurrence });
+    if (reply.type !== 'find-word') throw new Error(`unexpected reply ${reply.type}`);
+    return reply.found;
   }
 
   /** Sends any other request (the page's analyses); `onUpdate` hears its interim replies. */

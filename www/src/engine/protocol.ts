@@ -1,5 +1,5 @@
 /** Messages between the page and the engine worker, and the data shapes they carry. */
-import type { Batch, ModelInfo } from '../../pkg/bertscope_wasm.js';
+import type { Batch, Encoding, ModelInfo, WordFocus } from '../../pkg/bertscope_wasm.js';
 import type { MixingNeed } from '../measure';
 import type { AnalysisReply, AnalysisRequest, RunAnalysis } from './analysis-protocol';
 
@@ -7,7 +7,7 @@ import type { AnalysisReply, AnalysisRequest, RunAnalysis } from './analysis-pro
  * The engine's own types (`ModelInfo`, `Batch`, `Encoding`: one tokenized sentence padded to the
  * batch's length), declared by the wasm bindings from the Rust types: never mirrored by hand.
  */
-export type { Batch, Encoding, ModelInfo, Word } from '../../pkg/bertscope_wasm.js';
+export type { Batch, Encoding, ModelInfo, Word, WordFocus } from '../../pkg/bertscope_wasm.js';
 
 /** `[layers, heads, queries, keys]` of each sentence's attention buffer. */
 /** The focus word (and which occurrence of it, from 1) the page's analyses are about. */
@@ -75,6 +75,8 @@ export interface BatchRun {
 export type Request =
   | { type: 'load'; id: number; modelUrl: string; tokenizerUrl: string }
   | { type: 'run'; id: number; texts: string[]; analyses?: FocusAnalyses; mixing?: MixingNeed }
+  /** The engine's rule for what a word is (`analysis::find_word`): the `occurrence`-th `word` of each sentence, or why not. */
+  | { type: 'find-word'; id: number; sentences: Encoding[]; word: string; occurrence: number }
   | AnalysisRequest;
 
 /** Download progress of the model file; `total` is 0 when the server does not say. */
@@ -91,5 +93,6 @@ export type Reply =
   /** `replaced`: files whose cached copy the server's newer one replaced. */
   | { type: 'loaded'; id: number; info: ModelInfo; replaced: string[] }
   | ({ type: 'result'; id: number } & BatchRun)
+  | { type: 'find-word'; id: number; found: WordFocus[] }
   | { type: 'error'; id: number; error: string; fatal: boolean }
   | AnalysisReply;

@@ -168,6 +168,10 @@ async function handle(request: Request): Promise<void> {
   try {
     if (request.type === 'load') await load(request.id, request.modelUrl, request.tokenizerUrl);
     else if (request.type === 'run') runBatch(request.id, request.texts, request.analyses, request.mixing ?? 'none');
+    else if (request.type === 'find-word') {
+      await ensureWasm();
+      post({ type: 'find-word', id: request.id, found: request.sentences.map((s) => wasm.findWord(s, request.word, request.occurrence)) });
+    }
     else if (!(await extension?.handle(request, host))) throw new Error(`unknown request ${request.type}`);
   } catch (e) {
     // A trap (panic, out of memory) leaves the wasm instance unusable: the page must restart us.

@@ -40,7 +40,7 @@ export interface AnalysisHost extends ExportHost {
 }
 
 /** What a draw needs (main.ts's `common`, plus the sentence shown). */
-export type AnalysisDraw = SentenceViewOptions;
+export type AnalysisDraw = SentenceViewOptions & { rolloutLayer?: number | null };
 
 function query<T extends Element>(selector: string): T {
   const element = document.querySelector<T>(selector);
@@ -58,7 +58,7 @@ export class AnalysisFeatures {
   private readonly picker: OwnModelPicker;
 
   constructor(private readonly host: AnalysisHost) {
-    this.rollout = new RolloutView(query('#rollout-view'), (sentence, progress) => this.flow(sentence, progress));
+    this.rollout = new RolloutView(query('#rollout-view'), (sentence, progress) => this.flow(sentence, progress), (rolloutLayer) => host.store.set({ rolloutLayer }));
     this.drift = new DriftView(query('#drift-view'));
     this.fillMask = new FillMaskPanel(query('#fill-mask-view'), (sentence, k) => this.fill(sentence, k));
     this.picker = new OwnModelPicker(query('#byo-model'), {
@@ -86,6 +86,13 @@ export class AnalysisFeatures {
     } else if (view === 'drift') this.drift.update(options);
     else return false;
     return true;
+  }
+
+  /** What `view` still waits for from the worker for `output` (said in the status instead of "ready"), or null. */
+  pending(view: string, output: BatchRun): string | null {
+    const analysis = output.analysis;
+    if (view === 'rollout' && analysis && !analysis.rollouts && analysis.rolloutError === undefined) return 'computing rollout…';
+    return null;
   }
 
   private resultId(): number {

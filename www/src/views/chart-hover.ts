@@ -4,7 +4,10 @@
  * `Readout`, as the focus heatmap does for its cells.
  */
 import type { Theme } from '../draw/colors';
-import { markAt, paintMarkHighlight, type ChartMark } from '../draw/painter';
+import { columnMarkAt, markAt, paintMarkHighlight, type ChartMark } from '../draw/painter';
+
+/** How the pointer finds an item: the one under it or nearest within `radius` CSS pixels, or (a line chart) snapping to the nearest column's nearest point. */
+export type HoverReach = { radius: number } | 'column';
 import { Readout } from './readout';
 
 /** Draws the whole chart (sizing its canvas) and returns where its items are. */
@@ -27,13 +30,15 @@ export class ChartHover {
     idle: string,
     private readonly describe: (index: number) => string,
     private readonly rowLength: () => number = () => 1,
+    private readonly reach: HoverReach = { radius: 8 },
   ) {
     this.readout = new Readout(testId, idle, true);
     canvas.tabIndex = 0;
     canvas.setAttribute('aria-roledescription', 'chart; arrow keys read out its values');
     canvas.addEventListener('mousemove', (event) => {
       const box = canvas.getBoundingClientRect();
-      const hit = markAt(this.marks, event.clientX - box.left, event.clientY - box.top);
+      const [x, y] = [event.clientX - box.left, event.clientY - box.top];
+      const hit = this.reach === 'column' ? columnMarkAt(this.marks, x, y) : markAt(this.marks, x, y, this.reach.radius);
       if (hit !== this.current) this.set(hit);
     });
     canvas.addEventListener('mouseleave', () => this.set(null));

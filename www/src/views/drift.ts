@@ -49,8 +49,8 @@ export class DriftView {
   mapShown: { spec: ScatterSpec; names: string[]; coordinates: [number, number][] } | null = null;
 
   constructor(private readonly container: HTMLElement) {
-    this.chartHover = new ChartHover(this.chart, 'drift-readout', 'Hover over a point (or focus the chart and use the arrow keys) for its value.', (i) => this.describePoint(i), () => this.chartShown?.spec.xLabels.length ?? 1);
-    this.mapHover = new ChartHover(this.map, 'tokenmap-readout', 'Hover over a point (or focus the map and use the arrow keys) for its token and coordinates.', (i) => this.describeToken(i));
+    this.chartHover = new ChartHover(this.chart, 'drift-readout', 'Hover over a point (or focus the chart and use the arrow keys) for its value.', (i) => this.describePoint(i), () => this.chartShown?.spec.xLabels.length ?? 1, 'column');
+    this.mapHover = new ChartHover(this.map, 'tokenmap-readout', 'Hover over a point (or focus the map and use the arrow keys) for its token and coordinates.', (i) => this.describeToken(i), () => 1, { radius: 16 });
     container.replaceChildren(
       el('h3', { text: 'Similarity of the focus word across sentences, level by level' }),
       this.chartNote,
@@ -176,11 +176,16 @@ export class DriftView {
     const names = map.tokens.map(([s, position, text]) => `“${text}” (sentence ${s + 1}, token ${position + 1})`);
     this.mapShown = { spec, names, coordinates: map.points };
     this.mapHover.show(() => drawChart(this.map, paintScatter, width, 420, spec, theme), theme);
+    const labelled = spec.labelled ?? [];
+    // Which labels were written and where (CSS pixels: point,x,y,w,h;…), for end-to-end tests.
+    this.map.dataset['labels'] = labelled.map((l) => [l.point, l.x, l.y, l.w, l.h].map((v) => Math.round(v * 10) / 10).join(',')).join(';');
+    const unlabelled = points.length - labelled.length;
     const linked = links.map((g) => map.tokens[g[0]!]![2]);
     this.mapNote.textContent =
       `${points.length} tokens from ${output.batch.sentences.length === 1 ? '1 sentence' : `${output.batch.sentences.length} sentences`} (colour = sentence, label·n = sentence n); ` +
       `the two axes keep ${((vx + vy) * 100).toFixed(0)}% of the variance. ` +
-      (linked.length ? `Dashed lines join the same word across sentences: ${linked.join(', ')}.` : 'No word appears in more than one sentence.');
+      (linked.length ? `Dashed lines join the same word across sentences: ${linked.join(', ')}.` : 'No word appears in more than one sentence.') +
+      (unlabelled > 0 ? ` Labels are written where they fit (${labelled.length} of ${points.length}); hover over a point for any token.` : '');
     this.map.setAttribute(
       'aria-label',
       `Token map: ${map.tokens.map(([s, , t], i) => `${t} (sentence ${s + 1}) at ${map.points[i]![0].toFixed(2)}, ${map.points[i]![1].toFixed(2)}`).join('; ')}.`,

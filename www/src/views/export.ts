@@ -217,6 +217,10 @@ function escapeAttribute(value: string): string {
 export interface EmbedState {
   sentences: readonly string[];
   focusWord: string;
+  /** Which occurrence of the focus word (from 1); absent means the first. */
+  focusOccurrence?: number;
+  /** Show a word of several pieces piece by piece. */
+  pieces?: boolean;
   /** 0-based. */
   layer: number;
   head: HeadChoice;
@@ -232,6 +236,7 @@ export function embedSnippet(state: EmbedState): string {
   const attrs: [string, string][] = [
     ['sentences', state.sentences.map((s) => s.replace(/\|/g, ' ')).join('|')],
     ['focus', state.focusWord],
+    ...((state.focusOccurrence ?? 1) > 1 ? [['focus-nth', String(state.focusOccurrence)] as [string, string]] : []),
     ['layer', String(state.layer + 1)],
     ['head', typeof state.head === 'number' ? String(state.head + 1) : state.head],
   ];
@@ -239,5 +244,6 @@ export function embedSnippet(state: EmbedState): string {
   if (state.measure !== 'raw') attrs.push(['measure', state.measure]);
   if (state.hideSpecial) attrs.push(['hide-special', '']);
   if (state.sharedScale) attrs.push(['shared-scale', '']);
+  if (state.pieces) attrs.push(['pieces', '']);
   return `<bert-attention ${attrs.map(([k, v]) => `${k}="${escapeAttribute(v)}"`).join(' ')}></bert-attention>`;
 }

@@ -250,7 +250,7 @@ export class Exporter {
     const { layer, head } = this.place(output);
     if (state.view === 'rollout') {
       const rows = this.rollout.shown.flatMap((s) =>
-        s.rows.flatMap((r) => r.values.map((v, i) => [s.sentence + 1, r.name, s.word, i + 1, s.tokens[i] ?? '', v] as (string | number)[])),
+        s.rows.flatMap((r, ri) => r.values.map((v, i) => [s.sentence + 1, r.name, s.from[ri] ?? s.word, i + 1, s.tokens[i] ?? '', v] as (string | number)[])),
       );
       const hidden = state.hideSpecial ? '; [CLS]/[SEP] hidden and each row renormalised over the other tokens (their weights are 0)' : '';
       return {
@@ -357,6 +357,8 @@ export class Exporter {
     const text = embedSnippet({
       sentences: state.sentences,
       focusWord: state.focusWord,
+      focusOccurrence: state.focusOccurrence,
+      pieces: state.pieces,
       layer,
       head,
       view: state.view === 'head' ? 'head' : state.view === 'focus' ? 'focus' : null,

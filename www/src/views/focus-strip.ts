@@ -18,17 +18,23 @@ export interface StripData {
   summary?: string;
 }
 
-/** How a strip is drawn: without the special tokens' chips, and against a shared top of the colour scale (null: its own maximum). */
+/** How a strip is drawn: without the special tokens' chips, against a shared top of the colour scale (null: its own maximum), one chip per word-piece. */
 export interface StripLook {
   hide: boolean;
   max: number | null;
+  /** One chip per token (word-pieces apart) instead of one per word. */
+  pieces?: boolean;
 }
 
-/** The strip's cells: each word of the sentence (its pieces summed) and, unless `hide`, each special token, in order. */
-export function stripCells(sentence: Encoding, row: Float32Array, hide = false): { start: number; text: string; weight: number }[] {
+/** The strip's cells: each word of the sentence (its pieces summed; with `pieces`, each piece) and, unless `hide`, each special token, in order. */
+export function stripCells(sentence: Encoding, row: Float32Array, hide = false, pieces = false): { start: number; text: string; weight: number }[] {
   const cells: { start: number; text: string; weight: number }[] = [];
   for (let i = 0; i < sentence.len; i++) {
     if (hide && sentence.special[i]) continue;
+    if (pieces) {
+      cells.push({ start: i, text: sentence.tokens[i] ?? '', weight: row[i] ?? 0 });
+      continue;
+    }
     const word = sentence.words.find((w) => w.start === i);
     if (word) {
       let weight = 0;
@@ -43,20 +49,21 @@ export function stripCells(sentence: Encoding, row: Float32Array, hide = false):
 
 /** The chips of one row over the sentence's words and special tokens. */
 function chips(sentence: Encoding, row: Float32Array, focus: Word, caption: string, look: StripLook): HTMLElement {
-  const cells = stripCells(sentence, row, look.hide);
+  const cells = stripCells(sentence, row, look.hide, look.pieces === true);
   const max = look.max ?? Math.max(0, ...cells.map((c) => c.weight));
   const items: Node[] = [];
   for (const cell of cells) {
     const weight = cell.weight;
     const colour = viridis(max > 0 ? Math.min(1, weight / max) : 0);
-    const attrs = { role: 'listitem', title: `${cell.text}: ${weight.toFixed(3)}` };
-    const chip = el('span', { className: cell.start === focus.start ? 'chip chip-focus' : 'chip', attrs }, [
+    // A chip is a button: clicking it makes its word the focus word (as the token table does).
+    const attrs = { type: 'button', 'data-token': String(cell.start), title: `${cell.text}: ${weight.toFixed(3)} · click to make it the focus word` };
+    const chip = el('button', { className: cell.start === focus.start ? 'chip chip-focus' : 'chip', attrs }, [
       el('span', { className: 'chip-token', text: cell.text }),
       el('span', { className: 'chip-weight', text: weight.toFixed(2) }),
     ]);
     chip.style.backgroundColor = css(colour);
     chip.style.color = textOn(colour);
-    items.push(chip);
+    items.push(el('span', { className: 'chip-item', attrs: { role: 'listitem' } }, [chip]));
   }
   return el('div', { className: 'chips', attrs: { role: 'list', 'aria-label': caption } }, items);
 }
@@ -73,7 +80,11 @@ export function strip(sentence: Encoding, data: StripData, focus: Word, heading:
   const caption = `${what} from “${word}” to each token, ${data.where}${share}`;
   const parts: Node[] = [];
   if (heading) {
-    const title = el('p', { className: 'strip-title' }, [el('span', { className: 'measure-tag', text: info.label }), document.createTextNode(` ${data.where}`)]);
+    const title = el('p', { className: 'strip-title' }, [
+      ...(look.pieces ? [el('strong', { className: 'piece-name', text: `${word} · ` })] : []),
+      el('span', { className: 'measure-tag', text: info.label }),
+      document.createTextNode(` ${data.where}`),
+    ]);
     if (data.summary) title.append(el('span', { className: 'strip-summary', text: ` · ${data.summary}`, attrs: { 'data-testid': 'focus-pair-summary' } }));
     parts.push(title);
   }

@@ -6,11 +6,11 @@
  * heatmap view of the widget.
  */
 import { describeAttention, cropMatrix, isBlank, maxUnmasked, topTargets } from '../attention';
-import { findWord, wordRow, type WordFocus } from '../words';
+import { findWord, shownParts, wordRow, type WordFocus } from '../words';
 import { shorten } from '../draw/canvas';
 import type { StripRow } from '../draw/chart';
 import type { HeatmapHit, HeatmapSpec } from '../draw/heatmap';
-import type { Encoding } from '../engine/protocol';
+import type { Encoding, Word } from '../engine/protocol';
 import { MEASURE_INFO } from '../measure';
 import { measuredMatrix, mixingProblem, type MeasuredMatrix } from '../mixing';
 import { counterpart } from '../state';
@@ -30,6 +30,8 @@ export interface FocusOptions extends ViewInput {
   hideSpecial?: boolean;
   /** One colour scale for the heatmaps (and one for the strips) of all sentences (default false). */
   sharedScale?: boolean;
+  /** The heatmaps' zoom in percent of the fitted size (absent: as each card was left). */
+  zoom?: number;
 }
 
 /** The colour scale's top shared by every card, when the scale is shared. */
@@ -84,10 +86,14 @@ class SentenceCard {
   /** What the card shows, when it shows a heatmap. */
   figure: FocusFigure | null = null;
 
-  constructor(index: number, onPick: (sentence: number, token: number) => void) {
+  constructor(index: number, onPick: (sentence: number, token: number) => void, onZoom: (percent: number) => void) {
     this.head = el('div');
-    this.panel = new HeatmapPanel('focus-heatmap', (token) => onPick(index, token));
+    this.panel = new HeatmapPanel('focus-heatmap', (token) => onPick(index, token), onZoom);
     this.element = el('article', { className: 'card sentence-card', attrs: { 'data-sentence': String(index) } }, [this.head, this.panel.element]);
+    this.head.addEventListener('click', (event) => {
+      const chip = event.target instanceof Element ? event.target.closest<HTMLElement>('button.chip[data-token]') : null;
+      if (chip) onPick(index, Number(chip.dataset['token']));
+    });
   }
 
   update(options: FocusOptions, index: number, shared: SharedScale | null): void {
@@ -111,7 +117,7 @@ class SentenceCard {
     const other = counterpart(main.measure);
     const pair = options.compare && mixingProblem(output, other) === null ? shownMatrix(output, index, layer, head, other, hide) : null;
     const children: Node[] = [title];
-    const strips = options.strip !== false ? this.focusParts(sentence, main, pair, focus, { hide, max: shared?.strip ?? null }) : null;
+    const strips = options.strip !== false ? this.focusParts(sentence, main, pair, focus, { hide, max: shared?.strip ?? null }, options.pieces === true) : null;
     if (strips) children.push(...strips.elements);
     const shown = Math.min(n, sentence.len + PAD_SHOWN);
     const hidden = n - shown;
@@ -163,52 +169,69 @@ class SentenceCard {
     this.panel.element.dataset['scaleMax'] = String(spec.scaleMax);
   }
 
-  /** The summary line and heat strip(s) of the focus token (or why there are none), and what the SVG export repeats of them. */
+  /**
+   * The summary line and heat strip(s) of the focus word (or why there are none), and what the SVG
+   * export repeats of them. With `pieces`, a word of several pieces gets them per piece.
+   */
   private focusParts(
     sentence: Encoding,
     main: MeasuredMatrix,
     pair: MeasuredMatrix | null,
     found: WordFocus,
     look: StripLook,
+    pieces: boolean,
   ): { elements: HTMLElement[]; figure: FocusFigure['strip']; contrast: string | null } {
     if (!found.word) {
       return { elements: [el('p', { className: 'focus-summary muted', text: found.miss, attrs: { 'data-testid': 'focus-summary' } })], figure: null, contrast: null };
     }
-    const focusWord = found.word;
-    const focus = focusWord.start;
-    const word = focusWord.text;
-    const strongest = (m: MeasuredMatrix): string => {
-      const best = topTargets(wordRow(m.values, m.n, focusWord), sentence, 1, focusWord)[0];
-      return best ? `${word} → ${best.token} (${best.weight.toFixed(2)})` : `${word} → no other word to attend to`;
+    const parts = shownParts(sentence, found.word, pieces);
+    const apart = parts.length > 1;
+    const strongest = (m: MeasuredMatrix, part: Word): string => {
+      const best = topTargets(wordRow(m.values, m.n, part), sentence, 1, found.word)[0];
+      return best ? `${part.text} → ${best.token} (${best.weight.toFixed(2)})` : `${part.text} → no other word to attend to`;
     };
-    const data = (m: MeasuredMatrix, summary?: string): StripData => ({ measure: m.measure, row: wordRow(m.values, m.n, focusWord), where: m.where, ...(summary ? { summary } : {}) });
-    const mainStrip = data(main);
-    const elements: HTMLElement[] = [el('p', { className: 'focus-summary', text: strongest(main), attrs: { 'data-testid': 'focus-summary' } })];
+    const data = (m: MeasuredMatrix, part: Word, summary?: string): StripData => ({ measure: m.measure, row: wordRow(m.values, m.n, part), where: m.where, ...(summary ? { summary } : {}) });
     const real = (row: Float32Array): number[] => Array.from(row.subarray(0, sentence.len));
+    const summary = parts.map((part) => strongest(main, part)).join(' · ');
+    const elements: HTMLElement[] = [el('p', { className: 'focus-summary', text: summary, attrs: { 'data-testid': 'focus-summary' } })];
     // One colour scale for all sentences reaches the file's strips too.
     const scale = look.max !== null ? { max: look.max } : {};
-    const rows: StripRow[] = [{ name: MEASURE_INFO[main.measure].short, values: real(mainStrip.row), ...scale }];
+    const rows: StripRow[] = [];
     let contrast: string | null = null;
-    if (!pair) elements.push(strip(sentence, mainStrip, focusWord, false, look));
-    else {
-      const pairStrip = data(pair, strongest(pair));
-      const [raw, mixed] = main.measure === 'raw' ? [mainStrip, pairStrip] : [pairStrip, mainStrip];
-      contrast = contrastSentence(sentence, focusWord, raw.row, mixed);
-      rows.push({ name: MEASURE_INFO[pair.measure].short, values: real(pairStrip.row), ...scale });
-      elements.push(
-        el('div', { className: 'strip-pair', attrs: { 'data-testid': 'focus-pair' } }, [
-          strip(sentence, mainStrip, focusWord, true, look),
-          strip(sentence, pairStrip, focusWord, true, look),
-          ...(contrast ? [el('p', { className: 'contrast', text: contrast, attrs: { 'data-testid': 'focus-contrast' } })] : []),
-        ]),
-      );
+    const stripLook: StripLook = { ...look, pieces: apart };
+    for (const part of parts) {
+      const named = (name: string): string => (apart ? `${part.text} · ${name}` : name);
+      const mainStrip = data(main, part);
+      rows.push({ name: named(MEASURE_INFO[main.measure].short), values: real(mainStrip.row), ...scale });
+      const box: HTMLElement[] = [];
+      if (!pair) box.push(strip(sentence, mainStrip, part, apart, stripLook));
+      else {
+        const pairStrip = data(pair, part, strongest(pair, part));
+        const [raw, mixed] = main.measure === 'raw' ? [mainStrip, pairStrip] : [pairStrip, mainStrip];
+        const said = contrastSentence(sentence, part, raw.row, mixed);
+        contrast ??= said;
+        rows.push({ name: named(MEASURE_INFO[pair.measure].short), values: real(pairStrip.row), ...scale });
+        box.push(
+          el('div', { className: 'strip-pair', attrs: { 'data-testid': 'focus-pair' } }, [
+            strip(sentence, mainStrip, part, true, stripLook),
+            strip(sentence, pairStrip, part, true, stripLook),
+            ...(said ? [el('p', { className: 'contrast', text: said, attrs: { 'data-testid': 'focus-contrast' } })] : []),
+          ]),
+        );
+      }
+      elements.push(...(apart ? [el('div', { className: 'piece-strips', attrs: { 'data-testid': 'piece-strips', 'data-piece': part.text } }, box)] : box));
     }
     const hidden = look.hide ? { hidden: sentence.tokens.slice(0, sentence.len).map((_, i) => isSpecial(sentence, i)) } : {};
-    return { elements, figure: { tokens: sentence.tokens.slice(0, sentence.len), rows, focus, ...hidden }, contrast };
+    return { elements, figure: { tokens: sentence.tokens.slice(0, sentence.len), rows, focus: found.word.start, ...hidden }, contrast };
   }
 
   redraw(): void {
     this.panel.redraw(true);
+  }
+
+  /** Takes the zoom nearest `percent` (see `HeatmapPanel.zoomTo`). */
+  zoomTo(percent: number): void {
+    this.panel.zoomTo(percent);
   }
 }
 
@@ -225,7 +248,9 @@ function sharedScale(options: FocusOptions): SharedScale {
     const m = shownMatrix(output, index, layer, head, measure, options.hideSpecial === true);
     heatmap = Math.max(heatmap, maxUnmasked(m.values, sentence));
     const word = findWord(sentence, options.focusWord, options.focusOccurrence).word;
-    if (word) for (const cell of stripCells(sentence, wordRow(m.values, m.n, word))) stripMax = Math.max(stripMax, cell.weight);
+    if (!word) return;
+    const parts = shownParts(sentence, word, options.pieces);
+    for (const part of parts) for (const cell of stripCells(sentence, wordRow(m.values, m.n, part), false, parts.length > 1)) stripMax = Math.max(stripMax, cell.weight);
   });
   return { heatmap, strip: stripMax };
 }
@@ -234,23 +259,33 @@ function sharedScale(options: FocusOptions): SharedScale {
 export class FocusView {
   private cards: SentenceCard[] = [];
 
-  /** `onPick(sentence, token)` runs when a heatmap label or cell is clicked. */
+  /** `onPick(sentence, token)` runs when a heatmap label or cell is clicked; `onZoom(percent)` when a heatmap's zoom buttons are used. */
   constructor(
     private readonly container: HTMLElement,
     private readonly onPick: (sentence: number, token: number) => void,
+    private readonly onZoom?: (percent: number) => void,
   ) {}
 
   /** Shows `options`, adding or dropping cards to match the sentences. */
   update(options: FocusOptions): void {
     const count = options.output.batch.sentences.length;
-    while (this.cards.length < count) this.cards.push(new SentenceCard(this.cards.length, this.onPick));
+    while (this.cards.length < count) this.cards.push(new SentenceCard(this.cards.length, this.onPick, (percent) => this.zoomed(percent)));
     this.cards.length = count;
     const elements = this.cards.map((c) => c.element);
     if (elements.some((e, i) => this.container.children[i] !== e) || this.container.children.length !== count) {
       this.container.replaceChildren(...elements);
     }
     const shared = options.sharedScale ? sharedScale(options) : null;
-    this.cards.forEach((card, i) => card.update(options, i, shared));
+    this.cards.forEach((card, i) => {
+      if (options.zoom !== undefined) card.zoomTo(options.zoom);
+      card.update(options, i, shared);
+    });
+  }
+
+  /** One card's zoom changed: every card takes it (so their cells compare), and the owner hears of it. */
+  private zoomed(percent: number): void {
+    for (const card of this.cards) card.zoomTo(percent);
+    this.onZoom?.(percent);
   }
 
   /** What each sentence card shows (cards without a heatmap left out), for the SVG export. */

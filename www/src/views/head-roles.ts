@@ -126,7 +126,7 @@ export class HeadRolesPanel {
   private describe(): void {
     const role = this.role;
     const where = this.gridOfHeads
-      ? 'Each head’s badge in the grid is its role.'
+      ? 'Each head’s badge in the grid is its role (where the maps are big enough to hold one).'
       : 'This measure has one map per layer, so the roles (of each head’s raw attention) are in the table only.';
     if (role === null || !this.stats) {
       this.note.textContent = `${where} Press a role to highlight its heads.`;

@@ -19,8 +19,8 @@ import { activeElementOf, el } from './dom';
 import { ScrollStage } from './scroll';
 import { SentenceFrame, type SentenceViewOptions } from './sentence-view';
 
-/** What the head view shows (line opacity is the weight itself: one scale for every sentence already). */
-export type HeadOptions = SentenceViewOptions;
+/** What the head view shows (line opacity is the weight itself: one scale for every sentence already), and the heads drawn (0-based; null or absent: those the head choice implies). */
+export type HeadOptions = SentenceViewOptions & { heads?: number[] | null };
 
 /** What the head view draws, for its exports. */
 export interface HeadFigure {
@@ -57,10 +57,14 @@ export class HeadView {
   /** Token picked with the keyboard; isolates like hovering. */
   private pinned: LinesHit | null = null;
 
-  /** `onPick(sentence, token)` runs when a token is clicked. */
+  /**
+   * `onPick(sentence, token)` runs when a token is clicked; `onHeads(heads)` when the chips change
+   * which heads are drawn (the owner then updates the view with them; without it the view keeps them).
+   */
   constructor(
     container: HTMLElement,
     private readonly onPick: (sentence: number, token: number) => void,
+    private readonly onHeads?: (heads: number[]) => void,
   ) {
     this.canvas = el('canvas', { className: 'lines', attrs: { 'data-testid': 'head-view', role: 'img' } });
     this.scroller = new ScrollStage(
@@ -99,7 +103,11 @@ export class HeadView {
     this.wholeLayer = !info.perHead;
     const cells = this.wholeLayer ? 1 : heads;
     const key = `${cells}:${head}`;
-    if (key !== this.visibleFor) {
+    const asked = options.heads;
+    if (asked && !this.wholeLayer) {
+      this.visibleFor = key;
+      this.visible = Array.from({ length: cells }, (_, h) => asked.includes(h));
+    } else if (key !== this.visibleFor) {
       this.visibleFor = key;
       this.visible = Array.from({ length: cells }, (_, h) => this.wholeLayer || typeof head !== 'number' || h === head);
     }
@@ -146,6 +154,8 @@ export class HeadView {
     const width = this.scroller.availableWidth();
     if (width <= 0) return;
     this.layout = layoutLines(this.spec.tokens, width, this.options.theme);
+    const { top, rowHeight, leftX, rightX } = this.layout;
+    Object.assign(this.canvas.dataset, { top: String(top), rowHeight: String(rowHeight), leftX: String(leftX), rightX: String(rightX) });
     this.scroller.setContentSize(this.layout.width, this.layout.height);
     this.draw();
   }
@@ -186,7 +196,8 @@ export class HeadView {
     const active = activeElementOf(this.chips);
     const focused = active instanceof HTMLElement ? active.dataset['head'] ?? active.dataset['testid'] : undefined;
     this.visible = visible;
-    if (this.options) this.update(this.options);
+    if (this.onHeads) this.onHeads(visible.flatMap((on, h) => (on ? [h] : [])));
+    else if (this.options) this.update(this.options);
     // Keep keyboard focus on the chip that was pressed (the chips were rebuilt).
     if (focused !== undefined) this.chips.querySelector<HTMLElement>(`[data-head="${focused}"], [data-testid="${focused}"]`)?.focus();
   }

@@ -51,7 +51,12 @@ export class HeatmapPanel {
   private view: Viewport = { x: 0, y: 0, width: 0, height: 0 };
   private zoom = DEFAULT_ZOOM;
 
-  constructor(testId: string, private readonly onPick: (index: number) => void) {
+  /** `onPick(token)` runs when a token is chosen; `onZoom(percent)` when the zoom buttons change the zoom. */
+  constructor(
+    testId: string,
+    private readonly onPick: (index: number) => void,
+    private readonly onZoom: (percent: number) => void = () => {},
+  ) {
     this.canvas = el('canvas', { className: 'heatmap', attrs: { 'data-testid': testId, role: 'img' } });
     this.overlay = el('canvas', { className: 'heatmap-overlay', attrs: { 'aria-hidden': 'true' } });
     this.scroller = new ScrollStage(
@@ -114,7 +119,16 @@ export class HeatmapPanel {
     drawLegend(this.legend, legendWidth, data.spec.scaleMax, data.legendCaption, data.theme);
   }
 
-  private setZoom(zoom: number): void {
+  /** Takes the zoom step nearest `percent` (of the fitted size), without telling the owner. */
+  zoomTo(percent: number): void {
+    let nearest = 0;
+    ZOOMS.forEach((z, i) => {
+      if (Math.abs(Math.log(z * 100) - Math.log(percent)) < Math.abs(Math.log(ZOOMS[nearest]! * 100) - Math.log(percent))) nearest = i;
+    });
+    this.setZoom(nearest, false);
+  }
+
+  private setZoom(zoom: number, tell = true): void {
     const next = Math.max(0, Math.min(ZOOMS.length - 1, zoom));
     if (next === this.zoom) return;
     const before = this.layout;
@@ -133,6 +147,7 @@ export class HeatmapPanel {
       this.scroller.anchor(gx, gy, cx, cy);
       this.redraw(false);
     }
+    if (tell) this.onZoom(Math.round(ZOOMS[next]! * 100));
   }
 
   private updateZoomButtons(): void {

@@ -109,7 +109,10 @@ export class ModelView {
           ? `${layers} layers × ${heads} heads; each map is one head’s ${info.label}, each row’s share (rows take from columns), ${scaled}.`
           : `${info.label}: ${layers} layers, one map per layer (it has no per-head values; rows take from columns), ${this.scaleMax === null ? 'each scaled to its own maximum' : scaled}.`) +
       (hide ? ` ${HIDDEN_NOTE}.` : '');
-    const { index, sentence, blank } = this.sentenceFrame.show(options, about);
+    const asked = output.batch.sentences[Math.min(options.sentence, output.batch.sentences.length - 1)];
+    const word = asked ? findWord(asked, options.focusWord, options.focusOccurrence).word : null;
+    const marks = word ? ` The marks left of each map show the ${word.end - word.start > 1 ? `rows of “${word.text}” (its ${word.end - word.start} pieces)` : `row of “${word.text}”`}.` : '';
+    const { index, sentence, blank } = this.sentenceFrame.show(options, about + marks);
     this.options = { ...options, sentence: index };
     const analysis = output.analysis;
     this.roles.update(analysis?.headStats ?? null, output.batch.sentences.length, analysis?.headStatsError);
@@ -179,8 +182,18 @@ export class ModelView {
       cursor: this.cursor,
       badges: perHead ? this.roles.badges() : null,
       highlighted: perHead && this.roles.role !== null ? (l: number, h: number) => this.roles.isHighlighted(l, h) : null,
+      focusRows: this.focusRows(),
     } as const;
     drawGrid(this.canvas, this.atlas, this.layout, marks, o.theme);
+  }
+
+  /** The focus word's pieces among the tokens each map draws, for the marks beside the maps. */
+  private focusRows(): { start: number; end: number; len: number } | null {
+    const o = this.options;
+    const sentence = o?.output.batch.sentences[o.sentence];
+    if (!o || !sentence) return null;
+    const word = findWord(sentence, o.focusWord, o.focusOccurrence).word;
+    return word ? { start: word.start, end: word.end, len: sentence.len } : null;
   }
 
   /** Whether the grid has one map per head (else one per layer). */

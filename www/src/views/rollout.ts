@@ -6,7 +6,7 @@
  * request, attention flow for sentences of up to 64 tokens. The engine computes all of them.
  */
 import { isBlank } from '../attention';
-import { findWord, wordRow } from '../words';
+import { findWord, shownParts, wordRow } from '../words';
 import { shorten } from '../draw/canvas';
 import { drawStrips, stripNameWidth, stripWidth, type StripRow } from '../draw/chart';
 import type { FlowOutput } from '../engine/analysis-protocol';
@@ -22,8 +22,8 @@ import type { ViewInput } from './view-input';
 /** Longest input attention flow is offered for (the engine's limit). */
 export const FLOW_MAX_TOKENS = 64;
 
-/** What the rollout view shows. */
-export type RolloutOptions = ViewInput;
+/** What the rollout view shows: the page's choices and the rollout layer (0-based; null or absent follows `layer`). */
+export type RolloutOptions = ViewInput & { rolloutLayer?: number | null };
 
 /** Asks the worker for a sentence's flow, reporting progress as `done` of `total`. */
 export type FlowRequester = (sentence: number, progress: (done: number, total: number) => void) => Promise<FlowOutput>;
@@ -42,13 +42,15 @@ function topList(tokens: readonly string[], values: readonly number[], k: number
 export interface SentenceRows {
   sentence: number;
   tokens: string[];
-  /** The focus word's first piece. */
-  focus: number;
+  /** The focus word's pieces `[start, end)` (each drawn as the focus). */
+  focus: { start: number; end: number };
   /** The focus word (its pieces joined). */
   word: string;
   rows: StripRow[];
   /** Per token, whether its column is hidden ([CLS]/[SEP] with "hide [CLS]/[SEP]" on: drawn empty, weight 0). */
   hidden?: boolean[];
+  /** Per row, whose row it is: the word, or (with `pieces`) one of its pieces. */
+  from: string[];
 }
 
 /** The numbers the view draws for the sentence `index` (null when its focus token is missing). */
@@ -58,28 +60,32 @@ export function rolloutRows(options: RolloutOptions, index: number, rolloutLayer
   const rollout = output.analysis?.rollouts?.[index];
   const word = findWord(sentence, focusWord, focusOccurrence).word;
   if (!word || !rollout || isBlank(sentence)) return null;
-  const focus = word.start;
+  const focus = { start: word.start, end: word.end };
   const n = output.attentionShape[2];
   const len = sentence.len;
-  // A word of several pieces: the mean of its pieces' rows (see ../words); with the special
-  // tokens hidden, of the rows renormalised without them (../specials).
-  const shown = (matrix: Float32Array, size: number): Float32Array => (options.hideSpecial ? withoutSpecials(matrix, size, sentence) : matrix);
-  const row = (matrix: Float32Array, size: number): number[] => Array.from(wordRow(shown(matrix, size), size, word).subarray(0, len));
   const first = measuredMatrix(output, index, layer, head, options.measure);
-  const firstRow = row(first.values, n);
-  const rolled = row(rollout.subarray(rolloutLayer * n * n, (rolloutLayer + 1) * n * n), n);
-  const rows: StripRow[] = [
-    { name: `${MEASURE_INFO[first.measure].short} · ${first.where}`, values: firstRow },
-    { name: `rollout · to layer ${rolloutLayer + 1}`, values: rolled },
-  ];
+  // With the special tokens hidden, rows are renormalised without them (../specials).
+  const shown = (matrix: Float32Array, size: number): Float32Array => (options.hideSpecial ? withoutSpecials(matrix, size, sentence) : matrix);
+  const rolled = rollout.subarray(rolloutLayer * n * n, (rolloutLayer + 1) * n * n);
   const mixing = output.mixing?.[index];
-  if (first.measure !== 'raw' && mixing && mixing.altiRollout.length > 0) {
-    const at = rolloutLayer * len * len;
-    rows.push({ name: `ALTI rollout · to layer ${rolloutLayer + 1}`, values: row(mixing.altiRollout.subarray(at, at + len * len), len) });
-  }
-  if (flow && flow.tokens === len) rows.push({ name: 'flow (all layers)', values: row(flow.flow, len) });
+  const alti = first.measure !== 'raw' && mixing && mixing.altiRollout.length > 0 ? mixing.altiRollout.subarray(rolloutLayer * len * len, (rolloutLayer + 1) * len * len) : null;
+  const parts = shownParts(sentence, word, options.pieces);
+  const from: string[] = [];
+  const rows: StripRow[] = parts.flatMap((part) => {
+    // A word of several pieces: the mean of its pieces' rows (see ../words); with `pieces`, each piece's own row.
+    const row = (matrix: Float32Array, size: number): number[] => Array.from(wordRow(shown(matrix, size), size, part).subarray(0, len));
+    const named = (name: string): string => (parts.length > 1 ? `${part.text} · ${name}` : name);
+    const own: StripRow[] = [
+      { name: named(`${MEASURE_INFO[first.measure].short} · ${first.where}`), values: row(first.values, n) },
+      { name: named(`rollout · to layer ${rolloutLayer + 1}`), values: row(rolled, n) },
+    ];
+    if (alti) own.push({ name: named(`ALTI rollout · to layer ${rolloutLayer + 1}`), values: row(alti, len) });
+    if (flow && flow.tokens === len) own.push({ name: named('flow (all layers)'), values: row(flow.flow, len) });
+    from.push(...own.map(() => part.text));
+    return own;
+  });
   const hidden = options.hideSpecial ? { hidden: sentence.tokens.slice(0, len).map((_, i) => isSpecial(sentence, i)) } : {};
-  return { sentence: index, tokens: sentence.tokens.slice(0, len), focus, word: word.text, rows, ...hidden };
+  return { sentence: index, tokens: sentence.tokens.slice(0, len), focus, word: word.text, rows, from, ...hidden };
 }
 
 /** Per row name, the largest value of that row in any sentence: one colour scale per kind of row. */
@@ -139,7 +145,7 @@ class RolloutCard {
     const row = rows.rows[Math.floor(index / n)];
     const key = index % n;
     if (!row) return '';
-    return `${(row.values[key] ?? 0).toFixed(4)} · ${row.name}: “${rows.word}” → “${rows.tokens[key] ?? ''}” (#${key + 1})`;
+    return `${(row.values[key] ?? 0).toFixed(4)} · ${row.name}: “${rows.from[Math.floor(index / n)] ?? rows.word}” → “${rows.tokens[key] ?? ''}” (#${key + 1})`;
   }
 
   private async computeFlow(): Promise<void> {
@@ -208,7 +214,7 @@ class RolloutCard {
     }
     this.scroller.hidden = false;
     const word = rows.word;
-    this.summary.textContent = rows.rows.map((r) => `${r.name}: ${word} → ${topList(rows.tokens, r.values, 3)}`).join(' · ');
+    this.summary.textContent = rows.rows.map((r, i) => `${r.name}: ${rows.from[i] ?? word} → ${topList(rows.tokens, r.values, 3)}`).join(' · ');
     this.canvas.setAttribute(
       'aria-label',
       `Where “${word}” looks in sentence ${this.index + 1}. ` +
@@ -225,23 +231,20 @@ export class RolloutView {
   private readonly slider: HTMLInputElement;
   private readonly sliderText = el('output', { attrs: { 'data-testid': 'rollout-layer-value' } });
   private readonly cardsBox = el('div', { className: 'cards' });
-  /** 0-based rollout layer, or null to follow the page's layer. */
-  private rolloutLayer: number | null = null;
   private last: RolloutOptions | null = null;
   /** The numbers on screen, for export. */
   shown: SentenceRows[] = [];
   /** The layer rollout runs through on screen (0-based), for export. */
   layerShown = 0;
 
+  /** `onLayer(layer)` runs when the slider picks the rollout layer (0-based); the owner updates the view with it. */
   constructor(
     private readonly container: HTMLElement,
     private readonly requestFlow: FlowRequester,
+    private readonly onLayer: (layer: number) => void,
   ) {
     this.slider = el('input', { attrs: { type: 'range', min: '1', max: '1', value: '1', step: '1', 'data-testid': 'rollout-layer', 'aria-label': 'Rollout through layer' } });
-    this.slider.addEventListener('input', () => {
-      this.rolloutLayer = Number(this.slider.value) - 1;
-      if (this.last) this.update(this.last);
-    });
+    this.slider.addEventListener('input', () => this.onLayer(Number(this.slider.value) - 1));
     container.replaceChildren(
       el('label', { className: 'field small rollout-slider' }, [el('span', { text: 'Rollout through layer' }), this.slider, this.sliderText]),
       this.cardsBox,
@@ -252,7 +255,7 @@ export class RolloutView {
     this.last = options;
     const [layers, heads] = options.output.attentionShape;
     // The slider's layer (the page's until it is moved), fitted to this run's model.
-    const { layer } = resolveView({ layer: this.rolloutLayer ?? options.layer, head: options.head }, { layers, heads });
+    const { layer } = resolveView({ layer: options.rolloutLayer ?? options.layer, head: options.head }, { layers, heads });
     this.slider.max = String(layers);
     this.slider.value = String(layer + 1);
     this.sliderText.textContent = `${layer + 1} of ${layers}`;

@@ -19,4 +19,6 @@ export interface ViewInput {
   hideSpecial?: boolean;
   /** One colour scale for all sentences (default: each drawing its own). */
   sharedScale?: boolean;
+  /** Show a focus word of several pieces piece by piece instead of as one word row (focus and rollout views; default false). */
+  pieces?: boolean;
 }

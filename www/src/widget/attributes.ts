@@ -20,7 +20,7 @@ export const THEMES = ['light', 'dark', 'auto'] as const;
 export type ThemeName = (typeof THEMES)[number];
 
 /** Every attribute the widget reads (and redraws for when it changes). */
-export const ATTRIBUTES = ['sentences', 'focus', 'layer', 'head', 'view', 'measure', 'model', 'tokenizer', 'theme', 'hide-special', 'shared-scale'] as const;
+export const ATTRIBUTES = ['sentences', 'focus', 'layer', 'head', 'view', 'measure', 'model', 'tokenizer', 'theme', 'hide-special', 'shared-scale', 'focus-nth', 'pieces'] as const;
 
 /** Where the default model and tokenizer sit, relative to the widget's own file. */
 export const DEFAULT_MODEL_PATH = 'models/default/model.onnx';
@@ -31,6 +31,8 @@ export interface Settings {
   sentences: string[];
   /** The focus word asked for; '' means the default (the first word present in every sentence). */
   focus: string;
+  /** `focus-nth`: which occurrence of the focus word (from 1): `focus="bank" focus-nth="2"` is the second “bank”. */
+  focusNth: number;
   /** The layer asked for, counted from 1; `null` means the model's last layer. */
   layer: number | null;
   /** The head asked for (counted from 0 here) or the mean or max of all heads. */
@@ -45,6 +47,8 @@ export interface Settings {
   hideSpecial: boolean;
   /** `shared-scale`: one colour scale for all sentences. */
   sharedScale: boolean;
+  /** `pieces`: show a focus word of several pieces piece by piece instead of as one word row. */
+  pieces: boolean;
 }
 
 /** Settings plus the messages about attribute values that were replaced by defaults. */
@@ -161,7 +165,16 @@ export function readSettings(attr: (name: string) => string | null, pageUrl: str
   };
   const hideSpecial = flag('hide-special');
   const sharedScale = flag('shared-scale');
-  return { settings: { sentences, focus: text('focus') ?? '', layer, head, view, measure, modelUrl, tokenizerUrl, theme, hideSpecial, sharedScale }, messages };
+  const pieces = flag('pieces');
+
+  let focusNth = 1;
+  const nthText = text('focus-nth');
+  if (nthText) {
+    const n = positive(nthText);
+    if (n !== null) focusNth = n;
+    else messages.push(`${quote('focus-nth', nthText)} is not an occurrence number (1, 2, …): showing the first occurrence.`);
+  }
+  return { settings: { sentences, focus: text('focus') ?? '', focusNth, layer, head, view, measure, modelUrl, tokenizerUrl, theme, hideSpecial, sharedScale, pieces }, messages };
 }
 
 /**
@@ -183,14 +196,27 @@ export function defaultFocus(batch: Batch): string {
   const first = sentences[0];
   if (!first) return '';
   const words = first.words.map((w) => w.text);
-  return words.find((word) => sentences.every((s) => findWord(s, word).word !== null)) ?? words[0] ?? '';
+  return words.find((word) => sentences.every((s) => s.words.some((w) => w.text === word))) ?? words[0] ?? '';
 }
 
-/** The focus word to draw: the one asked for if some sentence has it, else the default (with a message). */
-export function resolveFocus(asked: string, batch: Batch): { word: string; message: string | null } {
+/** The (word, occurrence) pairs `resolveFocus` reads the engine's answers for: what must be looked up before it runs (see ../words). */
+export function focusQuestions(asked: string, batch: Batch, nth = 1): [string, number][] {
+  const questions: [string, number][] = [[defaultFocus(batch), 1]];
+  if (asked) questions.push([asked, nth], [asked, 1]);
+  return questions;
+}
+
+/**
+ * The focus word (and its occurrence, from 1) to draw, from the engine's answers to
+ * `focusQuestions`: the `nth` one asked for if some sentence has it; the first occurrence (with a message) if no sentence has it that often; else the default
+ * (with a message).
+ */
+export function resolveFocus(asked: string, batch: Batch, nth = 1): { word: string; occurrence: number; message: string | null } {
   const fallback = defaultFocus(batch);
-  if (!asked) return { word: fallback, message: null };
-  if (batch.sentences.some((s) => findWord(s, asked).word !== null)) return { word: asked, message: null };
+  if (!asked) return { word: fallback, occurrence: 1, message: null };
+  const has = (occurrence: number): boolean => batch.sentences.some((s) => findWord(s, asked, occurrence).word !== null);
+  if (has(nth)) return { word: asked, occurrence: nth, message: null };
+  if (has(1)) return { word: asked, occurrence: 1, message: `focus-nth="${nth}": no sentence has “${shorten(asked, QUOTED_CHARS)}” ${nth} times: showing its first occurrence.` };
   const instead = fallback ? `showing “${fallback}”` : 'showing no focus word';
-  return { word: fallback, message: `${quote('focus', asked)} is not a word of any sentence: ${instead}.` };
+  return { word: fallback, occurrence: 1, message: `${quote('focus', asked)} is not a word of any sentence: ${instead}.` };
 }

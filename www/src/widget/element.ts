@@ -4,21 +4,21 @@
  * does throws into the host page: problems are shown inside the widget.
  */
 import { type HeadChoice } from '../attention';
-import { findWord, wordAt } from '../words';
+import { findWord, knowsFocus, lookUpFocus, wordAt } from '../words';
 import { readTheme } from '../draw/colors';
 import { EngineStopped } from '../engine/client';
 import { messageOf } from '../engine/errors';
 import type { Progress } from '../engine/protocol';
 import { MEASURE_INFO, MIXING_NEEDS, mixingNeed, serves, type Measure, type MixingNeed } from '../measure';
 import { drawnMeasure } from '../mixing';
-import type { ViewState } from '../state';
+import { INITIAL_STATE, type ViewState } from '../state';
 import { urlWithState } from '../url';
 import { el } from '../views/dom';
 import { FocusView } from '../views/focus';
 import { HeadView } from '../views/head';
 import { batchNotices } from '../views/notices';
 import { bindTokenPicking, renderTokens } from '../views/tokens';
-import { ATTRIBUTES, DEFAULT_MODEL_PATH, DEFAULT_TOKENIZER_PATH, fitToModel, readSettings, resolveFocus, type ReadSettings, type ThemeName, type WidgetView } from './attributes';
+import { ATTRIBUTES, DEFAULT_MODEL_PATH, DEFAULT_TOKENIZER_PATH, fitToModel, focusQuestions, readSettings, resolveFocus, type ReadSettings, type ThemeName, type WidgetView } from './attributes';
 import { SharedEngine, type FinishedRun } from './engine';
 import { widgetSheets } from './styles';
 import type { ViewInput } from '../views/view-input';
@@ -267,7 +267,7 @@ export function defineBertAttention(widgetUrl: string): void {
       const settings = read.settings;
       this.#setTheme(settings.theme);
       this.#root.setAttribute('aria-label', `Attention in a BERT model: ${settings.sentences.map((s) => `“${s}”`).join(', ')}`);
-      if (before && before.focus !== settings.focus) this.#picked = null;
+      if (before && (before.focus !== settings.focus || before.focusNth !== settings.focusNth)) this.#picked = null;
       if (!this.#near) {
         this.#showPlaceholder(settings.sentences);
         this.#showMessages(read.messages);
@@ -318,7 +318,13 @@ export function defineBertAttention(widgetUrl: string): void {
       const { output } = result;
       const [layers, heads] = output.attentionShape;
       const fit = fitToModel(settings, layers, heads);
-      const focus = this.#picked !== null ? { ...this.#picked, message: null } : { ...resolveFocus(settings.focus, output.batch), occurrence: 1 };
+      // Where the focus word is comes from the engine (see ../words): asked first, drawn once answered.
+      const questions = [...focusQuestions(settings.focus, output.batch, settings.focusNth), ...(this.#picked ? [[this.#picked.word, this.#picked.occurrence] as [string, number]] : [])];
+      if (!knowsFocus(output.batch.sentences, questions)) {
+        this.#lookUp(result, questions);
+        return;
+      }
+      const focus = this.#picked !== null ? { ...this.#picked, message: null } : resolveFocus(settings.focus, output.batch, settings.focusNth);
       if (this.#shown?.view !== settings.view) {
         this.#shown = createShown(settings.view, (sentence, token) => this.#guard(() => this.#pick(sentence, token)));
         this.#viewBox.replaceChildren(this.#shown.element);
@@ -337,6 +343,7 @@ export function defineBertAttention(widgetUrl: string): void {
         measure,
         hideSpecial: settings.hideSpecial,
         sharedScale: settings.sharedScale,
+        pieces: settings.pieces,
       });
       const refused =
         measure !== settings.measure && output.mixingError !== undefined
@@ -345,6 +352,29 @@ export function defineBertAttention(widgetUrl: string): void {
       this.#showMessages([...read.messages, ...refused, ...fit.messages, ...(focus.message ? [focus.message] : []), ...batchNotices(output.batch)]);
       this.#showCaption(settings.view, fit.layer, layers, fit.head, heads, focus.word, focus.occurrence, measure);
       if (this.#requestKey === null) this.#setState('ready', '');
+    }
+
+    /** The focus questions being asked of the engine, and for which result (asked once). */
+    #asking: { result: FinishedRun; key: string } | null = null;
+
+    /** Asks the engine where the words of `questions` are in `result`'s sentences, then draws. */
+    #lookUp(result: FinishedRun, questions: [string, number][]): void {
+      const key = JSON.stringify(questions);
+      if (this.#asking?.result === result && this.#asking.key === key) return;
+      const asking = { result, key };
+      this.#asking = asking;
+      lookUpFocus(result.output.batch.sentences, questions, (sentences, word, occurrence) => sharedEngine().findWords(sentences, word, occurrence)).then(
+        () =>
+          this.#guard(() => {
+            if (this.#asking === asking) this.#asking = null;
+            if (this.#result === result) this.#draw();
+          }),
+        (error: unknown) =>
+          this.#guard(() => {
+            if (this.#asking === asking) this.#asking = null;
+            if (!(error instanceof EngineStopped && error.restarting)) this.#fail(`Could not look the focus word up: ${messageOf(error)}`);
+          }),
+      );
     }
 
     #pick(sentence: number, token: number): void {
@@ -370,11 +400,13 @@ export function defineBertAttention(widgetUrl: string): void {
               : `${MEASURE_INFO['alti-rollout'].label} 1–${layer + 1}`;
       this.#captionText.textContent = `Layer ${layer + 1} of ${layers} · ${what} · computed in your browser by bertscope`;
       const state: ViewState = {
+        ...INITIAL_STATE,
         sentences: settings.sentences,
         focusWord,
         focusOccurrence,
         hideSpecial: settings.hideSpecial,
         sharedScale: settings.sharedScale,
+        pieces: settings.pieces,
         layer,
         head,
         view: view === 'head' ? 'head' : 'focus',

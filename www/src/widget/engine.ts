@@ -8,7 +8,7 @@
 import { EngineClient, type ModelFiles } from '../engine/client';
 import { modelKey } from '../engine/crash-ledger';
 import { MIXING_NEEDS, serves, type MixingNeed } from '../measure';
-import type { ModelInfo, Progress, BatchRun } from '../engine/protocol';
+import type { BatchRun, Encoding, ModelInfo, Progress, WordFocus } from '../engine/protocol';
 
 /** A finished run and the model it ran on. */
 export interface FinishedRun {
@@ -79,6 +79,12 @@ export class SharedEngine {
       this.pending.set(owner, { modelUrl, tokenizerUrl, texts: [...texts], mixing, resolve, reject });
       void this.pump();
     });
+  }
+
+  /** The engine's answer (`analysis::find_word`) for the `occurrence`-th `word` of each of `sentences` (after a run). */
+  findWords(sentences: readonly Encoding[], word: string, occurrence: number): Promise<WordFocus[]> {
+    if (!this.client) return Promise.reject(new Error('the engine has not run yet'));
+    return this.client.findWords(sentences, word, occurrence);
   }
 
   /** Drops `owner`'s queued request (its promise resolves to `null`). */

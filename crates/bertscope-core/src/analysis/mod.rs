@@ -24,7 +24,7 @@ pub use mixing::{mixing, Measures, Mixing, MixingInput};
 pub use pca::{pca, Pca};
 pub use rollout::{rollout, Rollout};
 pub use token_map::{token_map, TokenMap};
-pub use tokens::{find_token, find_word, ordinal, word_row, word_weights, WordMiss};
+pub use tokens::{find_token, find_word, ordinal, word_focus, word_row, word_weights, WordFocus, WordMiss};
 
 use crate::output::Attention;
 

@@ -7,6 +7,8 @@
 
 use std::fmt;
 
+use serde::Serialize;
+
 use crate::tokenize::{Encoding, Word};
 
 /// Why a word could not be focused in a sentence.
@@ -33,11 +35,11 @@ pub enum WordMiss {
 impl fmt::Display for WordMiss {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            WordMiss::Empty => write!(f, "no focus word: type a word of the sentence"),
+            WordMiss::Empty => write!(f, "no focus word is set"),
             WordMiss::Absent { word } => write!(f, "“{word}” is not in this sentence"),
             WordMiss::TooFew { word, found, occurrence } => {
                 let times = if *found == 1 { "once".to_string() } else { format!("{found} times") };
-                write!(f, "“{word}” is in this sentence only {times}, not a {}", ordinal(*occurrence))
+                write!(f, "“{word}” is in this sentence only {times}, not a {} time", ordinal(*occurrence))
             }
         }
     }
@@ -82,6 +84,24 @@ pub fn find_word(encoding: &Encoding, word: &str, occurrence: usize) -> Result<W
             Err(WordMiss::TooFew { word: word.trim().to_string(), found: specials.len(), occurrence })
         }
         None => Err(WordMiss::Absent { word: word.trim().to_string() }),
+    }
+}
+
+/// A word looked up as the page shows it: the word found, or why there is none (`WordMiss` in words).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "tsify", derive(tsify::Tsify))]
+pub struct WordFocus {
+    /// The word found (its pieces), or null.
+    pub word: Option<Word>,
+    /// Why there is none, in words, or null.
+    pub miss: Option<String>,
+}
+
+/// `find_word` as one value (the page's views and the widget take every focus from this).
+pub fn word_focus(encoding: &Encoding, word: &str, occurrence: usize) -> WordFocus {
+    match find_word(encoding, word, occurrence) {
+        Ok(word) => WordFocus { word: Some(word), miss: None },
+        Err(miss) => WordFocus { word: None, miss: Some(miss.to_string()) },
     }
 }
 
@@ -150,7 +170,12 @@ mod tests {
         assert_eq!(find_word(&e, "bank", 0), Ok(span(2, 3, "bank")), "0 counts as the first");
         let third = find_word(&e, "bank", 3).unwrap_err();
         assert_eq!(third, WordMiss::TooFew { word: "bank".into(), found: 2, occurrence: 3 });
-        assert_eq!(third.to_string(), "“bank” is in this sentence only 2 times, not a 3rd");
+        assert_eq!(third.to_string(), "“bank” is in this sentence only 2 times, not a 3rd time");
+        assert_eq!(word_focus(&e, "bank", 2), WordFocus { word: Some(span(6, 7, "bank")), miss: None });
+        assert_eq!(
+            word_focus(&e, " Bank ", 4),
+            WordFocus { word: None, miss: Some("“Bank” is in this sentence only 2 times, not a 4th time".into()) }
+        );
     }
 
     #[test]
@@ -159,6 +184,7 @@ mod tests {
         let absent = find_word(&e, "pear", 1).unwrap_err();
         assert_eq!(absent.to_string(), "“pear” is not in this sentence");
         assert_eq!(find_word(&e, "  ", 1), Err(WordMiss::Empty));
+        assert_eq!(WordMiss::Empty.to_string(), "no focus word is set");
         assert_eq!(find_word(&e, "[cls]", 1), Ok(span(0, 1, "[cls]")), "special tokens by name");
         assert!(find_word(&e, "[PAD]", 1).is_err(), "padding is never the focus");
         assert_eq!(find_word(&e, "strawberries", 1), Ok(span(3, 5, "strawberries")));

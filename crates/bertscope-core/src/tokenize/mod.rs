@@ -9,7 +9,7 @@ pub use words::{words_of, Word};
 pub use expansion::MAX_CHARS_PER_CHAR;
 
 use crate::error::{Error, Result};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use tokenizers::{PaddingDirection, TruncationDirection, TruncationParams, TruncationStrategy};
 
 /// Longest input, in tokens including `[CLS]` and `[SEP]`, that BERT-family models accept.
@@ -24,8 +24,9 @@ pub struct Tokenizer {
     max_tokens: usize,
 }
 
-/// One sentence as the model sees it, padded to its batch's length.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+/// One sentence as the model sees it, padded to its batch's length (read back by `Deserialize`
+/// when the page asks the engine to find a word in it).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "tsify", derive(tsify::Tsify))]
 pub struct Encoding {
     /// The original text.

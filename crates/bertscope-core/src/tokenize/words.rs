@@ -3,10 +3,10 @@
 //! belong to no word. Every view of the page, the widget, drift and the CLI find a focus word
 //! among these, so they agree on which tokens a word is.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// One word of a sentence: the token positions `start..end` and how it is spelled.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "tsify", derive(tsify::Tsify))]
 pub struct Word {
     /// Position of its first piece.
