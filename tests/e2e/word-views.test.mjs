@@ -162,7 +162,7 @@ describe('a word of several pieces in every view', { concurrency: false }, () =>
 
     await showTab(page, 'rollout');
     await page.waitForSelector('[data-testid="rollout-summary"]:not(:empty)');
-    assert.match(await page.textContent('[data-testid="rollout-summary"]'), /^token · raw · layer 6, mean 12 heads: token → .* · ##ization · rollout · to layer 6: ##ization → /);
+    assert.match(await page.textContent('[data-testid="rollout-summary"]'), /^token · raw · layer 6, mean (of )?12 heads: token → .* · ##ization · rollout · to layer 6: ##ization → /);
     const records = await rolloutRecords(page);
     const last = rollout.rollout[0].at(-1);
     for (const [p, piece] of ['token', '##ization'].entries()) {
