@@ -21,7 +21,7 @@ export function renderModelNote(container: HTMLElement, note: ModelNote | null):
     container.replaceChildren();
     return;
   }
-  const keep = el('button', { text: 'Keep the default model', attrs: { type: 'button', 'data-testid': 'keep-shown-model' } });
+  const keep = el('button', { className: 'tool', text: 'Keep the default model', attrs: { type: 'button', 'data-testid': 'keep-shown-model' } });
   keep.addEventListener('click', note.keepShown);
   container.replaceChildren(
     el('p', {

@@ -103,7 +103,7 @@ class RolloutCard {
   private readonly note = el('p', { className: 'note', attrs: { 'data-testid': 'scale-note' } });
   private readonly scroller = el('div', { className: 'strip-scroll' });
   private readonly canvas = el('canvas', { attrs: { 'data-testid': 'rollout-strips', role: 'img' } });
-  private readonly flowButton = el('button', { text: 'Compute attention flow', attrs: { type: 'button', 'data-testid': 'flow-button' } });
+  private readonly flowButton = el('button', { className: 'tool', text: 'Compute attention flow', attrs: { type: 'button', 'data-testid': 'flow-button' } });
   private readonly flowProgress = el('progress', { attrs: { max: '1', value: '0', 'aria-label': 'Attention flow progress', 'data-testid': 'flow-progress' } });
   private readonly flowNote = el('span', { className: 'muted', attrs: { 'data-testid': 'flow-note', 'aria-live': 'polite' } });
   flow: FlowOutput | null = null;
