@@ -244,7 +244,12 @@ const ROW_H = 34;
 /** Narrowest and widest column of row names, in CSS pixels. */
 const NAME_MIN_W = 120;
 const NAME_MAX_W = 230;
+/** Height of the band of token labels when they are written across their cells. */
 const LABEL_H = 22;
+/** Tallest band of upright token labels (a longer label is cut to it), in CSS pixels. */
+const UPRIGHT_MAX_H = 110;
+/** Space kept around a label, in CSS pixels. */
+const LABEL_PAD = 6;
 
 /** A row name in two lines: what (before " · ") and where ("raw" / "layer 6, head 3"). */
 function nameLines(name: string): [string, string] {
@@ -254,13 +259,31 @@ function nameLines(name: string): [string, string] {
 
 let measurer: CanvasRenderingContext2D | null = null;
 
+/** The width of `text` in `font`, in CSS pixels (a rough guess without a 2D context). */
+function textWidth(text: string, font: string): number {
+  measurer ??= document.createElement('canvas').getContext('2d');
+  if (!measurer) return text.length * 7;
+  measurer.font = font;
+  return measurer.measureText(text).width;
+}
+
 /** The width of the row-name column that holds `rows`' names in the theme's font (between 120 and 230 CSS pixels). */
 export function stripNameWidth(rows: readonly StripRow[], theme: Theme): number {
-  measurer ??= document.createElement('canvas').getContext('2d');
-  if (!measurer) return NAME_MIN_W;
-  measurer.font = theme.font;
-  const widest = Math.max(0, ...rows.flatMap((r) => nameLines(r.name).map((line) => measurer!.measureText(line).width)));
+  const widest = Math.max(0, ...rows.flatMap((r) => nameLines(r.name).map((line) => textWidth(line, theme.font))));
   return Math.max(NAME_MIN_W, Math.min(NAME_MAX_W, Math.ceil(widest) + 10));
+}
+
+/**
+ * How a strip figure `width` CSS pixels wide writes its token labels: across their cells when every
+ * one fits its cell (in the bold font, the focus word's), otherwise upright (reading upwards, as the
+ * heatmap's columns do) in a band as tall as the longest label, up to 110 px, so a narrow cell on a
+ * phone still shows its whole token instead of "[CL…".
+ */
+export function stripLabels(tokens: readonly string[], rows: readonly StripRow[], width: number, theme: Theme): { upright: boolean; height: number } {
+  const cell = (width - stripNameWidth(rows, theme)) / Math.max(1, tokens.length);
+  const widest = Math.max(0, ...tokens.map((t) => textWidth(t, theme.boldFont)));
+  if (widest + LABEL_PAD <= cell) return { upright: false, height: LABEL_H };
+  return { upright: true, height: Math.max(LABEL_H, Math.min(UPRIGHT_MAX_H, Math.ceil(widest) + 2 * LABEL_PAD)) };
 }
 
 /** `text` cut short (with "…") to fit `width` CSS pixels in the painter's font. */
@@ -278,9 +301,9 @@ export function stripWidth(tokens: readonly string[], available: number, nameWid
   return Math.min(16_000, nameWidth + cell * tokens.length);
 }
 
-/** The CSS height of a strip figure of `rows` rows. */
-export function stripHeight(rows: number): number {
-  return LABEL_H + rows * ROW_H + 4;
+/** The CSS height of a strip figure of `rows` over `tokens`, `width` CSS pixels wide (see `stripLabels`). */
+export function stripHeight(tokens: readonly string[], rows: readonly StripRow[], width: number, theme: Theme): number {
+  return stripLabels(tokens, rows, width, theme).height + rows.length * ROW_H + 4;
 }
 
 /** The columns drawn as the focus word: one token, or its pieces `[start, end)`. */
@@ -300,7 +323,7 @@ export function drawStrips(
   theme: Theme,
   hidden?: readonly boolean[],
 ): ChartMark[] {
-  const ctx = prepareCanvas(canvas, width, stripHeight(rows.length));
+  const ctx = prepareCanvas(canvas, width, stripHeight(tokens, rows, width, theme));
   return ctx ? paintStrips(ctx, width, tokens, rows, focus, theme, hidden) : [];
 }
 
@@ -314,21 +337,31 @@ export function paintStrips(
   theme: Theme,
   hidden?: readonly boolean[],
 ): ChartMark[] {
+  const labels = stripLabels(tokens, rows, width, theme);
   p.fillStyle = theme.surface;
-  p.fillRect(0, 0, width, stripHeight(rows.length));
+  p.fillRect(0, 0, width, labels.height + rows.length * ROW_H + 4);
   const nameWidth = stripNameWidth(rows, theme);
   const cell = (width - nameWidth) / Math.max(1, tokens.length);
-  const chars = Math.max(3, Math.floor(cell / 7));
-  p.textAlign = 'center';
   p.textBaseline = 'middle';
   tokens.forEach((t, i) => {
     p.font = inFocus(focus, i) ? theme.boldFont : theme.font;
     p.fillStyle = inFocus(focus, i) ? theme.highlight : theme.foreground;
-    p.fillText(shorten(t, chars), nameWidth + (i + 0.5) * cell, LABEL_H / 2);
+    const x = nameWidth + (i + 0.5) * cell;
+    if (!labels.upright) {
+      p.textAlign = 'center';
+      p.fillText(t, x, LABEL_H / 2);
+      return;
+    }
+    p.save();
+    p.translate(x, labels.height - LABEL_PAD / 2);
+    p.rotate(-Math.PI / 2);
+    p.textAlign = 'left';
+    p.fillText(fitText(p, t, labels.height - LABEL_PAD), 0, 0);
+    p.restore();
   });
   const marks: ChartMark[] = [];
   rows.forEach((row, r) => {
-    const top = LABEL_H + r * ROW_H;
+    const top = labels.height + r * ROW_H;
     // The name in full, on two lines when it says where (a very long one is cut to the column).
     p.font = theme.font;
     p.fillStyle = theme.foreground;

@@ -123,7 +123,7 @@ export function focusSvg(figures: readonly FocusFigure[], theme: Theme, frame: F
     if (strip) {
       const width = stripWidth(strip.tokens, inner(frame), stripNameWidth(strip.rows, theme));
       const rows = strip.rows;
-      blocks.push(named(`strip-${i + 1}`, { width, height: stripHeight(rows.length), paint: (q) => void paintStrips(q, width, strip.tokens, rows, strip.focus, theme, strip.hidden) }));
+      blocks.push(named(`strip-${i + 1}`, { width, height: stripHeight(strip.tokens, rows, width, theme), paint: (q) => void paintStrips(q, width, strip.tokens, rows, strip.focus, theme, strip.hidden) }));
     }
     if (f.contrast) blocks.push(wrapped(p, f.contrast, theme.font, theme.muted, inner(frame)));
     const cell = vectorCell(f.heatmap, inner(frame), theme);
@@ -139,7 +139,7 @@ export function rolloutSvg(sentences: readonly { title: string; rows: SentenceRo
   const p = new SvgPainter();
   const blocks = sentences.flatMap(({ title, rows }) => {
     const width = stripWidth(rows.tokens, inner(frame), stripNameWidth(rows.rows, theme));
-    const strips: Block = { width, height: stripHeight(rows.rows.length), paint: (q) => void paintStrips(q, width, rows.tokens, rows.rows, rows.focus, theme, rows.hidden) };
+    const strips: Block = { width, height: stripHeight(rows.tokens, rows.rows, width, theme), paint: (q) => void paintStrips(q, width, rows.tokens, rows.rows, rows.focus, theme, rows.hidden) };
     return [wrapped(p, title, theme.boldFont, theme.foreground, inner(frame)), named(`rollout-${rows.sentence + 1}`, strips)];
   });
   return stack(p, blocks, theme, frame);
