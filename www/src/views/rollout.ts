@@ -28,14 +28,23 @@ export type RolloutOptions = ViewInput & { rolloutLayer?: number | null };
 /** Asks the worker for a sentence's flow, reporting progress as `done` of `total`. */
 export type FlowRequester = (sentence: number, progress: (done: number, total: number) => void) => Promise<FlowOutput>;
 
-/** "enterprise 0.31, is 0.12, …": the `k` heaviest tokens of `values`. */
-function topList(tokens: readonly string[], values: readonly number[], k: number): string {
-  return values
-    .map((v, i) => ({ v, t: tokens[i] ?? '' }))
+/**
+ * "[CLS] 0.73, [SEP] 0.15, enterprise 0.02 (itself 0.04)": the `k` heaviest tokens of `values` other
+ * than the focus word's own pieces `[focus.start, focus.end)` and hidden columns, then what the focus
+ * word takes from itself (its pieces summed, as a word's column always is), so the list says where
+ * else it looks however much it keeps.
+ */
+function topList(tokens: readonly string[], values: readonly number[], k: number, focus: { start: number; end: number }, hidden?: readonly boolean[]): string {
+  const own = (i: number): boolean => focus.start <= i && i < focus.end;
+  const others = values
+    .map((v, i) => ({ v, i, t: tokens[i] ?? '' }))
+    .filter(({ i }) => !own(i) && !hidden?.[i])
     .sort((a, b) => b.v - a.v)
     .slice(0, k)
-    .map(({ t, v }) => `${t} ${v.toFixed(2)}`)
-    .join(', ');
+    .map(({ t, v }) => `${t} ${v.toFixed(2)}`);
+  let self = 0;
+  for (let i = focus.start; i < focus.end; i++) self += values[i] ?? 0;
+  return others.length ? `${others.join(', ')} (itself ${self.toFixed(2)})` : `only itself ${self.toFixed(2)}`;
 }
 
 /** The rows (raw, rollout, flow) one sentence's strip figure draws, in the order drawn. */
@@ -214,7 +223,7 @@ class RolloutCard {
     }
     this.scroller.hidden = false;
     const word = rows.word;
-    this.summary.textContent = rows.rows.map((r, i) => `${r.name}: ${rows.from[i] ?? word} → ${topList(rows.tokens, r.values, 3)}`).join(' · ');
+    this.summary.textContent = rows.rows.map((r, i) => `${r.name}: ${rows.from[i] ?? word} → ${topList(rows.tokens, r.values, 3, rows.focus, rows.hidden)}`).join(' · ');
     this.canvas.setAttribute(
       'aria-label',
       `Where “${word}” looks in sentence ${this.index + 1}. ` +
