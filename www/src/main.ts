@@ -458,6 +458,7 @@ const analysis = new AnalysisFeatures({
     void runNow();
   },
   redraw: draw,
+  pickToken,
   modelName: () => modelName,
   focusFigures: () => focusView.figures(),
   headFigure: () => headView.figure(),

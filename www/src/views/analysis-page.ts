@@ -37,6 +37,8 @@ export interface AnalysisHost extends ExportHost {
   modelLoaded(info: ModelInfo, name: string, quantized: boolean): void;
   /** Draws the current view again. */
   redraw(): void;
+  /** Makes the word holding token `token` of sentence `sentence` (of the result on screen) the focus word. */
+  pickToken(sentence: number, token: number): void;
 }
 
 /** What a draw needs (main.ts's `common`, plus the sentence shown). */
@@ -58,8 +60,8 @@ export class AnalysisFeatures {
   private readonly picker: OwnModelPicker;
 
   constructor(private readonly host: AnalysisHost) {
-    this.rollout = new RolloutView(query('#rollout-view'), (sentence, progress) => this.flow(sentence, progress), (rolloutLayer) => host.store.set({ rolloutLayer }));
-    this.drift = new DriftView(query('#drift-view'));
+    this.rollout = new RolloutView(query('#rollout-view'), (sentence, progress) => this.flow(sentence, progress), (rolloutLayer) => host.store.set({ rolloutLayer }), (sentence, token) => host.pickToken(sentence, token));
+    this.drift = new DriftView(query('#drift-view'), (sentence, token) => host.pickToken(sentence, token));
     this.fillMask = new FillMaskPanel(query('#fill-mask-view'), (sentence, k) => this.fill(sentence, k));
     this.picker = new OwnModelPicker(query('#byo-model'), {
       load: (model, tokenizer, reuse, progress) => this.loadOwn(model, tokenizer, reuse, progress),

@@ -22,7 +22,8 @@ export class ChartHover {
 
   /**
    * `describe(i)` says what item `i` is; `rowLength()` is how far Up/Down move (the items of one
-   * line or row), 1 when the items have no rows.
+   * line or row), 1 when the items have no rows; `pick(i)`, if given, runs when item `i` is clicked
+   * or Enter is pressed on it (the strips and the token map make its word the focus word).
    */
   constructor(
     private readonly canvas: HTMLCanvasElement,
@@ -31,20 +32,30 @@ export class ChartHover {
     private readonly describe: (index: number) => string,
     private readonly rowLength: () => number = () => 1,
     private readonly reach: HoverReach = { radius: 8 },
+    private readonly pick?: (index: number) => void,
   ) {
     this.readout = new Readout(testId, idle, true);
     canvas.tabIndex = 0;
     canvas.setAttribute('aria-roledescription', 'chart; arrow keys read out its values');
     canvas.addEventListener('mousemove', (event) => {
-      const box = canvas.getBoundingClientRect();
-      const [x, y] = [event.clientX - box.left, event.clientY - box.top];
-      const hit = this.reach === 'column' ? columnMarkAt(this.marks, x, y) : markAt(this.marks, x, y, this.reach.radius);
+      const hit = this.hitAt(event);
       if (hit !== this.current) this.set(hit);
+    });
+    canvas.addEventListener('click', (event) => {
+      const hit = this.hitAt(event);
+      if (hit !== null) this.pick?.(hit);
     });
     canvas.addEventListener('mouseleave', () => this.set(null));
     canvas.addEventListener('focus', () => this.set(this.current ?? (this.marks.length ? 0 : null)));
     canvas.addEventListener('blur', () => this.set(null));
     canvas.addEventListener('keydown', (event) => this.key(event));
+  }
+
+  /** The item under (or, see `HoverReach`, nearest) the pointer of `event`, or null. */
+  private hitAt(event: MouseEvent): number | null {
+    const box = this.canvas.getBoundingClientRect();
+    const [x, y] = [event.clientX - box.left, event.clientY - box.top];
+    return this.reach === 'column' ? columnMarkAt(this.marks, x, y) : markAt(this.marks, x, y, this.reach.radius);
   }
 
   /** Draws new content with `paint` (forgetting the item read out, which may no longer exist). */
@@ -70,7 +81,7 @@ export class ChartHover {
     const valid = index !== null && index >= 0 && index < this.marks.length ? index : null;
     if (valid === this.current) return;
     this.current = valid;
-    this.canvas.style.cursor = valid === null ? '' : 'crosshair';
+    this.canvas.style.cursor = valid === null ? '' : this.pick ? 'pointer' : 'crosshair';
     this.repaint();
     this.readout.show(valid === null ? null : this.describe(valid));
   }
@@ -90,6 +101,11 @@ export class ChartHover {
     };
     if (event.key === 'Escape') {
       this.set(null);
+      return;
+    }
+    if (event.key === 'Enter' && this.pick) {
+      if (this.current !== null) this.pick(this.current);
+      event.preventDefault();
       return;
     }
     const next = moves[event.key];

@@ -46,11 +46,26 @@ export class DriftView {
   private readonly mapHover: ChartHover;
   /** What the chart and the map show, for the read-outs and the SVG export. */
   chartShown: { spec: LineChartSpec; word: string; drifts: readonly PairDrift[] } | null = null;
-  mapShown: { spec: ScatterSpec; names: string[]; coordinates: [number, number][] } | null = null;
+  mapShown: { spec: ScatterSpec; names: string[]; coordinates: [number, number][]; tokens: readonly (readonly [number, number, string])[] } | null = null;
 
-  constructor(private readonly container: HTMLElement) {
+  /** `pick(sentence, token)` runs when a point of the token map is clicked or Enter is pressed on it: its word becomes the focus word. */
+  constructor(
+    private readonly container: HTMLElement,
+    pick: (sentence: number, token: number) => void,
+  ) {
     this.chartHover = new ChartHover(this.chart, 'drift-readout', 'Hover over a point (or focus the chart and use the arrow keys) for its value.', (i) => this.describePoint(i), () => this.chartShown?.spec.xLabels.length ?? 1, 'column');
-    this.mapHover = new ChartHover(this.map, 'tokenmap-readout', 'Hover over a point (or focus the map and use the arrow keys) for its token and coordinates.', (i) => this.describeToken(i), () => 1, { radius: 16 });
+    this.mapHover = new ChartHover(
+      this.map,
+      'tokenmap-readout',
+      'Hover over a point (or focus the map and use the arrow keys) for its token and coordinates; click it (or press Enter) to make its word the focus word.',
+      (i) => this.describeToken(i),
+      () => 1,
+      { radius: 16 },
+      (i) => {
+        const token = this.mapShown?.tokens[i];
+        if (token) pick(token[0], token[1]);
+      },
+    );
     container.replaceChildren(
       el('h3', { text: 'Similarity of the focus word across sentences, level by level' }),
       this.chartNote,
@@ -174,7 +189,7 @@ export class DriftView {
     const width = Math.max(320, Math.min(1040, this.container.clientWidth - 8));
     const spec: ScatterSpec = { points, links, xTitle, yTitle };
     const names = map.tokens.map(([s, position, text]) => `“${text}” (sentence ${s + 1}, token ${position + 1})`);
-    this.mapShown = { spec, names, coordinates: map.points };
+    this.mapShown = { spec, names, coordinates: map.points, tokens: map.tokens };
     this.mapHover.show(() => drawChart(this.map, paintScatter, width, 420, spec, theme), theme);
     const labelled = spec.labelled ?? [];
     // Which labels were written and where (CSS pixels: point,x,y,w,h;…), for end-to-end tests.

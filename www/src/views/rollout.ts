@@ -25,6 +25,9 @@ export const FLOW_MAX_TOKENS = 64;
 /** What the rollout view shows: the page's choices and the rollout layer (0-based; null or absent follows `layer`). */
 export type RolloutOptions = ViewInput & { rolloutLayer?: number | null };
 
+/** Makes the word holding token `token` of sentence `sentence` the focus word. */
+export type TokenPicker = (sentence: number, token: number) => void;
+
 /** Asks the worker for a sentence's flow, reporting progress as `done` of `total`. */
 export type FlowRequester = (sentence: number, progress: (done: number, total: number) => void) => Promise<FlowOutput>;
 
@@ -125,15 +128,19 @@ class RolloutCard {
     private readonly index: number,
     private readonly requestFlow: FlowRequester,
     private readonly redraw: () => void,
+    pick: TokenPicker,
   ) {
     this.flowProgress.hidden = true;
     this.scroller.append(this.canvas);
     this.hover = new ChartHover(
       this.canvas,
       'rollout-readout',
-      'Hover over a cell (or focus the strips and use the arrow keys) for its exact value.',
+      'Hover over a cell (or focus the strips and use the arrow keys) for its exact value; click it (or press Enter) to make its word the focus word.',
       (i) => this.describeCell(i),
       () => this.shown?.tokens.length ?? 1,
+      { radius: 0 },
+      // A cell's column is its token (every row spans the sentence's tokens).
+      (i) => pick(this.index, i % Math.max(1, this.shown?.tokens.length ?? 1)),
     );
     this.element = el('article', { className: 'card sentence-card', attrs: { 'data-sentence': String(index) } }, [
       this.title,
@@ -246,11 +253,12 @@ export class RolloutView {
   /** The layer rollout runs through on screen (0-based), for export. */
   layerShown = 0;
 
-  /** `onLayer(layer)` runs when the slider picks the rollout layer (0-based); the owner updates the view with it. */
+  /** `onLayer(layer)` runs when the slider picks the rollout layer (0-based), the owner updating the view with it; `pick` when a cell's word is chosen as the focus word. */
   constructor(
     private readonly container: HTMLElement,
     private readonly requestFlow: FlowRequester,
     private readonly onLayer: (layer: number) => void,
+    private readonly pick: TokenPicker,
   ) {
     this.slider = el('input', { attrs: { type: 'range', min: '1', max: '1', value: '1', step: '1', 'data-testid': 'rollout-layer', 'aria-label': 'Rollout through layer' } });
     this.slider.addEventListener('input', () => this.onLayer(Number(this.slider.value) - 1));
@@ -271,7 +279,7 @@ export class RolloutView {
     this.layerShown = layer;
     const count = options.output.batch.sentences.length;
     while (this.cards.length < count) {
-      this.cards.push(new RolloutCard(this.cards.length, this.requestFlow, () => this.last && this.update(this.last)));
+      this.cards.push(new RolloutCard(this.cards.length, this.requestFlow, () => this.last && this.update(this.last), this.pick));
     }
     this.cards.length = count;
     const elements = this.cards.map((c) => c.element);
