@@ -286,6 +286,35 @@ export function stripLabels(tokens: readonly string[], rows: readonly StripRow[]
   return { upright: true, height: Math.max(LABEL_H, Math.min(UPRIGHT_MAX_H, Math.ceil(widest) + 2 * LABEL_PAD)) };
 }
 
+/** Space between the lines of a row name, in CSS pixels. */
+const NAME_LINE_H = 14;
+
+/** `text` broken at spaces into lines no wider than `width` CSS pixels in `font` (a single word wider than that keeps a line of its own). */
+function wrapLines(text: string, width: number, font: string): string[] {
+  const lines: string[] = [];
+  for (const word of text.split(' ')) {
+    const last = lines[lines.length - 1];
+    if (last !== undefined && textWidth(`${last} ${word}`, font) <= width) lines[lines.length - 1] = `${last} ${word}`;
+    else lines.push(word);
+  }
+  return lines;
+}
+
+/** Each row's name as the lines it is written in: what (foreground), then where (muted), each wrapped to the name column, never cut. */
+function nameRows(rows: readonly StripRow[], theme: Theme): { what: string[]; where: string[] }[] {
+  const width = stripNameWidth(rows, theme) - 8;
+  return rows.map((r) => {
+    const [what, where] = nameLines(r.name);
+    return { what: wrapLines(what, width, theme.font), where: where ? wrapLines(where, width, theme.font) : [] };
+  });
+}
+
+/** The height of each strip row: 34 CSS pixels, or more when a row's name needs more than two lines. */
+function stripRowHeight(rows: readonly StripRow[], theme: Theme): number {
+  const lines = Math.max(0, ...nameRows(rows, theme).map((n) => n.what.length + n.where.length));
+  return Math.max(ROW_H, lines * NAME_LINE_H + 6);
+}
+
 /** `text` cut short (with "…") to fit `width` CSS pixels in the painter's font. */
 function fitText(p: Painter, text: string, width: number): string {
   if (p.measureText(text).width <= width) return text;
@@ -303,7 +332,7 @@ export function stripWidth(tokens: readonly string[], available: number, nameWid
 
 /** The CSS height of a strip figure of `rows` over `tokens`, `width` CSS pixels wide (see `stripLabels`). */
 export function stripHeight(tokens: readonly string[], rows: readonly StripRow[], width: number, theme: Theme): number {
-  return stripLabels(tokens, rows, width, theme).height + rows.length * ROW_H + 4;
+  return stripLabels(tokens, rows, width, theme).height + rows.length * stripRowHeight(rows, theme) + 4;
 }
 
 /** The columns drawn as the focus word: one token, or its pieces `[start, end)`. */
@@ -339,7 +368,9 @@ export function paintStrips(
 ): ChartMark[] {
   const labels = stripLabels(tokens, rows, width, theme);
   p.fillStyle = theme.surface;
-  p.fillRect(0, 0, width, labels.height + rows.length * ROW_H + 4);
+  const rowH = stripRowHeight(rows, theme);
+  const names = nameRows(rows, theme);
+  p.fillRect(0, 0, width, labels.height + rows.length * rowH + 4);
   const nameWidth = stripNameWidth(rows, theme);
   const cell = (width - nameWidth) / Math.max(1, tokens.length);
   p.textBaseline = 'middle';
@@ -361,34 +392,33 @@ export function paintStrips(
   });
   const marks: ChartMark[] = [];
   rows.forEach((row, r) => {
-    const top = labels.height + r * ROW_H;
-    // The name in full, on two lines when it says where (a very long one is cut to the column).
+    const top = labels.height + r * rowH;
+    // The name in full, centred on its row: what it is, then (muted) where, each wrapped to the column.
     p.font = theme.font;
-    p.fillStyle = theme.foreground;
     p.textAlign = 'left';
-    const [what, where] = nameLines(row.name);
-    p.fillText(fitText(p, what, nameWidth - 8), 4, where ? top + ROW_H / 2 - 7 : top + ROW_H / 2);
-    if (where) {
-      p.fillStyle = theme.muted;
-      p.fillText(fitText(p, where, nameWidth - 8), 4, top + ROW_H / 2 + 8);
-    }
+    const { what, where } = names[r]!;
+    const lines = [...what, ...where];
+    lines.forEach((line, k) => {
+      p.fillStyle = k < what.length ? theme.foreground : theme.muted;
+      p.fillText(line, 4, top + rowH / 2 + (k - (lines.length - 1) / 2) * NAME_LINE_H);
+    });
     const max = Math.max(1e-9, row.max ?? Math.max(...row.values));
     p.textAlign = 'center';
     row.values.forEach((v, i) => {
       if (hidden?.[i]) {
         // A hidden token's column: an empty grey cell (its weight went to the others).
         p.fillStyle = theme.mask;
-        p.fillRect(nameWidth + i * cell + 1, top + 2, cell - 2, ROW_H - 4);
-        marks.push({ x: nameWidth + i * cell + 1, y: top + 2, w: cell - 2, h: ROW_H - 4 });
+        p.fillRect(nameWidth + i * cell + 1, top + 2, cell - 2, rowH - 4);
+        marks.push({ x: nameWidth + i * cell + 1, y: top + 2, w: cell - 2, h: rowH - 4 });
         return;
       }
       const colour = viridis(v / max);
       p.fillStyle = css(colour);
-      p.fillRect(nameWidth + i * cell + 1, top + 2, cell - 2, ROW_H - 4);
-      marks.push({ x: nameWidth + i * cell + 1, y: top + 2, w: cell - 2, h: ROW_H - 4 });
+      p.fillRect(nameWidth + i * cell + 1, top + 2, cell - 2, rowH - 4);
+      marks.push({ x: nameWidth + i * cell + 1, y: top + 2, w: cell - 2, h: rowH - 4 });
       if (cell >= 30) {
         p.fillStyle = textOn(colour);
-        p.fillText(v.toFixed(2), nameWidth + (i + 0.5) * cell, top + ROW_H / 2);
+        p.fillText(v.toFixed(2), nameWidth + (i + 0.5) * cell, top + rowH / 2);
       }
     });
   });
