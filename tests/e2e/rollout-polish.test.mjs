@@ -100,7 +100,7 @@ async function assertStripWords(page, card, tokens, names, where) {
 
 describe('the rollout strips and the token map', { concurrency: false }, () => {
   for (const scheme of ['light', 'dark']) {
-    it(`at 390 px, ${scheme}: whole token labels and row names, a page-styled flow button`, { timeout: READY_TIMEOUT_MS }, async () => {
+    it(`at 390 px, ${scheme}: whole token labels and row names, strips that fit, a page-styled flow button`, { timeout: READY_TIMEOUT_MS }, async () => {
       const { context, page } = await phonePage(scheme);
       try {
         await openRollout(page, SENTENCES, 'apple');
@@ -115,6 +115,9 @@ describe('the rollout strips and the token map', { concurrency: false }, () => {
         await assertStripWords(page, 0, ['[CLS]', 'apple', 'is', 'huge', 'enterprise', '[SEP]'], names, `${scheme}, sentence 1`);
         await assertStripWords(page, 1, ['[CLS]', 'i', 'am', 'eating', 'an', 'apple', '[SEP]'], names, `${scheme}, sentence 2`);
         assert.ok((await page.evaluate(() => document.scrollingElement.scrollWidth)) <= PHONE.width, 'the page scrolls sideways');
+        // Short sentences: the name column wraps its names so the strips fit the card, no sideways scrolling.
+        const widths = await page.$$eval('#rollout-view .strip-scroll', (boxes) => boxes.map((b) => [b.scrollWidth, b.clientWidth]));
+        for (const [inner, outer] of widths) assert.ok(inner <= outer, `the strips are ${inner} px wide in a ${outer} px card`);
         await page.locator('#rollout-view').screenshot({ path: join(artifacts, `rollout-phone-${scheme}.png`) });
         session.assertNoProblems();
       } finally {

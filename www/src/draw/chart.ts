@@ -273,6 +273,25 @@ export function stripNameWidth(rows: readonly StripRow[], theme: Theme): number 
   return Math.max(NAME_MIN_W, Math.min(NAME_MAX_W, Math.ceil(widest) + 10));
 }
 
+/** Narrowest cell of a strip: 30 px still holds "0.56" in the cell's font. */
+const CELL_MIN_W = 30;
+/** Narrowest the name column gets (its names wrapping onto more lines), so a short sentence's strips fit a phone. */
+const NAME_NARROW_W = 90;
+
+/**
+ * The name column `nameWidth` wide (see `stripNameWidth`), or narrower, down to 90 px, when that
+ * leaves `tokens` cells narrower than 30 px in `available` CSS pixels.
+ */
+function narrowedName(tokens: readonly string[], available: number, nameWidth: number): number {
+  const cells = CELL_MIN_W * Math.max(1, tokens.length);
+  return nameWidth + cells <= available + 0.5 ? nameWidth : Math.max(NAME_NARROW_W, Math.min(nameWidth, available - cells));
+}
+
+/** The width of the name column of a strip figure `width` CSS pixels wide (as `stripWidth` sized it). */
+function nameColumn(tokens: readonly string[], rows: readonly StripRow[], width: number, theme: Theme): number {
+  return narrowedName(tokens, width, stripNameWidth(rows, theme));
+}
+
 /**
  * How a strip figure `width` CSS pixels wide writes its token labels: across their cells when every
  * one fits its cell (in the bold font, the focus word's), otherwise upright (reading upwards, as the
@@ -280,7 +299,7 @@ export function stripNameWidth(rows: readonly StripRow[], theme: Theme): number 
  * phone still shows its whole token instead of "[CL…".
  */
 export function stripLabels(tokens: readonly string[], rows: readonly StripRow[], width: number, theme: Theme): { upright: boolean; height: number } {
-  const cell = (width - stripNameWidth(rows, theme)) / Math.max(1, tokens.length);
+  const cell = (width - nameColumn(tokens, rows, width, theme)) / Math.max(1, tokens.length);
   const widest = Math.max(0, ...tokens.map((t) => textWidth(t, theme.boldFont)));
   if (widest + LABEL_PAD <= cell) return { upright: false, height: LABEL_H };
   return { upright: true, height: Math.max(LABEL_H, Math.min(UPRIGHT_MAX_H, Math.ceil(widest) + 2 * LABEL_PAD)) };
@@ -301,8 +320,8 @@ function wrapLines(text: string, width: number, font: string): string[] {
 }
 
 /** Each row's name as the lines it is written in: what (foreground), then where (muted), each wrapped to the name column, never cut. */
-function nameRows(rows: readonly StripRow[], theme: Theme): { what: string[]; where: string[] }[] {
-  const width = stripNameWidth(rows, theme) - 8;
+function nameRows(rows: readonly StripRow[], theme: Theme, nameWidth: number): { what: string[]; where: string[] }[] {
+  const width = nameWidth - 8;
   return rows.map((r) => {
     const [what, where] = nameLines(r.name);
     return { what: wrapLines(what, width, theme.font), where: where ? wrapLines(where, width, theme.font) : [] };
@@ -310,8 +329,8 @@ function nameRows(rows: readonly StripRow[], theme: Theme): { what: string[]; wh
 }
 
 /** The height of each strip row: 34 CSS pixels, or more when a row's name needs more than two lines. */
-function stripRowHeight(rows: readonly StripRow[], theme: Theme): number {
-  const lines = Math.max(0, ...nameRows(rows, theme).map((n) => n.what.length + n.where.length));
+function stripRowHeight(rows: readonly StripRow[], theme: Theme, nameWidth: number): number {
+  const lines = Math.max(0, ...nameRows(rows, theme, nameWidth).map((n) => n.what.length + n.where.length));
   return Math.max(ROW_H, lines * NAME_LINE_H + 6);
 }
 
@@ -323,16 +342,20 @@ function fitText(p: Painter, text: string, width: number): string {
   return `${text.slice(0, keep - 1)}…`;
 }
 
-/** The CSS width a strip figure of `tokens` columns needs for its cells to hold their labels, with a name column `nameWidth` wide (see `stripNameWidth`). */
+/**
+ * The CSS width a strip figure of `tokens` columns needs for its cells to hold their values, with a
+ * name column `nameWidth` wide (see `stripNameWidth`), narrowed when the cells would not fit
+ * `available` otherwise (a phone): wider than `available` only when 30 px cells cannot fit anyway.
+ */
 export function stripWidth(tokens: readonly string[], available: number, nameWidth = NAME_MIN_W): number {
-  // 30 px still holds "0.56" in the cell's font, so a short sentence fits a phone.
-  const cell = Math.max(30, Math.min(72, (available - nameWidth) / Math.max(1, tokens.length)));
-  return Math.min(16_000, nameWidth + cell * tokens.length);
+  const name = narrowedName(tokens, available, nameWidth);
+  const cell = Math.max(CELL_MIN_W, Math.min(72, (available - name) / Math.max(1, tokens.length)));
+  return Math.min(16_000, name + cell * tokens.length);
 }
 
 /** The CSS height of a strip figure of `rows` over `tokens`, `width` CSS pixels wide (see `stripLabels`). */
 export function stripHeight(tokens: readonly string[], rows: readonly StripRow[], width: number, theme: Theme): number {
-  return stripLabels(tokens, rows, width, theme).height + rows.length * stripRowHeight(rows, theme) + 4;
+  return stripLabels(tokens, rows, width, theme).height + rows.length * stripRowHeight(rows, theme, nameColumn(tokens, rows, width, theme)) + 4;
 }
 
 /** The columns drawn as the focus word: one token, or its pieces `[start, end)`. */
@@ -368,10 +391,10 @@ export function paintStrips(
 ): ChartMark[] {
   const labels = stripLabels(tokens, rows, width, theme);
   p.fillStyle = theme.surface;
-  const rowH = stripRowHeight(rows, theme);
-  const names = nameRows(rows, theme);
+  const nameWidth = nameColumn(tokens, rows, width, theme);
+  const rowH = stripRowHeight(rows, theme, nameWidth);
+  const names = nameRows(rows, theme, nameWidth);
   p.fillRect(0, 0, width, labels.height + rows.length * rowH + 4);
-  const nameWidth = stripNameWidth(rows, theme);
   const cell = (width - nameWidth) / Math.max(1, tokens.length);
   p.textBaseline = 'middle';
   tokens.forEach((t, i) => {

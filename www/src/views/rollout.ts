@@ -241,6 +241,12 @@ class RolloutCard {
   }
 }
 
+/** The width inside `element`'s padding, in CSS pixels. */
+function contentWidth(element: HTMLElement): number {
+  const style = getComputedStyle(element);
+  return element.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight);
+}
+
 /** The rollout panel: a layer slider and one card per sentence. */
 export class RolloutView {
   private cards: RolloutCard[] = [];
@@ -284,11 +290,11 @@ export class RolloutView {
     this.cards.length = count;
     const elements = this.cards.map((c) => c.element);
     if (elements.some((e, i) => this.cardsBox.children[i] !== e) || this.cardsBox.children.length !== count) this.cardsBox.replaceChildren(...elements);
-    // Each card is as wide as its column (two side by side on wide screens), minus its padding.
+    // Each card's strips are as wide as its column (two side by side on wide screens) inside its padding.
     const fallback = Math.max(320, this.container.clientWidth - 40);
     const scale = options.sharedScale ? sharedRowScale(this.cards.map((card, i) => rolloutRows(options, i, layer, card.flow))) : null;
     this.shown = this.cards
-      .map((card) => card.update(options, layer, card.element.clientWidth > 0 ? Math.max(240, card.element.clientWidth - 34) : fallback, scale))
+      .map((card) => card.update(options, layer, card.element.clientWidth > 0 ? Math.max(240, contentWidth(card.element)) : fallback, scale))
       .filter((r): r is SentenceRows => r !== null);
   }
 }
