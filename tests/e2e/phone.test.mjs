@@ -1,8 +1,9 @@
 // End-to-end tests of the explorer on a phone (issue 16, item 4): at 390×844, light and dark, every
 // tab of the tab row can be scrolled to and tapped, every view fits the screen or scrolls inside its
 // own card (nothing sticks out of the screen unless a box that scrolls sideways holds it), and the
-// page itself never scrolls sideways. The same for the example post and its three widgets. Saves a
-// screenshot of every tab and of the post to tests/artifacts/ (phone-*.png), to be looked at.
+// page itself never scrolls sideways; the heatmap read-outs are never cut. The same for the example
+// post and its three widgets. Saves a screenshot of every tab and of the post to tests/artifacts/
+// (phone-*.png), to be looked at.
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
@@ -81,6 +82,17 @@ for (const scheme of ['light', 'dark']) {
           assert.equal(await tab.getAttribute('aria-selected'), 'true', `tapping the ${view} tab did not select it`);
           assert.equal(await page.isVisible(`#panel-${view}`), true);
           await assertFits(page, `the ${view} view`);
+          if (view === 'focus') {
+            // The heatmap read-outs are whole: the hint, and a cell's value reached by keyboard.
+            const cut = () => page.$$eval('[data-testid="heatmap-readout"]', (all) =>
+              all.filter((r) => r.scrollHeight > r.clientHeight + 1).map((r) => r.textContent));
+            assert.deepEqual(await cut(), [], 'these read-outs are cut');
+            await page.locator('#focus-view article .scroll-box').first().focus();
+            await page.keyboard.press('ArrowDown');
+            assert.match(await page.textContent('[data-testid="heatmap-readout"] >> nth=0'), /^\d\.\d{4} · query/);
+            assert.deepEqual(await cut(), [], 'these read-outs are cut');
+            await page.keyboard.press('Escape');
+          }
           if (view === 'model') {
             // The grid of all 6 × 12 heads fits the phone: no sideways scrolling to see heads 7–12.
             const frame = await page.$eval('#model-view .grid-frame', (f) => [f.scrollWidth, f.clientWidth]);

@@ -27,7 +27,7 @@ const ZOOMS = [0.25, 0.35, 0.5, 0.7, 1, 1.4, 2, 2.8, 4] as const;
 const DEFAULT_ZOOM = 4;
 const MIN_CELL = 3;
 const MAX_CELL = 120;
-const IDLE_READOUT = 'Hover over a cell (or focus the heatmap and use the arrow keys) for its exact value; click a token (or press Enter) to focus it.';
+const IDLE_READOUT = 'Hover over a cell, or use the arrow keys, for its value; click or press Enter to focus its word.';
 /** Rows or columns PageUp/PageDown move the cursor by. */
 const PAGE_STEP = 8;
 
