@@ -269,7 +269,7 @@ impl Model {
                     .flat_map(|e| match role {
                         Role::InputIds => e.input_ids.iter().map(|&v| v as i64).collect::<Vec<_>>(),
                         Role::AttentionMask => e.attention_mask.iter().map(|&v| v as i64).collect(),
-                        Role::TokenTypeIds => vec![0; s],
+                        Role::TokenTypeIds => e.token_type_ids.iter().map(|&v| v as i64).collect(),
                     })
                     .collect();
                 Ok(Tensor::from_shape(&[batch.sentences.len(), s], &values)?
