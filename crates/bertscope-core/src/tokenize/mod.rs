@@ -40,6 +40,7 @@ pub struct Encoding {
     /// and including the first `[SEP]`, 1 for sentence B and its `[SEP]`; 0 for padding.
     pub token_type_ids: Vec<u32>,
     /// For a pair, the position of sentence B's first token; `None` for a single sentence.
+    #[cfg_attr(feature = "tsify", tsify(type = "number | null"))]
     pub sentence_b_start: Option<usize>,
     /// Token strings (`##` marks a word piece continuing the previous token).
     pub tokens: Vec<String>,
