@@ -187,7 +187,9 @@ fn run(cli: Cli) -> Result<(), String> {
                 .map(|k| (0..texts.len()).map(|i| analysis::fill_mask(&batch_run, engine.tokenizer(), i, k)).collect());
             json::write_batch_run(&mut std::io::stdout().lock(), &batch_run, masks).map_err(output::write_error)
         }
-        Command::Rollout { files, texts } => analyze::rollout(&files.model, files.tokenizer.as_deref(), &texts.lines()?),
+        Command::Rollout { files, texts } => {
+            analyze::rollout(&files.model, files.tokenizer.as_deref(), &texts.lines()?)
+        }
         Command::Drift { files, texts, word } => {
             analyze::drift(&files.model, files.tokenizer.as_deref(), &texts, &word)
         }

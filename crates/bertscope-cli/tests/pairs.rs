@@ -36,7 +36,8 @@ fn floats(v: &Value) -> Vec<f32> {
 #[test]
 fn pair_flag_runs_the_pair_template() {
     for case in [&DEFAULT_CASE, &CASES[3]] {
-        let flag = attention(case.model, &["--text", "Hello there", "--pair", "The cat sat.", "It was tired | sleepy."]);
+        let flag =
+            attention(case.model, &["--text", "Hello there", "--pair", "The cat sat.", "It was tired | sleepy."]);
         let type_ids = [vec![0; 13], vec![0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1]];
         assert_eq!(flag["token_type_ids"], json!(type_ids), "{}", case.model);
         assert_eq!(flag["sentence_b_start"], json!([null, 6]));
@@ -45,7 +46,8 @@ fn pair_flag_runs_the_pair_template() {
             json!(["[CLS]", "the", "cat", "sat", ".", "[SEP]", "it", "was", "tired", "|", "sleepy", ".", "[SEP]"]),
         );
         // The same pair written as one line: the same run.
-        let line = attention(case.model, &["--text", "Hello there", "--text", r"The cat sat. | It was tired \| sleepy."]);
+        let line =
+            attention(case.model, &["--text", "Hello there", "--text", r"The cat sat. | It was tired \| sleepy."]);
         assert_eq!(line["input_ids"], flag["input_ids"]);
         assert_eq!(line["token_type_ids"], flag["token_type_ids"]);
         assert_eq!(floats(&line["attentions"]), floats(&flag["attentions"]), "{}", case.model);
@@ -96,9 +98,13 @@ fn pair_flag_matches_the_python_reference() {
         let json = attention(&m.model, &args);
         for (i, p) in m.pairs.iter().enumerate() {
             let n = p.input_ids.len();
-            let unpadded = |v: &Value| -> Vec<u64> { v.as_array().unwrap()[..n].iter().map(|x| x.as_u64().unwrap()).collect() };
+            let unpadded =
+                |v: &Value| -> Vec<u64> { v.as_array().unwrap()[..n].iter().map(|x| x.as_u64().unwrap()).collect() };
             assert_eq!(unpadded(&json["input_ids"][i]), p.input_ids.iter().map(|&x| x as u64).collect::<Vec<_>>());
-            assert_eq!(unpadded(&json["token_type_ids"][i]), p.token_type_ids.iter().map(|&x| x as u64).collect::<Vec<_>>());
+            assert_eq!(
+                unpadded(&json["token_type_ids"][i]),
+                p.token_type_ids.iter().map(|&x| x as u64).collect::<Vec<_>>()
+            );
             // Padded in the batch: compare the real tokens' rows and columns.
             let padded = json["input_ids"][i].as_array().unwrap().len();
             let all = floats(&json["attentions"][i]);

@@ -90,7 +90,8 @@ fn pair_attention_matches_onnxruntime() {
             let run = engine.run(&[entry.line()]).unwrap();
             let wrong = pair_encoding_diff(observed(&run.batch.sentences[0]), entry);
             assert!(wrong.is_empty(), "{}: {}", model.name, wrong.join("\n"));
-            let diff = pair_attention_diff(run.runs[0].attention.as_slice(), &entry.flat_attentions().unwrap()).unwrap();
+            let diff =
+                pair_attention_diff(run.runs[0].attention.as_slice(), &entry.flat_attentions().unwrap()).unwrap();
             println!("{} {:?}: attention within {diff:.2e}", model.name, entry.line());
             assert!(diff <= tol, "{} {:?}: attention differs by {diff} (tolerance {tol})", model.name, entry.line());
         }

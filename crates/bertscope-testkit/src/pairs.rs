@@ -125,7 +125,8 @@ pub fn pair_encoding_diff(observed: PairObserved<'_>, expected: &PairEntry) -> V
         wrong.push(format!("{line:.60}: input_ids {:?} != {:?}", observed.input_ids, expected.input_ids));
     }
     if observed.token_type_ids != expected.token_type_ids.as_slice() {
-        wrong.push(format!("{line:.60}: token_type_ids {:?} != {:?}", observed.token_type_ids, expected.token_type_ids));
+        wrong
+            .push(format!("{line:.60}: token_type_ids {:?} != {:?}", observed.token_type_ids, expected.token_type_ids));
     }
     if observed.tokens != expected.tokens.as_slice() {
         wrong.push(format!("{line:.60}: tokens differ"));

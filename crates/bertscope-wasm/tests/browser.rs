@@ -9,9 +9,10 @@
 use bertscope_core::kernel_bench as bench;
 use bertscope_core::kernels::{gemm, qgemm};
 use bertscope_testkit::{
-    check_gemm, check_l1_from_mixtures, check_qgemm, fill_mask_entry, head_stats_diff, mixing_diff, parse,
-    pair_attention_diff, pair_encoding_diff, parse_mixing, parse_pairs, verify, Case, HeadStatsObserved, HeadStatsRef, MixingObserved, MixingSentence, MixingTol, Observed,
-    PairObserved, CASES, DEFAULT_CASE, MIXING_CASES, QUANTIZED_TINY_VS_FP32,
+    check_gemm, check_l1_from_mixtures, check_qgemm, fill_mask_entry, head_stats_diff, mixing_diff,
+    pair_attention_diff, pair_encoding_diff, parse, parse_mixing, parse_pairs, verify, Case, HeadStatsObserved,
+    HeadStatsRef, MixingObserved, MixingSentence, MixingTol, Observed, PairObserved, CASES, DEFAULT_CASE, MIXING_CASES,
+    QUANTIZED_TINY_VS_FP32,
 };
 use bertscope_wasm::{BatchRun, Engine, FileBytes};
 use js_sys::Uint8Array;

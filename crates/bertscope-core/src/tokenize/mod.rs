@@ -12,7 +12,9 @@ pub use expansion::MAX_CHARS_PER_CHAR;
 
 use crate::error::{Error, Result};
 use serde::Serialize;
-use tokenizers::{EncodeInput, PaddingDirection, PostProcessor, TruncationDirection, TruncationParams, TruncationStrategy};
+use tokenizers::{
+    EncodeInput, PaddingDirection, PostProcessor, TruncationDirection, TruncationParams, TruncationStrategy,
+};
 
 /// Longest input, in tokens including `[CLS]` and `[SEP]`, that BERT-family models accept.
 pub const DEFAULT_MAX_TOKENS: usize = 512;
@@ -142,11 +144,8 @@ impl Tokenizer {
         if inputs.is_empty() {
             return Err(Error::NoSentences);
         }
-        let mut raw = inputs
-            .iter()
-            .enumerate()
-            .map(|(i, input)| self.encode_one(input, i + 1))
-            .collect::<Result<Vec<_>>>()?;
+        let mut raw =
+            inputs.iter().enumerate().map(|(i, input)| self.encode_one(input, i + 1)).collect::<Result<Vec<_>>>()?;
         let seq_len = raw.iter().map(|(e, _)| e.len()).max().unwrap_or(0);
         let sentences = texts
             .iter()
@@ -202,7 +201,9 @@ impl Tokenizer {
                     Some(start) if sequences.contains(&Some(0)) => Ok((encoded, Some(start))),
                     _ => {
                         let side = if start.is_some() { "A" } else { "B" };
-                        Err(bad(&format!("whose sentence {side} gives no tokens (only characters the tokenizer drops)")))
+                        Err(bad(&format!(
+                            "whose sentence {side} gives no tokens (only characters the tokenizer drops)"
+                        )))
                     }
                 };
             }

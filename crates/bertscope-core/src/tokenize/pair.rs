@@ -40,7 +40,8 @@ impl Input {
                 c => parts.last_mut().expect("starts with one part").push(c),
             }
         }
-        const HOW: &str = "a pair is written “sentence A | sentence B” (write \\| for a bar that is part of a sentence)";
+        const HOW: &str =
+            "a pair is written “sentence A | sentence B” (write \\| for a bar that is part of a sentence)";
         match parts.as_slice() {
             [single] => Ok(Input::Single(single.clone())),
             [a, b] => match (a.trim(), b.trim()) {
@@ -110,7 +111,9 @@ mod tests {
 
     #[test]
     fn display_reads_back() {
-        for input in [pair("a | x", "b"), pair(r"c:\", "d"), Input::Single("one | two".into()), Input::Single("plain".into())] {
+        for input in
+            [pair("a | x", "b"), pair(r"c:\", "d"), Input::Single("one | two".into()), Input::Single("plain".into())]
+        {
             assert_eq!(Input::parse(&input.to_string()), Ok(input.clone()), "{input}");
         }
         assert_eq!(pair("a", "b").to_string(), "a | b");
