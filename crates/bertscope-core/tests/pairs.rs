@@ -184,3 +184,34 @@ fn bad_pairs_are_refused_in_words() {
     assert!(matches!(engine.run(&["ok", " | "]), Err(Error::BadInput(_))));
     assert!(engine.run(&["ok", "fine | too"]).is_ok(), "the engine still runs after a refused input");
 }
+
+/// MiniLM's tokenizer with the pair template's segment 1 renumbered `type_id`.
+fn tokenizer_with_b_type(type_id: u64) -> Vec<u8> {
+    let mut json: serde_json::Value = serde_json::from_slice(&read("minilm-l6/tokenizer.json")).unwrap();
+    for piece in json["post_processor"]["pair"].as_array_mut().unwrap() {
+        for (_, part) in piece.as_object_mut().unwrap().iter_mut() {
+            if part["type_id"] == 1 {
+                part["type_id"] = type_id.into();
+            }
+        }
+    }
+    serde_json::to_vec(&json).unwrap()
+}
+
+#[test]
+fn segment_ids_past_the_token_type_table_are_refused() {
+    let model = read(DEFAULT_CASE.model);
+    let engine = Engine::new(&model, &tokenizer_with_b_type(5), LoadOptions::default()).unwrap();
+    assert_eq!(engine.info().token_types, Some(2), "MiniLM's token-type table has two rows");
+    let err = engine.run(&["fine", "a | b"]).unwrap_err();
+    assert!(matches!(err, Error::BadInput(_)), "{err:?}");
+    assert!(
+        err.to_string().starts_with("sentence 2 has token_type_ids up to 5, and this model has 2 token types"),
+        "{err}"
+    );
+    assert!(engine.run(&["fine", "single"]).is_ok(), "single sentences (segment 0) still run");
+    // Segment 1 is within the table: the same file runs the pair.
+    let engine = Engine::new(&model, &tokenizer_with_b_type(1), LoadOptions::default()).unwrap();
+    assert!(engine.run(&["a | b"]).is_ok());
+    assert_eq!(common::engine(&CASES[3]).info().token_types, None, "DistilBERT takes no token_type_ids");
+}
