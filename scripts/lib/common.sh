@@ -60,19 +60,20 @@ ensure_cargo_deny() {
   have cargo-deny || { say "cargo install cargo-deny"; cargo install cargo-deny --version 0.20.2 --locked; }
 }
 
-# The Python of the quantizer's reference tests (tests/reference/onnx_reference.py, run by
-# crates/bertscope-core/tests/onnxruntime.rs): a venv in $CARGO_TARGET_DIR/pyref-venv with the
-# onnxruntime, onnx and numpy versions that made ../shared/models, (re)made only when they are
-# missing. Exports BERTSCOPE_PYTHON, which those tests need.
+# The Python of the reference tests (tests/reference/*.py: onnx_reference.py run by
+# crates/bertscope-core/tests/onnxruntime.rs, mixing_reference.py and pair_reference.py run by
+# scripts/test): a venv in $CARGO_TARGET_DIR/pyref-venv with the onnxruntime, onnx, numpy and
+# tokenizers versions that made ../shared/models, (re)made only when they are missing. Exports
+# BERTSCOPE_PYTHON, which those tests need.
 ensure_python_refs() {
   local venv="$CARGO_TARGET_DIR/pyref-venv"
-  local check='import numpy, onnx, onnxruntime; assert (onnxruntime.__version__, onnx.__version__, numpy.__version__) == ("1.32.0", "1.23.2", "2.4.6")'
+  local check='import numpy, onnx, onnxruntime, tokenizers; assert (onnxruntime.__version__, onnx.__version__, numpy.__version__, tokenizers.__version__) == ("1.32.0", "1.23.2", "2.4.6", "0.22.2")'
   if ! "$venv/bin/python" -c "$check" 2>/dev/null; then
-    say "Python references (onnxruntime, onnx, numpy) in $venv"
+    say "Python references (onnxruntime, onnx, numpy, tokenizers) in $venv"
     python3 -m venv "$venv" 2>/dev/null || {
       apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-venv && python3 -m venv --clear "$venv"
     }
-    "$venv/bin/pip" install -q onnxruntime==1.32.0 onnx==1.23.2 numpy==2.4.6
+    "$venv/bin/pip" install -q onnxruntime==1.32.0 onnx==1.23.2 numpy==2.4.6 tokenizers==0.22.2
   fi
   export BERTSCOPE_PYTHON="$venv/bin/python"
 }

@@ -432,7 +432,7 @@ function onCrash({ message, culprit, restarting, restartWith }: Crash): void {
 
 /** The notices: the engine's alerts, replaced cached files, then what the tokenizer did to the sentences on screen. */
 function showNotices(): void {
-  renderNotices(ui.notices, [...fitNotes, ...cacheNotes, ...(shown ? batchNotices(shown.batch) : [])], engineAlerts);
+  renderNotices(ui.notices, [...fitNotes, ...cacheNotes, ...(shown ? batchNotices(shown.batch, info) : [])], engineAlerts);
 }
 
 /** Says which cached files the server's newer ones replaced. */

@@ -6,7 +6,8 @@ use std::io::{self, BufWriter, Write};
 use bertscope_core::analysis::{MaskPrediction, Mixing, Rollout};
 use bertscope_core::BatchRun;
 
-/// Writes `{"input_ids", "attention_mask", "tokens", "offsets", "truncated", "attentions", "last_hidden_state"[, "fill_mask"][, "word"]}`.
+/// Writes `{"input_ids", "attention_mask", "token_type_ids", "sentence_b_start", "tokens", "offsets", "truncated",
+/// "attentions", "last_hidden_state"[, "fill_mask"][, "word"]}` (`sentence_b_start`: null for a single sentence).
 pub fn write_batch_run(
     out: &mut impl Write,
     batch_run: &BatchRun,
@@ -19,6 +20,10 @@ pub fn write_batch_run(
     serde_json::to_writer(&mut w, &sentences.iter().map(|e| &e.input_ids).collect::<Vec<_>>())?;
     write!(w, ",\"attention_mask\":")?;
     serde_json::to_writer(&mut w, &sentences.iter().map(|e| &e.attention_mask).collect::<Vec<_>>())?;
+    write!(w, ",\"token_type_ids\":")?;
+    serde_json::to_writer(&mut w, &sentences.iter().map(|e| &e.token_type_ids).collect::<Vec<_>>())?;
+    write!(w, ",\"sentence_b_start\":")?;
+    serde_json::to_writer(&mut w, &sentences.iter().map(|e| e.sentence_b_start).collect::<Vec<_>>())?;
     write!(w, ",\"tokens\":")?;
     serde_json::to_writer(&mut w, &sentences.iter().map(|e| &e.tokens).collect::<Vec<_>>())?;
     write!(w, ",\"offsets\":")?;

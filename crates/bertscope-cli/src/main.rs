@@ -13,6 +13,7 @@ mod quantize;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+use bertscope_core::tokenize::Input;
 use bertscope_core::{analysis, Engine, LoadOptions};
 use clap::{Args, Parser, Subcommand};
 
@@ -46,15 +47,40 @@ struct ModelFiles {
     tokenizer: Option<PathBuf>,
 }
 
+/// The inputs of a run: `--text` sentences, then `--pair` pairs, as one padded batch.
+#[derive(Args)]
+struct Sentences {
+    /// A sentence; give several to run them as one padded batch. "A | B" is a sentence pair
+    /// (write \| for a bar that is part of a sentence).
+    #[arg(long = "text", required_unless_present = "pairs")]
+    texts: Vec<String>,
+    /// Two sentences read together as a pair ([CLS] A [SEP] B [SEP], token_type_ids 0 then 1),
+    /// taken as they are; may be repeated; they follow the --text sentences in the batch.
+    #[arg(long = "pair", num_args = 2, value_names = ["A", "B"])]
+    pairs: Vec<String>,
+}
+
+impl Sentences {
+    /// Every input as one line of the `A | B` syntax, `--text` first.
+    fn lines(self) -> Result<Vec<String>, String> {
+        let pairs = self.pairs.chunks(2).map(|pair| match pair {
+            [a, _] if a.trim().is_empty() => Err("--pair: sentence A is empty".to_string()),
+            [_, b] if b.trim().is_empty() => Err("--pair: sentence B is empty".to_string()),
+            [a, b] => Ok(Input::Pair(a.trim().to_string(), b.trim().to_string()).to_string()),
+            _ => Err("--pair takes two sentences".to_string()),
+        });
+        self.texts.into_iter().map(Ok).chain(pairs).collect()
+    }
+}
+
 #[derive(Subcommand)]
 enum Command {
     /// Print input ids, tokens, every layer's attention and the last hidden state as JSON.
     Attention {
         #[command(flatten)]
         files: ModelFiles,
-        /// A sentence; give several to run them as one padded batch.
-        #[arg(long = "text", required = true)]
-        texts: Vec<String>,
+        #[command(flatten)]
+        texts: Sentences,
         /// Also print the top-k fillers of every [MASK] (fill-mask exports only).
         #[arg(long, value_name = "K")]
         fill_mask: Option<usize>,
@@ -65,9 +91,8 @@ enum Command {
     Rollout {
         #[command(flatten)]
         files: ModelFiles,
-        /// A sentence; give several to run them as one padded batch.
-        #[arg(long = "text", required = true)]
-        texts: Vec<String>,
+        #[command(flatten)]
+        texts: Sentences,
         #[command(flatten)]
         word: WordChoice,
     },
@@ -101,9 +126,9 @@ enum Command {
     Mixing {
         #[command(flatten)]
         files: ModelFiles,
-        /// A sentence; give several to run them as one padded batch (each is measured on its own tokens).
-        #[arg(long = "text", required = true)]
-        texts: Vec<String>,
+        // Each input is measured on its own tokens.
+        #[command(flatten)]
+        texts: Sentences,
     },
     /// Print each head's shares of attention to [CLS], [SEP], the previous, next and same token and
     /// punctuation, its entropy and its role, as JSON.
@@ -169,6 +194,7 @@ fn main() -> ExitCode {
 fn run(cli: Cli) -> Result<(), String> {
     match cli.command {
         Command::Attention { files, texts, fill_mask, word } => {
+            let texts = texts.lines()?;
             let engine = load(
                 &files.model,
                 files.tokenizer.as_deref(),
@@ -185,14 +211,18 @@ fn run(cli: Cli) -> Result<(), String> {
             json::write_batch_run(&mut std::io::stdout().lock(), &batch_run, masks, rows.as_ref())
                 .map_err(output::write_error)
         }
-        Command::Rollout { files, texts, word } => {
-            analyze::rollout(&files.model, files.tokenizer.as_deref(), &texts, word.word.as_deref(), word.nth as usize)
-        }
+        Command::Rollout { files, texts, word } => analyze::rollout(
+            &files.model,
+            files.tokenizer.as_deref(),
+            &texts.lines()?,
+            word.word.as_deref(),
+            word.nth as usize,
+        ),
         Command::Drift { files, texts, word, nth } => {
             analyze::drift(&files.model, files.tokenizer.as_deref(), &texts, &word, nth as usize)
         }
         Command::FillMask { files, text, k } => analyze::fill_mask(&files.model, files.tokenizer.as_deref(), &text, k),
-        Command::Mixing { files, texts } => mixing::mixing(&files.model, files.tokenizer.as_deref(), &texts),
+        Command::Mixing { files, texts } => mixing::mixing(&files.model, files.tokenizer.as_deref(), &texts.lines()?),
         Command::Heads { files, texts, corpus } => {
             mixing::heads(&files.model, files.tokenizer.as_deref(), &texts, corpus.as_deref())
         }

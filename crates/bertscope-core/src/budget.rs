@@ -58,6 +58,7 @@ mod tests {
             quantization: "fp32".into(),
             file_bytes: 0,
             token_type_ids: false,
+            token_types: None,
             fill_mask: false,
         }
     }

@@ -43,6 +43,9 @@ pub enum Error {
     /// A run would need more memory than [`crate::MEMORY_BUDGET_BYTES`]; the text says how much.
     #[error("the run does not fit in memory: {0}")]
     OverBudget(String),
+    /// A line of input is neither a sentence nor a sentence pair; the text names it and says why.
+    #[error("{0}")]
+    BadInput(String),
     /// A run was asked for with no sentences.
     #[error("there is no sentence to run")]
     NoSentences,

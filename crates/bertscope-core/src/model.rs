@@ -41,6 +41,10 @@ pub struct ModelInfo {
     pub file_bytes: usize,
     /// Whether the graph takes `token_type_ids` (BERT does, DistilBERT does not).
     pub token_type_ids: bool,
+    /// How many segment ids (`token_type_ids` values) the model has embeddings for: the rows of
+    /// its token-type table when the graph takes `token_type_ids` and the table is found.
+    #[cfg_attr(feature = "tsify", tsify(type = "number | null"))]
+    pub token_types: Option<usize>,
     /// Whether the graph ends in a masked-language-model head (`logits`).
     pub fill_mask: bool,
 }
@@ -145,6 +149,7 @@ impl Model {
         // The operator set as tract reads it.
         let opset = proto.opset_import.iter().find(|i| i.domain.is_empty() || i.domain == "ai.onnx");
         checked_reduce::register(&mut onnx.op_register, opset.map_or(0, |i| i.version));
+        let token_types = type_table_rows(&proto, &inputs);
         let parsed = onnx.parse(&proto, None).map_err(|e| Error::NotOnnx(root_cause(&e)));
         drop(proto);
         let parsed = parsed?;
@@ -190,6 +195,7 @@ impl Model {
             quantization,
             file_bytes,
             token_type_ids: inputs.iter().any(|(r, _)| *r == Role::TokenTypeIds),
+            token_types,
             fill_mask: anatomy.logits.is_some(),
         };
         Ok(Self {
@@ -251,6 +257,7 @@ impl Model {
                 self.info.max_tokens
             )));
         }
+        self.check_token_types(batch)?;
         if let Some(vocab) = self.info.vocab_size {
             let max_id = batch.sentences.iter().flat_map(|e| e.input_ids.iter()).copied().max().unwrap_or(0) as usize;
             if max_id >= vocab {
@@ -269,7 +276,7 @@ impl Model {
                     .flat_map(|e| match role {
                         Role::InputIds => e.input_ids.iter().map(|&v| v as i64).collect::<Vec<_>>(),
                         Role::AttentionMask => e.attention_mask.iter().map(|&v| v as i64).collect(),
-                        Role::TokenTypeIds => vec![0; s],
+                        Role::TokenTypeIds => e.token_type_ids.iter().map(|&v| v as i64).collect(),
                     })
                     .collect();
                 Ok(Tensor::from_shape(&[batch.sentences.len(), s], &values)?
@@ -293,6 +300,37 @@ impl Model {
         }
         Ok(runs)
     }
+}
+
+impl Model {
+    /// Refuses segment ids past the token-type table before tract looks them up (its `Gather`
+    /// trusts its indices, and a panic in wasm kills the engine). Without a table found, the
+    /// BERT convention of two segments (0 and 1) is assumed.
+    fn check_token_types(&self, batch: &Batch) -> Result<()> {
+        if !self.info.token_type_ids {
+            return Ok(());
+        }
+        let types = self.info.token_types.unwrap_or(2);
+        let past = batch.sentences.iter().enumerate().find_map(|(i, e)| {
+            e.token_type_ids.iter().copied().max().filter(|&t| t as usize >= types).map(|t| (i + 1, t))
+        });
+        match past {
+            Some((sentence, t)) => Err(Error::BadInput(format!(
+                "sentence {sentence} has token_type_ids up to {t}, and this model has {types} token types: the \
+                 tokenizer's pair template does not fit this model"
+            ))),
+            None => Ok(()),
+        }
+    }
+}
+
+/// Rows of the token-type table of a graph that takes `token_type_ids`.
+fn type_table_rows(proto: &tract_onnx::pb::ModelProto, inputs: &[Input]) -> Option<usize> {
+    let graph = proto.graph.as_ref()?;
+    let initializers: std::collections::HashSet<&str> = graph.initializer.iter().map(|t| t.name.as_str()).collect();
+    let names = graph.input.iter().filter(|i| !initializers.contains(i.name.as_str()));
+    let name = names.zip(inputs).find(|(_, (role, _))| *role == Role::TokenTypeIds).map(|(i, _)| i.name.as_str())?;
+    crate::onnx::anatomy::rows_read_by(graph, name)
 }
 
 /// Fixes the batch size (the sequence length stays symbolic) and types the graph.

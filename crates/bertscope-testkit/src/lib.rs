@@ -4,10 +4,14 @@
 use serde::Deserialize;
 
 mod mixing;
+mod pairs;
 
 pub use mixing::{
     head_stats_diff, mixing_diff, parse_mixing, HeadStatsObserved, HeadStatsRef, MixingCase, MixingObserved,
     MixingReference, MixingSentence, MixingTol, MIXING_CASES,
+};
+pub use pairs::{
+    pair_attention_diff, pair_encoding_diff, parse_pairs, PairBatch, PairEntry, PairModel, PairObserved, PairReference,
 };
 
 /// One model file and the reference it must agree with, with the tolerances that hold for it

@@ -9,9 +9,10 @@
 use bertscope_core::kernel_bench as bench;
 use bertscope_core::kernels::{gemm, qgemm};
 use bertscope_testkit::{
-    check_gemm, check_l1_from_mixtures, check_qgemm, fill_mask_entry, head_stats_diff, mixing_diff, parse,
-    parse_mixing, verify, Case, HeadStatsObserved, HeadStatsRef, MixingObserved, MixingSentence, MixingTol, Observed,
-    CASES, MIXING_CASES, QUANTIZED_TINY_VS_FP32,
+    check_gemm, check_l1_from_mixtures, check_qgemm, fill_mask_entry, head_stats_diff, mixing_diff,
+    pair_attention_diff, pair_encoding_diff, parse, parse_mixing, parse_pairs, verify, Case, HeadStatsObserved,
+    HeadStatsRef, MixingObserved, MixingSentence, MixingTol, Observed, PairObserved, CASES, DEFAULT_CASE, MIXING_CASES,
+    QUANTIZED_TINY_VS_FP32,
 };
 use bertscope_wasm::{BatchRun, Engine, FileBytes};
 use js_sys::Uint8Array;
@@ -51,6 +52,8 @@ async fn fetch_status(path: &str) -> Result<Vec<u8>, u16> {
 struct Sentence {
     input_ids: Vec<u32>,
     attention_mask: Vec<u32>,
+    token_type_ids: Vec<u32>,
+    sentence_b_start: Option<usize>,
     tokens: Vec<String>,
     truncated: bool,
 }
@@ -552,4 +555,55 @@ async fn model_memory() {
         assert!(diff < 1e-5, "sentence {i} of the pair differs from the single run by {diff}");
     }
     console_log!("after a batch-2 run: memory {:.0} MB", mb(wasm_memory_bytes()));
+}
+
+fn observed(s: &Sentence) -> PairObserved<'_> {
+    PairObserved {
+        input_ids: &s.input_ids,
+        token_type_ids: &s.token_type_ids,
+        tokens: &s.tokens,
+        truncated: s.truncated,
+        sentence_b_start: s.sentence_b_start,
+    }
+}
+
+/// Sentence pairs (`A | B`) on the default model: ids, token_type_ids and tokens as the Python
+/// `tokenizers` library encodes the pair, and attention as onnxruntime computes it with those type
+/// ids, alone and padded in a batch. `scripts/test` writes the reference with
+/// tests/reference/pair_reference.py and its fixture server serves it under `pair-refs/`.
+#[wasm_bindgen_test]
+async fn pairs_match_the_python_reference() {
+    let bytes = fetch_status("pair-refs/pairs.json").await.unwrap_or_else(|status| {
+        panic!(
+            "the pair reference {FIXTURES}pair-refs/pairs.json is missing (HTTP {status}): scripts/test writes it with \
+             tests/reference/pair_reference.py and serves it with the models (serve.mjs --mount /pair-refs=...)"
+        )
+    });
+    let reference = parse_pairs(&bytes).unwrap();
+    let model = reference.models.iter().find(|m| m.model == DEFAULT_CASE.model).expect("the default model's pairs");
+    let tol = DEFAULT_CASE.with_kernel(true).attention_tol;
+    let engine = Engine::new(&fetch(&model.model).await, &fetch(&model.tokenizer).await, false).unwrap();
+    let sentences = |run: &BatchRun| -> Vec<Sentence> {
+        serde_wasm_bindgen::from_value::<Batch>(run.batch().unwrap()).unwrap().sentences
+    };
+    for entry in &model.pairs {
+        let run = engine.run(vec![entry.line()]).map_err(js).unwrap();
+        let wrong = pair_encoding_diff(observed(&sentences(&run)[0]), entry);
+        assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+        let diff = pair_attention_diff(&run.attention(0).unwrap().to_vec(), &entry.flat_attentions().unwrap()).unwrap();
+        console_log!("pair {:?}: attention within {diff:.2e}", entry.line());
+        assert!(diff <= tol, "{:?}: attention differs by {diff} (tolerance {tol})", entry.line());
+    }
+    let batch = &model.batch;
+    let run = engine.run(batch.lines()).map_err(js).unwrap();
+    for (i, s) in sentences(&run).iter().enumerate() {
+        assert_eq!(s.input_ids, batch.input_ids[i], "batch entry {i}");
+        assert_eq!(s.token_type_ids, batch.token_type_ids[i], "batch entry {i}");
+        assert_eq!(s.attention_mask, batch.attention_mask[i], "batch entry {i}");
+        let diff = pair_attention_diff(&run.attention(i).unwrap().to_vec(), &batch.flat_attentions(i)).unwrap();
+        console_log!("batch entry {i}: attention within {diff:.2e}");
+        assert!(diff <= tol, "batch entry {i}: attention differs by {diff} (tolerance {tol})");
+    }
+    let error = engine.run(vec!["fine".into(), "a | ".into()]).map(|_| ()).map_err(js).unwrap_err();
+    assert!(error.starts_with("sentence 2 has nothing after its “|”"), "{error}");
 }

@@ -24,6 +24,8 @@ export interface HeatmapSpec {
   highlightRows?: number;
   /** Value drawn in the top colour of the scale (values are clamped to [0, scaleMax]). */
   scaleMax: number;
+  /** Where sentence B of a pair starts: a gap is drawn before that row and that column. */
+  splitAt?: number;
 }
 
 /** Where everything sits, in CSS pixels of the whole (unscrolled) heatmap. */
@@ -143,6 +145,16 @@ export function drawHeatmap(canvas: HTMLCanvasElement, spec: HeatmapSpec, layout
     ctx.drawImage(cells, 0, 0, c1 - c0, r1 - r0, x(c0), y(r0), (c1 - c0) * cell, (r1 - r0) * cell);
   }
   hatchMasked(ctx, spec, [r0, r1], [c0, c1], x, y, cell, theme);
+  if (spec.splitAt !== undefined && spec.splitAt > 0) {
+    ctx.strokeStyle = theme.surface;
+    ctx.lineWidth = 2;
+    ctx.beginPath();
+    ctx.moveTo(x(spec.splitAt), top);
+    ctx.lineTo(x(spec.splitAt), Math.min(view.height, y(spec.rows)));
+    ctx.moveTo(left, y(spec.splitAt));
+    ctx.lineTo(Math.min(view.width, x(cols)), y(spec.splitAt));
+    ctx.stroke();
+  }
   const focus = spec.highlightRow;
   const span = spec.highlightRows ?? 1;
   if (focus !== undefined && focus + span > r0 && focus < r1) {

@@ -143,6 +143,7 @@ class SentenceCard {
       maskedCols,
       ...(focus.word ? { highlightRow: focus.word.start, highlightRows: focus.word.end - focus.word.start } : {}),
       scaleMax: shared?.heatmap ?? maxUnmasked(matrix, sentence),
+      ...(sentence.sentence_b_start !== null ? { splitAt: sentence.sentence_b_start } : {}),
     };
     const info = MEASURE_INFO[main.measure];
     this.figure = {

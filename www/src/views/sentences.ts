@@ -23,7 +23,7 @@ export class SentenceInputs {
   /** Shows `texts`, one field each. */
   set(texts: readonly string[]): void {
     this.inputs = texts.map((text) => {
-      const input = el('input', { attrs: { type: 'text', 'data-testid': 'sentence-input', spellcheck: 'false', autocomplete: 'off' } });
+      const input = el('input', { attrs: { type: 'text', 'data-testid': 'sentence-input', spellcheck: 'false', autocomplete: 'off', placeholder: 'A sentence, or a pair: sentence A | sentence B' } });
       input.value = text;
       input.addEventListener('input', () => this.onChange(this.values()));
       return input;

@@ -1,6 +1,8 @@
 /**
- * The tokenization table: tokens, input_ids and attention_mask of each sentence. Each real token
- * is a button (click or Enter makes it the focus word); arrow keys move between a sentence's tokens.
+ * The tokenization table: tokens, input_ids, token_type_ids and attention_mask of each sentence.
+ * Each real token is a button (click or Enter makes it the focus word); arrow keys move between a
+ * sentence's tokens. In a sentence pair (`A | B`) sentence B's tokens are marked and a line sets
+ * them off from A's.
  */
 import { shorten } from '../draw/canvas';
 import type { Batch, Encoding, Word } from '../engine/protocol';
@@ -10,9 +12,16 @@ import { activeElementOf, el } from './dom';
 /** Longest sentence text shown in a table caption. */
 const CAPTION_CHARS = 90;
 
-/** Class of a token cell: special ([CLS], [SEP]), padding, word piece, or an ordinary token. */
+/** Whether token `i` belongs to sentence B of a pair (its tokens and its closing [SEP]). */
+function inSentenceB(sentence: Encoding, i: number): boolean {
+  return sentence.sentence_b_start !== null && i >= sentence.sentence_b_start && i < sentence.len;
+}
+
+/** Class of a token cell: special ([CLS], [SEP]), padding, word piece, or an ordinary token; and sentence B of a pair. */
 function tokenClass(sentence: Encoding, i: number, focus: Word | null): string {
   const classes = ['tok'];
+  if (inSentenceB(sentence, i)) classes.push('tok-b');
+  if (i === sentence.sentence_b_start) classes.push('tok-b-start');
   if (sentence.attention_mask[i] !== 1) classes.push('tok-pad');
   else if (sentence.special[i]) classes.push('tok-special');
   else if (sentence.tokens[i]?.startsWith('##')) classes.push('tok-piece');
@@ -36,16 +45,29 @@ function tokenCell(sentence: Encoding, i: number, className: string, tabStop: bo
   return el('td', { className }, [button]);
 }
 
+/** What the tokenizer cut: a sentence loses its end; a pair loses the end of its longer sentence first. */
+export function truncationNote(sentence: Encoding): string {
+  return sentence.sentence_b_start === null
+    ? `This sentence was cut to ${sentence.len} tokens, the most the model takes.`
+    : `This pair was cut to ${sentence.len} tokens, the most the model takes, longest first: tokens came off the end of the longer sentence until both fit.`;
+}
+
 function sentenceTable(sentence: Encoding, index: number, focus: Word | null): HTMLElement {
   const positions = sentence.input_ids.map((_, i) => i);
   const classOf = (i: number): string => tokenClass(sentence, i, focus);
   const tabStop = focus ? focus.start : 0;
-  const caption = `Sentence ${index + 1}: “${shorten(sentence.text, CAPTION_CHARS)}”`;
+  const kind = sentence.sentence_b_start === null ? 'Sentence' : 'Sentence pair';
+  const caption = `${kind} ${index + 1}: “${shorten(sentence.text, CAPTION_CHARS)}”`;
   const table = el('table', { className: 'token-table', attrs: { 'data-sentence': String(index) } }, [
     el('caption', { text: caption }),
     el('tbody', {}, [
       row('tokens', 'token', positions.map((i) => tokenCell(sentence, i, classOf(i), i === tabStop))),
       row('input_ids', 'input_id', positions.map((i) => el('td', { className: classOf(i), text: String(sentence.input_ids[i]) }))),
+      row(
+        'token_type_ids',
+        'token_type_id',
+        positions.map((i) => el('td', { className: classOf(i), text: String(sentence.token_type_ids[i]) })),
+      ),
       row(
         'attention_mask',
         'attention_mask',
@@ -55,7 +77,7 @@ function sentenceTable(sentence: Encoding, index: number, focus: Word | null): H
   ]);
   const children: Node[] = [table];
   if (sentence.truncated) {
-    children.push(el('p', { className: 'note', text: `This sentence was cut to ${sentence.len} tokens, the most the model takes.` }));
+    children.push(el('p', { className: 'note', text: truncationNote(sentence) }));
   }
   return el('div', { className: 'table-scroll' }, children);
 }

@@ -20,7 +20,7 @@ export const THEMES = ['light', 'dark', 'auto'] as const;
 export type ThemeName = (typeof THEMES)[number];
 
 /** Every attribute the widget reads (and redraws for when it changes). */
-export const ATTRIBUTES = ['sentences', 'focus', 'layer', 'head', 'view', 'measure', 'model', 'tokenizer', 'theme', 'hide-special', 'shared-scale', 'focus-nth', 'pieces'] as const;
+export const ATTRIBUTES = ['sentences', 'pair', 'focus', 'layer', 'head', 'view', 'measure', 'model', 'tokenizer', 'theme', 'hide-special', 'shared-scale', 'focus-nth', 'pieces'] as const;
 
 /** Where the default model and tokenizer sit, relative to the widget's own file. */
 export const DEFAULT_MODEL_PATH = 'models/default/model.onnx';
@@ -94,13 +94,20 @@ export function readSettings(attr: (name: string) => string | null, pageUrl: str
 
   let sentences = [...INITIAL_STATE.sentences];
   const sentencesText = attr('sentences');
+  const given = sentencesText?.split('|').map((s) => s.trim()).filter(Boolean) ?? [];
   if (sentencesText !== null) {
-    const given = sentencesText.split('|').map((s) => s.trim()).filter(Boolean);
     if (given.length === 0) messages.push('sentences="" has no sentence: showing the default sentences.');
     else if (given.length > MAX_SENTENCES) {
       messages.push(`sentences has ${given.length} sentences; a widget shows at most ${MAX_SENTENCES}: showing the first ${MAX_SENTENCES}.`);
       sentences = given.slice(0, MAX_SENTENCES);
     } else sentences = given;
+  }
+  // `pair="A | B"`: one sentence pair, written as in the page's sentence fields (`\|` is a bar
+  // inside a sentence), shown after the `sentences` given (instead of the default ones).
+  const pairText = text('pair');
+  if (pairText) {
+    if (!/(^|[^\\])\|/.test(pairText)) messages.push(`${quote('pair', pairText)} has no “|” between two sentences: showing it as one sentence.`);
+    sentences = [...given.slice(0, MAX_SENTENCES - 1), pairText];
   }
 
   let layer: number | null = null;

@@ -200,6 +200,8 @@ mod tests {
             text: String::new(),
             input_ids: vec![0; n],
             attention_mask: vec![1; n],
+            token_type_ids: vec![0; n],
+            sentence_b_start: None,
             tokens: tokens.iter().map(|t| t.to_string()).collect(),
             offsets: vec![(0, 0); n],
             special: tokens.iter().map(|t| t.starts_with('[') && t.ends_with(']')).collect(),

@@ -136,6 +136,8 @@ mod tests {
             text: String::new(),
             input_ids: vec![0; n],
             attention_mask: tokens.iter().map(|t| u32::from(t != "[PAD]")).collect(),
+            token_type_ids: vec![0; n],
+            sentence_b_start: None,
             words: words_of(&tokens, &special),
             tokens,
             offsets: vec![(0, 0); n],

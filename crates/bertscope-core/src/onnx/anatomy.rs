@@ -176,6 +176,21 @@ impl<'a> Index<'a> {
     }
 }
 
+/// Rows of the constant 2-D table that a `Gather` reads with graph input `input` (through casts,
+/// copies and reshapes), the smallest if several do; `None` if no such table is found. For
+/// `token_type_ids` it is the number of segment ids the model has embeddings for.
+pub fn rows_read_by(graph: &GraphProto, input: &str) -> Option<usize> {
+    let index = Index::new(graph);
+    graph
+        .node
+        .iter()
+        .filter(|n| n.op_type == "Gather" && n.input.len() == 2 && index.source(&n.input[1], ID_CARRIERS) == input)
+        .filter_map(|n| index.constant_dims(index.source(&n.input[0], TABLE_CARRIERS)))
+        .filter(|dims| dims.len() == 2)
+        .map(|dims| dims[0].max(0) as usize)
+        .min()
+}
+
 /// Finds attention, hidden states and embedding sizes in a graph. `Err` says, in words, what is missing.
 pub fn anatomy(graph: &GraphProto, input_ids: &str) -> Result<Anatomy, String> {
     let index = Index::new(graph);

@@ -2,15 +2,19 @@
 
 mod expansion;
 mod guard;
+mod pair;
 mod words;
 
+pub use pair::{Input, PAIR_SEPARATOR};
 pub use words::{words_of, Word};
 
 pub use expansion::MAX_CHARS_PER_CHAR;
 
 use crate::error::{Error, Result};
 use serde::{Deserialize, Serialize};
-use tokenizers::{PaddingDirection, TruncationDirection, TruncationParams, TruncationStrategy};
+use tokenizers::{
+    EncodeInput, PaddingDirection, PostProcessor, TruncationDirection, TruncationParams, TruncationStrategy,
+};
 
 /// Longest input, in tokens including `[CLS]` and `[SEP]`, that BERT-family models accept.
 pub const DEFAULT_MAX_TOKENS: usize = 512;
@@ -24,24 +28,32 @@ pub struct Tokenizer {
     max_tokens: usize,
 }
 
-/// One sentence as the model sees it, padded to its batch's length (read back by `Deserialize`
-/// when the page asks the engine to find a word in it).
+/// One sentence, or one sentence pair, as the model sees it, padded to its batch's length (read
+/// back by `Deserialize` when the page asks the engine to find a word in it).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "tsify", derive(tsify::Tsify))]
 pub struct Encoding {
-    /// The original text.
+    /// The text as written (a pair as `A | B`, see [`Input`]).
     pub text: String,
-    /// Token ids, `[CLS] … [SEP] [PAD]…`.
+    /// Token ids, `[CLS] … [SEP] [PAD]…` (a pair: `[CLS] A [SEP] B [SEP] [PAD]…`).
     pub input_ids: Vec<u32>,
     /// 1 for real tokens, 0 for padding.
     pub attention_mask: Vec<u32>,
+    /// Segment ids from the tokenizer's template: all 0 for a sentence; for a BERT pair 0 up to
+    /// and including the first `[SEP]`, 1 for sentence B and its `[SEP]`; 0 for padding.
+    pub token_type_ids: Vec<u32>,
+    /// For a pair, the position of sentence B's first token; `None` for a single sentence.
+    #[cfg_attr(feature = "tsify", tsify(type = "number | null"))]
+    pub sentence_b_start: Option<usize>,
     /// Token strings (`##` marks a word piece continuing the previous token).
     pub tokens: Vec<String>,
-    /// Each token's `[start, end)` in the text, counted in Unicode scalar values; `(0, 0)` for special tokens.
+    /// Each token's `[start, end)` in its sentence (for a pair: in A or in B, each trimmed),
+    /// counted in Unicode scalar values; `(0, 0)` for special tokens.
     pub offsets: Vec<(usize, usize)>,
     /// True for `[CLS]`, `[SEP]` and `[PAD]`.
     pub special: Vec<bool>,
-    /// Whether the text was cut to fit the maximum length.
+    /// Whether the text was cut to fit the maximum length (a pair: longest first, see
+    /// [`Tokenizer::encode_inputs`]).
     pub truncated: bool,
     /// Number of real (unpadded) tokens.
     pub len: usize,
@@ -101,25 +113,45 @@ impl Tokenizer {
         self.inner.token_to_id(token)
     }
 
-    /// Encodes one sentence, unpadded.
+    /// Encodes one sentence (or a pair written `A | B`), unpadded.
     pub fn encode(&self, text: &str) -> Result<Encoding> {
         Ok(self.encode_batch(&[text])?.sentences.remove(0))
     }
 
-    /// Encodes sentences and pads them to the longest, as a batch.
+    /// Encodes lines and pads them to the longest, as a batch. Each line is a sentence or a
+    /// pair written `A | B` ([`Input::parse`]); a line that is neither is refused, naming it.
     pub fn encode_batch<S: AsRef<str>>(&self, texts: &[S]) -> Result<Batch> {
-        if texts.is_empty() {
+        let inputs = texts
+            .iter()
+            .enumerate()
+            .map(|(i, text)| {
+                Input::parse(text.as_ref()).map_err(|why| Error::BadInput(format!("sentence {} {why}", i + 1)))
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let texts: Vec<&str> = texts.iter().map(AsRef::as_ref).collect();
+        self.encode_all(&inputs, &texts)
+    }
+
+    /// Encodes sentences and pairs and pads them to the longest, as a batch. A pair is encoded
+    /// with the tokenizer's own pair template (BERT: `[CLS] A [SEP] B [SEP]`, `token_type_ids`
+    /// 0 then 1). A pair too long for the model is cut longest first: tokens come off the end
+    /// of the longer sentence until both fit (both end up about half the room if both are long).
+    pub fn encode_inputs(&self, inputs: &[Input]) -> Result<Batch> {
+        let texts: Vec<String> = inputs.iter().map(Input::to_string).collect();
+        self.encode_all(inputs, &texts)
+    }
+
+    fn encode_all<S: AsRef<str>>(&self, inputs: &[Input], texts: &[S]) -> Result<Batch> {
+        if inputs.is_empty() {
             return Err(Error::NoSentences);
         }
-        let mut raw = texts
-            .iter()
-            .map(|t| self.inner.encode_char_offsets(t.as_ref(), true).map_err(|e| Error::Tokenizer(e.to_string())))
-            .collect::<Result<Vec<_>>>()?;
-        let seq_len = raw.iter().map(|e| e.len()).max().unwrap_or(0);
+        let mut raw =
+            inputs.iter().enumerate().map(|(i, input)| self.encode_one(input, i + 1)).collect::<Result<Vec<_>>>()?;
+        let seq_len = raw.iter().map(|(e, _)| e.len()).max().unwrap_or(0);
         let sentences = texts
             .iter()
             .zip(raw.iter_mut())
-            .map(|(text, enc)| {
+            .map(|(text, (enc, sentence_b_start))| {
                 let len = enc.len();
                 let truncated = !enc.get_overflowing().is_empty();
                 enc.pad(seq_len, self.pad_id, 0, &self.pad_token, PaddingDirection::Right);
@@ -129,6 +161,8 @@ impl Tokenizer {
                     text: text.as_ref().to_string(),
                     input_ids: enc.get_ids().to_vec(),
                     attention_mask: enc.get_attention_mask().to_vec(),
+                    token_type_ids: enc.get_type_ids().to_vec(),
+                    sentence_b_start: *sentence_b_start,
                     words: words_of(&tokens, &special),
                     tokens,
                     offsets: enc.get_offsets().to_vec(),
@@ -139,6 +173,43 @@ impl Tokenizer {
             })
             .collect();
         Ok(Batch { sentences, seq_len })
+    }
+
+    /// One input, unpadded, and where its sentence B starts; `number` (from 1) names it in errors.
+    fn encode_one(&self, input: &Input, number: usize) -> Result<(tokenizers::Encoding, Option<usize>)> {
+        let encoded = match input {
+            Input::Single(text) => self.inner.encode_char_offsets(text.as_str(), true),
+            Input::Pair(a, b) => {
+                let bad = |why: &str| Error::BadInput(format!("sentence {number} is a pair {why}"));
+                if a.trim().is_empty() || b.trim().is_empty() {
+                    let side = if a.trim().is_empty() { "A" } else { "B" };
+                    return Err(bad(&format!("whose sentence {side} is empty")));
+                }
+                let added = self.inner.get_post_processor().map_or(0, |p| p.added_tokens(true));
+                if added + 2 > self.max_tokens {
+                    return Err(bad(&format!(
+                        "and this model takes at most {} tokens: too few for the tokenizer's {added} special tokens and both sentences",
+                        self.max_tokens
+                    )));
+                }
+                let encoded = self
+                    .inner
+                    .encode_char_offsets(EncodeInput::Dual(a.trim().into(), b.trim().into()), true)
+                    .map_err(|e| Error::Tokenizer(e.to_string()))?;
+                let sequences = encoded.get_sequence_ids();
+                let start = sequences.iter().position(|&s| s == Some(1));
+                return match start {
+                    Some(start) if sequences.contains(&Some(0)) => Ok((encoded, Some(start))),
+                    _ => {
+                        let side = if start.is_some() { "A" } else { "B" };
+                        Err(bad(&format!(
+                            "whose sentence {side} gives no tokens (only characters the tokenizer drops)"
+                        )))
+                    }
+                };
+            }
+        };
+        Ok((encoded.map_err(|e| Error::Tokenizer(e.to_string()))?, None))
     }
 }
 

@@ -1,0 +1,134 @@
+// End-to-end tests of sentence pairs (issue 16, item 3): a line "A | B" is read as BERT reads two
+// sentences ([CLS] A [SEP] B [SEP], token_type_ids 0 then 1). The ids and type ids the page shows
+// are compared with the Python `tokenizers` library's own pair encoding (the reference that
+// tests/reference/pair_reference.py writes into $BERTSCOPE_PAIR_REFS; scripts/test makes it, and
+// without it these tests fail); the link carries the pair; the widget takes a `pair` attribute;
+// a bad pair is a plain error after which the page keeps working.
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { artifacts, READY_TIMEOUT_MS, repoRoot, STATUS, useSession, waitReady } from './helpers.mjs';
+
+const INPUT = '[data-testid="sentence-input"]';
+
+/** The default model's pairs in the Python reference. */
+function reference() {
+  const dir = process.env.BERTSCOPE_PAIR_REFS;
+  if (!dir) throw new Error('BERTSCOPE_PAIR_REFS is not set: run python tests/reference/pair_reference.py generate MODELS_DIR OUT_DIR (scripts/test does)');
+  const refs = JSON.parse(readFileSync(join(dir, 'pairs.json'), 'utf8'));
+  const model = refs.models.find((m) => m.name === 'minilm-l6.weights_int8');
+  assert.ok(model, 'the reference has the default model');
+  return model;
+}
+
+/** A reference input as one line of the page's syntax (a bar inside a sentence written `\|`). */
+const line = (input) => input.map((side) => side.replaceAll('|', '\\|')).join(' | ');
+
+/** Per token table under `root` (a page or a widget's shadow root): caption, rows, and where sentence B is marked to start. */
+function readTables(root) {
+  return Array.from(root.querySelectorAll('[data-testid="token-table"] table'), (table) => {
+    const cells = (row) => Array.from(table.querySelectorAll(`tr[data-row="${row}"] td`));
+    return {
+      caption: table.querySelector('caption')?.textContent ?? '',
+      tokens: cells('tokens').map((td) => td.textContent),
+      ids: cells('input_ids').map((td) => Number(td.textContent)),
+      typeIds: cells('token_type_ids').map((td) => Number(td.textContent)),
+      mask: cells('attention_mask').map((td) => Number(td.textContent)),
+      bStart: cells('tokens').findIndex((td) => td.classList.contains('tok-b-start')),
+      bTokens: cells('tokens').filter((td) => td.classList.contains('tok-b')).length,
+    };
+  });
+}
+
+/** Asserts a token table shows `entry` of the reference (padded with [PAD], type id 0, mask 0). */
+function assertShows(table, entry, what) {
+  const n = entry.input_ids.length;
+  const pad = table.ids.length - n;
+  assert.ok(pad >= 0, `${what}: ${table.ids.length} tokens shown, the reference has ${n}`);
+  assert.deepEqual(table.tokens.slice(0, n), entry.tokens, `${what}: tokens`);
+  assert.deepEqual(table.ids.slice(0, n), entry.input_ids, `${what}: input_ids`);
+  assert.deepEqual(table.typeIds, [...entry.token_type_ids, ...Array(pad).fill(0)], `${what}: token_type_ids`);
+  assert.deepEqual(table.mask, [...Array(n).fill(1), ...Array(pad).fill(0)], `${what}: attention_mask`);
+  assert.equal(table.bStart, entry.sentence_b_start ?? -1, `${what}: where sentence B is marked to start`);
+  assert.equal(table.bTokens, entry.sentence_b_start === null ? 0 : n - entry.sentence_b_start, `${what}: tokens marked as sentence B`);
+}
+
+const session = useSession({ mounts: { '/fixtures': join(repoRoot, 'tests', 'e2e', 'fixtures') } });
+
+describe('sentence pairs', { concurrency: false }, () => {
+  const ref = reference();
+  const [catPair, , barPair] = ref.pairs;
+
+  it('a pair typed into a sentence field shows the token_type_ids of the tokenizer\'s own pair encoding, and its link carries it', { timeout: READY_TIMEOUT_MS }, async () => {
+    const page = await session.open();
+    await page.fill(`${INPUT} >> nth=0`, line(catPair.input));
+    await waitReady(page);
+    await page.fill(`${INPUT} >> nth=1`, line(barPair.input));
+    await waitReady(page);
+    const shown = await page.evaluate(`(${readTables})(document)`);
+    assert.equal(shown.length, 2);
+    assertShows(shown[0], catPair, 'pair 1');
+    assertShows(shown[1], barPair, 'pair 2 (an escaped bar inside sentence B)');
+    assert.match(shown[0].caption, /^Sentence pair 1: “The cat sat on the mat\. \| It was tired\.”/);
+    await page.screenshot({ path: join(artifacts, 'pairs-tokens.png'), fullPage: true });
+
+    // The link: the same lines, the same tables.
+    await page.waitForFunction((want) => new URL(location.href).searchParams.getAll('s').join('\n') === want, [line(catPair.input), line(barPair.input)].join('\n'));
+    const again = await session.open(page.url().slice(session.url.length));
+    assert.deepEqual(await again.$$eval(INPUT, (inputs) => inputs.map((i) => i.value)), [line(catPair.input), line(barPair.input)]);
+    assert.deepEqual(await again.evaluate(`(${readTables})(document)`), shown, 'the link shows the same pairs');
+    await again.close();
+    await page.close();
+  });
+
+  it('a bad pair is a plain error, and the page keeps working', { timeout: READY_TIMEOUT_MS }, async () => {
+    const page = await session.open();
+    const before = await page.evaluate(`(${readTables})(document)`);
+    for (const [bad, says] of [
+      [' | It was tired.', /sentence 1 has nothing before its “\|”/],
+      ['a | b | c', /sentence 1 has 2 “\|”/],
+      ['   |   ', /sentence 1 is only a “\|”/],
+    ]) {
+      await page.fill(`${INPUT} >> nth=0`, bad);
+      await page.waitForSelector(`${STATUS}[data-kind="error"]`, { timeout: 60_000 });
+      const text = await page.textContent(STATUS);
+      assert.match(text, says, `${JSON.stringify(bad)}: ${text}`);
+      assert.match(text, /write \\\| for a bar/, 'says how to write a bar that is text');
+      assert.deepEqual(await page.evaluate(`(${readTables})(document)`), before, 'the last good result stays on screen');
+    }
+    await page.fill(`${INPUT} >> nth=0`, line(catPair.input));
+    await waitReady(page);
+    assertShows((await page.evaluate(`(${readTables})(document)`))[0], catPair, 'after the errors');
+    await page.close();
+  });
+
+  it('the widget takes a pair attribute', { timeout: READY_TIMEOUT_MS }, async () => {
+    const page = await session.newPage();
+    await page.goto(`${session.url}fixtures/pairs.html`);
+    for (const i of [0, 1]) {
+      await page.locator('bert-attention').nth(i).scrollIntoViewIfNeeded();
+      await page.waitForFunction(
+        (k) => /^(ready|error)$/.test(document.querySelectorAll('bert-attention')[k]?.shadowRoot?.querySelector('[data-testid="widget"]')?.dataset.state ?? ''),
+        i,
+        { timeout: READY_TIMEOUT_MS, polling: 100 },
+      );
+    }
+    const states = await page.$$eval('bert-attention', (hosts) => hosts.map((h) => h.shadowRoot.querySelector('[data-testid="widget"]').dataset.state));
+    assert.deepEqual(states, ['ready', 'ready']);
+    const tables = await page.evaluate(`(${readTables})(document.querySelector('bert-attention').shadowRoot)`);
+    assert.equal(tables.length, 1, 'the pair alone (not the default sentences)');
+    assertShows(tables[0], catPair, 'the widget\'s pair');
+    // The second widget: a sentence, then the pair, padded together.
+    const [single, pair] = await page.evaluate(`(${readTables})(document.querySelectorAll('bert-attention')[1].shadowRoot)`);
+    assertShows(pair, ref.pairs[1], 'the widget\'s pair after a sentence');
+    assert.deepEqual(single.tokens.slice(0, 7), ['[CLS]', 'i', 'am', 'eating', 'an', 'apple', '[SEP]']);
+    assert.ok(single.typeIds.every((t) => t === 0) && single.bStart === -1, 'a single sentence is all segment 0');
+    await page.locator('bert-attention').nth(1).screenshot({ path: join(artifacts, 'pairs-widget.png') });
+    await page.close();
+  });
+
+  it('logged no console errors', () => {
+    session.assertNoProblems();
+  });
+});
