@@ -34,9 +34,7 @@ pub(crate) fn rewrite(graph: &mut GraphProto) -> (usize, Option<Granularity>) {
         graph.node.iter().enumerate().flat_map(|(i, n)| n.output.iter().map(move |o| (o.as_str(), i))).collect();
     let initializer: HashMap<&str, usize> =
         graph.initializer.iter().enumerate().map(|(i, t)| (t.name.as_str(), i)).collect();
-    // Per product to rewrite: its node, its dequantize node, whether per channel, and for each
-    // of codes, scale and zero point: the initializer and whether that dequantize alone reads it.
-    let mut found: Vec<(usize, usize, bool, Vec<(&'static str, usize, bool)>)> = Vec::new();
+    let mut found: Vec<Found> = Vec::new();
     for (i, node) in graph.node.iter().enumerate() {
         let [_, weight] = node.input.as_slice() else { continue };
         if node.op_type != "MatMul" || readers.get(weight.as_str()) != Some(&1) {
@@ -50,17 +48,17 @@ pub(crate) fn rewrite(graph: &mut GraphProto) -> (usize, Option<Granularity>) {
         if let Some(per_channel) = packable_dequantize(&graph.node[d], tensor(0), tensor(1), tensor(2)) {
             let slots = [CODES, SCALE, ZERO_POINT].into_iter().zip(&graph.node[d].input).filter(|(_, n)| !n.is_empty());
             let tensors = slots.map(|(attribute, n)| (attribute, initializer[n.as_str()], readers[n.as_str()] == 1));
-            found.push((i, d, per_channel, tensors.collect()));
+            found.push(Found { product: i, dequantize: d, per_channel, tensors: tensors.collect() });
         }
     }
     if found.is_empty() {
         return (0, None);
     }
     let granularity =
-        if found.iter().any(|f| f.2) { Some(Granularity::PerChannel) } else { Some(Granularity::PerTensor) };
+        if found.iter().any(|f| f.per_channel) { Some(Granularity::PerChannel) } else { Some(Granularity::PerTensor) };
     let mut initializers: Vec<Option<TensorProto>> = graph.initializer.drain(..).map(Some).collect();
     let mut removed = vec![false; graph.node.len()];
-    for (i, d, _, tensors) in &found {
+    for Found { product: i, dequantize: d, tensors, .. } in &found {
         let mut attributes = Vec::new();
         for &(name, at, alone) in tensors {
             // Moved when this dequantize is its only reader, else copied.
@@ -89,6 +87,16 @@ pub(crate) fn rewrite(graph: &mut GraphProto) -> (usize, Option<Granularity>) {
     let nodes = std::mem::take(&mut graph.node).into_iter().zip(removed);
     graph.node = nodes.filter(|(_, gone)| !gone).map(|(n, _)| n).collect();
     (found.len(), granularity)
+}
+
+/// A product to rewrite.
+struct Found {
+    product: usize,
+    dequantize: usize,
+    per_channel: bool,
+    /// For each of codes, scale and zero point given: its attribute name, its initializer, and
+    /// whether that dequantize alone reads it (then it is moved, else copied).
+    tensors: Vec<(&'static str, usize, bool)>,
 }
 
 /// Whether `node` is a `DequantizeLinear` of constant 2-D int8/uint8 codes by a scale (and zero
