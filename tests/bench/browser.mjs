@@ -42,7 +42,9 @@ function timeRuns(engine, n, ids, runs, warmup = 1, warmupMs = 0) {
 /**
  * Latency of every configuration at every length on the same ids, in `rounds` rounds of runs/rounds
  * runs each; within a round and length the engines take turns, in an order that rotates.
- * Then each page's wasm memory and attention fidelity against `fidelity.reference`.
+ * Then each page's wasm memory and, if `fidelity` is given, attention fidelity against
+ * `fidelity.reference`: bertscope's, and that of each onnxruntime engine with a Softmax copy in
+ * `fidelity.copies`.
  */
 export async function browserBench(browser, { baseUrl, configs, ids, lengths, runs, rounds, fidelity, log }) {
   const engines = [];
@@ -77,9 +79,10 @@ export async function browserBench(browser, { baseUrl, configs, ids, lengths, ru
         after_512_bytes: await engine.page.evaluate(() => window.bench.memory()),
       };
     }
-    for (const engine of engines.filter((e) => !e.measure)) {
+    const checked = fidelity ? engines.filter((e) => !e.measure && (e.kind === 'bertscope' || fidelity.copies?.[e.name])) : [];
+    for (const engine of checked) {
       log(`${engine.name}: fidelity`);
-      const copy = fidelity.copies[engine.name];
+      const copy = fidelity.copies?.[engine.name];
       result.fidelity[engine.name] = engine.kind === 'bertscope'
         ? await engine.page.evaluate((ref) => window.bench.fidelity(ref), fidelity.reference)
         : await engine.page.evaluate(([ref, url, names]) => window.bench.fidelity(ref, url, names), [fidelity.reference, copy.url, copy.softmax]);

@@ -4,7 +4,8 @@
 //
 // Environment (scripts/bench sets it): MODELS, MODEL, TOKENIZER (relative to MODELS), BERTSCOPE
 // (release binary), PYTHON (with onnxruntime and onnx), DIST (built page), OUT_DIR; optional
-// RUNS (20), ROUNDS (4), COLD_RUNS (3), LENGTHS (7,32,128,512).
+// RUNS (20), ROUNDS (4), COLD_RUNS (3), LENGTHS (7,32,128,512), BASE (1; 0 skips the
+// DistilBERT-base-size comparison, which also skips itself when its files are missing).
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
@@ -43,6 +44,17 @@ for (const file of [model, tokenizer, peer, reference]) {
   if (!existsSync(path.join(models, file))) throw new Error(`${path.join(models, file)} is missing: this benchmark needs the MiniLM models of ../shared/models`);
 }
 if (!existsSync(path.join(dist, 'index.html'))) throw new Error(`${dist} has no built page`);
+
+/** DistilBERT-base size (random weights): bertscope's kind of file against the usual dynamic-int8 export. */
+const BASE = {
+  model: 'distilbert-base-random/model_weights_int8.onnx',
+  peer: 'distilbert-base-random/model_quantized.onnx',
+  tokenizer: 'distilbert-base-random/tokenizer.json',
+  reference: 'references/distilbert-base-random.weights_int8.ort.json',
+};
+const baseMissing = Object.values(BASE).filter((file) => !existsSync(path.join(models, file)));
+const withBase = env('BASE', '1') !== '0' && baseMissing.length === 0;
+if (env('BASE', '1') !== '0' && !withBase) log(`DistilBERT-base comparison skipped: ${baseMissing.join(', ')} missing`);
 const started = performance.now();
 const loadAtStart = os.loadavg();
 await mkdir(path.join(outDir, 'models'), { recursive: true });
@@ -63,6 +75,9 @@ say('token ids (bertscope tokenizer) and onnxruntime copies with Softmax outputs
 const inputsFile = path.join(outDir, 'inputs.json');
 const ids = await benchmarkInputs({ bertscope: env('BERTSCOPE'), model: path.join(models, model), tokenizer: path.join(models, tokenizer), lengths, outFile: inputsFile });
 const copies = await softmaxCopies();
+const baseIds = withBase
+  ? await benchmarkInputs({ bertscope: env('BERTSCOPE'), model: path.join(models, BASE.model), tokenizer: path.join(models, BASE.tokenizer), lengths, outFile: path.join(outDir, 'inputs-distilbert-base.json') })
+  : null;
 const bytes = await sizes({
   dist, ortDist: path.join(root, 'node_modules/onnxruntime-web/dist'),
   models: { [path.basename(model)]: path.join(models, model), [path.basename(peer)]: path.join(models, peer) },
@@ -80,6 +95,7 @@ const browser = await launchChromium();
 const chromium = `headless Chromium ${browser.version()}`;
 let cold;
 let inBrowser;
+let base = null;
 try {
   cold = await coldStart(browser, { dist, trials: coldRuns, log });
   const server = await serve(path.join(root, 'www'), {
@@ -98,6 +114,19 @@ try {
       ids, lengths, runs, rounds, log,
       fidelity: { reference: `/models/${reference}`, copies },
     });
+    if (withBase) {
+      say('headless Chromium: DistilBERT-base size, bertscope vs onnxruntime-web');
+      base = await browserBench(browser, {
+        baseUrl: server.url,
+        configs: [
+          { name: 'bertscope', kind: 'bertscope', model: `/models/${BASE.model}`, tokenizer: `/models/${BASE.tokenizer}` },
+          { name: 'ort_web_int8', kind: 'ort', model: `/models/${BASE.peer}` },
+        ],
+        ids: baseIds, lengths, runs, rounds, log,
+        // bertscope's attention against onnxruntime on the same file (random weights: no PyTorch reference).
+        fidelity: { reference: `/models/${BASE.reference}` },
+      });
+    }
   } finally {
     await server.close();
   }
@@ -107,7 +136,7 @@ try {
 
 const cpu = (await readFile('/proc/cpuinfo', 'utf8').catch(() => '')).match(/model name\s*:\s*(.*)/)?.[1] ?? os.cpus()[0]?.model;
 const report = buildReport({
-  lengths, native, browser: inBrowser, cold, bytes,
+  lengths, native, browser: inBrowser, base, cold, bytes,
   meta: {
     date: new Date().toISOString().slice(0, 10),
     machine: `${os.cpus().length} cores, ${cpu}, 1-minute load average ${loadAtStart[0].toFixed(1)} at the start, ${os.loadavg()[0].toFixed(1)} at the end`,
@@ -118,10 +147,12 @@ const report = buildReport({
     rounds,
     bertscope_file: path.basename(model),
     peer_file: path.basename(peer),
+    distilbert_base_files: withBase ? { bertscope: BASE.model, peer: BASE.peer, fidelity_reference: BASE.reference } : null,
     fidelity_reference: reference,
     fidelity_method: 'onnxruntime-web runs a copy of each file with every Softmax output added to the graph outputs',
     notes: [
       'bertscope_ms: tokenize the text, run with every layer\'s attention extracted, copy the attention out to JS (as the page does); peers get the ids and return last_hidden_state only.',
+      'chromium_distilbert_base: as chromium, at DistilBERT-base size (random weights) in the same Chromium session after the MiniLM pages closed: bertscope on distilbert-base-random/model_weights_int8.onnx, onnxruntime-web on its model_quantized.onnx, alternating; its fidelity is bertscope\'s attention against onnxruntime on the same file (no PyTorch reference for random weights).',
       'chromium_mixing: the same run through the mixing plan (runWithMixing) plus the measures, copied out to JS: norm = attention x value norm per head and per layer; alti = those and ALTI with ALTI rollout; ratio = that run / the plain run (bertscope_ms), timed alternating in the same session.',
       'onnxruntime(-web): 1 thread, default graph optimisation (all); onnxruntime-web wasm backend (SIMD build), not proxied; native onnxruntime from PyPI, CPU provider.',
       'fidelity: max / mean over every attention value of the reference sentences that carry full attentions (the short public ones), ids checked against the reference. details.fidelity.*.copy_vs_plain_hidden_max is how far the Softmax-exposed copy\'s last_hidden_state is from the timed file\'s.',

@@ -30,10 +30,19 @@ function mixingCost(times, lengths) {
 
 const maxMean = (f) => ({ max: f?.max ?? null, mean: f?.mean ?? null });
 
-export function buildReport({ lengths, native, browser, cold, bytes, meta }) {
+/** The DistilBERT-base-size session's details: latency percentiles, load times, memory, agreement. */
+const baseDetails = (base) => (base ? {
+  latency_ms: percentiles(base.times),
+  load_ms: base.load_ms,
+  wasm_memory: base.memory,
+  bertscope_vs_onnxruntime_same_file: maxMean(base.fidelity.bertscope),
+} : null);
+
+export function buildReport({ lengths, native, browser, base = null, cold, bytes, meta }) {
   const peak = browser.memory.bertscope?.after_512_bytes ?? null;
   return {
     chromium: comparison(browser.times, lengths, 'bertscope', 'ort_web_int8', 'ort_web_ms'),
+    chromium_distilbert_base: base ? comparison(base.times, lengths, 'bertscope', 'ort_web_int8', 'ort_web_ms') : null,
     chromium_same_file: comparison(browser.times, lengths, 'bertscope', 'ort_web_same_file', 'ort_web_ms'),
     chromium_mixing: mixingCost(browser.times, lengths),
     native: comparison(native.times, lengths, 'bertscope', 'ort_int8', 'ort_ms'),
@@ -52,6 +61,7 @@ export function buildReport({ lengths, native, browser, cold, bytes, meta }) {
       cold_start: cold,
       bytes,
       wasm_memory: browser.memory,
+      distilbert_base: baseDetails(base),
     },
   };
 }
@@ -79,6 +89,19 @@ export function formatReport(report, lengths) {
     lengths.map((n) => [n, cell(lat.chromium.bertscope?.[n]), cell(lat.chromium.ort_web_int8?.[n]), f(report.chromium[n].ratio, 2),
       cell(lat.chromium.ort_web_same_file?.[n]), f(report.chromium_same_file[n].ratio, 2)])));
   out.push('');
+  const base = d.distilbert_base;
+  if (base) {
+    const files = d.distilbert_base_files;
+    const lb = base.latency_ms;
+    out.push(table(`DistilBERT-base size in Chromium (wasm, 1 thread), median (p90) ms; bertscope ${files.bertscope}, ratio = bertscope / ort-web`,
+      ['tokens', 'bertscope', `ort-web ${files.peer}`, 'ratio'],
+      lengths.map((n) => [n, cell(lb.bertscope?.[n]), cell(lb.ort_web_int8?.[n]), f(report.chromium_distilbert_base[n].ratio, 2)])));
+    const m = base.wasm_memory;
+    out.push(`  wasm memory: bertscope ${mb(m.bertscope?.after_load_bytes)} after load, ${mb(m.bertscope?.after_512_bytes)} after the runs incl. ${Math.max(...lengths)} tokens; ` +
+      `ort-web ${mb(m.ort_web_int8?.after_load_bytes)} / ${mb(m.ort_web_int8?.after_512_bytes)}. Load + optimise: bertscope ${f(base.load_ms.bertscope, 0)} ms, ort-web ${f(base.load_ms.ort_web_int8, 0)} ms. ` +
+      `Attention vs onnxruntime on the same file: max ${f(base.bertscope_vs_onnxruntime_same_file.max, 6)}, mean ${f(base.bertscope_vs_onnxruntime_same_file.mean, 7)}`);
+    out.push('');
+  }
   out.push(table('Context mixing in Chromium, median (p90) ms; ratio = with the measures / plain run',
     ['tokens', 'plain', 'attention x value norm', 'ratio', 'norm + ALTI + ALTI rollout', 'ratio'],
     lengths.map((n) => [n, cell(lat.chromium.bertscope?.[n]), cell(lat.chromium.bertscope_norm?.[n]), f(report.chromium_mixing[n].norm_ratio, 2),

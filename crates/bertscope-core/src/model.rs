@@ -15,7 +15,7 @@ use crate::onnx::inputs::{Input, Role};
 use crate::onnx::mixing::LayerMixing;
 use crate::ops::{
     batched_matmul, checked_expand, checked_flatten, checked_gather, checked_matmul, checked_range, checked_reduce,
-    checked_unsqueeze, packed_matmul, tap,
+    checked_unsqueeze, int8_matmul, packed_matmul, tap,
 };
 use crate::output::{Attention, HiddenStates, MixingTaps, SentenceRun};
 use crate::tokenize::Batch;
@@ -87,7 +87,8 @@ impl MatMulKernel {
 
 /// A loaded, optimised model ready to run batches of any length up to its maximum.
 pub struct Model {
-    /// The parsed graph with its outputs chosen, before shapes are fixed.
+    /// The parsed graph with its outputs chosen, before shapes are fixed. With bertscope's
+    /// kernels its weight-only int8 products hold their packed weights, shared by every plan.
     template: InferenceModel,
     /// Optimised plans by batch size and whether they read the mixing tensors: one symbolic
     /// sequence length each.
@@ -145,7 +146,11 @@ impl Model {
         checked_range::register(&mut onnx.op_register);
         checked_expand::register(&mut onnx.op_register);
         checked_matmul::register(&mut onnx.op_register);
-        let crate::onnx::OnnxFile { proto, inputs, anatomy, quantization, mixing } = crate::onnx::read(bytes)?;
+        let packed = options.matmul.packed();
+        if packed {
+            int8_matmul::register(&mut onnx.op_register);
+        }
+        let crate::onnx::OnnxFile { proto, inputs, anatomy, quantization, mixing } = crate::onnx::read(bytes, packed)?;
         // The operator set as tract reads it.
         let opset = proto.opset_import.iter().find(|i| i.domain.is_empty() || i.domain == "ai.onnx");
         checked_reduce::register(&mut onnx.op_register, opset.map_or(0, |i| i.version));
@@ -180,10 +185,7 @@ impl Model {
         let (heads, hidden_size) = check_output_shapes(&typed, anatomy.attention.len(), anatomy.hidden.len())?;
         let mut plans = HashMap::new();
         if options.batch_size > 0 {
-            plans.insert(
-                (options.batch_size, false),
-                optimise(typed, options.matmul.packed(), anatomy.attention.len())?,
-            );
+            plans.insert((options.batch_size, false), optimise(typed, packed, anatomy.attention.len())?);
         }
 
         let info = ModelInfo {
@@ -198,15 +200,7 @@ impl Model {
             token_types,
             fill_mask: anatomy.logits.is_some(),
         };
-        Ok(Self {
-            template: model,
-            plans: Mutex::new(plans),
-            inputs,
-            info,
-            with_logits,
-            packed_matmul: options.matmul.packed(),
-            mixing,
-        })
+        Ok(Self { template: model, plans: Mutex::new(plans), inputs, info, with_logits, packed_matmul: packed, mixing })
     }
 
     /// Optimises the plan for batches of `batch` sentences now rather than on their first run.

@@ -109,7 +109,7 @@ async fn check(case: &Case) {
 async fn check_model(case: &Case, model: &[u8]) {
     // The engine's default in wasm: bertscope's packed kernels.
     let case = &case.with_kernel(true);
-    let engine = Engine::new(model, &fetch(case.tokenizer).await, case.fill_mask)
+    let engine = Engine::new(model.to_vec(), &fetch(case.tokenizer).await, case.fill_mask)
         .unwrap_or_else(|e| panic!("{}: {}", case.model, js(e)));
     let reference = parse(&fetch(case.reference).await).unwrap();
     let report = verify(case, &reference, |texts| {
@@ -231,7 +231,7 @@ async fn quantizer_refuses_in_words() {
 
 #[wasm_bindgen_test]
 async fn seed_batch_through_the_bindings() {
-    let engine = Engine::new(&fetch(CASES[0].model).await, &fetch(CASES[0].tokenizer).await, false).unwrap();
+    let engine = Engine::new(fetch(CASES[0].model).await, &fetch(CASES[0].tokenizer).await, false).unwrap();
     let run = engine.run(vec!["Apple is huge enterprise".into(), "I am eating an apple".into()]).unwrap();
     let observed = observe(&engine, &run).unwrap();
     assert_eq!(observed[0].input_ids, [101, 6207, 2003, 4121, 6960, 102, 0]);
@@ -243,14 +243,14 @@ async fn seed_batch_through_the_bindings() {
 #[wasm_bindgen_test]
 async fn errors_arrive_as_plain_js_errors() {
     let tokenizer = fetch(CASES[3].tokenizer).await;
-    let message = js(Engine::new(&[], &tokenizer, false).err().expect("empty model refused"));
+    let message = js(Engine::new(Vec::new(), &tokenizer, false).err().expect("empty model refused"));
     assert!(message.contains("empty"), "{message}");
-    let message = js(Engine::new(b"\x89PNG\r\n\x1a\n", &tokenizer, false).err().expect("png refused"));
+    let message = js(Engine::new(b"\x89PNG\r\n\x1a\n".to_vec(), &tokenizer, false).err().expect("png refused"));
     assert!(message.contains("not a readable ONNX model"), "{message}");
     let model = fetch(CASES[3].model).await;
-    let message = js(Engine::new(&model, b"not json", false).err().expect("bad tokenizer refused"));
+    let message = js(Engine::new(model.clone(), b"not json", false).err().expect("bad tokenizer refused"));
     assert!(message.contains("tokenizer"), "{message}");
-    let engine = Engine::new(&model, &tokenizer, false).unwrap();
+    let engine = Engine::new(model.clone(), &tokenizer, false).unwrap();
     assert!(engine.run(vec![]).is_err(), "no sentences");
     assert!(engine.run(vec!["🍎 서울 \u{0}".into()]).is_ok(), "odd text runs");
 }
@@ -261,7 +261,7 @@ async fn errors_arrive_as_plain_js_errors() {
 async fn hostile_input_matrix() {
     let model = fetch(CASES[3].model).await;
     let tokenizer = fetch(CASES[3].tokenizer).await;
-    let engine = Engine::new(&model, &tokenizer, false).unwrap();
+    let engine = Engine::new(model.clone(), &tokenizer, false).unwrap();
     let texts = [
         "",
         "   ",
@@ -286,13 +286,14 @@ async fn hostile_input_matrix() {
     assert!(batch.sentences[0].truncated);
     assert_eq!(batch.sentences[0].input_ids.len(), 512);
 
-    let truncated = js(Engine::new(&model[..model.len() / 2], &tokenizer, false).err().expect("truncated refused"));
+    let truncated =
+        js(Engine::new(model[..model.len() / 2].to_vec(), &tokenizer, false).err().expect("truncated refused"));
     assert!(truncated.contains("not a readable ONNX model"), "{truncated}");
     let other_vocabulary = br###"{"version":"1.0","truncation":null,"padding":null,"added_tokens":[],"normalizer":null,
         "pre_tokenizer":{"type":"Whitespace"},"post_processor":null,"decoder":null,
         "model":{"type":"WordPiece","unk_token":"[UNK]","continuing_subword_prefix":"##","max_input_chars_per_word":100,
         "vocab":{"[PAD]":0,"[UNK]":1,"a":40000}}}"###;
-    let mismatch = js(Engine::new(&model, other_vocabulary, false).err().expect("other vocabulary refused"));
+    let mismatch = js(Engine::new(model.clone(), other_vocabulary, false).err().expect("other vocabulary refused"));
     assert!(mismatch.contains("do not match") && mismatch.contains("40001"), "{mismatch}");
 }
 
@@ -311,7 +312,7 @@ struct TokenMap {
 
 #[wasm_bindgen_test]
 async fn analyses_through_the_bindings() {
-    let engine = Engine::new(&fetch(CASES[0].model).await, &fetch(CASES[0].tokenizer).await, false).unwrap();
+    let engine = Engine::new(fetch(CASES[0].model).await, &fetch(CASES[0].tokenizer).await, false).unwrap();
     let run = engine.run(vec!["Apple is huge enterprise".into(), "I am eating an apple".into()]).unwrap();
     let rollout = run.rollout(1).unwrap().to_vec();
     assert_eq!(rollout.len(), 6 * 7 * 7);
@@ -352,7 +353,7 @@ async fn mixing_matches_the_python_reference() {
         )
     });
     let reference = parse_mixing(&bytes).unwrap();
-    let engine = Engine::new(&fetch(case.model).await, &fetch(case.tokenizer).await, false).unwrap();
+    let engine = Engine::new(fetch(case.model).await, &fetch(case.tokenizer).await, false).unwrap();
     let texts: Vec<String> = reference.sentences.iter().map(|s| s.text.clone()).collect();
     let calls = std::rc::Rc::new(std::cell::Cell::new(0));
     let counter = calls.clone();
@@ -533,10 +534,11 @@ async fn model_memory() {
     console_log!("memory before load: {:.0} MB", mb(wasm_memory_bytes()));
     Counting::phase();
     let start = now();
-    let engine = Engine::new(&model, &tokenizer, false).unwrap();
+    // The engine takes the file, as from JavaScript, and frees it once decoded.
+    let engine = Engine::new(model, &tokenizer, false).unwrap();
     engine.prepare(1).unwrap();
     console_log!("load + plan for 1: {:.0} ms, memory {:.0} MB ({})", now() - start, mb(wasm_memory_bytes()), live());
-    drop((model, tokenizer));
+    drop(tokenizer);
     Counting::phase();
     let long = engine.run(vec!["word ".repeat(600)]).unwrap();
     console_log!("after a 512-token run: memory {:.0} MB ({}, result held)", mb(wasm_memory_bytes()), live());

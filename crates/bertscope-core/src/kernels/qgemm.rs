@@ -73,6 +73,17 @@ impl QuantizedB {
         Some(Self::pack(&codes, k, n, steps))
     }
 
+    /// Packs row-major `k × n` integer codes whose column `j` stands for `code · steps[j]`, as an
+    /// int8 export stores them (codes minus zero point, and the scale). `None` unless there are
+    /// `k × n` codes within ±255 and `n` finite steps.
+    pub fn from_codes(codes: &[i16], k: usize, n: usize, steps: Vec<f32>) -> Option<Self> {
+        let fits = codes.len() == k * n
+            && steps.len() == n
+            && steps.iter().all(|s| s.is_finite())
+            && codes.iter().all(|q| f32::from(q.unsigned_abs()) <= MAX_WEIGHT);
+        fits.then(|| Self::pack(codes, k, n, steps))
+    }
+
     /// Packs row-major `k × n` codes into panels; `steps` has one entry per column.
     fn pack(codes: &[i16], k: usize, n: usize, mut steps: Vec<f32>) -> Self {
         let pairs = k.div_ceil(2);

@@ -57,10 +57,14 @@ impl<'a> Index<'a> {
     /// For a product with a constant weight, the activation it multiplies (looking through
     /// the `DynamicQuantizeLinear` of quantized exports).
     fn projection_input(&self, node: &'a NodeProto) -> Option<&'a str> {
-        let weighted = matches!(node.op_type.as_str(), "MatMul" | "MatMulInteger" | "Gemm")
-            && node.input.len() >= 2
-            && self.constant.contains(node.input[1].as_str())
-            && !self.constant.contains(node.input[0].as_str());
+        let weighted = match node.op_type.as_str() {
+            "MatMul" | "MatMulInteger" | "Gemm" => {
+                node.input.len() >= 2 && self.constant.contains(node.input[1].as_str())
+            }
+            // Its weights are attributes.
+            super::int8_products::OP => node.input.len() == 1,
+            _ => false,
+        } && !self.constant.contains(node.input[0].as_str());
         if !weighted {
             return None;
         }

@@ -9,8 +9,8 @@ use tract_onnx::pb::{tensor_proto::DataType, GraphProto, NodeProto, TensorProto}
 use tract_onnx::prelude::*;
 use tract_onnx::tract_hir::internal::{ensure, TractErrorContext};
 
-/// How a folded weight was quantized.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// How a folded weight was quantized (ordered from coarse to fine).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Granularity {
     /// One scale for the whole tensor.
     PerTensor,

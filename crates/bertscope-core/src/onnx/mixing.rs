@@ -198,6 +198,14 @@ impl<'a> Graph<'a> {
                 "MatMul" | "MatMulInteger" if node.input.get(1).is_some_and(|w| self.is_constant(w)) => {
                     return self.projection_weights(node);
                 }
+                super::int8_products::OP => {
+                    let (weights, [rows, width]) = super::int8_products::dequantized(node)
+                        .ok_or("the output projection's weights cannot be read")?;
+                    if rows != width {
+                        return Err(format!("the output projection is {rows} × {width}, not square"));
+                    }
+                    return Ok((weights, width, node.output[0].clone()));
+                }
                 other => {
                     return Err(format!("the attention's output passes through {other} before its output projection"))
                 }

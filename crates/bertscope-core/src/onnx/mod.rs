@@ -10,6 +10,7 @@ pub(crate) mod fold_dequantize;
 pub(crate) mod gather_bounds;
 pub(crate) mod inputs;
 mod int8_embedding;
+pub(crate) mod int8_products;
 pub(crate) mod mixing;
 mod validate;
 
@@ -36,8 +37,10 @@ pub(crate) struct OnnxFile {
 }
 
 /// Reads `bytes` as ONNX, checks it is a BERT-family encoder and applies every rewrite. Owned
-/// bytes (a `Vec<u8>`) are freed as soon as they are decoded, before any rewrite.
-pub(crate) fn read(bytes: impl AsRef<[u8]>) -> Result<OnnxFile> {
+/// bytes (a `Vec<u8>`) are freed as soon as they are decoded, before any rewrite. With
+/// `int8_products` (bertscope's own kernels run the products), weight-only int8 products keep
+/// their codes ([`int8_products`]) instead of being folded to f32.
+pub(crate) fn read(bytes: impl AsRef<[u8]>, int8_products: bool) -> Result<OnnxFile> {
     if bytes.as_ref().is_empty() {
         return Err(Error::EmptyModel);
     }
@@ -54,8 +57,10 @@ pub(crate) fn read(bytes: impl AsRef<[u8]>) -> Result<OnnxFile> {
     flatten_to_reshape::flatten_to_reshape(graph);
     fold_dequantize::arithmetic_as_dequantize_linear(graph);
     int8_embedding::gather_before_dequantize(graph);
+    let (kept, kept_granularity) = if int8_products { int8_products::rewrite(graph) } else { (0, None) };
     let (folded, granularity) =
         fold_dequantize::fold_constant_dequantize(graph).map_err(|e| Error::Prepare(root_cause(&e)))?;
+    let (folded, granularity) = (folded + kept, granularity.max(kept_granularity));
     gather_bounds::check_gather_indices(graph).map_err(Error::Prepare)?;
     let ids_name = graph.input.iter().map(|i| i.name.clone()).zip(&inputs).find(|(_, r)| r.0 == Role::InputIds);
     let ids_name = ids_name.map(|(n, _)| n).unwrap_or_default();

@@ -9,5 +9,6 @@ pub(crate) mod checked_matmul;
 pub(crate) mod checked_range;
 pub(crate) mod checked_reduce;
 pub(crate) mod checked_unsqueeze;
+pub(crate) mod int8_matmul;
 pub(crate) mod packed_matmul;
 pub(crate) mod tap;

@@ -22,6 +22,13 @@ pub struct PackedMatMul {
     k_axes: usize,
 }
 
+impl PackedMatMul {
+    /// The product with `weights` of activations whose last `k_axes` axes are contracted.
+    pub fn new(weights: Arc<Weights>, k_axes: usize) -> Self {
+        Self { weights, bias: None, k_axes }
+    }
+}
+
 impl PartialEq for PackedMatMul {
     fn eq(&self, other: &Self) -> bool {
         Arc::ptr_eq(&self.weights, &other.weights)
@@ -96,10 +103,25 @@ impl TypedOp for PackedMatMul {
 /// Replaces every f32 `EinSum` of an activation with a constant weight by [`PackedMatMul`]
 /// when the product has the plain shape `[..., k...] · [k..., n] -> [..., n]` (up to axes of
 /// size 1 that only the activation or only the output has, as tract writes batch 1); anything
-/// else stays with tract. Returns how many products were replaced.
+/// else stays with tract. A [`PackedMatMul`] already in the graph (from
+/// [`crate::ops::int8_matmul`]) gets its bias folded the same way. Returns how many products
+/// were replaced or given their bias.
 pub fn replace_constant_matmuls(model: &mut TypedModel) -> TractResult<usize> {
     let mut replaced = 0;
     for id in model.eval_order()? {
+        if let Some(op) = model.node(id).op_as::<PackedMatMul>().filter(|op| op.bias.is_none()).cloned() {
+            let (op, last) = with_bias(model, id, op)?;
+            if last != id {
+                let name = model.node(last).name.clone();
+                let mut patch = TypedModelPatch::default();
+                let wire = patch.tap_model(model, model.node(id).inputs[0])?;
+                let wire = patch.wire_node(format!("{name}.packed"), op, &[wire])?[0];
+                patch.shunt_outside(model, OutletId::new(last, 0), wire)?;
+                patch.apply(model)?;
+                replaced += 1;
+            }
+            continue;
+        }
         let Some(found) = packable(model, id)? else { continue };
         let (op, last) = with_bias(model, id, found.op)?;
         let name = model.node(last).name.clone();
