@@ -584,7 +584,7 @@ async fn pairs_match_the_python_reference() {
     let reference = parse_pairs(&bytes).unwrap();
     let model = reference.models.iter().find(|m| m.model == DEFAULT_CASE.model).expect("the default model's pairs");
     let tol = DEFAULT_CASE.with_kernel(true).attention_tol;
-    let engine = Engine::new(&fetch(&model.model).await, &fetch(&model.tokenizer).await, false).unwrap();
+    let engine = Engine::new(fetch(&model.model).await, &fetch(&model.tokenizer).await, false).unwrap();
     let sentences = |run: &BatchRun| -> Vec<Sentence> {
         serde_wasm_bindgen::from_value::<Batch>(run.batch().unwrap()).unwrap().sentences
     };
