@@ -3,8 +3,11 @@
 
 use serde::Deserialize;
 
+mod counting_alloc;
 mod mixing;
 mod pairs;
+
+pub use counting_alloc::Counting;
 
 pub use mixing::{
     head_stats_diff, mixing_diff, parse_mixing, HeadStatsObserved, HeadStatsRef, MixingCase, MixingObserved,

@@ -10,9 +10,9 @@ use bertscope_core::kernel_bench as bench;
 use bertscope_core::kernels::{gemm, qgemm};
 use bertscope_testkit::{
     check_gemm, check_l1_from_mixtures, check_qgemm, fill_mask_entry, head_stats_diff, mixing_diff,
-    pair_attention_diff, pair_encoding_diff, parse, parse_mixing, parse_pairs, verify, Case, HeadStatsObserved,
-    HeadStatsRef, MixingObserved, MixingSentence, MixingTol, Observed, PairObserved, CASES, DEFAULT_CASE, MIXING_CASES,
-    QUANTIZED_TINY_VS_FP32,
+    pair_attention_diff, pair_encoding_diff, parse, parse_mixing, parse_pairs, verify, Case, Counting,
+    HeadStatsObserved, HeadStatsRef, MixingObserved, MixingSentence, MixingTol, Observed, PairObserved, CASES,
+    DEFAULT_CASE, MIXING_CASES, QUANTIZED_TINY_VS_FP32,
 };
 use bertscope_wasm::{BatchRun, Engine, FileBytes};
 use js_sys::Uint8Array;
@@ -20,9 +20,6 @@ use serde::Deserialize;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 use wasm_bindgen_test::*;
-
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::sync::atomic::{AtomicUsize, Ordering};
 
 wasm_bindgen_test_configure!(run_in_browser);
 
@@ -457,53 +454,6 @@ fn gemm_speed() {
     }
 }
 
-/// The system allocator, counting the bytes live and the most live since [`Counting::phase`].
-struct Counting;
-
-static LIVE: AtomicUsize = AtomicUsize::new(0);
-static PEAK: AtomicUsize = AtomicUsize::new(0);
-
-impl Counting {
-    /// Starts a phase: its peak starts from what is live now.
-    fn phase() {
-        PEAK.store(LIVE.load(Ordering::Relaxed), Ordering::Relaxed);
-    }
-
-    fn grew(by: usize) {
-        let live = LIVE.fetch_add(by, Ordering::Relaxed) + by;
-        PEAK.fetch_max(live, Ordering::Relaxed);
-    }
-}
-
-// SAFETY: every call forwards to `System` with the caller's arguments unchanged; the counters
-// only observe sizes.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        // SAFETY: the caller upholds `alloc`'s contract, passed on as is.
-        let ptr = unsafe { System.alloc(layout) };
-        if !ptr.is_null() {
-            Self::grew(layout.size());
-        }
-        ptr
-    }
-
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        // SAFETY: `ptr` came from `alloc`/`realloc` above, i.e. from `System`, with this layout.
-        unsafe { System.dealloc(ptr, layout) };
-        LIVE.fetch_sub(layout.size(), Ordering::Relaxed);
-    }
-
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        // SAFETY: as for `dealloc`; `System` gets the caller's valid `new_size`.
-        let new = unsafe { System.realloc(ptr, layout, new_size) };
-        if !new.is_null() {
-            LIVE.fetch_sub(layout.size(), Ordering::Relaxed);
-            Self::grew(new_size);
-        }
-        new
-    }
-}
-
 #[global_allocator]
 static ALLOCATOR: Counting = Counting;
 
@@ -523,13 +473,8 @@ async fn model_memory() {
     let now_fn: js_sys::Function = js_sys::Reflect::get(&performance, &"now".into()).unwrap().into();
     let now = move || now_fn.call0(&performance).unwrap().as_f64().unwrap();
     let mb = |bytes: f64| bytes / 1e6;
-    let live = || {
-        format!(
-            "live {:.0} MB, phase peak live {:.0} MB",
-            mb(LIVE.load(Ordering::Relaxed) as f64),
-            mb(PEAK.load(Ordering::Relaxed) as f64)
-        )
-    };
+    let live =
+        || format!("live {:.0} MB, phase peak live {:.0} MB", mb(Counting::live() as f64), mb(Counting::peak() as f64));
     let (model, tokenizer) = (fetch(CASES[0].model).await, fetch(CASES[0].tokenizer).await);
     console_log!("memory before load: {:.0} MB", mb(wasm_memory_bytes()));
     Counting::phase();
