@@ -1,7 +1,10 @@
 //! The analysis subcommands: `rollout`, `drift` and `fill-mask`, as scripts see them.
 
+mod common;
+use common::bertscope;
+
 use std::path::PathBuf;
-use std::process::{Command, Output};
+use std::process::Output;
 
 use bertscope_testkit::{parse, DEFAULT_CASE};
 use serde_json::Value;
@@ -12,10 +15,6 @@ fn models() -> PathBuf {
 
 fn model(relative: &str) -> String {
     models().join(relative).to_str().unwrap().to_string()
-}
-
-fn bertscope(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_bertscope")).args(args).output().expect("bertscope runs")
 }
 
 fn json_of(out: &Output) -> Value {

@@ -1,25 +1,15 @@
 //! The `bertscope` binary as people script it: JSON out, plain errors, exit codes.
 
+mod common;
+use common::{bertscope, floats};
+
 use std::path::PathBuf;
-use std::process::{Command, Output};
 
 use bertscope_testkit::{max_abs_diff, parse, DEFAULT_CASE};
 use serde_json::Value;
 
 fn models() -> PathBuf {
     bertscope_testkit::models_dir()
-}
-
-fn bertscope(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_bertscope")).args(args).output().expect("bertscope runs")
-}
-
-fn floats(v: &Value) -> Vec<f32> {
-    match v {
-        Value::Array(items) => items.iter().flat_map(floats).collect(),
-        Value::Number(n) => vec![n.as_f64().unwrap() as f32],
-        other => panic!("not a number: {other}"),
-    }
 }
 
 #[test]

@@ -2,6 +2,9 @@
 //! model or tokenizer can be is refused in words without being read, and a corpus line without
 //! end is cut at 1 MiB. Each used to be read without limit.
 
+mod common;
+use common::bertscope;
+
 use std::path::PathBuf;
 use std::process::{Command, Output};
 
@@ -14,10 +17,6 @@ fn scratch(name: &str) -> PathBuf {
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
     dir
-}
-
-fn bertscope(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_bertscope")).args(args).output().expect("bertscope runs")
 }
 
 /// Exit status 1, one plain line containing `expected`, nothing on stdout.

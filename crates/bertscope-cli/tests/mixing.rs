@@ -3,8 +3,11 @@
 //! (`tests/reference/mixing_reference.py`; ignored unless `scripts/test` made the references),
 //! and `heads --corpus` averaging its sentences, in bounded memory on a 10,000-line file.
 
+mod common;
+use common::{bertscope, floats};
+
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Stdio};
 
 use bertscope_core::Tokenizer;
 use bertscope_testkit::{head_stats_diff, mixing_diff, parse_mixing, HeadStatsObserved, MixingObserved, MIXING_CASES};
@@ -14,23 +17,11 @@ fn models() -> PathBuf {
     bertscope_testkit::models_dir()
 }
 
-fn bertscope(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_bertscope")).args(args).output().expect("bertscope runs")
-}
-
 /// Runs `bertscope` with `args` and parses its stdout, failing with its stderr.
 fn json(args: &[&str]) -> Value {
     let out = bertscope(args);
     assert!(out.status.success(), "bertscope {args:?}: {}", String::from_utf8_lossy(&out.stderr));
     serde_json::from_slice(&out.stdout).expect("JSON on stdout")
-}
-
-fn floats(v: &Value) -> Vec<f32> {
-    match v {
-        Value::Array(items) => items.iter().flat_map(floats).collect(),
-        Value::Number(n) => vec![n.as_f64().unwrap() as f32],
-        other => panic!("not a number: {other}"),
-    }
 }
 
 /// The lengths of a nested JSON array, outermost first (following first elements).

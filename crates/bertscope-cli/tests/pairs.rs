@@ -4,15 +4,13 @@
 //! The `#[ignore]`d test compares with the Python reference (`tests/reference/pair_reference.py`)
 //! that `scripts/test` writes into `$BERTSCOPE_PAIR_REFS` and runs with `--ignored`.
 
+mod common;
+use common::{bertscope, floats};
+
 use std::path::PathBuf;
-use std::process::{Command, Output};
 
 use bertscope_testkit::{models_dir, pair_attention_diff, parse_pairs, CASES, DEFAULT_CASE};
 use serde_json::{json, Value};
-
-fn bertscope(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_bertscope")).args(args).output().expect("bertscope runs")
-}
 
 fn model(relative: &str) -> String {
     models_dir().join(relative).to_str().unwrap().to_string()
@@ -23,14 +21,6 @@ fn attention(model_file: &str, args: &[&str]) -> Value {
     let out = bertscope(&[&["attention", "--model", &model], args].concat());
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     serde_json::from_slice(&out.stdout).unwrap()
-}
-
-fn floats(v: &Value) -> Vec<f32> {
-    match v {
-        Value::Array(items) => items.iter().flat_map(floats).collect(),
-        Value::Number(n) => vec![n.as_f64().unwrap() as f32],
-        other => panic!("not a number: {other}"),
-    }
 }
 
 #[test]
