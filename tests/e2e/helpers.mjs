@@ -158,22 +158,31 @@ export async function urlWith(page, params) {
  * the debug one (`cargo test --workspace`, which scripts/test runs first, builds it).
  */
 const CLI_TARGET = process.env.CARGO_TARGET_DIR || join(repoRoot, 'target');
-const CLI = process.env.BERTSCOPE_CLI || [join(CLI_TARGET, 'release', 'bertscope'), join(CLI_TARGET, 'debug', 'bertscope')].find((path) => existsSync(path));
+
+/** The path of the `bertscope` binary; throws, saying how to build it, when there is none. */
+export function bertscopeCli() {
+  const found = process.env.BERTSCOPE_CLI || [join(CLI_TARGET, 'release', 'bertscope'), join(CLI_TARGET, 'debug', 'bertscope')].find((path) => existsSync(path));
+  if (!found || !existsSync(found)) throw new Error(`no bertscope binary under ${CLI_TARGET}: build it with cargo build --release -p bertscope-cli, or name it in BERTSCOPE_CLI`);
+  return found;
+}
+
+/** What `bertscope <args>` prints on stdout (it throws, with the child's stderr, when the command fails). */
+export function runCli(args) {
+  return execFileSync(bertscopeCli(), args, { encoding: 'utf8', stdio: 'pipe', maxBuffer: 1 << 28 });
+}
 
 /** What `bertscope attention` prints for the page's default model and `texts` (tokens, every layer's attention), parsed. */
 export function engineAttention(texts) {
-  if (!CLI || !existsSync(CLI)) throw new Error(`no bertscope binary under ${CLI_TARGET}: build it with cargo build --release -p bertscope-cli, or name it in BERTSCOPE_CLI`);
   const model = join(dist, 'models', 'default');
   const args = ['attention', '--model', join(model, 'model.onnx'), '--tokenizer', join(model, 'tokenizer.json'), ...texts.flatMap((t) => ['--text', t])];
-  return JSON.parse(execFileSync(CLI, args, { encoding: 'utf8', maxBuffer: 1 << 28 }));
+  return JSON.parse(runCli(args));
 }
 
 /** What `bertscope rollout` prints for the page's default model and `texts` (tokens, every layer's rollout), parsed. */
 export function engineRollout(texts) {
-  if (!CLI || !existsSync(CLI)) throw new Error(`no bertscope binary under ${CLI_TARGET}: build it with cargo build --release -p bertscope-cli, or name it in BERTSCOPE_CLI`);
   const model = join(dist, 'models', 'default');
   const args = ['rollout', '--model', join(model, 'model.onnx'), '--tokenizer', join(model, 'tokenizer.json'), ...texts.flatMap((t) => ['--text', t])];
-  return JSON.parse(execFileSync(CLI, args, { encoding: 'utf8', maxBuffer: 1 << 28 }));
+  return JSON.parse(runCli(args));
 }
 
 /** Sentence `s`'s last layer averaged over heads, `[query][key]` over the padded length, from `engineAttention`'s output. */

@@ -6,7 +6,6 @@
 // while raw attention keeps working; the widget's measure attribute; and the page at phone width,
 // by keyboard and in dark mode. Saves screenshots to tests/artifacts/.
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -23,6 +22,7 @@ import {
   readCanvases,
   referenceAppleRows,
   repoRoot,
+  runCli,
   urlWith,
   useSession,
   waitReady,
@@ -52,18 +52,10 @@ const HALF = { 2: 0.005, 3: 0.0005 };
 const DEFAULT_MODEL = join(dist, 'models', 'default', 'model.onnx');
 const DEFAULT_TOKENIZER = join(dist, 'models', 'default', 'tokenizer.json');
 
-/**
- * The `bertscope` binary: $BERTSCOPE_CLI, else the release build in the cargo target folder, else
- * the debug one (`cargo test --workspace`, which scripts/test runs first, builds it).
- */
-const TARGET = process.env.CARGO_TARGET_DIR || join(repoRoot, 'target');
-const CLI = process.env.BERTSCOPE_CLI || [join(TARGET, 'release', 'bertscope'), join(TARGET, 'debug', 'bertscope')].find((path) => existsSync(path));
-
 /** What `bertscope <command>` prints for the default model and `texts`, parsed. */
 function cli(command, texts) {
-  if (!CLI || !existsSync(CLI)) throw new Error(`no bertscope binary under ${TARGET}: build it with cargo build --release -p bertscope-cli, or name it in BERTSCOPE_CLI`);
   const args = [command, '--model', DEFAULT_MODEL, '--tokenizer', DEFAULT_TOKENIZER, ...texts.flatMap((t) => ['--text', t])];
-  return JSON.parse(execFileSync(CLI, args, { encoding: 'utf8', maxBuffer: 1 << 28 }));
+  return JSON.parse(runCli(args));
 }
 
 /** A folder served at /made-models: a model whose layers cannot be read for the measures, and the default tokenizer. */

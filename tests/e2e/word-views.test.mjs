@@ -4,9 +4,8 @@
 // mark both pieces (read from the canvas pixels), and the "show pieces" switch shows each piece's
 // own row instead, in the focus and rollout views and in the link.
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { describe, it } from 'node:test';
-import { downloadOf, engineAttention, engineRollout, lastLayerMean, READY_TIMEOUT_MS, urlWith, useSession, waitReady } from './helpers.mjs';
+import { dist, downloadOf, engineAttention, engineRollout, lastLayerMean, READY_TIMEOUT_MS, runCli, urlWith, useSession, waitReady } from './helpers.mjs';
 
 const PIECES = 'Tokenization is fun';
 const OTHER = 'I like tokenization';
@@ -203,13 +202,12 @@ describe('a word of several pieces in every view', { concurrency: false }, () =>
     await showTab(page, 'drift');
     assert.equal(await page.$$eval('[data-testid="drift-table"] tbody tr', (rows) => rows.length), 0, 'drift found the word');
     // The CLI, on the same rule.
-    const cli = process.env.BERTSCOPE_CLI || `${process.env.CARGO_TARGET_DIR || 'target'}/release/bertscope`;
-    const model = `${process.cwd()}/www/dist/models/default`;
+    const model = `${dist}/models/default`;
     let failure = '';
     try {
-      execFileSync(cli, ['drift', '--model', `${model}/model.onnx`, '--text', banks, '--text', 'A bank', '--word', typed], { encoding: 'utf8', stdio: 'pipe' });
+      runCli(['drift', '--model', `${model}/model.onnx`, '--text', banks, '--text', 'A bank', '--word', typed]);
     } catch (e) {
-      failure = e.stderr;
+      failure = String(e.stderr ?? e.message);
     }
     assert.match(failure, /sentence 1/, 'the CLI found the word in sentence 1');
     // And the plain word is found by all of them.
