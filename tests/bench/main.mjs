@@ -21,6 +21,7 @@ import { coldStart } from './coldstart.mjs';
 import { benchmarkInputs, nativeLatency } from './native.mjs';
 import { buildReport, formatReport } from './report.mjs';
 import { sizes } from './sizes.mjs';
+import { threadedBench } from './threads.mjs';
 
 const env = (name, fallback) => {
   const value = process.env[name] ?? fallback;
@@ -138,19 +139,7 @@ try {
   }
   if (withThreads) {
     say(`headless Chromium, cross-origin isolated: bertscope vs onnxruntime-web on ${threadCount} threads`);
-    const isolated = await serve(path.join(root, 'www'), { mounts, isolated: true });
-    try {
-      threaded = await browserBench(browser, {
-        baseUrl: isolated.url,
-        configs: [
-          { name: 'bertscope', kind: 'bertscope', page: `engine-threads.html?threads=${threadCount}`, model: `/models/${model}`, tokenizer: `/models/${tokenizer}` },
-          { name: 'ort_web_int8', kind: 'ort', page: `ort.html?threads=${threadCount}`, model: `/models/${peer}` },
-        ],
-        ids, lengths, runs, rounds, log,
-      });
-    } finally {
-      await isolated.close();
-    }
+    threaded = await threadedBench(browser, { mounts, model, tokenizer, peer, threads: threadCount, ids, lengths, runs, rounds, log });
   }
 } finally {
   await browser.close();
