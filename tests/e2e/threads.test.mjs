@@ -3,7 +3,7 @@
 // to www/dist/threads/ by build_page) on navigator.hardwareConcurrency threads (at most 4), says so
 // in its model line, and gives the attention of the onnxruntime reference and of the single-thread
 // engine on a plain host. The widget on the isolated page keeps to one thread. Needs
-// build_wasm_threads before build_page (scripts/lib/common.sh).
+// build_wasm_threads before build_page (scripts/lib/common.sh); BERTSCOPE_THREADS=0 skips it.
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -62,7 +62,10 @@ async function runTensor(page) {
   return file.sentences.map((sentence) => sentence.weights);
 }
 
-describe('the engine on several threads', { concurrency: false }, () => {
+/** `BERTSCOPE_THREADS=0 scripts/test` builds no threaded engine, and these tests skip, saying so. */
+const skip = process.env.BERTSCOPE_THREADS === '0' ? 'BERTSCOPE_THREADS=0: no threaded engine was built' : false;
+
+describe('the engine on several threads', { concurrency: false, skip }, () => {
   let threaded;
 
   it('the isolated page runs the threaded build on the cores and gives onnxruntime’s attention', { timeout: READY_TIMEOUT_MS + 60_000 }, async () => {
