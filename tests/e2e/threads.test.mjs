@@ -100,6 +100,21 @@ describe('the engine on several threads', { concurrency: false, skip }, () => {
     await page.close();
   });
 
+  it('a dropped model runs on the threads too (its bytes are hashed out of the shared memory)', { timeout: READY_TIMEOUT_MS + 60_000 }, async () => {
+    const folder = join(modelsDir, 'distilbert-tiny-random');
+    const page = await session.open(query);
+    await page.click('[data-testid="byo-summary"]');
+    await page.setInputFiles('[data-testid="byo-tokenizer-file"]', join(folder, 'tokenizer.json'));
+    await page.setInputFiles('[data-testid="byo-model-file"]', join(folder, 'model.onnx'));
+    await page.locator('[data-testid="byo-message"][data-kind="ok"], [data-testid="byo-message"][data-kind="error"]').waitFor({ timeout: 120_000 });
+    assert.equal(await page.getAttribute('[data-testid="byo-message"]', 'data-kind'), 'ok', await page.textContent('[data-testid="byo-message"]'));
+    await waitReady(page);
+    assert.match(await page.textContent(MODEL_INFO), /^Model: model\.onnx \(your file\) · 2 layers × 4 heads · fp32 · [\d.]+ MB · \d+ threads$/);
+    assert.ok((await threadsShown(page)) > 1);
+    session.assertNoProblems();
+    await page.close();
+  });
+
   it('the widget on the isolated page runs on one thread, without error', { timeout: READY_TIMEOUT_MS + 60_000 }, async () => {
     requests.length = 0;
     const page = await session.newPage();
