@@ -2,6 +2,7 @@
 // pool-thread.js workers sharing its memory), then one run as the page does it (tokenize, run with every layer's
 // attention, copy the attention out).
 import init, { Engine, poolThreads, startThreadPool } from '/pkg-threads/bertscope_wasm.js';
+import { timeCalls } from './common.js';
 
 let engine = null;
 let memory = null;
@@ -55,18 +56,7 @@ const methods = {
 
   tokenize: (text) => Array.from(engine.tokenize([text]).sentences[0].input_ids),
 
-  /** `runs` timed runs after at least `warmup` untimed ones lasting at least `warmupMs` in all. */
-  time(text, runs, warmup, warmupMs) {
-    const until = performance.now() + warmupMs;
-    for (let i = 0; i < warmup || performance.now() < until; i++) runOnce(text);
-    const times = [];
-    for (let i = 0; i < runs; i++) {
-      const start = performance.now();
-      runOnce(text);
-      times.push(performance.now() - start);
-    }
-    return times;
-  },
+  time: (text, runs, warmup, warmupMs) => timeCalls(runOnce, text, runs, warmup, warmupMs),
 
   memory: () => memory?.buffer.byteLength ?? 0,
 };
