@@ -42,11 +42,12 @@ const methods = {
     let t = performance.now();
     const module = await WebAssembly.compileStreaming(fetch('/pkg-threads/bertscope_wasm_bg.wasm'));
     memory = (await init({ module_or_path: module })).memory;
-    // This worker and a pool of threads - 1: the pool's workers first (each waits for a thread), then
-    // the pool, which waits until they run its threads.
-    if (!(threads >= 2)) throw new Error(`threads=${threads}: the threaded engine needs 2 or more`);
-    await Promise.all(Array.from({ length: threads - 1 }, () => startPoolThread(module)));
-    startThreadPool(threads - 1);
+    // This worker and a pool of threads - 1 (none for 1 thread: the same build then runs alone): the
+    // pool's workers first (each waits for a thread), then the pool, which waits until they run its threads.
+    if (threads > 1) {
+      await Promise.all(Array.from({ length: threads - 1 }, () => startPoolThread(module)));
+      startThreadPool(threads - 1);
+    }
     const compileMs = performance.now() - t;
     t = performance.now();
     engine = new Engine(modelBytes, tokenizerBytes, false);

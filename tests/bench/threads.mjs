@@ -2,7 +2,7 @@
 // bertscope's threaded build (www/pkg-threads; engine-threads.html, the engine in a worker) against
 // onnxruntime-web with ort.env.wasm.numThreads at the same count, alternating in one Chromium
 // session. main.mjs runs it inside scripts/bench; run alone, it also times both on one thread
-// for the speed-up, and prints a table:
+// (bertscope: the same build and worker without a pool) for the speed-up, and prints a table:
 //
 //   node tests/bench/threads.mjs [THREADS=2] [LENGTHS=7,32,128,512] [RUNS=20]
 //
@@ -32,7 +32,8 @@ export async function threadedBench(browser, { mounts, model, tokenizer, peer, t
     ];
     if (oneThread) {
       configs.push(
-        { name: 'bertscope_1_thread', kind: 'bertscope', model: `/models/${model}`, tokenizer: `/models/${tokenizer}` },
+        // The same build in the same kind of worker, without a pool.
+        { name: 'bertscope_1_thread', kind: 'bertscope', page: 'engine-threads.html?threads=1', model: `/models/${model}`, tokenizer: `/models/${tokenizer}` },
         { name: 'ort_web_int8_1_thread', kind: 'ort', model: `/models/${peer}` },
       );
     }
