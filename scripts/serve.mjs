@@ -2,8 +2,11 @@
 // A tiny static file server for the page, its models, benchmarks and test fixtures.
 //
 // Usage: node scripts/serve.mjs DIR [--port N] [--host H] [--header 'Name: value']...
-//        [--cors] [--mount /prefix=DIR]...
+//        [--cors] [--mount /prefix=DIR]... [--no-isolation]
 // Prints "serving DIR at http://HOST:PORT/" once listening. Port 0 (the default) picks a free one.
+// The command serves cross-origin isolated (ISOLATION_HEADERS), so the explorer runs its engine on
+// several threads; --no-isolation serves as a plain static host would. `serve()` adds them only
+// when asked (`isolated: true`).
 // Follows symlinks (models are linked in); refuses paths that climb out of DIR. Sends ETag and
 // Last-Modified, and answers a conditional request for an unchanged file with 304.
 import { createReadStream } from 'node:fs';
@@ -11,6 +14,15 @@ import { stat } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import { extname, join, normalize, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
+
+/**
+ * The two headers that make a page cross-origin isolated (`crossOriginIsolated`, so wasm memory can
+ * be shared with workers): every resource the page loads must then be same-origin or allow it.
+ */
+export const ISOLATION_HEADERS = {
+  'Cross-Origin-Opener-Policy': 'same-origin',
+  'Cross-Origin-Embedder-Policy': 'require-corp',
+};
 
 /** MIME type by file extension. */
 export const MIME_TYPES = {
@@ -34,10 +46,11 @@ export const MIME_TYPES = {
 
 /**
  * Serves `root` over HTTP. Resolves to `{server, url, close}` once listening.
- * `headers` are added to every response; `onRequest(method, path, headers)` sees each request;
+ * `headers` are added to every response (after ISOLATION_HEADERS when `isolated`); `onRequest(method, path, headers)` sees each request;
  * `mounts` maps URL prefixes (`/models`) to other directories.
  */
-export async function serve(root, { port = 0, host = '127.0.0.1', headers = {}, onRequest, mounts = {} } = {}) {
+export async function serve(root, { port = 0, host = '127.0.0.1', headers: extra = {}, isolated = false, onRequest, mounts = {} } = {}) {
+  const headers = { ...(isolated ? ISOLATION_HEADERS : {}), ...extra };
   const bases = Object.entries(mounts).map(([prefix, dir]) => [prefix.replace(/\/$/, ''), resolve(dir)]);
   bases.sort((a, b) => b[0].length - a[0].length);
   bases.push(['', resolve(root)]);
@@ -107,7 +120,7 @@ function unchanged(request, etag, mtimeMs) {
 }
 
 function parseArgs(argv) {
-  const options = { port: 0, host: '127.0.0.1', headers: {}, mounts: {} };
+  const options = { port: 0, host: '127.0.0.1', headers: {}, mounts: {}, isolated: true };
   let root;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
@@ -123,12 +136,13 @@ function parseArgs(argv) {
       if (colon <= 0) throw new Error(`--header wants 'Name: value', got '${header}'`);
       options.headers[header.slice(0, colon).trim()] = header.slice(colon + 1).trim();
     } else if (arg === '--cors') options.headers['Access-Control-Allow-Origin'] = '*';
+    else if (arg === '--no-isolation') options.isolated = false;
     else if (arg === '--mount') {
       const [prefix, dir] = value().split('=');
       if (!prefix?.startsWith('/') || !dir) throw new Error("--mount wants '/prefix=DIR'");
       options.mounts[prefix] = dir;
     } else if (arg === '-h' || arg === '--help') {
-      console.log("usage: node scripts/serve.mjs DIR [--port N] [--host H] [--header 'Name: value']... [--cors] [--mount /prefix=DIR]...");
+      console.log("usage: node scripts/serve.mjs DIR [--port N] [--host H] [--header 'Name: value']... [--cors] [--mount /prefix=DIR]... [--no-isolation]");
       process.exit(0);
     } else if (!root && !arg.startsWith('--')) root = arg;
     else throw new Error(`unknown argument '${arg}'`);

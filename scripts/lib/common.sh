@@ -95,15 +95,36 @@ build_wasm() {
   [ "${BERTSCOPE_WASM_NAMES:-}" = 1 ] || node "$ROOT/scripts/strip-wasm-names.mjs" "$ROOT/www/pkg/bertscope_wasm_bg.wasm"
 }
 
+# Builds the threaded wasm package into www/pkg-threads, which the explorer page runs when it is
+# cross-origin isolated (www/src/engine/threads.ts): the `threads` feature, atomics (so std is
+# rebuilt: -Z build-std, allowed on stable by RUSTC_BOOTSTRAP=1) and a shared memory of up to 4 GB.
+# Its own target directory ($CARGO_TARGET_DIR/threads), so the flags do not invalidate the others.
+build_wasm_threads() {
+  say "building the threaded wasm engine"
+  rustup component list --installed | grep -q '^rust-src' || rustup component add rust-src
+  local flags="-C target-feature=+atomics,+bulk-memory,+mutable-globals,+simd128"
+  flags+=" -C link-arg=--shared-memory -C link-arg=--import-memory -C link-arg=--max-memory=4294967296"
+  flags+=" -C link-arg=--export=__wasm_init_tls -C link-arg=--export=__tls_size -C link-arg=--export=__tls_align -C link-arg=--export=__tls_base"
+  CARGO_TARGET_DIR="$CARGO_TARGET_DIR/threads" RUSTFLAGS="$flags" RUSTC_BOOTSTRAP=1 \
+    wasm-pack --log-level warn build "$ROOT/crates/bertscope-wasm" --target web --profile wasm-release \
+    --out-dir "$ROOT/www/pkg-threads" --out-name bertscope_wasm -- --features threads -Z build-std=panic_abort,std
+  [ "${BERTSCOPE_WASM_NAMES:-}" = 1 ] || node "$ROOT/scripts/strip-wasm-names.mjs" "$ROOT/www/pkg-threads/bertscope_wasm_bg.wasm"
+}
+
 # Builds the page and the embeddable widget (bert-attention.js, example-post.html) into www/dist
 # and links the default model beside them (where the widget looks for it by default); the page
-# names that model.
+# names that model. Copies the threaded engine to www/dist/threads/ when www/pkg-threads holds one.
 build_page() {
   local models="$1" spec model tokenizer
   spec="$(default_model "$models")"
   model="${spec%%|*}"; tokenizer="$(echo "$spec" | cut -d'|' -f2)"
   say "building the page and the widget"
   (cd "$ROOT/www" && VITE_DEFAULT_MODEL_NAME="${spec##*|}" npm run --silent build)
+  # The threaded engine, when built (build_wasm_threads): the page runs it where it is cross-origin isolated.
+  if [ -f "$ROOT/www/pkg-threads/bertscope_wasm_bg.wasm" ]; then
+    mkdir -p "$ROOT/www/dist/threads"
+    cp "$ROOT/www/pkg-threads/bertscope_wasm.js" "$ROOT/www/pkg-threads/bertscope_wasm_bg.wasm" "$ROOT/www/dist/threads/"
+  fi
   mkdir -p "$ROOT/www/dist/models/default"
   ln -sf "$models/$model" "$ROOT/www/dist/models/default/model.onnx"
   ln -sf "$models/$tokenizer" "$ROOT/www/dist/models/default/tokenizer.json"

@@ -45,3 +45,16 @@ export const fullSentences = (reference) => reference.sentences.filter((s) => Ar
 
 /** Largest byteLength over a set of WebAssembly.Memory objects (0 when none). */
 export const largestMemory = (memories) => Math.max(0, ...[...memories].map((m) => m.buffer.byteLength));
+
+/** `runs` timed calls of `once(input)` (ms each) after at least `warmup` untimed ones lasting at least `warmupMs` in all. */
+export function timeCalls(once, input, runs, warmup = 1, warmupMs = 0) {
+  const until = performance.now() + warmupMs;
+  for (let i = 0; i < warmup || performance.now() < until; i++) once(input);
+  const times = [];
+  for (let i = 0; i < runs; i++) {
+    const start = performance.now();
+    once(input);
+    times.push(performance.now() - start);
+  }
+  return times;
+}

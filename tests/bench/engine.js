@@ -1,7 +1,7 @@
 // The bertscope wasm engine in a page, driven by tests/bench/browser.mjs through `window.bench`.
 // Runs on the main thread (the real page uses a worker; the engine work is the same).
 import { wasmMemories } from './memory-probe.js';
-import { AbsDiff, fullSentences, largestMemory } from './common.js';
+import { AbsDiff, fullSentences, largestMemory, timeCalls } from './common.js';
 import init, { Engine } from '/pkg/bertscope_wasm.js';
 
 const bytesOf = async (url) => {
@@ -59,17 +59,7 @@ window.bench = {
   },
 
   /** `runs` timed runs after at least `warmup` untimed ones lasting at least `warmupMs` in all. */
-  time(text, runs, warmup = 1, warmupMs = 0) {
-    const until = performance.now() + warmupMs;
-    for (let i = 0; i < warmup || performance.now() < until; i++) runOnce(text);
-    const times = [];
-    for (let i = 0; i < runs; i++) {
-      const start = performance.now();
-      runOnce(text);
-      times.push(performance.now() - start);
-    }
-    return times;
-  },
+  time: (text, runs, warmup = 1, warmupMs = 0) => timeCalls(runOnce, text, runs, warmup, warmupMs),
 
   memory: () => memoryBytes(),
 

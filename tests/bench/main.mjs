@@ -5,7 +5,9 @@
 // Environment (scripts/bench sets it): MODELS, MODEL, TOKENIZER (relative to MODELS), BERTSCOPE
 // (release binary), PYTHON (with onnxruntime and onnx), DIST (built page), OUT_DIR; optional
 // RUNS (20), ROUNDS (4), COLD_RUNS (3), LENGTHS (7,32,128,512), BASE (1; 0 skips the
-// DistilBERT-base-size comparison, which also skips itself when its files are missing).
+// DistilBERT-base-size comparison, which also skips itself when its files are missing), THREADS
+// (the cores, at most 4; below 2 skips the threaded comparison, which also skips itself when
+// www/pkg-threads has no build).
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
@@ -19,6 +21,7 @@ import { coldStart } from './coldstart.mjs';
 import { benchmarkInputs, nativeLatency } from './native.mjs';
 import { buildReport, formatReport } from './report.mjs';
 import { sizes } from './sizes.mjs';
+import { threadedBench } from './threads.mjs';
 
 const env = (name, fallback) => {
   const value = process.env[name] ?? fallback;
@@ -55,6 +58,10 @@ const BASE = {
 const baseMissing = Object.values(BASE).filter((file) => !existsSync(path.join(models, file)));
 const withBase = env('BASE', '1') !== '0' && baseMissing.length === 0;
 if (env('BASE', '1') !== '0' && !withBase) log(`DistilBERT-base comparison skipped: ${baseMissing.join(', ')} missing`);
+/** The threaded comparison: bertscope's threaded build (www/pkg-threads) and onnxruntime-web on as many threads. */
+const threadCount = Number(env('THREADS', String(Math.min(os.cpus().length, 4))));
+const withThreads = threadCount > 1 && existsSync(path.join(root, 'www/pkg-threads/bertscope_wasm_bg.wasm'));
+if (threadCount > 1 && !withThreads) log('threaded comparison skipped: www/pkg-threads has no build (scripts/lib/common.sh build_wasm_threads)');
 const started = performance.now();
 const loadAtStart = os.loadavg();
 await mkdir(path.join(outDir, 'models'), { recursive: true });
@@ -96,11 +103,11 @@ const chromium = `headless Chromium ${browser.version()}`;
 let cold;
 let inBrowser;
 let base = null;
+let threaded = null;
 try {
   cold = await coldStart(browser, { dist, trials: coldRuns, log });
-  const server = await serve(path.join(root, 'www'), {
-    mounts: { '/models': models, '/bench': path.join(root, 'tests/bench'), '/bench-models': path.join(outDir, 'models'), '/node_modules': path.join(root, 'node_modules') },
-  });
+  const mounts = { '/models': models, '/bench': path.join(root, 'tests/bench'), '/bench-models': path.join(outDir, 'models'), '/node_modules': path.join(root, 'node_modules') };
+  const server = await serve(path.join(root, 'www'), { mounts });
   try {
     inBrowser = await browserBench(browser, {
       baseUrl: server.url,
@@ -130,13 +137,17 @@ try {
   } finally {
     await server.close();
   }
+  if (withThreads) {
+    say(`headless Chromium, cross-origin isolated: bertscope vs onnxruntime-web on ${threadCount} threads`);
+    threaded = await threadedBench(browser, { mounts, model, tokenizer, peer, threads: threadCount, ids, lengths, runs, rounds, log });
+  }
 } finally {
   await browser.close();
 }
 
 const cpu = (await readFile('/proc/cpuinfo', 'utf8').catch(() => '')).match(/model name\s*:\s*(.*)/)?.[1] ?? os.cpus()[0]?.model;
 const report = buildReport({
-  lengths, native, browser: inBrowser, base, cold, bytes,
+  lengths, native, browser: inBrowser, base, threaded: threaded && { ...threaded, threads: threadCount }, cold, bytes,
   meta: {
     date: new Date().toISOString().slice(0, 10),
     machine: `${os.cpus().length} cores, ${cpu}, 1-minute load average ${loadAtStart[0].toFixed(1)} at the start, ${os.loadavg()[0].toFixed(1)} at the end`,
@@ -153,6 +164,7 @@ const report = buildReport({
     notes: [
       'bertscope_ms: tokenize the text, run with every layer\'s attention extracted, copy the attention out to JS (as the page does); peers get the ids and return last_hidden_state only.',
       'chromium_distilbert_base: as chromium, at DistilBERT-base size (random weights) in the same Chromium session after the MiniLM pages closed: bertscope on distilbert-base-random/model_weights_int8.onnx, onnxruntime-web on its model_quantized.onnx, alternating; its fidelity is bertscope\'s attention against onnxruntime on the same file (no PyTorch reference for random weights).',
+      'chromium_threads: as chromium, on a cross-origin isolated page in the same Chromium session: bertscope\'s threaded build (www/pkg-threads, products split over a pool of `threads` workers, engine in a worker) against onnxruntime-web with ort.env.wasm.numThreads = threads, alternating.',
       'chromium_mixing: the same run through the mixing plan (runWithMixing) plus the measures, copied out to JS: norm = attention x value norm per head and per layer; alti = those and ALTI with ALTI rollout; ratio = that run / the plain run (bertscope_ms), timed alternating in the same session.',
       'onnxruntime(-web): 1 thread, default graph optimisation (all); onnxruntime-web wasm backend (SIMD build), not proxied; native onnxruntime from PyPI, CPU provider.',
       'fidelity: max / mean over every attention value of the reference sentences that carry full attentions (the short public ones), ids checked against the reference. details.fidelity.*.copy_vs_plain_hidden_max is how far the Softmax-exposed copy\'s last_hidden_state is from the timed file\'s.',

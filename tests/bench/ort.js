@@ -1,11 +1,12 @@
-// onnxruntime-web (wasm backend, SIMD, 1 thread) in a page, driven by tests/bench/browser.mjs
-// through `window.bench`. Times the plain model (last_hidden_state only); fidelity runs a copy of
+// onnxruntime-web (wasm backend, SIMD, 1 thread, or `?threads=N` on a cross-origin isolated page)
+// in a page, driven by tests/bench/browser.mjs through `window.bench`. Times the plain model (last_hidden_state only); fidelity runs a copy of
 // the file whose attention Softmax outputs were made graph outputs (tests/bench/ort_native.py).
 import { wasmMemories } from './memory-probe.js';
 import { AbsDiff, fullSentences, largestMemory } from './common.js';
 import * as ort from '/node_modules/onnxruntime-web/dist/ort.wasm.min.mjs';
 
-ort.env.wasm.numThreads = 1; // a blog page cannot get cross-origin isolation for threads
+// 1 thread unless asked: a blog page cannot get cross-origin isolation for threads.
+ort.env.wasm.numThreads = Number(new URLSearchParams(location.search).get('threads') ?? '1');
 ort.env.wasm.proxy = false;
 ort.env.wasm.wasmPaths = '/node_modules/onnxruntime-web/dist/';
 

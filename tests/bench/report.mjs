@@ -38,11 +38,16 @@ const baseDetails = (base) => (base ? {
   bertscope_vs_onnxruntime_same_file: maxMean(base.fidelity.bertscope),
 } : null);
 
-export function buildReport({ lengths, native, browser, base = null, cold, bytes, meta }) {
+/** The threaded session's comparison, `{threads, n: {bertscope_ms, ort_web_ms, ratio}}`. */
+const threadedComparison = (threaded, lengths) =>
+  threaded ? { threads: threaded.threads, ...comparison(threaded.times, lengths, 'bertscope', 'ort_web_int8', 'ort_web_ms') } : null;
+
+export function buildReport({ lengths, native, browser, base = null, threaded = null, cold, bytes, meta }) {
   const peak = browser.memory.bertscope?.after_512_bytes ?? null;
   return {
     chromium: comparison(browser.times, lengths, 'bertscope', 'ort_web_int8', 'ort_web_ms'),
     chromium_distilbert_base: base ? comparison(base.times, lengths, 'bertscope', 'ort_web_int8', 'ort_web_ms') : null,
+    chromium_threads: threadedComparison(threaded, lengths),
     chromium_same_file: comparison(browser.times, lengths, 'bertscope', 'ort_web_same_file', 'ort_web_ms'),
     chromium_mixing: mixingCost(browser.times, lengths),
     native: comparison(native.times, lengths, 'bertscope', 'ort_int8', 'ort_ms'),
@@ -62,6 +67,7 @@ export function buildReport({ lengths, native, browser, base = null, cold, bytes
       bytes,
       wasm_memory: browser.memory,
       distilbert_base: baseDetails(base),
+      threads: threaded ? { latency_ms: percentiles(threaded.times), load_ms: threaded.load_ms, wasm_memory: threaded.memory } : null,
     },
   };
 }
@@ -100,6 +106,14 @@ export function formatReport(report, lengths) {
     out.push(`  wasm memory: bertscope ${mb(m.bertscope?.after_load_bytes)} after load, ${mb(m.bertscope?.after_512_bytes)} after the runs incl. ${Math.max(...lengths)} tokens; ` +
       `ort-web ${mb(m.ort_web_int8?.after_load_bytes)} / ${mb(m.ort_web_int8?.after_512_bytes)}. Load + optimise: bertscope ${f(base.load_ms.bertscope, 0)} ms, ort-web ${f(base.load_ms.ort_web_int8, 0)} ms. ` +
       `Attention vs onnxruntime on the same file: max ${f(base.bertscope_vs_onnxruntime_same_file.max, 6)}, mean ${f(base.bertscope_vs_onnxruntime_same_file.mean, 7)}`);
+    out.push('');
+  }
+  const threads = report.chromium_threads;
+  if (threads) {
+    const lt = d.threads.latency_ms;
+    out.push(table(`Chromium, cross-origin isolated, ${threads.threads} threads each, median (p90) ms; ratio = bertscope / ort-web`,
+      ['tokens', 'bertscope (threaded build)', `ort-web ${d.peer_file}`, 'ratio'],
+      lengths.map((n) => [n, cell(lt.bertscope?.[n]), cell(lt.ort_web_int8?.[n]), f(threads[n].ratio, 2)])));
     out.push('');
   }
   out.push(table('Context mixing in Chromium, median (p90) ms; ratio = with the measures / plain run',

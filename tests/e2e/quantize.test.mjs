@@ -92,7 +92,7 @@ describe('making a dropped fp32 model about 4× smaller', { concurrency: false }
     await page.locator('[data-testid="byo-message"][data-kind="ok"]').waitFor({ timeout: 120_000 });
     await waitReady(page);
     const mb = (inputBytes / 1e6).toFixed(1);
-    assert.equal(await page.textContent(MODEL_INFO), `Model: model.onnx (your file) · 2 layers × 4 heads · fp32 · ${mb} MB`);
+    assert.equal(await page.textContent(MODEL_INFO), `Model: model.onnx (your file) · 2 layers × 4 heads · fp32 · ${mb} MB · 1 thread`);
     assert.ok(await page.isVisible('[data-testid="quantize-accept"]'), 'the offer is shown');
     assert.equal(await page.textContent('[data-testid="quantize-accept"]'), 'Make it about 4× smaller, faithful');
     assert.match(await page.textContent('.quantize-pitch'), new RegExp(`^model\\.onnx stores each weight as a 32-bit number \\(${mb} MB\\)\\. .*8 bits`));
@@ -171,8 +171,8 @@ describe('making a dropped fp32 model about 4× smaller', { concurrency: false }
   it('runs the smaller copy as the model shown', async () => {
     const mb = (statSync(FP32).size / 1e6).toFixed(1);
     const info = await page.textContent(MODEL_INFO);
-    assert.match(info, /^Model: model\.onnx \(your file, quantized in this browser\) · 2 layers × 4 heads · weight-only int8 \(per-channel\) · \d+\.\d MB$/);
-    assert.notEqual(info.match(/([\d.]+) MB$/)[1], mb);
+    assert.match(info, /^Model: model\.onnx \(your file, quantized in this browser\) · 2 layers × 4 heads · weight-only int8 \(per-channel\) · \d+\.\d MB · 1 thread$/);
+    assert.notEqual(info.match(/([\d.]+) MB · 1 thread$/)[1], mb);
     assert.equal(await page.textContent('[data-testid="byo-message"]'), 'Loaded the smaller copy of model.onnx: 2 layers × 4 heads, weight-only int8 (per-channel).');
   });
 

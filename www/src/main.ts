@@ -362,7 +362,7 @@ function describeModel(): void {
   if (info) {
     ui.modelInfo.textContent =
       `Model: ${modelName} · ${info.layers} layers × ${info.heads} heads · ` +
-      `${info.quantization} · ${megabytes(info.file_bytes)} MB` +
+      `${info.quantization} · ${megabytes(info.file_bytes)} MB · ${client.threads === 1 ? '1 thread' : `${client.threads} threads`}` +
       (missing !== null ? ` · shown in place of “${missing}”, the model this view was made with` : '');
   }
   renderModelNote(ui.modelNote, missing === null ? null : { wanted: missing, shown: pageModel.modelName, keepShown: () => store.set({ ownModel: null }) });

@@ -7,6 +7,9 @@ use bertscope_core::{analysis, quantize as quantizer, LoadOptions};
 use js_sys::{Float32Array, Uint8Array};
 use wasm_bindgen::prelude::*;
 
+#[cfg(feature = "threads")]
+mod threads;
+
 /// Sets up readable panic messages in the browser console (once per instance).
 #[wasm_bindgen(start)]
 pub fn start() {

@@ -77,6 +77,8 @@ export class EngineClient {
   private loaded: ModelFiles | null = null;
   /** The model the worker holds or is loading now: the one blamed if it dies. */
   private suspect: ModelFiles | null = null;
+  /** How many threads the engine ran its last load on (several where the page is cross-origin isolated). */
+  threads = 1;
 
   /**
    * `createWorker` starts a worker running the engine (the page's worker.ts, or the widget's own
@@ -101,6 +103,7 @@ export class EngineClient {
     if (refusal !== null) throw new Error(refusal);
     const reply = await this.loading(files, () => this.request({ type: 'load', modelUrl, tokenizerUrl }));
     if (reply.type !== 'loaded') throw new Error(`unexpected reply ${reply.type} to load`);
+    this.threads = reply.threads;
     if (reply.replaced.length > 0) this.events.onReplaced?.(reply.replaced);
     return reply.info;
   }

@@ -9,7 +9,7 @@
  * decoded; the original's attention is measured with the engine already loaded, which is then
  * freed before the file is read again and quantized. So at most about two copies are alive.
  */
-import * as wasm from '../../pkg/bertscope_wasm.js';
+import * as wasm from './bindings';
 import { messageOf } from './errors';
 import type { OwnModelReply, OwnModelRequest, OwnModelStage, QuantizedRecord } from './own-model-protocol';
 import type { EngineHost } from './serve';
@@ -103,9 +103,10 @@ function intoWasm(bytes: Uint8Array): wasm.FileBytes {
 /** SHA-256 of the bytes, hex; null where the browser offers no WebCrypto (insecure contexts). */
 async function sha256(held: wasm.FileBytes): Promise<string | null> {
   if (typeof crypto === 'undefined' || !crypto.subtle) return null;
-  // digest() copies the view before it returns: no wasm call can move the memory under it.
-  // (wasm memory is a plain, unshared ArrayBuffer.)
-  const digest = await crypto.subtle.digest('SHA-256', held.view() as Uint8Array<ArrayBuffer>);
+  // digest() copies the view before it returns: no wasm call can move the memory under it. It
+  // refuses shared memory (the threaded build's), which is hashed from a copy.
+  const view = held.view();
+  const digest = await crypto.subtle.digest('SHA-256', view.buffer instanceof ArrayBuffer ? (view as Uint8Array<ArrayBuffer>) : view.slice());
   return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, '0')).join('');
 }
 

@@ -90,8 +90,8 @@ export interface Progress {
 export type Reply =
   | ({ type: 'progress'; id: number } & Progress)
   | ({ type: 'mixing-progress'; id: number } & MixingProgress)
-  /** `replaced`: files whose cached copy the server's newer one replaced. */
-  | { type: 'loaded'; id: number; info: ModelInfo; replaced: string[] }
+  /** `replaced`: files whose cached copy the server's newer one replaced; `threads`: how many threads the engine runs on. */
+  | { type: 'loaded'; id: number; info: ModelInfo; replaced: string[]; threads: number }
   | ({ type: 'result'; id: number } & BatchRun)
   | { type: 'find-word'; id: number; found: WordFocus[] }
   | { type: 'error'; id: number; error: string; fatal: boolean }

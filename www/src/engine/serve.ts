@@ -4,13 +4,14 @@
  * order. The page's worker (worker.ts) and the widget's (the widget module itself, started as a
  * worker) call `serveEngine`.
  */
-import init, * as wasm from '../../pkg/bertscope_wasm.js';
+import * as wasm from './bindings';
 import type { RunAnalysis } from './analysis-protocol';
 import { download } from './download';
 import { messageOf } from './errors';
 import { mixingBuffers, runMixed } from './mixing-run';
 import type { MixingNeed } from '../measure';
 import type { AttentionShape, FocusAnalyses, MixingProgress, ModelInfo, Reply, Request } from './protocol';
+import type { Threaded } from './threads';
 
 /** What the engine offers an extension (analysis-serve.ts). */
 export interface EngineHost {
@@ -38,6 +39,10 @@ export interface EngineExtension {
 }
 
 let extension: EngineExtension | null = null;
+/** Starts the threaded build where allowed (the page's worker; the widget's runs on one thread). */
+let startThreaded: (() => Promise<Threaded | null>) | null = null;
+/** Threads the engine runs on. */
+let threads = 1;
 
 const wasmUrl = new URL('../../pkg/bertscope_wasm_bg.wasm', import.meta.url);
 
@@ -56,18 +61,30 @@ function post(reply: Reply, transfer: Transferable[] = []): void {
 /** Initialises the wasm module once; a failed attempt may be retried. */
 function ensureWasm(): Promise<wasm.InitOutput> {
   if (!wasmReady) {
-    wasmReady = init({ module_or_path: wasmUrl }).then(
-      (output) => {
-        wasmMemory = output.memory;
-        return output;
-      },
-      (e: unknown) => {
-        wasmReady = null;
-        throw new Error(`the engine (WebAssembly) could not start: ${messageOf(e)}`);
-      },
-    );
+    wasmReady = startWasm().catch((e: unknown) => {
+      wasmReady = null;
+      throw new Error(`the engine (WebAssembly) could not start: ${messageOf(e)}`);
+    });
   }
   return wasmReady;
+}
+
+/** Starts the threaded build where allowed, else (or if it fails) the single-thread one. */
+async function startWasm(): Promise<wasm.InitOutput> {
+  try {
+    const started = await startThreaded?.();
+    if (started) {
+      wasmMemory = started.memory;
+      threads = started.threads;
+      return started.output;
+    }
+  } catch (e) {
+    console.warn(`bertscope: the engine runs on one thread (${messageOf(e)})`);
+  }
+  const output = await wasm.initSingle(wasmUrl);
+  wasmMemory = output.memory;
+  threads = 1;
+  return output;
 }
 
 /**
@@ -91,7 +108,7 @@ async function load(id: number, modelUrl: string, tokenizerUrl: string): Promise
   const info = await install(() => new wasm.Engine(model.bytes, tokenizer.bytes, fillMask));
   await Promise.all([model.keep(), tokenizer.keep()]);
   const replaced = [model, tokenizer].filter((file) => file.source === 'replaced').map((file) => file.url);
-  post({ type: 'loaded', id, info, replaced });
+  post({ type: 'loaded', id, info, replaced, threads });
 }
 
 /** Makes the engine `create` returns the loaded one; if it cannot be loaded, the previous one stays. */
@@ -180,11 +197,15 @@ async function handle(request: Request): Promise<void> {
   }
 }
 
-/** Answers the requests `worker` receives (call once, in the worker). */
-export function serveEngine(worker: DedicatedWorkerGlobalScope, extra?: EngineExtension): void {
+/**
+ * Answers the requests `worker` receives (call once, in the worker). `threaded` starts the
+ * threaded build where the page allows it (threads.ts); without it the engine runs on one thread.
+ */
+export function serveEngine(worker: DedicatedWorkerGlobalScope, extra?: EngineExtension, threaded?: () => Promise<Threaded | null>): void {
   if (scope) return;
   scope = worker;
   extension = extra ?? null;
+  startThreaded = threaded ?? null;
   worker.addEventListener('message', (event: MessageEvent<Request>) => {
     const request = event.data;
     queue = queue.then(() => handle(request));

@@ -11,6 +11,7 @@ pub mod mixture;
 pub mod qgemm;
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
 mod simd128;
+pub mod split;
 
 use gemm::PackedB;
 use qgemm::QuantizedB;

@@ -11,6 +11,7 @@ use tract_onnx::tract_core::ops::binary::TypedBinOp;
 use tract_onnx::tract_core::ops::einsum::EinSum;
 use tract_onnx::tract_core::ops::math::Add;
 
+use crate::kernels::split::gemm_in_threads;
 use crate::kernels::Weights;
 
 /// `x · W (+ bias)`: contracts the last `k_axes` axes of the activations with the leading axes
@@ -79,7 +80,7 @@ impl EvalOp for PackedMatMul {
         // Written in place: a Vec turned into a tensor would be copied once more.
         let mut out = Tensor::zero::<f32>(&out_shape)?;
         let mut c = out.try_as_plain_ram_mut()?;
-        self.weights.gemm(a.as_slice::<f32>()?, m, self.bias.as_deref(), c.as_slice_mut::<f32>()?);
+        gemm_in_threads(&self.weights, a.as_slice::<f32>()?, m, self.bias.as_deref(), c.as_slice_mut::<f32>()?);
         Ok(tvec!(out.into_tvalue()))
     }
 }

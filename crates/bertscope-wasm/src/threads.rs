@@ -1,0 +1,61 @@
+//! The thread pool of the threaded build (`threads` feature): rayon's global pool, whose threads
+//! are Web Workers sharing this instance's memory. The engine's worker first starts one worker
+//! per thread; each instantiates the same module on the same memory and calls
+//! [`run_pool_thread`], which waits for a thread of the pool and then runs it for good. Then the
+//! engine's worker calls [`start_thread_pool`], which hands rayon's threads to those workers and
+//! returns once they all run (so it must not be called before the workers are up). The products
+//! then split over the pool (`bertscope_core::kernels::split`).
+
+use std::sync::{Condvar, Mutex, MutexGuard};
+
+use rayon::ThreadBuilder;
+use wasm_bindgen::prelude::*;
+
+/// Pool threads made by rayon and not yet taken by a worker.
+static WAITING: Mutex<Vec<ThreadBuilder>> = Mutex::new(Vec::new());
+/// Signalled when a thread is added to [`WAITING`].
+static ARRIVED: Condvar = Condvar::new();
+
+fn waiting() -> MutexGuard<'static, Vec<ThreadBuilder>> {
+    WAITING.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Makes the pool of `threads` threads and returns once `threads` workers in
+/// [`run_pool_thread`] have taken them. Refused if a pool exists already or `threads` is 0.
+#[wasm_bindgen(js_name = startThreadPool)]
+pub fn start_thread_pool(threads: usize) -> Result<(), JsError> {
+    if threads == 0 {
+        return Err(JsError::new("a thread pool needs at least one thread"));
+    }
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .spawn_handler(|thread| {
+            waiting().push(thread);
+            ARRIVED.notify_one();
+            Ok(())
+        })
+        .build_global()
+        .map_err(|e| JsError::new(&format!("the thread pool could not start: {e}")))
+}
+
+/// Waits for a thread of the pool ([`start_thread_pool`]) and runs it on the calling worker, for
+/// as long as the instance lives.
+#[wasm_bindgen(js_name = runPoolThread)]
+pub fn run_pool_thread() {
+    let mut queue = waiting();
+    let thread = loop {
+        match queue.pop() {
+            Some(thread) => break thread,
+            None => queue = ARRIVED.wait(queue).unwrap_or_else(|e| e.into_inner()),
+        }
+    };
+    drop(queue);
+    thread.run();
+}
+
+/// How many threads the products split over: the pool's and the calling one (1 until a pool is
+/// started, and in the pool's own threads the pool's).
+#[wasm_bindgen(js_name = poolThreads)]
+pub fn pool_threads() -> usize {
+    bertscope_core::kernels::split::threads()
+}

@@ -1,0 +1,135 @@
+// End-to-end test of the engine on several threads (issue 15): the explorer page served cross-origin
+// isolated (scripts/serve.mjs's ISOLATION_HEADERS) runs the threaded build (www/pkg-threads, copied
+// to www/dist/threads/ by build_page) on navigator.hardwareConcurrency threads (at most 4), says so
+// in its model line, and gives the attention of the onnxruntime reference and of the single-thread
+// engine on a plain host. The widget on the isolated page keeps to one thread. Needs
+// build_wasm_threads before build_page (scripts/lib/common.sh); BERTSCOPE_THREADS=0 skips it.
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { ISOLATION_HEADERS, serve } from '../../scripts/serve.mjs';
+import { dist, downloadOf, modelsDir, READY_TIMEOUT_MS, useSession, waitReady } from './helpers.mjs';
+
+const SENTENCES = ['Apple is huge enterprise', 'I am eating an apple'];
+/** wasm against onnxruntime: raw attention agrees within 2e-4 (see mixing.test.mjs). */
+const TOLERANCE = 2e-4;
+/** Most threads the page uses (MAX_THREADS in www/src/engine/threads.ts). */
+const MAX_THREADS = 4;
+const MODEL_INFO = '[data-testid="model-info"]';
+const query = `?${new URLSearchParams([...SENTENCES.map((s) => ['s', s]), ['focus', 'apple']])}`;
+
+/** Paths asked of the isolated server. */
+const requests = [];
+const session = useSession({ headers: ISOLATION_HEADERS, onRequest: (_method, path) => requests.push(path) });
+
+/** The same build served as a plain static host serves it (no isolation headers). */
+let plain;
+before(async () => {
+  plain = await serve(dist);
+});
+after(() => plain?.close());
+
+/** The onnxruntime reference of the default model on `SENTENCES`: per sentence `[layer][head][q][k]` over its real tokens. */
+function reference() {
+  const file = JSON.parse(readFileSync(join(modelsDir, 'references', 'minilm-l6.weights_int8.ort.json'), 'utf8'));
+  const { texts, attention_mask: masks, attentions } = file.batch;
+  assert.deepEqual(texts, SENTENCES, 'the reference is of other sentences');
+  return attentions.map((sentence, s) => {
+    const len = masks[s].filter(Boolean).length;
+    return sentence.map((layer) => layer.map((head) => head.slice(0, len).map((row) => row.slice(0, len))));
+  });
+}
+
+/** The largest difference between two nested arrays of numbers of the same shape. */
+function worstDifference(a, b) {
+  if (typeof a === 'number') return Math.abs(a - b);
+  assert.equal(a.length, b.length);
+  return a.reduce((worst, x, i) => Math.max(worst, worstDifference(x, b[i])), 0);
+}
+
+/** Threads the model line names ("· 2 threads", "· 1 thread"). */
+async function threadsShown(page) {
+  const text = await page.textContent(MODEL_INFO);
+  const match = / · (\d+) threads?/.exec(text);
+  assert.ok(match, `the model line names no thread count: ${text}`);
+  return Number(match[1]);
+}
+
+/** Every sentence's `[layer][head][q][k]` from the page's "All attention (JSON)" download. */
+async function runTensor(page) {
+  const file = JSON.parse((await downloadOf(page, 'export-run')).bytes.toString('utf8'));
+  return file.sentences.map((sentence) => sentence.weights);
+}
+
+/** `BERTSCOPE_THREADS=0 scripts/test` builds no threaded engine, and these tests skip, saying so. */
+const skip = process.env.BERTSCOPE_THREADS === '0' ? 'BERTSCOPE_THREADS=0: no threaded engine was built' : false;
+
+describe('the engine on several threads', { concurrency: false, skip }, () => {
+  let threaded;
+
+  it('the isolated page runs the threaded build on the cores and gives onnxruntime’s attention', { timeout: READY_TIMEOUT_MS + 60_000 }, async () => {
+    assert.ok(existsSync(join(dist, 'threads', 'bertscope_wasm_bg.wasm')), 'www/dist/threads/ has no threaded build: run build_wasm_threads before build_page');
+    const page = await session.open(query);
+    assert.equal(await page.evaluate(() => crossOriginIsolated), true);
+    const cores = await page.evaluate(() => navigator.hardwareConcurrency);
+    const threads = await threadsShown(page);
+    assert.equal(threads, Math.min(cores, MAX_THREADS), `${cores} cores`);
+    assert.ok(threads > 1, `the engine runs on ${threads} thread(s); this test needs a machine with 2 cores or more`);
+    assert.ok(requests.includes('/threads/bertscope_wasm_bg.wasm'), 'the threaded build was fetched');
+    threaded = await runTensor(page);
+    reference().forEach((want, s) => {
+      const worst = worstDifference(threaded[s], want);
+      assert.ok(worst <= TOLERANCE, `sentence ${s + 1}: the threaded engine differs from onnxruntime by up to ${worst}`);
+    });
+    session.assertNoProblems();
+    await page.close();
+  });
+
+  it('a plain host gets the single-thread engine, with the same attention', { timeout: READY_TIMEOUT_MS + 60_000 }, async () => {
+    assert.ok(threaded, 'the threaded run above failed');
+    const page = await session.newPage();
+    await page.goto(`${plain.url}${query}`);
+    await waitReady(page);
+    assert.equal(await page.evaluate(() => crossOriginIsolated), false);
+    assert.equal(await threadsShown(page), 1);
+    const single = await runTensor(page);
+    // Each product's rows are split between threads, and a row's result depends on its row alone.
+    single.forEach((want, s) => assert.equal(worstDifference(threaded[s], want), 0, `sentence ${s + 1}`));
+    session.assertNoProblems();
+    await page.close();
+  });
+
+  it('a dropped model runs on the threads too (its bytes are hashed out of the shared memory)', { timeout: READY_TIMEOUT_MS + 60_000 }, async () => {
+    const folder = join(modelsDir, 'distilbert-tiny-random');
+    const page = await session.open(query);
+    await page.click('[data-testid="byo-summary"]');
+    await page.setInputFiles('[data-testid="byo-tokenizer-file"]', join(folder, 'tokenizer.json'));
+    await page.setInputFiles('[data-testid="byo-model-file"]', join(folder, 'model.onnx'));
+    await page.locator('[data-testid="byo-message"][data-kind="ok"], [data-testid="byo-message"][data-kind="error"]').waitFor({ timeout: 120_000 });
+    assert.equal(await page.getAttribute('[data-testid="byo-message"]', 'data-kind'), 'ok', await page.textContent('[data-testid="byo-message"]'));
+    await waitReady(page);
+    assert.match(await page.textContent(MODEL_INFO), /^Model: model\.onnx \(your file\) · 2 layers × 4 heads · fp32 · [\d.]+ MB · \d+ threads$/);
+    assert.ok((await threadsShown(page)) > 1);
+    session.assertNoProblems();
+    await page.close();
+  });
+
+  it('the widget on the isolated page runs on one thread, without error', { timeout: READY_TIMEOUT_MS + 60_000 }, async () => {
+    requests.length = 0;
+    const page = await session.newPage();
+    await page.goto(`${session.url}example-post.html`);
+    assert.equal(await page.evaluate(() => crossOriginIsolated), true);
+    const widget = page.locator('bert-attention').first();
+    await widget.scrollIntoViewIfNeeded();
+    await page.waitForFunction(
+      () => /^(ready|error)$/.test(document.querySelector('bert-attention')?.shadowRoot?.querySelector('[data-testid="widget"]')?.dataset.state ?? ''),
+      null,
+      { timeout: READY_TIMEOUT_MS, polling: 100 },
+    );
+    assert.equal(await widget.evaluate((host) => host.shadowRoot.querySelector('[data-testid="widget"]').dataset.state), 'ready');
+    assert.deepEqual(requests.filter((path) => path.startsWith('/threads/')), [], 'the widget fetched the threaded build');
+    session.assertNoProblems();
+    await page.close();
+  });
+});

@@ -1,0 +1,89 @@
+/**
+ * The page's engine on several threads. Where the page is cross-origin isolated (so wasm memory
+ * can be shared between workers), the engine worker runs the threaded build (www/pkg-threads,
+ * which build_page copies to dist/threads/) with a pool of `navigator.hardwareConcurrency` threads,
+ * at most `MAX_THREADS`: itself and a pool of workers (pool-thread.ts). The products then split
+ * over them. Elsewhere (a plain static host, the widget), or if that build is missing or does not
+ * start, the worker runs the single-thread build: `startThreaded` resolves to null.
+ */
+import { useBindings, type Bindings, type InitOutput } from './bindings';
+import { messageOf } from './errors';
+
+/** Most threads the engine uses (measured: 2 on a 2-core machine, see docs/BENCHMARKS.md). */
+export const MAX_THREADS = 4;
+
+/** The threaded build's module: the same bindings, plus the pool. */
+export interface ThreadedGlue extends Omit<Bindings, 'default' | 'initSync'> {
+  default(init: { module_or_path: WebAssembly.Module }): Promise<InitOutput>;
+  initSync(init: { module: WebAssembly.Module; memory: WebAssembly.Memory }): unknown;
+  /** Makes rayon's pool of `threads` threads, handing them to workers already in `runPoolThread`. */
+  startThreadPool(threads: number): void;
+  /** Waits for one of the pool's threads and runs it (never returns). */
+  runPoolThread(): void;
+  /** Threads the products split over: the pool's and the calling one. */
+  poolThreads(): number;
+}
+
+/** What a pool thread's worker is sent. */
+export interface PoolThreadStart {
+  glueUrl: string;
+  module: WebAssembly.Module;
+  memory: WebAssembly.Memory;
+}
+
+/** What a pool thread's worker answers once it runs, or why it cannot. */
+export type PoolThreadReply = { ready: true } | { ready: false; error: string };
+
+/** The threaded engine, started. */
+export interface Threaded {
+  output: InitOutput;
+  memory: WebAssembly.Memory;
+  threads: number;
+}
+
+/** Pool workers, kept referenced while the engine lives (a worker nobody references may be collected). */
+const poolWorkers: Worker[] = [];
+
+/** How many threads this worker may run the engine on: 1 unless memory can be shared here. */
+export function threadsAllowed(): number {
+  if (!self.crossOriginIsolated || typeof SharedArrayBuffer !== 'function') return 1;
+  return Math.max(1, Math.min(navigator.hardwareConcurrency || 1, MAX_THREADS));
+}
+
+/**
+ * Starts the threaded build and its pool and makes it the bindings in use; null where threads
+ * are not allowed. Rejects if the build is missing or a thread does not start.
+ */
+export async function startThreaded(): Promise<Threaded | null> {
+  const threads = threadsAllowed();
+  if (threads < 2) return null;
+  // The worker's script is in dist/assets/; the threaded build beside it, in dist/threads/.
+  const base = new URL('../threads/', self.location.href);
+  const glueUrl = new URL('bertscope_wasm.js', base).href;
+  const [glue, module] = await Promise.all([
+    import(/* @vite-ignore */ glueUrl) as Promise<ThreadedGlue>,
+    WebAssembly.compileStreaming(fetch(new URL('bertscope_wasm_bg.wasm', base))),
+  ]);
+  const output = await glue.default({ module_or_path: module });
+  const memory = output.memory;
+  // This worker is one of the threads (it multiplies a share of each product itself); the pool's
+  // workers first (each waits for a thread), then the pool: making it waits until they run its threads.
+  await Promise.all(Array.from({ length: threads - 1 }, () => startPoolThread({ glueUrl, module, memory })));
+  glue.startThreadPool(threads - 1);
+  useBindings(glue as unknown as Bindings);
+  return { output, memory, threads: glue.poolThreads() };
+}
+
+/** Starts one pool thread's worker; resolves once it runs. */
+function startPoolThread(start: PoolThreadStart): Promise<void> {
+  const worker = new Worker(new URL('./pool-thread.ts', import.meta.url), { type: 'module', name: 'bertscope-pool-thread' });
+  poolWorkers.push(worker);
+  return new Promise((resolve, reject) => {
+    worker.addEventListener('message', (event: MessageEvent<PoolThreadReply>) => {
+      if (event.data.ready) resolve();
+      else reject(new Error(`a thread of the engine could not start: ${event.data.error}`));
+    });
+    worker.addEventListener('error', (event: ErrorEvent) => reject(new Error(`a thread of the engine could not start: ${messageOf(event.message)}`)));
+    worker.postMessage(start);
+  });
+}
