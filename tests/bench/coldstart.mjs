@@ -19,6 +19,27 @@ function watchStatus() {
   new MutationObserver(check).observe(document, { subtree: true, childList: true, attributes: true, characterData: true });
 }
 
+/**
+ * The engine worker's User Timing measures (`bertscope: <phase>`, see www/src/engine/timing.ts),
+ * on the page's clock (ms from navigation start): `{ name, start_ms, ms }`, oldest first, with the
+ * worker's own start as the phase "worker started".
+ */
+async function workerPhases(page) {
+  const pageOrigin = await page.evaluate(() => performance.timeOrigin);
+  const phases = [];
+  for (const worker of page.workers()) {
+    const { origin, entries } = await worker.evaluate(() => ({
+      origin: performance.timeOrigin,
+      entries: performance.getEntriesByType('measure').filter((e) => e.name.startsWith('bertscope: '))
+        .map((e) => ({ name: e.name.slice('bertscope: '.length), start: e.startTime, ms: e.duration })),
+    }));
+    if (!entries.length) continue;
+    phases.push({ name: 'worker started', start_ms: 0, ms: origin - pageOrigin });
+    phases.push(...entries.map((e) => ({ name: e.name, start_ms: e.start + origin - pageOrigin, ms: e.ms })));
+  }
+  return phases.sort((a, b) => a.start_ms - b.start_ms);
+}
+
 async function visit(context, url, requests, label) {
   requests.length = 0;
   const page = await context.newPage();
@@ -27,10 +48,37 @@ async function visit(context, url, requests, label) {
   const { ready, error, canvases } = await page.evaluate(() => ({
     ready: window.__bench_ready_ms, error: window.__bench_error, canvases: window.__bench_canvases,
   }));
+  const phases = error ? [] : await workerPhases(page);
   await page.close();
   if (error) throw new Error(`the page (${label}) says: ${error}`);
   if (!canvases) throw new Error(`the page (${label}) said ready without a heatmap canvas`);
-  return { ms: ready, model_requests: requests.filter((p) => p.endsWith('.onnx')).length };
+  const posted = phases.findLast((p) => p.name === 'post the result');
+  if (posted) phases.push({ name: 'page: receive and draw', start_ms: posted.start_ms + posted.ms, ms: ready - posted.start_ms - posted.ms });
+  return { ms: ready, model_requests: requests.filter((p) => p.endsWith('.onnx')).length, phases };
+}
+
+/**
+ * Per phase name, the median over `visits` of its summed duration in a visit and of when it first
+ * started (phases such as "pack the weights" happen many times per visit).
+ */
+export function phaseSummary(visits) {
+  const names = [...new Set(visits.flatMap((v) => v.phases.map((p) => p.name)))];
+  const median = (values) => summarize(values).median_ms;
+  const rows = names.map((name) => {
+    const mine = visits.map((v) => v.phases.filter((p) => p.name === name)).filter((ps) => ps.length);
+    return {
+      name,
+      start_ms: median(mine.map((ps) => ps[0].start_ms)),
+      ms: median(mine.map((ps) => ps.reduce((sum, p) => sum + p.ms, 0))),
+      times: median(mine.map((ps) => ps.length)),
+    };
+  });
+  return rows.sort((a, b) => a.start_ms - b.start_ms);
+}
+
+/** The phase summary as lines of text (start and duration in ms). */
+export function formatPhases(rows) {
+  return rows.map((r) => `${r.start_ms.toFixed(0).padStart(7)} ${r.ms.toFixed(1).padStart(8)}  ${r.name}${r.times > 1 ? ` (×${r.times})` : ''}`);
 }
 
 /**
@@ -41,29 +89,53 @@ async function visit(context, url, requests, label) {
  * Cache-Control: no-cache). Returns medians and every trial.
  */
 export async function coldStart(browser, { dist, trials, log }) {
-  const requests = [];
-  const server = await serve(dist, { onRequest: (_, path, headers) => headers['if-none-match'] === undefined && requests.push(path) });
+  const site = await coldStartSite(dist);
   const first = [];
   const cached = [];
   try {
     for (let i = 0; i < trials; i++) {
-      const context = await browser.newContext();
-      try {
-        await context.addInitScript(watchStatus);
-        first.push(await visit(context, server.url, requests, 'first visit'));
-        cached.push(await visit(context, server.url, requests, 'model cached'));
-        log(`cold start ${i + 1}/${trials}: first ${first.at(-1).ms.toFixed(0)} ms, cached ${cached.at(-1).ms.toFixed(0)} ms`);
-      } finally {
-        await context.close();
-      }
+      const trial = await site.trial(browser);
+      first.push(trial.first);
+      cached.push(trial.cached);
+      log(`cold start ${i + 1}/${trials}: first ${trial.first.ms.toFixed(0)} ms, cached ${trial.cached.ms.toFixed(0)} ms`);
     }
   } finally {
-    await server.close();
+    await site.close();
   }
+  return coldStartResult(first, cached);
+}
+
+/** Medians, the phase breakdowns and every trial of `first` and `cached` visits. */
+export function coldStartResult(first, cached) {
   return {
     first_ms: summarize(first.map((v) => v.ms)).median_ms,
     cached_ms: summarize(cached.map((v) => v.ms)).median_ms,
-    first: first,
-    cached: cached,
+    phases_first: phaseSummary(first),
+    phases_cached: phaseSummary(cached),
+    first: first.map(({ phases: _, ...v }) => v),
+    cached: cached.map(({ phases: _, ...v }) => v),
+  };
+}
+
+/**
+ * `dist` served on localhost; `trial(browser)` visits it twice in a fresh browser context (a
+ * first visit, then one with the model in the Cache API) and resolves to `{ first, cached }`.
+ */
+export async function coldStartSite(dist) {
+  const requests = [];
+  const server = await serve(dist, { onRequest: (_, path, headers) => headers['if-none-match'] === undefined && requests.push(path) });
+  return {
+    async trial(browser) {
+      const context = await browser.newContext();
+      try {
+        await context.addInitScript(watchStatus);
+        const first = await visit(context, server.url, requests, 'first visit');
+        const cached = await visit(context, server.url, requests, 'model cached');
+        return { first, cached };
+      } finally {
+        await context.close();
+      }
+    },
+    close: () => server.close(),
   };
 }

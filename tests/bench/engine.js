@@ -64,6 +64,42 @@ window.bench = {
   memory: () => memoryBytes(),
 
   /**
+   * The attention hand-off, A/B in one page: `runs` times, alternating, a run of `text` whose
+   * attention is copied out into a fresh `Float32Array` (`attention`) or into one reused buffer
+   * (`copyAttention`, what the page's worker does with the buffers the page gives back). Returns
+   * the times of the whole run and of the copy alone, per way.
+   */
+  handoff(text, runs) {
+    let pooled = null;
+    const ways = {
+      fresh: (result) => result.attention(0),
+      pooled: (result) => {
+        const size = result.attentionShape().reduce((a, b) => a * b, 1);
+        if (pooled?.length !== size) pooled = new Float32Array(size);
+        result.copyAttention(0, pooled);
+        return pooled;
+      },
+    };
+    const times = { fresh: { run_ms: [], copy_ms: [] }, pooled: { run_ms: [], copy_ms: [] } };
+    for (let i = 0; i < runs + 1; i++) {
+      for (const way of i % 2 ? ['fresh', 'pooled'] : ['pooled', 'fresh']) {
+        const start = performance.now();
+        const result = engine.run([text]);
+        const copied = performance.now();
+        ways[way](result);
+        const end = performance.now();
+        result.free();
+        // The first round warms both ways up.
+        if (i > 0) {
+          times[way].run_ms.push(end - start);
+          times[way].copy_ms.push(end - copied);
+        }
+      }
+    }
+    return times;
+  },
+
+  /**
    * Runs `texts` in turn `runs` times and samples memory every `every` runs: wasm linear memory
    * and, where Chromium exposes it, the JS heap. For the leak check and its curve.
    */

@@ -1,4 +1,5 @@
 // Turns the measurements into target/bench/report.json (the issue's shape, plus `details`) and a table.
+import { formatPhases } from './coldstart.mjs';
 import { summarize } from './common.js';
 
 const ratio = (a, b) => (a != null && b != null && b > 0 ? a / b : null);
@@ -136,6 +137,7 @@ export function formatReport(report, lengths) {
   const cs = d.cold_start;
   out.push(`Cold start of www/dist to the first drawn heatmap (median of ${cs.first.length}): model in the Cache API ${f(report.cold_start_cached_ms, 0)} ms ` +
     `(model requests: ${cs.cached.map((v) => v.model_requests).join(',')}), first visit from localhost ${f(report.cold_start_first_ms, 0)} ms`);
+  if (cs.phases_cached?.length) out.push('  model cached, phase by phase (median start and ms from navigation start):', ...formatPhases(cs.phases_cached).map((line) => `  ${line}`));
   const b = d.bytes;
   out.push(`Bytes: bertscope wasm ${mb(b.bertscope.wasm.raw)} raw / ${mb(b.bertscope.wasm.gz)} gzip, JS ${mb(b.bertscope.js.gz)} gzip; ` +
     `onnxruntime-web wasm ${mb(b.ort_web.wasm.raw)} / ${mb(b.ort_web.wasm.gz)} gzip, JS ${mb(b.ort_web.js.gz)} gzip; ` +

@@ -174,6 +174,16 @@ function focusKnown(output: BatchRun, state: ViewState): boolean {
   return false;
 }
 
+/** The result the views drew last. */
+let drawnOutput: BatchRun | null = null;
+
+/** Once the views draw `output`, gives the one they drew before back to the engine (its attention buffers are reused). */
+function recycleDrawn(output: BatchRun): void {
+  if (drawnOutput === output) return;
+  if (drawnOutput) client.recycle(drawnOutput);
+  drawnOutput = output;
+}
+
 /** Draws the result on screen for the current choices; says `ready` if it matches the inputs. */
 function draw(): void {
   if (!shown) return;
@@ -199,6 +209,7 @@ function draw(): void {
   if (state.view === 'focus') focusView.update({ ...common, compare: state.compare, zoom: state.zoom });
   else if (state.view === 'head') headView.update({ ...common, sentence, heads: state.heads });
   else if (!analysis.draw(state.view, { ...common, sentence, rolloutLayer: state.rolloutLayer })) modelView.update({ ...common, sentence });
+  recycleDrawn(shown);
   const focusKey = `${state.focusOccurrence}:${state.focusWord}`;
   if (tokensDrawn?.output !== shown || tokensDrawn.focus !== focusKey) {
     const focus = shown.batch.sentences.map((s) => findWord(s, state.focusWord, state.focusOccurrence).word);

@@ -28,7 +28,9 @@ impl Engine {
     }
 
     fn with_model(model: Model, tokenizer_json: &[u8]) -> Result<Self> {
-        let tokenizer = Tokenizer::from_json(tokenizer_json, model.info().max_tokens)?;
+        let tokenizer = crate::timing::phase("parse the tokenizer", || {
+            Tokenizer::from_json(tokenizer_json, model.info().max_tokens)
+        })?;
         if let Some(rows) = model.info().vocab_size {
             if tokenizer.vocab_size() > rows {
                 return Err(Error::VocabMismatch { tokenizer: tokenizer.vocab_size(), model: rows });

@@ -40,6 +40,7 @@ mod onnx;
 mod ops;
 mod output;
 pub mod quantize;
+pub mod timing;
 pub mod tokenize;
 
 pub use budget::{run_bytes, MEMORY_BUDGET_BYTES};

@@ -18,6 +18,7 @@ use crate::ops::{
     checked_unsqueeze, int8_matmul, packed_matmul, tap,
 };
 use crate::output::{Attention, HiddenStates, MixingTaps, SentenceRun};
+use crate::timing::phase;
 use crate::tokenize::Batch;
 
 /// What the page says about the model it shows.
@@ -155,7 +156,7 @@ impl Model {
         let opset = proto.opset_import.iter().find(|i| i.domain.is_empty() || i.domain == "ai.onnx");
         checked_reduce::register(&mut onnx.op_register, opset.map_or(0, |i| i.version));
         let token_types = type_table_rows(&proto, &inputs);
-        let parsed = onnx.parse(&proto, None).map_err(|e| Error::NotOnnx(root_cause(&e)));
+        let parsed = phase("parse the graph", || onnx.parse(&proto, None)).map_err(|e| Error::NotOnnx(root_cause(&e)));
         drop(proto);
         let parsed = parsed?;
         if !parsed.unresolved_inputs.is_empty() {
@@ -352,7 +353,7 @@ fn typed_for_batch(
             .set_input_fact(i, InferenceFact::dt_shape(*dt, tvec![batch.to_dim(), seq.clone()]))
             .map_err(|e| Error::Prepare(root_cause(&e)))?;
     }
-    model.into_typed().map_err(|e| Error::Prepare(root_cause(&e)))
+    phase("type the graph", || model.into_typed()).map_err(|e| Error::Prepare(root_cause(&e)))
 }
 
 /// Declutters, taps the first `layers` outputs (the attentions) so they are written into the
@@ -360,14 +361,17 @@ fn typed_for_batch(
 /// lets tract optimise the rest.
 fn optimise(mut typed: TypedModel, packed: bool, layers: usize) -> Result<Arc<Plan>> {
     let prepare = |e: TractError| Error::Prepare(root_cause(&e));
-    typed.declutter().map_err(prepare)?;
+    phase("declutter", || typed.declutter()).map_err(prepare)?;
     let sink = tap::tap_attention(&mut typed, layers).map_err(prepare)?;
     if packed {
-        packed_matmul::replace_constant_matmuls(&mut typed).map_err(prepare)?;
-        batched_matmul::replace_batched_matmuls(&mut typed).map_err(prepare)?;
+        phase("our products", || {
+            packed_matmul::replace_constant_matmuls(&mut typed)?;
+            batched_matmul::replace_batched_matmuls(&mut typed)
+        })
+        .map_err(prepare)?;
     }
-    typed.optimize().map_err(prepare)?;
-    let runnable = typed.into_runnable().map_err(prepare)?;
+    phase("optimise", || typed.optimize()).map_err(prepare)?;
+    let runnable = phase("make runnable", || typed.into_runnable()).map_err(prepare)?;
     Ok(Arc::new(Plan { runnable, sink, running: Mutex::new(()) }))
 }
 

@@ -14,6 +14,21 @@ mod threads;
 #[wasm_bindgen(start)]
 pub fn start() {
     console_error_panic_hook::set_once();
+    bertscope_core::timing::set_clock(performance_now);
+}
+
+#[wasm_bindgen]
+extern "C" {
+    /// The page's (or worker's) clock, in milliseconds.
+    #[wasm_bindgen(js_namespace = performance, js_name = now)]
+    fn performance_now() -> f64;
+}
+
+/// What loading and preparing models did since the last call, phase by phase (timed with
+/// `performance.now()`): for User Timing measures and the cold-start benchmark.
+#[wasm_bindgen(js_name = takePhases, unchecked_return_type = "Phase[]")]
+pub fn take_phases() -> Result<JsValue, JsError> {
+    to_js(&bertscope_core::timing::take_phases())
 }
 
 fn js_error(e: bertscope_core::Error) -> JsError {
@@ -133,6 +148,22 @@ impl BatchRun {
     /// Sentence `index`'s attention, `[layer][head][query][key]` (see `attentionShape`).
     pub fn attention(&self, index: usize) -> Result<Float32Array, JsError> {
         Ok(Float32Array::from(self.sentence(index)?.attention.as_slice()))
+    }
+
+    /// Copies sentence `index`'s attention (as `attention` gives it) into `into`, which must have
+    /// exactly its length: a buffer the caller reuses, so no fresh one is allocated per run.
+    #[wasm_bindgen(js_name = copyAttention)]
+    pub fn copy_attention(&self, index: usize, into: &Float32Array) -> Result<(), JsError> {
+        let attention = self.sentence(index)?.attention.as_slice();
+        if into.length() as usize != attention.len() {
+            return Err(JsError::new(&format!(
+                "the buffer holds {} values and the attention {}",
+                into.length(),
+                attention.len()
+            )));
+        }
+        into.copy_from(attention);
+        Ok(())
     }
 
     /// `[layers, heads, tokens, tokens]`.

@@ -120,6 +120,25 @@ async fn check_model(case: &Case, model: &[u8]) {
     assert!(report.failures.is_empty(), "{}:\n{}", case.model, report.failures.join("\n"));
 }
 
+/// `copyAttention` fills a reused buffer (here holding stale values) with exactly what `attention`
+/// returns, and refuses a buffer of another length in words.
+#[wasm_bindgen_test]
+async fn attention_copied_into_a_reused_buffer() {
+    let case = &CASES[3];
+    let engine = Engine::new(fetch(case.model).await, &fetch(case.tokenizer).await, false).unwrap();
+    let run = engine.run(vec!["Apple is huge enterprise".into(), "I am eating an apple".into()]).unwrap();
+    for i in 0..run.count() {
+        let fresh = run.attention(i).unwrap().to_vec();
+        let reused = js_sys::Float32Array::new_with_length(fresh.len() as u32);
+        reused.fill(f32::NAN, 0, fresh.len() as u32);
+        run.copy_attention(i, &reused).unwrap();
+        assert_eq!(reused.to_vec(), fresh, "sentence {i}");
+    }
+    let short = js_sys::Float32Array::new_with_length(3);
+    let refused = js(run.copy_attention(0, &short).unwrap_err());
+    assert!(refused.starts_with("the buffer holds 3 values and the attention "), "{refused}");
+}
+
 #[wasm_bindgen_test]
 async fn minilm_weights_int8() {
     check(&CASES[0]).await;

@@ -149,6 +149,17 @@ export class EngineClient {
     }
   }
 
+  /**
+   * Moves the attention buffers of `output` back to the worker, which fills them again in the next
+   * runs instead of allocating fresh ones. Only for a result nothing reads any more: its
+   * `attentions` are empty afterwards.
+   */
+  recycle(output: BatchRun): void {
+    const buffers = [...new Set(output.attentions.map((a) => a.buffer as ArrayBuffer))].filter((b) => b.byteLength > 0);
+    if (!this.worker || buffers.length === 0) return;
+    this.worker.postMessage({ type: 'recycle', id: 0, buffers } satisfies Request, buffers);
+  }
+
   /** Stops the worker for good. */
   dispose(): void {
     this.deadReason = 'the engine was shut down';

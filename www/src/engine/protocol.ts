@@ -77,6 +77,8 @@ export type Request =
   | { type: 'run'; id: number; texts: string[]; analyses?: FocusAnalyses; mixing?: MixingNeed }
   /** The engine's rule for what a word is (`analysis::find_word`): the `occurrence`-th `word` of each sentence, or why not. */
   | { type: 'find-word'; id: number; sentences: Encoding[]; word: string; occurrence: number }
+  /** Attention buffers of a result the page no longer shows, moved back for the next runs to fill (no reply). */
+  | { type: 'recycle'; id: number; buffers: ArrayBuffer[] }
   | AnalysisRequest;
 
 /** Download progress of the model file; `total` is 0 when the server does not say. */

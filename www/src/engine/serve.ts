@@ -9,6 +9,8 @@ import type { RunAnalysis } from './analysis-protocol';
 import { download } from './download';
 import { messageOf } from './errors';
 import { mixingBuffers, runMixed } from './mixing-run';
+import { measure, measureEnginePhases, timed } from './timing';
+import { BufferPool } from './buffer-pool';
 import type { MixingNeed } from '../measure';
 import type { AttentionShape, FocusAnalyses, MixingProgress, ModelInfo, Reply, Request } from './protocol';
 import type { Threaded } from './threads';
@@ -50,6 +52,8 @@ let wasmReady: Promise<wasm.InitOutput> | null = null;
 let wasmMemory: WebAssembly.Memory | null = null;
 let engine: wasm.Engine | null = null;
 let queue: Promise<void> = Promise.resolve();
+/** Attention buffers the page gave back, filled again by the next runs. */
+const pool = new BufferPool();
 
 /** Where replies go: the worker's global scope once `serveEngine` has run. */
 let scope: DedicatedWorkerGlobalScope | null = null;
@@ -100,12 +104,13 @@ function trapInWords(trap: WebAssembly.RuntimeError): string {
 /** Loads a model from the network (or the cache); its files are kept in the cache only once the engine has accepted them. */
 async function load(id: number, modelUrl: string, tokenizerUrl: string): Promise<void> {
   const [, model, tokenizer] = await Promise.all([
-    ensureWasm(),
-    download(modelUrl, 'model', (p) => post({ type: 'progress', id, ...p })),
-    download(tokenizerUrl, 'tokenizer', () => {}),
+    timed('start the wasm', ensureWasm()),
+    timed('read the model file', download(modelUrl, 'model', (p) => post({ type: 'progress', id, ...p }))),
+    timed('read the tokenizer file', download(tokenizerUrl, 'tokenizer', () => {})),
   ]);
   const fillMask = extension?.fillMask ?? false;
-  const info = await install(() => new wasm.Engine(model.bytes, tokenizer.bytes, fillMask));
+  const info = await timed('load the model', install(() => new wasm.Engine(model.bytes, tokenizer.bytes, fillMask)));
+  measureEnginePhases(wasm);
   await Promise.all([model.keep(), tokenizer.keep()]);
   const replaced = [model, tokenizer].filter((file) => file.source === 'replaced').map((file) => file.url);
   post({ type: 'loaded', id, info, replaced, threads });
@@ -149,18 +154,31 @@ function runBatch(id: number, texts: string[], analyses?: FocusAnalyses, need: M
     last = now;
     post({ type: 'mixing-progress', id, ...p });
   };
+  let start = performance.now();
   const { run, mixing, mixingError } = need !== 'none' ? runMixed(engine, texts, need === 'alti', progress) : { run: engine.run(texts), mixing: undefined, mixingError: undefined };
+  measure('run', start);
+  measureEnginePhases(wasm);
   let kept = false;
   try {
+    start = performance.now();
     const batch = run.batch();
     const attentionShape = Array.from(run.attentionShape()) as AttentionShape;
     const attentions: Float32Array[] = [];
-    for (let i = 0; i < run.count(); i++) attentions.push(run.attention(i));
+    const size = attentionShape.reduce((a, b) => a * b, 1);
+    const reusedBefore = pool.reuses;
+    for (let i = 0; i < run.count(); i++) {
+      const attention = pool.take(size);
+      run.copyAttention(i, attention);
+      attentions.push(attention);
+    }
     const transfer: Transferable[] = attentions.map((a) => a.buffer);
+    measure('copy the attention out', start, performance.now(), { sentences: attentions.length, reused: pool.reuses - reusedBefore });
     let analysis: RunAnalysis | undefined;
     if (extension && analyses) {
       kept = true;
+      start = performance.now();
       const extra = extension.analyse(run, engine, id, analyses.focus, analyses.occurrence ?? 1);
+      measure('analyse', start);
       analysis = extra.analysis;
       transfer.push(...extra.transfer);
     }
@@ -175,7 +193,9 @@ function runBatch(id: number, texts: string[], analyses?: FocusAnalyses, need: M
       ...(mixing ? { mixing } : {}),
       ...(mixingError !== undefined ? { mixingError } : {}),
     };
+    start = performance.now();
     post(reply, transfer);
+    measure('post the result', start);
   } finally {
     if (!kept) run.free();
   }
@@ -208,6 +228,8 @@ export function serveEngine(worker: DedicatedWorkerGlobalScope, extra?: EngineEx
   startThreaded = threaded ?? null;
   worker.addEventListener('message', (event: MessageEvent<Request>) => {
     const request = event.data;
-    queue = queue.then(() => handle(request));
+    // Given back at once (not queued), so the run queued next can fill them.
+    if (request.type === 'recycle') pool.give(request.buffers);
+    else queue = queue.then(() => handle(request));
   });
 }

@@ -45,9 +45,14 @@ pub(crate) fn read(bytes: impl AsRef<[u8]>, int8_products: bool) -> Result<OnnxF
         return Err(Error::EmptyModel);
     }
     // Decoded in place: tract's `proto_model_for_read` would first copy the whole file.
-    let decoded = ModelProto::decode(bytes.as_ref());
+    let decoded = crate::timing::phase("decode the file", || ModelProto::decode(bytes.as_ref()));
     drop(bytes);
-    let mut proto = decoded.map_err(|e| Error::NotOnnx(e.to_string()))?;
+    let proto = decoded.map_err(|e| Error::NotOnnx(e.to_string()))?;
+    crate::timing::phase("rewrite the file", || rewrite(proto, int8_products))
+}
+
+/// Checks and rewrites a decoded file (see [`read`]).
+fn rewrite(mut proto: ModelProto, int8_products: bool) -> Result<OnnxFile> {
     let graph = proto.graph.as_mut().ok_or_else(|| Error::NotOnnx("it contains no graph".into()))?;
     if graph.node.is_empty() {
         return Err(Error::NotOnnx("its graph has no nodes".into()));

@@ -48,8 +48,8 @@ fn int8_matmul(ctx: &ParsingContext, node: &NodeProto) -> TractResult<(Box<dyn I
         _ => return Err(corrupt("has codes that are not int8 or uint8")),
     };
     let steps = (0..n).map(|j| scale[per(j)]).collect();
-    let weights =
-        QuantizedB::from_codes(&codes, k, n, steps).ok_or_else(|| corrupt("has a scale that is not finite"))?;
+    let weights = crate::timing::phase("pack the weights", || QuantizedB::from_codes(&codes, k, n, steps))
+        .ok_or_else(|| corrupt("has a scale that is not finite"))?;
     let op = Int8MatMul { weights: Arc::new(Weights::Quantized(weights)), node: node.name.clone() };
     Ok((expand(op), vec![]))
 }
