@@ -52,6 +52,8 @@ pub(crate) fn qtile(a_rows: [RowBlocks; MR], panel: &[i16]) -> [[f32; NR]; MR] {
     let b_ptr = panel[..pairs * 2 * NR].as_ptr();
     let mut out_lo = [f32x4_splat(0.0); MR];
     let mut out_hi = [f32x4_splat(0.0); MR];
+    // Indexed loops, as in `tile`: the block indexes every row's scales at once.
+    #[allow(clippy::needless_range_loop)]
     for block in 0..blocks {
         let (start, end) = (block * KB / 2, pairs.min((block + 1) * KB / 2));
         let zero = i32x4_splat(0);
