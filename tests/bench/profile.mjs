@@ -4,6 +4,7 @@
 //
 //   node tests/bench/profile.mjs [TOKENS=128] [RUNS=30] [TOP=30]
 //
+// PKG=DIR profiles a copy of www/pkg instead (as tests/bench/ab.mjs takes them), to compare builds.
 // Needs a built wasm with function names (BERTSCOPE_WASM_NAMES=1 when running build_wasm; without
 // them the rows read wasm-function[N]) and the models folder (BERTSCOPE_MODELS, else ../shared/models).
 import { launchChromium } from '../lib/environment.mjs';
@@ -29,7 +30,7 @@ const browser = await launchChromium();
 let session;
 try {
   let page;
-  ({ session, page } = await openDefaultModel(browser));
+  ({ session, page } = await openDefaultModel(browser, { pkg: process.env.PKG }));
   const text = textOfTokens(tokens);
   await page.evaluate((t) => window.bench.time(t, 0, 3, 1500), text);
   const cdp = await page.context().newCDPSession(page);

@@ -572,20 +572,24 @@ pub fn check_qgemm(kernel: GemmFn) -> Vec<String> {
     check_shapes(kernel, &step_weights, &tol)
 }
 
-/// `k × n` weights of codes in [-255, 255] times a step per column (column `j`: 0.002 · (1 +
-/// j mod 7)). In even columns the first code is 1, so the smallest magnitude is the step; odd
-/// columns have no ±1 code but 2 and 3, so their step is half their smallest magnitude.
+/// `k × n` weights of whole codes times a step per column (column `j`: 0.002 · (1 + j mod 7)),
+/// as a folded int8 export has them: each column's codes span at most 255 (256 values), around
+/// 0, 100 or -100 by column (`j mod 3`), so the kernel meets zero points in the middle and at
+/// either end of its bytes. In even columns the first code is 1, so the smallest magnitude is
+/// the step; odd columns have no ±1 code but 2 and 3, so their step is half their smallest
+/// magnitude.
 pub fn step_weights(k: usize, n: usize, seed: u32) -> Vec<f32> {
     let codes = gemm_values(k * n, seed);
     (0..k * n)
         .map(|at| {
             let (row, j, odd) = (at / n, at % n, at % n % 2 == 1);
+            let center = [0.0, 100.0, -100.0][j % 3];
             let code = match (row, odd) {
                 (0, false) => 1.0,
                 (0, true) => 2.0,
                 (1, true) => 3.0,
                 _ => {
-                    let code = (codes[at] * 255.0).round();
+                    let code = (codes[at] * 125.0).round() + center;
                     if odd && code.abs() == 1.0 {
                         3.0 * code
                     } else {

@@ -3,6 +3,8 @@
 //! computes [`MR`] × [`NR`] tiles of `C`. In wasm with simd128 the tile is computed with
 //! `f32x4` vectors; elsewhere a portable loop the compiler vectorises.
 
+use super::aligned::Aligned;
+
 /// Rows of `C` computed together by the micro-kernel.
 pub const MR: usize = 4;
 /// Columns of `C` computed together (one packed panel).
@@ -15,7 +17,7 @@ const MC: usize = 64;
 pub struct PackedB {
     k: usize,
     n: usize,
-    panels: Vec<f32>,
+    panels: Aligned<f32>,
 }
 
 impl PackedB {
@@ -29,7 +31,7 @@ impl PackedB {
     /// Panics if `b` is too short for that.
     pub fn pack_strided(b: &[f32], k: usize, n: usize, row_stride: usize, col_stride: usize) -> Self {
         let panel_count = n.div_ceil(NR);
-        let mut panels = vec![0.0; panel_count * k * NR];
+        let mut panels = Aligned::zeroed(panel_count * k * NR);
         // `max(1)`: with k = 0 there is nothing to copy (and chunks may not be empty).
         for (p, panel) in panels.chunks_exact_mut((k * NR).max(1)).enumerate() {
             let col0 = p * NR;

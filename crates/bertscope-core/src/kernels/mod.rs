@@ -6,6 +6,7 @@
 //! otherwise. The model loader plugs them into tract's graph in place of constant-weight
 //! matrix products.
 
+mod aligned;
 pub mod gemm;
 pub mod mixture;
 pub mod qgemm;

@@ -1,42 +1,52 @@
 //! `C = A·B (+ bias)` in integers, for a constant `B` whose every column is a whole multiple of
-//! its own step: what an int8 weight-only export becomes once its `DequantizeLinear` is folded,
-//! `(q - zero_point) · scale` per output column.
+//! its own step: what an int8 weight-only export is, `(q - zero_point) · scale` per output
+//! column.
 //!
-//! Each weight is stored as that integer (within ±255, in an `i16`) and each column's step as
-//! an `f32`. Each row of `A` is cut into blocks of [`KB`] values; each block is scaled to ±32767
-//! on its own and rounded to `i16` (an error of at most 1/65534 of the block's largest value,
-//! far below the int8 weights' own rounding; blocks keep one large activation from coarsening
-//! the whole row). A block's products are summed exactly in `i32`, then scaled back and added
-//! up in `f32`. In wasm with simd128 one `i32x4.dot_i16x8_s` does eight multiply-adds, where
-//! f32 needs two instructions for four.
+//! Each weight is stored as one byte `q` (0 to 255) with a zero point and a step per column,
+//! standing for `(q - zero_point) · step`: the export's own codes, half the memory of `i16`.
+//! Each row of `A` is cut into blocks of [`KB`] values; each block is scaled to ±32767 on its
+//! own and rounded to `i16` (an error of at most 1/65534 of the block's largest value, far below
+//! the int8 weights' own rounding; blocks keep one large activation from coarsening the whole
+//! row). Each panel of bytes is widened to `code - zero point` in `i16` once per call and
+//! block of rows, into a buffer that stays in cache. A block's products are summed exactly in
+//! `i32`, then scaled back and added up in `f32`, inside the micro-kernel. In wasm with simd128
+//! one `i32x4.dot_i16x8_s` does eight multiply-adds, where f32 needs two instructions for four.
+//!
+//! [`qgemm`] works on any rows of `A` and `C`: a caller may split a product by rows (each part
+//! a slice of whole rows of `a` and `c`) and run the parts on different threads.
 
+use super::aligned::Aligned;
 use super::gemm::{check_lengths, for_each_tile, MR, NR};
 
 /// The largest weight magnitude: int8 or uint8 codes minus a zero point.
 const MAX_WEIGHT: f32 = 255.0;
 /// Rows of `A` are scaled to this magnitude before rounding.
 const MAX_ACTIVATION: f32 = 32767.0;
-/// Values of `k` per block, summed in `i32` (`KB · 32767 · 255 < 2³¹`: no overflow). Smaller
-/// blocks round more faithfully and convert more often: on the default model, blocks of 256,
-/// 64 and 32 put attention within 2.8e-4, 1.8e-4 and 1.5e-4 of onnxruntime.
+/// Values of `k` per block, summed in `i32` (`KB · 32767 · 255 < 2³¹`: no overflow; the codes
+/// minus their zero point are within ±255). Smaller blocks round more faithfully and convert more often: on the default
+/// model, blocks of 256, 64 and 32 put attention within 2.8e-4, 1.8e-4 and 1.5e-4 of
+/// onnxruntime.
 pub const KB: usize = 64;
 const _: () = assert!(KB as u64 * 32767 * 255 < i32::MAX as u64 && KB.is_multiple_of(2));
 
-/// A `k × n` weight matrix of integer steps, packed into `⌈n / NR⌉` panels. In a panel, pair
-/// `p` of rows holds `2 · NR` values: for each column, row `2p` then row `2p + 1`.
+/// A `k × n` weight matrix of integer steps, packed into `⌈n / NR⌉` panels of bytes. In a
+/// panel, pair `p` of rows holds `2 · NR` codes: for each column, row `2p` then row `2p + 1`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct QuantizedB {
     k: usize,
     n: usize,
     /// The step of each column, padded with zeros to whole panels.
     steps: Vec<f32>,
-    panels: Vec<i16>,
+    /// The code that stands for 0 in each column, padded with zeros to whole panels.
+    zero_points: Vec<i32>,
+    panels: Aligned<u8>,
 }
 
 impl QuantizedB {
     /// Finds each column's step and packs the row-major `k × n` matrix `b` as whole multiples
-    /// of it. `None` unless every value is such a multiple within ±255 (plain f32 weights never
-    /// are). Panics if `b.len() != k * n`.
+    /// of it. `None` unless every value is such a multiple within ±255 and each column's
+    /// multiples span at most 255 (as an int8 export's codes minus their zero point do; plain
+    /// f32 weights never are). Panics if `b.len() != k * n`.
     pub fn detect(b: &[f32], k: usize, n: usize) -> Option<Self> {
         assert_eq!(b.len(), k * n, "weights are not {k} x {n}");
         // Row by row (the weights' own order: this runs at load on megabytes of weights).
@@ -70,32 +80,51 @@ impl QuantizedB {
             }
             steps[j] = step;
         }
-        Some(Self::pack(&codes, k, n, steps))
+        // Each column's codes as bytes above its lowest code, which becomes the zero point.
+        let mut lowest = vec![i16::MAX; n];
+        let mut highest = vec![i16::MIN; n];
+        for row in codes.chunks_exact(n.max(1)) {
+            for ((lo, hi), &q) in lowest.iter_mut().zip(&mut highest).zip(row) {
+                (*lo, *hi) = ((*lo).min(q), (*hi).max(q));
+            }
+        }
+        if k > 0 && lowest.iter().zip(&highest).any(|(&lo, &hi)| i32::from(hi) - i32::from(lo) > 255) {
+            return None;
+        }
+        let zero_points: Vec<i32> = lowest.iter().map(|&lo| if k == 0 { 0 } else { -i32::from(lo) }).collect();
+        let byte = |i: usize| (i32::from(codes[i]) - i32::from(lowest[i % n])) as u8;
+        Some(Self::pack(byte, k, n, steps, zero_points))
     }
 
-    /// Packs row-major `k × n` integer codes whose column `j` stands for `code · steps[j]`, as an
-    /// int8 export stores them (codes minus zero point, and the scale). `None` unless there are
-    /// `k × n` codes within ±255 and `n` finite steps.
-    pub fn from_codes(codes: &[i16], k: usize, n: usize, steps: Vec<f32>) -> Option<Self> {
+    /// Packs row-major `k × n` byte codes whose column `j` stands for
+    /// `(code - zero_points[j]) · steps[j]`, as a uint8 export stores them (an int8 export's
+    /// codes and zero points plus 128 are the same). `None` unless there are `k × n` codes, `n`
+    /// zero points within 0 to 255 and `n` finite steps.
+    pub fn from_codes(codes: &[u8], k: usize, n: usize, zero_points: Vec<i32>, steps: Vec<f32>) -> Option<Self> {
         let fits = codes.len() == k * n
             && steps.len() == n
+            && zero_points.len() == n
             && steps.iter().all(|s| s.is_finite())
-            && codes.iter().all(|q| f32::from(q.unsigned_abs()) <= MAX_WEIGHT);
-        fits.then(|| Self::pack(codes, k, n, steps))
+            && zero_points.iter().all(|z| (0..=255).contains(z));
+        fits.then(|| Self::pack(|i| codes[i], k, n, steps, zero_points))
     }
 
-    /// Packs row-major `k × n` codes into panels; `steps` has one entry per column.
-    fn pack(codes: &[i16], k: usize, n: usize, mut steps: Vec<f32>) -> Self {
+    /// Packs the row-major `k × n` codes `code(i)` into panels; `steps` and `zero_points` have
+    /// one entry per column.
+    fn pack(code: impl Fn(usize) -> u8, k: usize, n: usize, mut steps: Vec<f32>, mut zero_points: Vec<i32>) -> Self {
         let pairs = k.div_ceil(2);
-        // Padding columns have step 0 and codes 0.
+        // Padding columns have step 0, codes 0 and zero point 0; a padding row of `k` has
+        // codes equal to the zero point (and meets a zero activation anyway).
         steps.resize(n.div_ceil(NR) * NR, 0.0);
-        let mut panels = vec![0i16; steps.len() * pairs * 2];
-        for (kk, row) in codes.chunks_exact(n.max(1)).enumerate().take(k) {
-            for (j, &q) in row.iter().enumerate() {
+        zero_points.resize(steps.len(), 0);
+        let mut panels = Aligned::zeroed(steps.len() * pairs * 2);
+        for kk in 0..pairs * 2 {
+            for j in 0..n {
+                let q = if kk < k { code(kk * n + j) } else { zero_points[j] as u8 };
                 panels[((j / NR) * pairs + kk / 2) * 2 * NR + (j % NR) * 2 + kk % 2] = q;
             }
         }
-        Self { k, n, steps, panels }
+        Self { k, n, steps, zero_points, panels }
     }
 
     /// Inner dimension (rows of `B`).
@@ -108,7 +137,12 @@ impl QuantizedB {
         self.n
     }
 
-    fn panel(&self, p: usize) -> &[i16] {
+    /// Bytes held by the packed weights.
+    pub fn packed_bytes(&self) -> usize {
+        self.panels.len()
+    }
+
+    fn panel(&self, p: usize) -> &[u8] {
         let len = self.k.div_ceil(2) * 2 * NR;
         &self.panels[p * len..(p + 1) * len]
     }
@@ -136,7 +170,7 @@ fn code_of(w: f32, step: f32) -> Option<i16> {
 /// Rows of `A` rounded to `i16`, each block of [`KB`] values scaled to ±32767 on its own (so
 /// that one large value costs precision only in its block); rows padded to an even length.
 struct QuantizedRows {
-    values: Vec<i16>,
+    values: Aligned<i16>,
     /// What one unit is worth, per row and block.
     scales: Vec<f32>,
     stride: usize,
@@ -147,7 +181,7 @@ impl QuantizedRows {
     fn new(a: &[f32], m: usize, k: usize) -> Self {
         let stride = k.div_ceil(2) * 2;
         let blocks = k.div_ceil(KB);
-        let mut values = vec![0i16; m * stride];
+        let mut values = Aligned::zeroed(m * stride);
         let mut scales = vec![0.0; m * blocks];
         let rows = a.chunks_exact(k.max(1)).zip(values.chunks_exact_mut(stride.max(1)));
         for ((row, out), row_scales) in rows.zip(scales.chunks_exact_mut(blocks.max(1))) {
@@ -164,13 +198,21 @@ impl QuantizedRows {
         Self { values, scales, stride, blocks }
     }
 
-    fn row(&self, i: usize) -> &[i16] {
-        &self.values[i * self.stride..][..self.stride]
+    /// Row `i`'s values and scales.
+    fn row(&self, i: usize) -> RowBlocks<'_> {
+        RowBlocks {
+            values: &self.values[i * self.stride..][..self.stride],
+            scales: &self.scales[i * self.blocks..][..self.blocks],
+        }
     }
+}
 
-    fn scale(&self, i: usize, block: usize) -> f32 {
-        self.scales[i * self.blocks + block]
-    }
+/// One row of activations as the integer micro-kernel reads it: `2 · pairs` rounded values,
+/// and per block of [`KB`] values the worth of one unit.
+#[derive(Clone, Copy)]
+pub(crate) struct RowBlocks<'a> {
+    pub values: &'a [i16],
+    pub scales: &'a [f32],
 }
 
 /// Computes `c = a · b + bias` where `a` is row-major `m × k`, `c` row-major `m × n` and
@@ -179,23 +221,19 @@ pub fn qgemm(a: &[f32], m: usize, b: &QuantizedB, bias: Option<&[f32]>, c: &mut 
     let (k, n) = (b.k, b.n);
     check_lengths(a.len(), m, k, n, bias, c);
     let rows = QuantizedRows::new(a, m, k);
-    let pairs = k.div_ceil(2);
+    // The panel in use as `code - zero point` in i16, widened once for all the row tiles that
+    // pass it (it stays in cache), so the inner loop loads i16 pairs as they are multiplied.
+    let mut wide: Aligned<i16> = Aligned::zeroed(k.div_ceil(2) * 2 * NR);
+    let mut wide_panel = None;
     for_each_tile(m, n, bias, c, n, |row0, count, p| {
-        // Rows past the end repeat the first row; their results are dropped.
-        let row_of = |r: usize| row0 + if r < count { r } else { 0 };
-        let a_rows: [&[i16]; MR] = std::array::from_fn(|r| rows.row(row_of(r)));
-        let panel = b.panel(p);
-        let mut sums = [[0.0f32; NR]; MR];
-        for (block, start) in (0..pairs).step_by(KB / 2).enumerate() {
-            let end = pairs.min(start + KB / 2);
-            let tile = qtile(a_rows.map(|row| &row[2 * start..2 * end]), &panel[start * 2 * NR..end * 2 * NR]);
-            for (r, (sum_row, tile_row)) in sums.iter_mut().zip(&tile).enumerate() {
-                let scale = rows.scale(row_of(r), block);
-                for (sum, &v) in sum_row.iter_mut().zip(tile_row) {
-                    *sum += v as f32 * scale;
-                }
-            }
+        if wide_panel != Some(p) {
+            let zero_points: &[i32; NR] = b.zero_points[p * NR..][..NR].try_into().expect("NR zero points");
+            widen(b.panel(p), zero_points, &mut wide);
+            wide_panel = Some(p);
         }
+        // Rows past the end repeat the first row; their results are dropped.
+        let a_rows: [RowBlocks; MR] = std::array::from_fn(|r| rows.row(row0 + if r < count { r } else { 0 }));
+        let mut sums = qtile(a_rows, &wide);
         let steps = &b.steps[p * NR..][..NR];
         for sum_row in &mut sums {
             for (sum, step) in sum_row.iter_mut().zip(steps) {
@@ -206,9 +244,25 @@ pub fn qgemm(a: &[f32], m: usize, b: &QuantizedB, bias: Option<&[f32]>, c: &mut 
     });
 }
 
-/// One `MR × NR` tile of integer sums over the pairs of `k` the slices hold: `a_rows[r]` has
-/// `2 · pairs` values and `panel` `pairs · 2 · NR`.
-fn qtile(a_rows: [&[i16]; MR], panel: &[i16]) -> [[i32; NR]; MR] {
+/// A panel's codes minus their column's zero point, as `i16` (within ±255): `codes` holds pairs
+/// of rows, `2 · NR` codes each (for each column, row `2p` then row `2p + 1`).
+fn widen(codes: &[u8], zero_points: &[i32; NR], wide: &mut [i16]) {
+    #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+    {
+        super::simd128::widen(codes, zero_points, wide)
+    }
+    #[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
+    {
+        for (i, (w, &q)) in wide.iter_mut().zip(codes).enumerate() {
+            *w = (i32::from(q) - zero_points[i % (2 * NR) / 2]) as i16;
+        }
+    }
+}
+
+/// One `MR × NR` tile of `Σ_blocks scale · Σ_k a·w` over the pairs of `k` the panel holds
+/// (`pairs · 2 · NR` weights, codes minus zero points, from [`widen`]; each row has
+/// `2 · pairs` values and a scale per block of [`KB`]).
+fn qtile(a_rows: [RowBlocks; MR], panel: &[i16]) -> [[f32; NR]; MR] {
     #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
     {
         super::simd128::qtile(a_rows, panel)
@@ -221,17 +275,25 @@ fn qtile(a_rows: [&[i16]; MR], panel: &[i16]) -> [[i32; NR]; MR] {
 
 /// The integer tile as plain loops.
 #[cfg_attr(all(target_arch = "wasm32", target_feature = "simd128"), allow(dead_code))]
-fn qtile_portable(a_rows: [&[i16]; MR], panel: &[i16]) -> [[i32; NR]; MR] {
-    let mut acc = [[0i32; NR]; MR];
-    for (pair, b) in panel.chunks_exact(2 * NR).enumerate() {
-        for (acc_row, a_row) in acc.iter_mut().zip(&a_rows) {
-            let (x0, x1) = (i32::from(a_row[2 * pair]), i32::from(a_row[2 * pair + 1]));
-            for (acc, b) in acc_row.iter_mut().zip(b.chunks_exact(2)) {
-                *acc += x0 * i32::from(b[0]) + x1 * i32::from(b[1]);
+fn qtile_portable(a_rows: [RowBlocks; MR], panel: &[i16]) -> [[f32; NR]; MR] {
+    let mut out = [[0.0f32; NR]; MR];
+    let pairs_per_block = KB / 2;
+    for (block, b_block) in panel.chunks(pairs_per_block * 2 * NR).enumerate() {
+        let start = block * pairs_per_block;
+        for (out_row, a) in out.iter_mut().zip(&a_rows) {
+            let mut acc = [0i32; NR];
+            for (pair, b) in b_block.chunks_exact(2 * NR).enumerate() {
+                let (x0, x1) = (i32::from(a.values[2 * (start + pair)]), i32::from(a.values[2 * (start + pair) + 1]));
+                for (acc, b) in acc.iter_mut().zip(b.chunks_exact(2)) {
+                    *acc += x0 * i32::from(b[0]) + x1 * i32::from(b[1]);
+                }
+            }
+            for (o, acc) in out_row.iter_mut().zip(acc) {
+                *o += acc as f32 * a.scales[block];
             }
         }
     }
-    acc
+    out
 }
 
 /// The largest magnitude in `row` (NaN if it holds one: the row's results are then NaN too).
@@ -267,7 +329,7 @@ mod tests {
     #[test]
     fn detects_integer_steps_per_column_and_refuses_plain_floats() {
         // Column 0 steps by 0.5, column 1 by 0.03 (as uint8 minus a zero point), column 2 is zero.
-        let b = [1.0, -0.03 * 200.0, 0.0, -0.5, 0.03, 0.0, 127.5, 0.03 * 255.0, 0.0];
+        let b = [1.0, -0.03 * 20.0, 0.0, -0.5, 0.03, 0.0, 127.0, 0.03 * 235.0, 0.0];
         let q = QuantizedB::detect(&b, 3, 3).expect("integer steps");
         assert_eq!(&q.steps[..3], &[0.5, 0.03, 0.0]);
         assert!(QuantizedB::detect(&[0.1, 0.2718, 0.3], 3, 1).is_none(), "0.2718 is no multiple of 0.1 / 1..255");
@@ -293,15 +355,48 @@ mod tests {
     }
 
     #[test]
+    fn detects_zero_points_and_refuses_codes_spanning_more_than_a_byte() {
+        // Column 0: codes 1 to 255 (zero point -1); column 1: -255 to 0 (zero point 255).
+        let b = [1.0, -255.0, 255.0, 0.0, 7.0, -1.0];
+        let q = QuantizedB::detect(&b, 3, 2).expect("spans of 254 and 255 codes");
+        assert_eq!((&q.steps[..2], &q.zero_points[..2]), (&[1.0, 1.0][..], &[-1, 255][..]));
+        assert!(QuantizedB::detect(&[-255.0, 1.0], 2, 1).is_none(), "256 codes do not fit a byte");
+        let mut c = [0.0; 2];
+        qgemm(&[1.0, 1.0, 1.0], 1, &q, None, &mut c);
+        assert_eq!(c, [263.0, -256.0]);
+    }
+
+    #[test]
+    fn packs_byte_codes_with_their_zero_points() {
+        // Row-major 2 × 3 codes, a zero point and a step per column.
+        let codes = [0, 128, 255, 10, 20, 130];
+        let q = QuantizedB::from_codes(&codes, 2, 3, vec![128, 0, 255], vec![0.5, 0.25, 2.0]).unwrap();
+        let mut c = [0.0; 3];
+        qgemm(&[1.0, -2.0], 1, &q, None, &mut c);
+        // (q - zero point) · step, then x · W.
+        let want = [(-128.0 - 2.0 * -118.0) * 0.5, (128.0 - 2.0 * 20.0) * 0.25, (0.0 - 2.0 * -125.0) * 2.0];
+        for (got, want) in c.iter().zip(want) {
+            assert!((got - want).abs() <= want.abs() * 1e-4, "{c:?} vs {want:?}");
+        }
+        assert!(QuantizedB::from_codes(&codes, 2, 3, vec![128, 0, 256], vec![0.5, 0.25, 2.0]).is_none());
+        assert!(QuantizedB::from_codes(&codes, 2, 3, vec![0; 3], vec![0.5, f32::NAN, 2.0]).is_none());
+        assert!(QuantizedB::from_codes(&codes, 3, 3, vec![0; 3], vec![1.0; 3]).is_none());
+        assert_eq!(q.packed_bytes(), 8 * 2, "one byte per code, padded to 8 columns");
+    }
+
+    #[test]
     fn large_sums_do_not_overflow() {
-        // Every product at its largest: 1536 · 32767 · 255 would overflow one i32 sum.
+        // Every product at its largest: 1536 · 32767 · 255 would overflow one i32 sum. Column 0
+        // is +255 everywhere (codes 255, zero point 0), column 1 -255 (codes 0, zero point 255).
         let k = 1536;
-        let mut b = vec![-255.0; k];
-        b[0] = 1.0;
-        let q = QuantizedB::detect(&b, k, 1).unwrap();
-        let mut c = [0.0];
-        qgemm(&vec![1.0; k], 1, &q, None, &mut c);
-        let want = 1.0 - 255.0 * (k - 1) as f32;
-        assert!((c[0] - want).abs() <= want.abs() * 1e-6, "{} vs {want}", c[0]);
+        let codes: Vec<u8> = (0..k).flat_map(|_| [255, 0]).collect();
+        let q = QuantizedB::from_codes(&codes, k, 2, vec![0, 255], vec![1.0, 1.0]).unwrap();
+        for sign in [1.0, -1.0] {
+            let mut c = [0.0; 2];
+            qgemm(&vec![sign; k], 1, &q, None, &mut c);
+            let want = sign * 255.0 * k as f32;
+            assert!((c[0] - want).abs() <= want.abs() * 1e-6, "{} vs {want}", c[0]);
+            assert!((c[1] + want).abs() <= want.abs() * 1e-6, "{} vs {}", c[1], -want);
+        }
     }
 }

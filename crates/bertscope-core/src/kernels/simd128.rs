@@ -1,15 +1,16 @@
 //! The GEMM micro-kernels with wasm simd128: an `MR × NR` tile held in `MR × 2` accumulators
 //! (8 of V8's 16 vector registers), one broadcast of `A` per row and two loads of the packed
 //! panel per step: `f32x4` for one value of `k` ([`tile`]), `i32x4.dot_i16x8_s` for two
-//! ([`qtile`]).
+//! ([`qtile`], on byte codes widened to `i16` minus their zero point by [`widen`]).
 
 use core::arch::wasm32::{
-    f32x4_abs, f32x4_add, f32x4_extract_lane, f32x4_max, f32x4_mul, f32x4_nearest, f32x4_splat, f32x4_sub,
-    i16x8_narrow_i32x4, i32x4_add, i32x4_dot_i16x8, i32x4_splat, i32x4_trunc_sat_f32x4, v128, v128_load,
-    v128_load32_splat, v128_store,
+    f32x4_abs, f32x4_add, f32x4_convert_i32x4, f32x4_extract_lane, f32x4_max, f32x4_mul, f32x4_nearest, f32x4_splat,
+    f32x4_sub, i16x8, i16x8_narrow_i32x4, i16x8_sub, i32x4_add, i32x4_dot_i16x8, i32x4_splat, i32x4_trunc_sat_f32x4,
+    u16x8_extend_high_u8x16, u16x8_extend_low_u8x16, v128, v128_load, v128_load32_splat, v128_store,
 };
 
 use super::gemm::{MR, NR};
+use super::qgemm::{RowBlocks, KB};
 
 const _: () = assert!(NR == 8, "the kernel holds a row of the tile in two f32x4");
 
@@ -40,30 +41,65 @@ pub(crate) fn tile(a_rows: [&[f32]; MR], panel: &[f32], k: usize) -> [[f32; NR];
     tile_from(&lo, &hi)
 }
 
-/// One tile of integer sums; see [`super::qgemm`]. `a_rows[r]` holds `2 · pairs` values and
-/// `panel` `pairs · 2 · NR`; panics otherwise.
-pub(crate) fn qtile(a_rows: [&[i16]; MR], panel: &[i16]) -> [[i32; NR]; MR] {
+/// One tile of [`super::qgemm`]: per block of [`KB`] values, the integer sums `Σ a·w`, scaled
+/// by the block's scale and added up in `f32`. Each row holds `2 · pairs` values and `panel`
+/// `pairs · 2 · NR` weights; panics otherwise.
+pub(crate) fn qtile(a_rows: [RowBlocks; MR], panel: &[i16]) -> [[f32; NR]; MR] {
     let pairs = panel.len() / (2 * NR);
-    let a_ptrs = a_rows.map(|row| row[..2 * pairs].as_ptr());
+    let blocks = pairs.div_ceil(KB / 2);
+    let a_ptrs = a_rows.map(|row| row.values[..2 * pairs].as_ptr());
+    let scales = a_rows.map(|row| &row.scales[..blocks]);
     let b_ptr = panel[..pairs * 2 * NR].as_ptr();
-    let zero = i32x4_splat(0);
-    let mut lo = [zero; MR];
-    let mut hi = [zero; MR];
-    for pair in 0..pairs {
-        // SAFETY: pair < pairs, the panel holds pairs * 2 * NR values and each row 2 * pairs
-        // (sliced above), so every load reads inside them; loads have no alignment requirement.
-        let (b_lo, b_hi) = unsafe {
-            let at = b_ptr.add(pair * 2 * NR);
-            (v128_load(at as *const v128), v128_load(at.add(NR) as *const v128))
-        };
+    let mut out_lo = [f32x4_splat(0.0); MR];
+    let mut out_hi = [f32x4_splat(0.0); MR];
+    // Indexed loops, as in `tile`: the block indexes every row's scales at once.
+    #[allow(clippy::needless_range_loop)]
+    for block in 0..blocks {
+        let (start, end) = (block * KB / 2, pairs.min((block + 1) * KB / 2));
+        let zero = i32x4_splat(0);
+        let mut lo = [zero; MR];
+        let mut hi = [zero; MR];
+        for pair in start..end {
+            // SAFETY: pair < pairs, the panel holds pairs * 2 * NR values and each row 2 * pairs
+            // (sliced above), so every load reads inside them; loads have no alignment
+            // requirement.
+            let (b_lo, b_hi) = unsafe {
+                let at = b_ptr.add(pair * 2 * NR);
+                (v128_load(at as *const v128), v128_load(at.add(NR) as *const v128))
+            };
+            for r in 0..MR {
+                // Both values of row r at this pair, in every 32-bit lane.
+                let a = unsafe { v128_load32_splat(a_ptrs[r].add(2 * pair) as *const u32) };
+                lo[r] = i32x4_add(lo[r], i32x4_dot_i16x8(a, b_lo));
+                hi[r] = i32x4_add(hi[r], i32x4_dot_i16x8(a, b_hi));
+            }
+        }
         for r in 0..MR {
-            // Both values of row r at this pair, in every 32-bit lane.
-            let a = unsafe { v128_load32_splat(a_ptrs[r].add(2 * pair) as *const u32) };
-            lo[r] = i32x4_add(lo[r], i32x4_dot_i16x8(a, b_lo));
-            hi[r] = i32x4_add(hi[r], i32x4_dot_i16x8(a, b_hi));
+            let scale = f32x4_splat(scales[r][block]);
+            out_lo[r] = f32x4_add(out_lo[r], f32x4_mul(f32x4_convert_i32x4(lo[r]), scale));
+            out_hi[r] = f32x4_add(out_hi[r], f32x4_mul(f32x4_convert_i32x4(hi[r]), scale));
         }
     }
-    tile_from(&lo, &hi)
+    tile_from(&out_lo, &out_hi)
+}
+
+/// A panel's byte codes minus their column's zero point, as `i16`: `codes` holds pairs of rows,
+/// `2 · NR` codes each (for each column, row `2p` then row `2p + 1`); panics unless `wide` is as
+/// long as `codes`, a whole number of pairs.
+pub(crate) fn widen(codes: &[u8], zero_points: &[i32; NR], wide: &mut [i16]) {
+    assert!(codes.len() == wide.len() && codes.len().is_multiple_of(2 * NR));
+    // Each column's zero point twice (its two rows), for columns 0-3 and 4-7.
+    let z = zero_points.map(|z| z as i16);
+    let zero_lo = i16x8(z[0], z[0], z[1], z[1], z[2], z[2], z[3], z[3]);
+    let zero_hi = i16x8(z[4], z[4], z[5], z[5], z[6], z[6], z[7], z[7]);
+    for (src, dst) in codes.chunks_exact(2 * NR).zip(wide.chunks_exact_mut(2 * NR)) {
+        // SAFETY: `src` holds 16 bytes and `dst` 16 i16 (32 bytes): one load, two stores inside.
+        unsafe {
+            let v = v128_load(src.as_ptr() as *const v128);
+            v128_store(dst.as_mut_ptr() as *mut v128, i16x8_sub(u16x8_extend_low_u8x16(v), zero_lo));
+            v128_store(dst.as_mut_ptr().add(NR) as *mut v128, i16x8_sub(u16x8_extend_high_u8x16(v), zero_hi));
+        }
+    }
 }
 
 /// The largest magnitude in `row`, NaN if it holds a NaN.

@@ -41,15 +41,21 @@ fn int8_matmul(ctx: &ParsingContext, node: &NodeProto) -> TractResult<(Box<dyn I
     }
     let per = |j: usize| if scale.len() == 1 { 0 } else { j };
     let plain = codes.try_as_plain_ram()?;
-    let code = |i: usize, q: i32| (q - zero_point[per(i % n.max(1))]) as i16;
-    let codes: Vec<i16> = match codes.datum_type() {
-        DatumType::U8 => plain.as_slice::<u8>()?.iter().enumerate().map(|(i, &q)| code(i, q.into())).collect(),
-        DatumType::I8 => plain.as_slice::<i8>()?.iter().enumerate().map(|(i, &q)| code(i, q.into())).collect(),
+    // Kept as bytes: int8 codes and zero points plus 128 are uint8 ones that stand for the same
+    // values.
+    let shifted: Vec<u8>;
+    let (codes, shift): (&[u8], i32) = match codes.datum_type() {
+        DatumType::U8 => (plain.as_slice::<u8>()?, 0),
+        DatumType::I8 => {
+            shifted = plain.as_slice::<i8>()?.iter().map(|&q| (i16::from(q) + 128) as u8).collect();
+            (&shifted, 128)
+        }
         _ => return Err(corrupt("has codes that are not int8 or uint8")),
     };
+    let zero_points = (0..n).map(|j| zero_point[per(j)] + shift).collect();
     let steps = (0..n).map(|j| scale[per(j)]).collect();
-    let weights = crate::timing::phase("pack the weights", || QuantizedB::from_codes(&codes, k, n, steps))
-        .ok_or_else(|| corrupt("has a scale that is not finite"))?;
+    let weights = crate::timing::phase("pack the weights", || QuantizedB::from_codes(codes, k, n, zero_points, steps))
+        .ok_or_else(|| corrupt("has a scale that is not finite or a zero point out of range"))?;
     let op = Int8MatMul { weights: Arc::new(Weights::Quantized(weights)), node: node.name.clone() };
     Ok((expand(op), vec![]))
 }

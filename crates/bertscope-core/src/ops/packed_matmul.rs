@@ -55,7 +55,7 @@ impl Op for PackedMatMul {
 
     fn info(&self) -> TractResult<Vec<String>> {
         let kind = match *self.weights {
-            Weights::Quantized(_) => "int16",
+            Weights::Quantized(_) => "int8",
             Weights::Float(_) => "f32",
         };
         Ok(vec![format!("k={} n={} bias={} {kind}", self.weights.k(), self.weights.n(), self.bias.is_some())])
@@ -289,7 +289,7 @@ mod tests {
 
     #[test]
     fn multiplies_integer_step_weights_in_integers() -> TractResult<()> {
-        // Steps of 0.25 (whole multiples within ±255): the int16 kernel, which rounds the
+        // Steps of 0.25 (whole multiples within ±255): the integer kernel, which rounds the
         // activations to 1/65534 of each row's largest value.
         let w: Vec<f32> = (0..12).map(|i| i as f32 * 0.25 - 1.0).collect();
         let model = product_of("amk,kn->amn", &[3, 4], &w, true)?;
@@ -297,11 +297,11 @@ mod tests {
         assert_eq!(replaced, 1);
         let kinds: Vec<String> =
             ours.nodes.iter().filter_map(|n| n.op_as::<PackedMatMul>()).flat_map(|op| op.info().unwrap()).collect();
-        assert!(kinds.iter().all(|k| k.ends_with("int16")), "{kinds:?}");
+        assert!(kinds.iter().all(|k| k.ends_with("int8")), "{kinds:?}");
         let (got, want) = (run(ours)?, run(model)?);
         let (got, want) = (got.to_plain_array_view::<f32>()?, want.to_plain_array_view::<f32>()?);
         let diff = got.iter().zip(want.iter()).map(|(g, w)| (g - w).abs()).fold(0.0, f32::max);
-        assert!(diff < 1e-3, "int16 result differs by {diff}");
+        assert!(diff < 1e-3, "integer result differs by {diff}");
         Ok(())
     }
 
