@@ -9,7 +9,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { artifacts, canvasPixels, dist, fillAndWait, READY_TIMEOUT_MS, useSession, waitReady } from './helpers.mjs';
-import { decoderStyleModel, memoryHogModel } from './onnx.mjs';
+import { decoderStyleModel, memoryHogModel, unsupportedOpModel } from './onnx.mjs';
 
 const session = useSession();
 
@@ -49,6 +49,11 @@ const HOSTILE = [
     what: 'a decoder (GPT-style) model',
     model: file('gpt.onnx', decoderStyleModel()),
     says: /this ONNX model is not a BERT-family encoder: it takes an input named "position_ids"; expected input_ids, attention_mask and optionally token_type_ids/,
+  },
+  {
+    what: 'a model using an ONNX op tract does not run',
+    model: file('det.onnx', unsupportedOpModel()),
+    says: /this model uses the ONNX op Det, which bertscope does not run/,
   },
   {
     what: 'a tokenizer.json that is not JSON',

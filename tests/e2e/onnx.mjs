@@ -149,6 +149,21 @@ export function attentionOnlyModel({ vocab = 30522 } = {}) {
 }
 
 /**
+ * A one-layer, one-head BERT-family encoder (as `attentionOnlyModel`) with one more node of an ONNX
+ * op tract has no builder for (`Det`, reading the hidden states): the engine must name the op.
+ */
+export function unsupportedOpModel({ vocab = 30522 } = {}) {
+  const nodes = [
+    node('Unsqueeze', ['hidden', 'head_axis'], ['values']),
+    node('MatMul', ['attention', 'values'], ['context_by_head']),
+    node('Squeeze', ['context_by_head', 'head_axis'], ['context']),
+    node('Det', ['hidden'], ['determinant']),
+    node('Add', ['hidden', 'context'], ['last_hidden_state']),
+  ];
+  return oneHeadEncoder({ name: 'unsupported_op', vocab, nodes, initializers: [] });
+}
+
+/**
  * A decoder-style graph (GPT exports take `position_ids` beside `input_ids` and `attention_mask`):
  * valid ONNX, but not a BERT-family encoder.
  */

@@ -14,6 +14,9 @@ pub enum Error {
     /// The ONNX graph is readable but not a BERT-family encoder this engine can explain.
     #[error("this ONNX model is not a BERT-family encoder: {0}")]
     NotBert(String),
+    /// The graph uses an op tract has no builder for; the text names it.
+    #[error("this model uses the ONNX op {0}, which bertscope does not run")]
+    UnsupportedOp(String),
     /// The graph is BERT-like but tract could not prepare it for running.
     #[error("the model could not be prepared for running: {0}")]
     Prepare(String),

@@ -155,6 +155,7 @@ impl Model {
         // The operator set as tract reads it.
         let opset = proto.opset_import.iter().find(|i| i.domain.is_empty() || i.domain == "ai.onnx");
         checked_reduce::register(&mut onnx.op_register, opset.map_or(0, |i| i.version));
+        refuse_unknown_ops(&proto, &onnx.op_register)?;
         let token_types = type_table_rows(&proto, &inputs);
         let parsed = phase("parse the graph", || onnx.parse(&proto, None)).map_err(|e| Error::NotOnnx(root_cause(&e)));
         drop(proto);
@@ -465,4 +466,15 @@ fn split_mixing(outputs: &[TValue], runs: &mut [SentenceRun], info: &ModelInfo, 
         }
     }
     Ok(())
+}
+
+/// Refuses, naming it, the first op of the graph that tract has no builder for (a newer ONNX op, or
+/// a runtime's own, like onnxruntime's fused `com.microsoft` ops). tract would otherwise put a
+/// placeholder in its place and fail later with a message about type analysis.
+fn refuse_unknown_ops(proto: &tract_onnx::pb::ModelProto, register: &tract_onnx::model::OnnxOpRegister) -> Result<()> {
+    let nodes = proto.graph.iter().flat_map(|g| &g.node);
+    match nodes.map(|n| &n.op_type).find(|op| !register.0.contains_key(op.as_str())) {
+        Some(op) => Err(Error::UnsupportedOp(op.clone())),
+        None => Ok(()),
+    }
 }

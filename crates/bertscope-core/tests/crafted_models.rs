@@ -173,6 +173,23 @@ fn a_string_initializer_with_raw_bytes_is_refused() {
     );
 }
 
+/// An op tract does not run (an ONNX op it lacks, or another runtime's own) is refused by name
+/// before tract parses the graph.
+#[test]
+fn an_op_bertscope_does_not_run_is_refused_by_name() {
+    const ERF: &str = "/transformer/layer.0/ffn/activation/Erf";
+    for (op, domain) in [("Det", ""), ("Unique", ""), ("FusedGeluX", "com.example")] {
+        let model = mutant(|g| {
+            let erf = node(g, ERF);
+            erf.op_type = op.into();
+            erf.domain = domain.into();
+        });
+        let e = error_of(&model);
+        assert!(matches!(e, Error::UnsupportedOp(ref named) if named == op), "{e:?}");
+        assert_eq!(e.to_string(), format!("this model uses the ONNX op {op}, which bertscope does not run"));
+    }
+}
+
 /// Keeps the first `rows` rows of the word-embedding table (64 floats each).
 fn shrink_words(g: &mut GraphProto, rows: usize) {
     let t = g.initializer.iter_mut().find(|t| t.name == "embeddings.word_embeddings.weight").unwrap();
