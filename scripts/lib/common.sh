@@ -91,7 +91,7 @@ ensure_npm() {
 # without the function-name section (BERTSCOPE_WASM_NAMES=1 keeps it, for readable wasm stack traces).
 build_wasm() {
   say "building the wasm engine"
-  wasm-pack --log-level warn build "$ROOT/crates/bertscope-wasm" --target web --profile wasm-release --out-dir "$ROOT/www/pkg" --out-name bertscope_wasm
+  wasm-pack --log-level warn build "$ROOT/crates/bertscope-wasm" --target web --profile wasm-release --out-dir "$ROOT/www/pkg" --out-name bertscope_wasm || return
   [ "${BERTSCOPE_WASM_NAMES:-}" = 1 ] || node "$ROOT/scripts/strip-wasm-names.mjs" "$ROOT/www/pkg/bertscope_wasm_bg.wasm"
 }
 
@@ -107,7 +107,7 @@ build_wasm_threads() {
   flags+=" -C link-arg=--export=__wasm_init_tls -C link-arg=--export=__tls_size -C link-arg=--export=__tls_align -C link-arg=--export=__tls_base"
   CARGO_TARGET_DIR="$CARGO_TARGET_DIR/threads" RUSTFLAGS="$flags" RUSTC_BOOTSTRAP=1 \
     wasm-pack --log-level warn build "$ROOT/crates/bertscope-wasm" --target web --profile wasm-release \
-    --out-dir "$ROOT/www/pkg-threads" --out-name bertscope_wasm -- --features threads -Z build-std=panic_abort,std
+    --out-dir "$ROOT/www/pkg-threads" --out-name bertscope_wasm -- --features threads -Z build-std=panic_abort,std || return
   [ "${BERTSCOPE_WASM_NAMES:-}" = 1 ] || node "$ROOT/scripts/strip-wasm-names.mjs" "$ROOT/www/pkg-threads/bertscope_wasm_bg.wasm"
 }
 
@@ -119,7 +119,9 @@ build_page() {
   spec="$(default_model "$models")"
   model="${spec%%|*}"; tokenizer="$(echo "$spec" | cut -d'|' -f2)"
   say "building the page and the widget"
-  (cd "$ROOT/www" && VITE_DEFAULT_MODEL_NAME="${spec##*|}" npm run --silent build)
+  # `|| return`: these functions also run where errexit is off (`bash -c "… && build_page"`), and
+  # a type error must fail the build rather than leave the last page in www/dist.
+  (cd "$ROOT/www" && VITE_DEFAULT_MODEL_NAME="${spec##*|}" npm run --silent build) || return
   # The threaded engine, when built (build_wasm_threads): the page runs it where it is cross-origin isolated.
   if [ -f "$ROOT/www/pkg-threads/bertscope_wasm_bg.wasm" ]; then
     mkdir -p "$ROOT/www/dist/threads"

@@ -18,6 +18,7 @@ export type FileBytes = single.FileBytes;
 export let findWord = single.findWord;
 export let attentionChange = single.attentionChange;
 export let quantize = single.quantize;
+export let takePhases = single.takePhases;
 
 /** Initialises the single-thread build from `wasmUrl`. */
 export function initSingle(wasmUrl: URL): Promise<single.InitOutput> {
@@ -31,4 +32,5 @@ export function useBindings(glue: Bindings): void {
   findWord = glue.findWord;
   attentionChange = glue.attentionChange;
   quantize = glue.quantize;
+  takePhases = glue.takePhases;
 }
