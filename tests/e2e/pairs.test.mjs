@@ -86,9 +86,10 @@ describe('sentence pairs', { concurrency: false }, () => {
     const page = await session.open();
     const before = await page.evaluate(`(${readTables})(document)`);
     for (const [bad, says] of [
-      [' | It was tired.', /sentence 1 has nothing before its “\|”/],
-      ['a | b | c', /sentence 1 has 2 “\|”/],
-      ['   |   ', /sentence 1 is only a “\|”/],
+      // The sentence is at fault, not the model: the status is the engine's message alone.
+      [' | It was tired.', /^Sentence 1 has nothing before its “\|”/],
+      ['a | b | c', /^Sentence 1 has 2 “\|”/],
+      ['   |   ', /^Sentence 1 is only a “\|”/],
     ]) {
       await page.fill(`${INPUT} >> nth=0`, bad);
       await page.waitForSelector(`${STATUS}[data-kind="error"]`, { timeout: 60_000 });
@@ -103,10 +104,10 @@ describe('sentence pairs', { concurrency: false }, () => {
     await page.close();
   });
 
-  it('the widget takes a pair attribute', { timeout: READY_TIMEOUT_MS }, async () => {
+  it('the widget takes a pair attribute, and says what is wrong with a bad one', { timeout: READY_TIMEOUT_MS }, async () => {
     const page = await session.newPage();
     await page.goto(`${session.url}fixtures/pairs.html`);
-    for (const i of [0, 1]) {
+    for (const i of [0, 1, 2]) {
       await page.locator('bert-attention').nth(i).scrollIntoViewIfNeeded();
       await page.waitForFunction(
         (k) => /^(ready|error)$/.test(document.querySelectorAll('bert-attention')[k]?.shadowRoot?.querySelector('[data-testid="widget"]')?.dataset.state ?? ''),
@@ -115,7 +116,10 @@ describe('sentence pairs', { concurrency: false }, () => {
       );
     }
     const states = await page.$$eval('bert-attention', (hosts) => hosts.map((h) => h.shadowRoot.querySelector('[data-testid="widget"]').dataset.state));
-    assert.deepEqual(states, ['ready', 'ready']);
+    assert.deepEqual(states, ['ready', 'ready', 'error']);
+    // The third widget's pair has nothing before its bar: the sentence is at fault, and its status says only that.
+    const badStatus = await page.evaluate(() => document.querySelectorAll('bert-attention')[2].shadowRoot.querySelector('[data-testid="widget-status"]').textContent);
+    assert.match(badStatus, /^Sentence 1 has nothing before its “\|”/);
     const tables = await page.evaluate(`(${readTables})(document.querySelector('bert-attention').shadowRoot)`);
     assert.equal(tables.length, 1, 'the pair alone (not the default sentences)');
     assertShows(tables[0], catPair, 'the widget\'s pair');

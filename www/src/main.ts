@@ -4,7 +4,7 @@ import { findWord, knowsFocus, lookUpFocus, wordAt } from './words';
 import { readTheme } from './draw/colors';
 import { EngineClient, EngineStopped, type Crash, type ModelFiles } from './engine/client';
 import { modelFileName, sameModel } from './engine/crash-ledger';
-import { messageOf } from './engine/errors';
+import { messageOf, runFailure } from './engine/errors';
 import type { ModelInfo, MixingProgress, Progress, BatchRun } from './engine/protocol';
 import { MEASURE_INFO, MEASURES, parseMeasure, serves } from './measure';
 import { mixingMade } from './mixing';
@@ -260,7 +260,7 @@ async function runNow(): Promise<void> {
     ui.mixingProgress.hidden = true;
     // A restarting engine reruns once it has loaded the model again (see onCrash).
     if (e instanceof EngineStopped && e.restarting) return;
-    setStatus(`Could not run the model: ${messageOf(e)}`, 'error');
+    setStatus(runFailure(e), 'error');
   }
 }
 

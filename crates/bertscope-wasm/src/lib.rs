@@ -35,6 +35,20 @@ fn js_error(e: bertscope_core::Error) -> JsError {
     JsError::new(&e.to_string())
 }
 
+/// Name of the errors that are about the sentences given, not the model: the page shows their
+/// message as it is, without "Could not run the model".
+const INPUT_ERROR: &str = "InputError";
+
+/// A run's error, named [`INPUT_ERROR`] when the sentences are at fault (a bad pair, no sentence).
+fn run_error(e: bertscope_core::Error) -> JsValue {
+    let about_input = matches!(e, bertscope_core::Error::BadInput(_) | bertscope_core::Error::NoSentences);
+    let error = js_sys::Error::new(&e.to_string());
+    if about_input {
+        error.set_name(INPUT_ERROR);
+    }
+    error.into()
+}
+
 fn to_js<T: serde::Serialize + ?Sized>(value: &T) -> Result<JsValue, JsError> {
     value.serialize(&serde_wasm_bindgen::Serializer::json_compatible()).map_err(|e| JsError::new(&e.to_string()))
 }
@@ -80,20 +94,20 @@ impl Engine {
 
     /// Tokenizes sentences as one padded batch without running the model.
     #[wasm_bindgen(unchecked_return_type = "Batch")]
-    pub fn tokenize(&self, texts: Vec<String>) -> Result<JsValue, JsError> {
-        to_js(&self.engine.tokenizer().encode_batch(&texts).map_err(js_error)?)
+    pub fn tokenize(&self, texts: Vec<String>) -> Result<JsValue, JsValue> {
+        Ok(to_js(&self.engine.tokenizer().encode_batch(&texts).map_err(run_error)?)?)
     }
 
     /// Tokenizes sentences as one padded batch and runs the model.
-    pub fn run(&self, texts: Vec<String>) -> Result<BatchRun, JsError> {
-        Ok(BatchRun { run: self.engine.run(&texts).map_err(js_error)? })
+    pub fn run(&self, texts: Vec<String>) -> Result<BatchRun, JsValue> {
+        Ok(BatchRun { run: self.engine.run(&texts).map_err(run_error)? })
     }
 
     /// Tokenizes and runs like `run`, also reading what the context-mixing measures need (see
     /// `mixing`). Fails, saying why, for a model whose layers could not be read for them.
     #[wasm_bindgen(js_name = runWithMixing)]
-    pub fn run_with_mixing(&self, texts: Vec<String>) -> Result<BatchRun, JsError> {
-        Ok(BatchRun { run: self.engine.run_with_mixing(&texts).map_err(js_error)? })
+    pub fn run_with_mixing(&self, texts: Vec<String>) -> Result<BatchRun, JsValue> {
+        Ok(BatchRun { run: self.engine.run_with_mixing(&texts).map_err(run_error)? })
     }
 
     /// Norm-based attention (and, with `alti`, ALTI and ALTI rollout, which cost far more) of

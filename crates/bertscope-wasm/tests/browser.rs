@@ -267,7 +267,10 @@ async fn errors_arrive_as_plain_js_errors() {
     let message = js(Engine::new(model.clone(), b"not json", false).err().expect("bad tokenizer refused"));
     assert!(message.contains("tokenizer"), "{message}");
     let engine = Engine::new(model.clone(), &tokenizer, false).unwrap();
-    assert!(engine.run(vec![]).is_err(), "no sentences");
+    let error_name = |e: JsValue| String::from(e.dyn_into::<js_sys::Error>().expect("an Error").name());
+    assert_eq!(error_name(engine.run(vec![]).err().expect("no sentences refused")), "InputError");
+    let bad_pair = engine.run(vec!["a | b | c".into()]).err().expect("a line of three parts refused");
+    assert_eq!(error_name(bad_pair), "InputError", "a bad pair is the input's fault, not the model's");
     assert!(engine.run(vec!["🍎 서울 \u{0}".into()]).is_ok(), "odd text runs");
 }
 

@@ -6,6 +6,7 @@
  * engine is not loaded again automatically, so a bad model cannot make the page loop.
  */
 import { CrashLedger, type ModelFiles } from './crash-ledger';
+import { InputError } from './errors';
 import type { BatchRun, Encoding, ModelInfo, Progress, Reply, Request, RunOptions, WordFocus } from './protocol';
 
 export type { ModelFiles } from './crash-ledger';
@@ -244,7 +245,7 @@ export class EngineClient {
       if (waiter) this.waiting.set(reply.id, waiter);
       this.crash(reply.error);
     } else if (reply.type === 'error') {
-      waiter?.reject(new Error(reply.error));
+      waiter?.reject(reply.input ? new InputError(reply.error) : new Error(reply.error));
     } else {
       waiter?.resolve(reply);
     }

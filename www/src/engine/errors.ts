@@ -4,3 +4,19 @@
 export function messageOf(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
 }
+
+/** The engine refused the sentences, not the model (a bad pair, no sentence): its message says what to change. */
+export class InputError extends Error {
+  override name = 'InputError';
+}
+
+/** Whether `e`, as the engine threw it, is about the sentences (the wasm bindings name such errors `InputError`). */
+export function isInputError(e: unknown): boolean {
+  return e instanceof Error && e.name === 'InputError';
+}
+
+/** What a failed run says: the engine's message, after "Could not run the model" unless the sentences were at fault. */
+export function runFailure(e: unknown): string {
+  const message = messageOf(e);
+  return isInputError(e) ? message.charAt(0).toUpperCase() + message.slice(1) : `Could not run the model: ${message}`;
+}

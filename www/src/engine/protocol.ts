@@ -96,5 +96,6 @@ export type Reply =
   | { type: 'loaded'; id: number; info: ModelInfo; replaced: string[]; threads: number }
   | ({ type: 'result'; id: number } & BatchRun)
   | { type: 'find-word'; id: number; found: WordFocus[] }
-  | { type: 'error'; id: number; error: string; fatal: boolean }
+  /** `input`: the sentences were refused, not the model (see `InputError`). */
+  | { type: 'error'; id: number; error: string; fatal: boolean; input: boolean }
   | AnalysisReply;

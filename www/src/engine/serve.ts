@@ -7,7 +7,7 @@
 import * as wasm from './bindings';
 import type { RunAnalysis } from './analysis-protocol';
 import { download } from './download';
-import { messageOf } from './errors';
+import { isInputError, messageOf } from './errors';
 import { mixingBuffers, runMixed } from './mixing-run';
 import { measure, measureEnginePhases, timed } from './timing';
 import { BufferPool } from './buffer-pool';
@@ -212,8 +212,8 @@ async function handle(request: Request): Promise<void> {
     else if (!(await extension?.handle(request, host))) throw new Error(`unknown request ${request.type}`);
   } catch (e) {
     // A trap (panic, out of memory) leaves the wasm instance unusable: the page must restart us.
-    if (e instanceof WebAssembly.RuntimeError) post({ type: 'error', id: request.id, error: trapInWords(e), fatal: true });
-    else post({ type: 'error', id: request.id, error: messageOf(e), fatal: false });
+    if (e instanceof WebAssembly.RuntimeError) post({ type: 'error', id: request.id, error: trapInWords(e), fatal: true, input: false });
+    else post({ type: 'error', id: request.id, error: messageOf(e), fatal: false, input: isInputError(e) });
   }
 }
 

@@ -7,7 +7,7 @@ import { type HeadChoice } from '../attention';
 import { findWord, knowsFocus, lookUpFocus, wordAt } from '../words';
 import { readTheme } from '../draw/colors';
 import { EngineStopped } from '../engine/client';
-import { messageOf } from '../engine/errors';
+import { isInputError, messageOf, runFailure } from '../engine/errors';
 import type { Progress } from '../engine/protocol';
 import { MEASURE_INFO, MIXING_NEEDS, mixingNeed, serves, type Measure, type MixingNeed } from '../measure';
 import { drawnMeasure } from '../mixing';
@@ -304,7 +304,8 @@ export function defineBertAttention(widgetUrl: string): void {
             // A restarting engine asks every widget again (see onRestart): this request is already renewed.
             if (this.#requestKey !== key || (error instanceof EngineStopped && error.restarting)) return;
             this.#requestKey = null;
-            this.#fail(`Could not ${loading ? 'load' : 'run'} the model: ${messageOf(error)}`);
+            // A refused sentence is the input's fault even when the model was loading for this request.
+            this.#fail(loading && !isInputError(error) ? `Could not load the model: ${messageOf(error)}` : runFailure(error));
           }),
       );
     }
