@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { artifacts, READY_TIMEOUT_MS, repoRoot, STATUS, useSession, waitReady } from './helpers.mjs';
+import { artifacts, downloadOf, READY_TIMEOUT_MS, repoRoot, STATUS, useSession, waitReady } from './helpers.mjs';
 
 const INPUT = '[data-testid="sentence-input"]';
 
@@ -79,6 +79,68 @@ describe('sentence pairs', { concurrency: false }, () => {
     assert.deepEqual(await again.$$eval(INPUT, (inputs) => inputs.map((i) => i.value)), [line(catPair.input), line(barPair.input)]);
     assert.deepEqual(await again.evaluate(`(${readTables})(document)`), shown, 'the link shows the same pairs');
     await again.close();
+    await page.close();
+  });
+
+  it('the model view and the head view mark where sentence B starts, on screen and in the SVG', { timeout: READY_TIMEOUT_MS }, async () => {
+    const page = await session.open();
+    await page.fill(`${INPUT} >> nth=0`, line(catPair.input));
+    await waitReady(page);
+    const split = { at: catPair.sentence_b_start, len: catPair.input_ids.length };
+    /** Pixels on the boundary `split` would have in the model view's first map, and the page's background there. */
+    const modelBoundary = (at) =>
+      page.evaluate(({ at, len }) => {
+        const canvas = document.querySelector('[data-testid="model-view"]');
+        const { left, top, cell } = Object.fromEntries(Object.entries(canvas.dataset).map(([k, v]) => [k, Number(v)]));
+        const scale = canvas.width / canvas.getBoundingClientRect().width;
+        const ctx = canvas.getContext('2d');
+        const rgb = (x, y) => Array.from(ctx.getImageData(Math.round(x * scale), Math.round(y * scale), 1, 1).data.slice(0, 3));
+        const offset = (at / len) * cell;
+        return {
+          surface: rgb(1, 1),
+          column: [0.15, 0.5, 0.85].map((f) => rgb(left + offset, top + f * cell)),
+          row: [0.15, 0.5, 0.85].map((f) => rgb(left + f * cell, top + offset)),
+        };
+      }, { at, len: split.len });
+    /** How many pixels of the head view's query column differ from the background along the row boundary before token `at`. */
+    const headBoundary = (at) =>
+      page.evaluate((at) => {
+        const canvas = document.querySelector('[data-testid="head-view"]');
+        const { top, rowHeight, leftX } = Object.fromEntries(Object.entries(canvas.dataset).map(([k, v]) => [k, Number(v)]));
+        const scale = canvas.width / canvas.getBoundingClientRect().width;
+        const y = Math.round((top + at * rowHeight) * scale);
+        const data = canvas.getContext('2d').getImageData(0, y, Math.floor(leftX * scale), 1).data;
+        const surface = data.slice(0, 3).join();
+        let marked = 0;
+        for (let i = 0; i < data.length; i += 4) if (data.slice(i, i + 3).join() !== surface) marked++;
+        return marked;
+      }, at);
+    const near = (a, b) => a.every((v, i) => Math.abs(v - b[i]) <= 24);
+    await page.click('[data-testid="tab-model"]');
+    await waitReady(page);
+    const pair = await modelBoundary(split.at);
+    for (const pixel of [...pair.column, ...pair.row]) assert.ok(near(pixel, pair.surface), `the boundary is ${pixel}, not the background ${pair.surface}`);
+    const pairModelSvg = (await downloadOf(page, 'export-svg')).bytes.toString('utf8');
+    await page.locator('[data-testid="model-view"]').screenshot({ path: join(artifacts, 'pairs-model-view.png') });
+    await page.click('[data-testid="tab-head"]');
+    await waitReady(page);
+    assert.ok((await headBoundary(split.at)) > 8, 'a rule between sentence A and B in the head view');
+    await page.locator('[data-testid="head-view"]').screenshot({ path: join(artifacts, 'pairs-head-view.png') });
+    const pairHeadSvg = (await downloadOf(page, 'export-svg')).bytes.toString('utf8');
+
+    // Sentence 2 is one sentence: no marks where the pair had them.
+    await page.selectOption('[data-testid="sentence-select"]', '1');
+    await waitReady(page);
+    assert.equal(await headBoundary(split.at), 0, 'no rule in a single sentence');
+    assert.ok(!(await downloadOf(page, 'export-svg')).bytes.toString('utf8').includes('stroke-dasharray'), 'no dashed rule in a single sentence\'s SVG');
+    assert.ok(pairHeadSvg.includes('stroke-dasharray'), 'the head view SVG of the pair has the dashed rule');
+    await page.click('[data-testid="tab-model"]');
+    await waitReady(page);
+    const single = await modelBoundary(split.at);
+    assert.ok([...single.column, ...single.row].some((pixel) => !near(pixel, single.surface)), 'a single sentence\'s maps are not split');
+    const paths = (svg) => (svg.match(/<path /g) ?? []).length;
+    const singleModelSvg = (await downloadOf(page, 'export-svg')).bytes.toString('utf8');
+    assert.equal(paths(pairModelSvg), paths(singleModelSvg) + 1, 'the model view SVG of the pair has one path more: the boundary across every map');
     await page.close();
   });
 

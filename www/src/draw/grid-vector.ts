@@ -1,13 +1,14 @@
 /**
  * The model view as vector shapes, for the SVG and PNG exports: every map of the grid (one
  * `<g class="map">` per layer and head) as rectangles, each map scaled to its own maximum or all to
- * one, the selected head outlined and the rows and columns labelled, as grid.ts draws the screen.
+ * one, a pair's boundary, the selected head outlined and the rows and columns labelled, as grid.ts
+ * draws the screen.
  * A sentence longer than `MAX_SIDE` tokens is pooled (each rectangle the largest weight it covers).
  */
 import type { HeadChoice } from '../attention';
 import type { AttentionShape } from '../engine/protocol';
 import { css, viridis, type Theme } from './colors';
-import { cellOrigin, paintGridLabels, poolMap, type GridLayout } from './grid';
+import { cellOrigin, paintGridLabels, paintSplits, poolMap, type GridLayout } from './grid';
 import type { FigurePainter } from './painter';
 
 /** Most rectangles per side of one map (a file of 12×12 maps of 512² rectangles would be huge). */
@@ -23,6 +24,8 @@ export interface VectorGrid {
   scaleMax: number | null;
   layer: number;
   head: HeadChoice;
+  /** Where sentence B of a pair starts, or null (see grid.ts `paintSplits`). */
+  splitAt: number | null;
 }
 
 /** Paints the grid at the origin in `layout` (see grid.ts `layoutGrid`). */
@@ -49,6 +52,7 @@ export function paintVectorGrid(p: FigurePainter, grid: VectorGrid, layout: Grid
       });
     }
   }
+  if (grid.splitAt !== null) paintSplits(p, layout, { at: grid.splitAt, len }, theme);
   paintGridLabels(p, layout, grid.layer, cells === 1 ? 'mean' : grid.head, theme);
   // The selected head (or layer) outlined, as on screen.
   const [x0, y0] = cellOrigin(layout, grid.layer, typeof grid.head === 'number' && cells > 1 ? grid.head : 0);

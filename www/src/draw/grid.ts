@@ -39,6 +39,8 @@ export interface GridMarks {
   highlighted?: ((layer: number, head: number) => boolean) | null;
   /** The focus word's pieces `[start, end)` of the `len` tokens drawn: marked beside every map's rows. */
   focusRows?: { start: number; end: number; len: number } | null;
+  /** Where sentence B of a pair starts among the `len` tokens drawn: a gap across every map, as in the focus heatmap. */
+  split?: { at: number; len: number } | null;
 }
 
 /** Width of the focus word's mark beside each map, in CSS pixels (it sits in the gap left of the map). */
@@ -164,6 +166,7 @@ export function drawGrid(canvas: HTMLCanvasElement, atlas: HTMLCanvasElement, la
       ctx.drawImage(atlas, h * p, l * p, p, p, x, y, cell, cell);
     }
   }
+  if (marks.split) paintSplits(ctx, layout, marks.split, theme);
   paintBadges(ctx, layout, marks, theme);
   paintFocusRows(ctx, layout, marks, theme);
   paintGridLabels(ctx, layout, marks.layer, marks.head, theme);
@@ -202,6 +205,29 @@ export function paintGridLabels(p: Painter, layout: GridLayout, layer: number, h
     p.fillStyle = layer === l ? theme.highlight : theme.muted;
     p.fillText(`L${l + 1}`, layout.left - 8, y + cell / 2);
   }
+}
+
+/**
+ * A pair's boundary across every map: a line in the page's background colour before sentence B's
+ * first row and column (at `at / len` of the map; pooled maps put it where that token falls).
+ */
+export function paintSplits(p: Painter, layout: GridLayout, split: { at: number; len: number }, theme: Theme): void {
+  if (split.at <= 0 || split.at >= split.len) return;
+  const { cell } = layout;
+  const offset = (split.at / split.len) * cell;
+  p.strokeStyle = theme.surface;
+  p.lineWidth = cell >= 40 ? 2 : 1;
+  p.beginPath();
+  for (let l = 0; l < layout.layers; l++) {
+    for (let h = 0; h < layout.heads; h++) {
+      const [x, y] = cellOrigin(layout, l, h);
+      p.moveTo(x + offset, y);
+      p.lineTo(x + offset, y + cell);
+      p.moveTo(x, y + offset);
+      p.lineTo(x + cell, y + offset);
+    }
+  }
+  p.stroke();
 }
 
 /** Beside every map, a bar at the focus word's rows (each of its pieces), so every head shows where the word is. */

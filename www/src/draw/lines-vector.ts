@@ -4,7 +4,7 @@
  * its weight in 1/64 steps as on screen (lines.ts draws the same layout on a canvas).
  */
 import type { Theme } from './colors';
-import { layoutLines, type LinesLayout, type LinesSpec } from './lines';
+import { layoutLines, paintSplitRules, type LinesLayout, type LinesSpec } from './lines';
 import type { FigurePainter } from './painter';
 
 const ALPHA_STEPS = 64;
@@ -63,6 +63,7 @@ export function paintVectorLines(p: FigurePainter, spec: LinesSpec, layout: Line
   p.fillText('query', leftX - TEXT_GAP, top / 2);
   p.textAlign = 'left';
   p.fillText('key', rightX + TEXT_GAP, top / 2);
+  if (spec.splitAt !== null) paintSplitRules(p, layout, spec.splitAt, 0, theme);
   labels.forEach((label, i) => {
     const focus = spec.focus !== null && i >= spec.focus.start && i < spec.focus.end;
     p.fillStyle = focus ? theme.highlight : theme.foreground;

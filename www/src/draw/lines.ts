@@ -5,6 +5,7 @@
  */
 import { prepareCanvas, shorten } from './canvas';
 import type { Theme } from './colors';
+import type { Painter } from './painter';
 import type { Viewport } from './heatmap';
 
 /** A token of one column. */
@@ -24,6 +25,8 @@ export interface LinesSpec {
   focus: { start: number; end: number } | null;
   /** When set, only the lines of this token are drawn. */
   isolate: LinesHit | null;
+  /** Where sentence B of a pair starts (a rule across both columns above it), or null. */
+  splitAt: number | null;
 }
 
 /** Where everything sits, in CSS pixels of the whole (unscrolled) drawing. */
@@ -85,6 +88,25 @@ export function layoutLines(tokens: readonly string[], available: number, theme:
     rightX: width - PAD - labelWidth,
     labels,
   };
+}
+
+/**
+ * A pair's boundary: a dashed rule across both token columns between sentence A's last token and
+ * B's first (`dy` shifts it, for a scrolled viewport).
+ */
+export function paintSplitRules(p: Painter, layout: LinesLayout, splitAt: number, dy: number, theme: Theme): void {
+  if (splitAt <= 0 || splitAt >= layout.labels.length) return;
+  const y = layout.top + splitAt * layout.rowHeight + dy;
+  p.strokeStyle = theme.muted;
+  p.lineWidth = 1;
+  p.setLineDash([4, 3]);
+  p.beginPath();
+  p.moveTo(PAD, y);
+  p.lineTo(layout.leftX, y);
+  p.moveTo(layout.rightX, y);
+  p.lineTo(layout.width - PAD, y);
+  p.stroke();
+  p.setLineDash([]);
 }
 
 /** Which token the viewport point (`x`, `y`) is over, if any. */
@@ -175,6 +197,7 @@ export function drawLines(canvas: HTMLCanvasElement, spec: LinesSpec, layout: Li
       ctx.fillText(label, x, y);
     }
   }
+  if (spec.splitAt !== null) paintSplitRules(ctx, layout, spec.splitAt, -view.y, theme);
   ctx.restore();
 
   // Frozen headings.

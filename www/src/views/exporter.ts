@@ -162,7 +162,8 @@ export class Exporter {
       const figure = this.host.modelFigure();
       if (!figure) return null;
       const grid = shownGrid(output, figure.sentence, figure.measure, state.hideSpecial);
-      return modelSvg(figure.caption, { ...grid, scaleMax: figure.scaleMax, layer: figure.layer, head: figure.head }, theme, frame);
+      const splitAt = output.batch.sentences[figure.sentence]?.sentence_b_start ?? null;
+      return modelSvg(figure.caption, { ...grid, scaleMax: figure.scaleMax, layer: figure.layer, head: figure.head, splitAt }, theme, frame);
     }
     if (state.view === 'rollout') {
       const sentences = output.batch.sentences;

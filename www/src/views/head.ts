@@ -134,6 +134,7 @@ export class HeadView {
       colours: matrices.map((_, h) => headColour(options.theme, h)),
       focus,
       isolate: null,
+      splitAt: sentence.sentence_b_start,
     };
     this.layout = null;
     this.redraw();

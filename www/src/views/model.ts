@@ -183,6 +183,7 @@ export class ModelView {
       badges: perHead ? this.roles.badges() : null,
       highlighted: perHead && this.roles.role !== null ? (l: number, h: number) => this.roles.isHighlighted(l, h) : null,
       focusRows: this.focusRows(),
+      split: this.split(),
     } as const;
     drawGrid(this.canvas, this.atlas, this.layout, marks, o.theme);
   }
@@ -194,6 +195,13 @@ export class ModelView {
     if (!o || !sentence) return null;
     const word = findWord(sentence, o.focusWord, o.focusOccurrence).word;
     return word ? { start: word.start, end: word.end, len: sentence.len } : null;
+  }
+
+  /** Where sentence B starts, if the sentence shown is a pair. */
+  private split(): { at: number; len: number } | null {
+    const sentence = this.options?.output.batch.sentences[this.options.sentence];
+    const at = sentence?.sentence_b_start ?? null;
+    return sentence && at !== null ? { at, len: sentence.len } : null;
   }
 
   /** Whether the grid has one map per head (else one per layer). */
