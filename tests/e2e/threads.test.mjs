@@ -100,6 +100,29 @@ describe('the engine on several threads', { concurrency: false, skip }, () => {
     await page.close();
   });
 
+  it('ALTI and ALTI rollout split by keys over the threads give the single-thread numbers', { timeout: 2 * READY_TIMEOUT_MS }, async () => {
+    // Long enough for ALTI's keys to be shared out (analysis/mixing.rs in_key_bands).
+    const sentence = 'The bank near the river bank flooded after the storm, so the people living along the water moved their cars to higher ground.';
+    /** The run's `measure` for every layer, from the "All attention (JSON)" download, on the page at `base`. */
+    const measured = async (base, measure) => {
+      const page = await session.newPage();
+      await page.goto(`${base}?${new URLSearchParams([['s', sentence], ['focus', 'bank'], ['measure', measure]])}`);
+      await waitReady(page);
+      const file = JSON.parse((await downloadOf(page, 'export-run')).bytes.toString('utf8'));
+      const threads = await threadsShown(page);
+      await page.close();
+      assert.equal(file.measure, measure, 'the download holds the measure asked for');
+      return { threads, weights: file.sentences.map((s) => s.weights) };
+    };
+    for (const measure of ['alti', 'alti-rollout']) {
+      const threaded = await measured(session.url, measure);
+      const single = await measured(plain.url, measure);
+      assert.ok(threaded.threads > 1 && single.threads === 1, `${threaded.threads} and ${single.threads} threads`);
+      assert.equal(worstDifference(threaded.weights, single.weights), 0, `${measure}: the threads changed the numbers`);
+    }
+    session.assertNoProblems();
+  });
+
   it('a dropped model runs on the threads too (its bytes are hashed out of the shared memory)', { timeout: READY_TIMEOUT_MS + 60_000 }, async () => {
     const folder = join(modelsDir, 'distilbert-tiny-random');
     const page = await session.open(query);

@@ -16,8 +16,11 @@
 //! product at a time) and reduced to norms at once. Each sentence is measured over its real
 //! tokens only, so a padded batch gives the same numbers as the sentence alone.
 
-use crate::kernels::gemm::{gemm, PackedB};
+use std::ops::Range;
+
+use crate::kernels::gemm::{gemm, gemm_strided, PackedB};
 use crate::kernels::mixture::l1_from_mixtures;
+use crate::kernels::split::{threads, MIN_BAND_WORK};
 use crate::onnx::mixing::LayerMixing;
 use crate::output::{Attention, HiddenStates, MixingTaps};
 
@@ -198,14 +201,17 @@ impl Layer<'_> {
             for j in 0..n {
                 f[(j * h_count + h) * d..(j * h_count + h + 1) * d].copy_from_slice(&per_head[j * d..(j + 1) * d]);
             }
-            context.iter_mut().for_each(|c| *c = 0.0);
-            for i in 0..n {
-                let alpha = &self.attention.row(self.layer, h, i)[..n];
-                let out = &mut context[i * dh..(i + 1) * dh];
-                for (a, vj) in alpha.iter().zip(v.chunks_exact(dh)) {
-                    out.iter_mut().zip(vj).for_each(|(o, v)| *o += a * v);
-                }
-            }
+            // The head's context Σ_j α^h_ij v^h_j: the attention's real `n × n` corner (rows
+            // `padded` apart) times the values, on the f32 kernel.
+            gemm_strided(
+                self.attention.head(self.layer, h),
+                self.padded,
+                n,
+                &PackedB::pack(v, n, dh),
+                None,
+                &mut context,
+                dh,
+            );
             gemm(&context, n, &rows, None, &mut per_head);
             mixed.iter_mut().zip(&per_head).for_each(|(m, p)| *m += p);
         }
@@ -287,19 +293,27 @@ impl Layer<'_> {
             y.extend(pre.iter().zip(gamma).zip(beta).map(|((p, g), b)| (p - mean) / s * g + b));
         }
         let y_norm: Vec<f32> = y.chunks_exact(d).map(|r| r.iter().map(|v| v.abs()).sum()).collect();
-        let mut contributions = vec![0.0f32; n * n];
-        let mut weights = vec![0.0f32; n * parts];
-        let mut distance = vec![0.0f32; n];
-        for j in 0..n {
-            for i in 0..n {
-                let w = &mut weights[i * parts..(i + 1) * parts];
-                let a = &alphas[(i * n + j) * h_count..(i * n + j + 1) * h_count];
-                w[..h_count].iter_mut().zip(a).for_each(|(w, a)| *w = a / scale[i]);
-                w[h_count] = if i == j { 1.0 / scale[i] } else { 0.0 };
+        // Key by key (each key's column on its own, so the keys can go to different threads).
+        let mut columns = vec![0.0f32; n * n];
+        in_key_bands(n, n * parts * d, &mut columns, |keys, out| {
+            let mut weights = vec![0.0f32; n * parts];
+            for (j, column) in keys.zip(out.chunks_exact_mut(n)) {
+                for i in 0..n {
+                    let w = &mut weights[i * parts..(i + 1) * parts];
+                    let a = &alphas[(i * n + j) * h_count..(i * n + j + 1) * h_count];
+                    w[..h_count].iter_mut().zip(a).for_each(|(w, a)| *w = a / scale[i]);
+                    w[h_count] = if i == j { 1.0 / scale[i] } else { 0.0 };
+                }
+                l1_from_mixtures(&y, &weights, &vectors[j * parts * d..(j + 1) * parts * d], d, parts, column);
+                for (c, y_norm) in column.iter_mut().zip(&y_norm) {
+                    *c = (y_norm - *c).max(0.0);
+                }
             }
-            l1_from_mixtures(&y, &weights, &vectors[j * parts * d..(j + 1) * parts * d], d, parts, &mut distance);
-            for i in 0..n {
-                contributions[i * n + j] = (y_norm[i] - distance[i]).max(0.0);
+        });
+        let mut contributions = vec![0.0f32; n * n];
+        for (j, column) in columns.chunks_exact(n.max(1)).enumerate() {
+            for (i, &c) in column.iter().enumerate() {
+                contributions[i * n + j] = c;
             }
         }
         for row in contributions.chunks_exact_mut(n) {
@@ -327,16 +341,35 @@ fn dot(a: &[f32], b: &[f32]) -> f32 {
     lanes.iter().sum::<f32>() + tail
 }
 
-/// `a · b` for square `n × n` row-major matrices.
+/// `a · b` for square `n × n` row-major matrices, on the f32 kernel.
 fn matmul(a: &[f32], b: &[f32], n: usize) -> Vec<f32> {
     let mut out = vec![0.0f32; n * n];
-    for i in 0..n {
-        for k in 0..n {
-            let aik = a[i * n + k];
-            if aik != 0.0 {
-                out[i * n..(i + 1) * n].iter_mut().zip(&b[k * n..(k + 1) * n]).for_each(|(o, b)| *o += aik * b);
-            }
-        }
-    }
+    gemm(a, n, &PackedB::pack(b, n, n), None, &mut out);
     out
+}
+
+/// Runs `work(keys, out)` over the keys `0..n` cut into consecutive bands, `out` holding `n`
+/// values per key of the band (`columns` is `n × n`, key by key). With the `threads` feature
+/// the bands go to rayon's pool (the calling thread takes the first), one per thread at most and
+/// each of at least [`MIN_BAND_WORK`] multiply-adds at `key_work` per key; every key's values
+/// are computed as on one thread.
+fn in_key_bands(n: usize, key_work: usize, columns: &mut [f32], work: impl Fn(Range<usize>, &mut [f32]) + Sync) {
+    let bands = threads().min(n).min((n * key_work / MIN_BAND_WORK).max(1)).max(1);
+    let keys = n.div_ceil(bands).max(1);
+    let pieces =
+        columns.chunks_mut(keys * n.max(1)).enumerate().map(|(b, out)| (b * keys..(b * keys + keys).min(n), out));
+    #[cfg(feature = "threads")]
+    rayon::in_place_scope(|scope| {
+        let work = &work;
+        let mut pieces = pieces;
+        let first = pieces.next();
+        for (range, out) in pieces {
+            scope.spawn(move |_| work(range, out));
+        }
+        if let Some((range, out)) = first {
+            work(range, out);
+        }
+    });
+    #[cfg(not(feature = "threads"))]
+    pieces.for_each(|(range, out)| work(range, out));
 }
