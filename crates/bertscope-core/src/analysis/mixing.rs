@@ -220,41 +220,49 @@ impl Layer<'_> {
 
     fn measure(&self, out: &mut Mixing) {
         let (h_count, n, d) = (self.heads, self.n, self.width);
-        let alphas = self.alphas();
-        let alpha = |i: usize, j: usize| &alphas[(i * n + j) * h_count..(i * n + j + 1) * h_count];
         let (f, mixed) = self.transformed();
         let f_of = |j: usize, h: usize| &f[(j * h_count + h) * d..(j * h_count + h + 1) * d];
+        // Head h's attention row of query i over the real keys.
+        let row = |h: usize, i: usize| &self.attention.row(self.layer, h, i)[..n];
 
-        // Norms: ‖f_h(x_j)‖ per head, and each key's Gram matrix of its heads' vectors.
+        // Norm per head: ‖f_h(x_j)‖ by head, `[head][key]`, times each attention row.
         let norms: Vec<f32> =
-            (0..n * h_count).map(|jh| dot(&f[jh * d..(jh + 1) * d], &f[jh * d..(jh + 1) * d]).sqrt()).collect();
+            (0..h_count).flat_map(|h| (0..n).map(move |j| dot(f_of(j, h), f_of(j, h)).sqrt())).collect();
         for h in 0..h_count {
+            let head_norms = &norms[h * n..(h + 1) * n];
             for i in 0..n {
-                out.norm_head.extend((0..n).map(|j| alpha(i, j)[h] * norms[j * h_count + h]));
+                out.norm_head.extend(row(h, i).iter().zip(head_norms).map(|(a, norm)| a * norm));
             }
         }
-        let mut gram = vec![0.0f32; n * h_count * h_count];
-        for j in 0..n {
-            for a in 0..h_count {
-                for b in a..h_count {
-                    let g = dot(f_of(j, a), f_of(j, b));
-                    gram[(j * h_count + a) * h_count + b] = g;
-                    gram[(j * h_count + b) * h_count + a] = g;
+
+        // Norm per layer: ‖Σ_h α^h_ij f_h(x_j)‖² = Σ_{a≤b} c_ab α^a_ij α^b_ij ⟨f_a(x_j), f_b(x_j)⟩ with
+        // c = 1 on the diagonal and 2 off it: each key's Gram entries, laid out by pair and then
+        // key, so that a query's whole row is summed pair by pair along contiguous keys.
+        let pairs: Vec<(usize, usize)> = (0..h_count).flat_map(|a| (a..h_count).map(move |b| (a, b))).collect();
+        let mut gram = vec![0.0f32; pairs.len() * n];
+        for (p, &(a, b)) in pairs.iter().enumerate() {
+            let twice = if a == b { 1.0 } else { 2.0 };
+            for (j, g) in gram[p * n..(p + 1) * n].iter_mut().enumerate() {
+                *g = twice * dot(f_of(j, a), f_of(j, b));
+            }
+        }
+        let start = out.norm_layer.len();
+        out.norm_layer.resize(start + n * n, 0.0);
+        in_bands(n, pairs.len() * n, &mut out.norm_layer[start..], |queries, out| {
+            for (i, sums) in queries.zip(out.chunks_exact_mut(n)) {
+                for (&(a, b), g) in pairs.iter().zip(gram.chunks_exact(n)) {
+                    for (((s, g), x), y) in sums.iter_mut().zip(g).zip(row(a, i)).zip(row(b, i)) {
+                        *s += g * x * y;
+                    }
                 }
+                sums.iter_mut().for_each(|s| *s = s.max(0.0).sqrt());
             }
-        }
-        for i in 0..n {
-            for j in 0..n {
-                let (w, g) = (alpha(i, j), &gram[j * h_count * h_count..(j + 1) * h_count * h_count]);
-                let sq: f32 = (0..h_count).map(|a| w[a] * dot(w, &g[a * h_count..(a + 1) * h_count])).sum();
-                out.norm_layer.push(sq.max(0.0).sqrt());
-            }
-        }
+        });
 
         // ALTI. T_i(x_j) is linear in its parts, so centre and scale by γ once per vector: key j
         // contributes its heads' vectors and, to itself only, its own input (one more part).
         if self.with_alti {
-            out.alti.extend(self.alti(&f, &alphas));
+            out.alti.extend(self.alti(&f, &self.alphas()));
         }
 
         // Self-check: Σ_j z_ij + b_O = x_i + b_O + Σ_h (Σ_j α^h_ij v^h_j) W_O[h, :], against the
@@ -295,7 +303,7 @@ impl Layer<'_> {
         let y_norm: Vec<f32> = y.chunks_exact(d).map(|r| r.iter().map(|v| v.abs()).sum()).collect();
         // Key by key (each key's column on its own, so the keys can go to different threads).
         let mut columns = vec![0.0f32; n * n];
-        in_key_bands(n, n * parts * d, &mut columns, |keys, out| {
+        in_bands(n, n * parts * d, &mut columns, |keys, out| {
             let mut weights = vec![0.0f32; n * parts];
             for (j, column) in keys.zip(out.chunks_exact_mut(n)) {
                 for i in 0..n {
@@ -348,16 +356,16 @@ fn matmul(a: &[f32], b: &[f32], n: usize) -> Vec<f32> {
     out
 }
 
-/// Runs `work(keys, out)` over the keys `0..n` cut into consecutive bands, `out` holding `n`
-/// values per key of the band (`columns` is `n × n`, key by key). With the `threads` feature
-/// the bands go to rayon's pool (the calling thread takes the first), one per thread at most and
-/// each of at least [`MIN_BAND_WORK`] multiply-adds at `key_work` per key; every key's values
-/// are computed as on one thread.
-fn in_key_bands(n: usize, key_work: usize, columns: &mut [f32], work: impl Fn(Range<usize>, &mut [f32]) + Sync) {
-    let bands = threads().min(n).min((n * key_work / MIN_BAND_WORK).max(1)).max(1);
-    let keys = n.div_ceil(bands).max(1);
+/// Runs `work(items, out)` over the items `0..n` (queries or keys) cut into consecutive bands,
+/// `out` holding `n` values per item of the band (`all` is `n × n`, item by item). With the
+/// `threads` feature the bands go to rayon's pool (the calling thread takes the first), one per
+/// thread at most and each of at least [`MIN_BAND_WORK`] multiply-adds at `item_work` per item;
+/// every item's values are computed as on one thread.
+fn in_bands(n: usize, item_work: usize, all: &mut [f32], work: impl Fn(Range<usize>, &mut [f32]) + Sync) {
+    let bands = threads().min(n).min((n * item_work / MIN_BAND_WORK).max(1)).max(1);
+    let items = n.div_ceil(bands).max(1);
     let pieces =
-        columns.chunks_mut(keys * n.max(1)).enumerate().map(|(b, out)| (b * keys..(b * keys + keys).min(n), out));
+        all.chunks_mut(items * n.max(1)).enumerate().map(|(b, out)| (b * items..(b * items + items).min(n), out));
     #[cfg(feature = "threads")]
     rayon::in_place_scope(|scope| {
         let work = &work;
