@@ -480,7 +480,7 @@ async function start(): Promise<void> {
   setStatus('loading model…', 'busy');
   cacheNotes = [];
   try {
-    info = await client.load(pageModel.modelUrl, pageModel.tokenizerUrl);
+    info = await client.load(pageModel.modelUrl, pageModel.tokenizerUrl, store.get().sentences.length);
   } catch (e) {
     ui.modelInfo.textContent = `Model: ${modelName} (not loaded)`;
     setStatus(`Could not load the model: ${messageOf(e)}`, 'error');

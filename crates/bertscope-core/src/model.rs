@@ -58,6 +58,10 @@ pub struct LoadOptions {
     /// Batch size to optimise for at load; 0 prepares nothing until the first run, which then
     /// optimises for its own batch size (the page's choice: one plan, built when needed).
     pub batch_size: usize,
+    /// How many sentences the first run is expected to have, when `batch_size` is 0 (0 counts as
+    /// 1). Loading types the graph for that batch size anyway (to check its shapes), and keeps
+    /// the typing for that run's plan: the page saves typing the graph a second time.
+    pub first_batch: usize,
     /// Who multiplies activations by constant weights.
     pub matmul: MatMulKernel,
 }
@@ -94,6 +98,9 @@ pub struct Model {
     /// Optimised plans by batch size and whether they read the mixing tensors: one symbolic
     /// sequence length each.
     plans: Mutex<HashMap<(usize, bool), Arc<Plan>>>,
+    /// The graph last typed, for its batch size: the plans of that batch size (with the mixing
+    /// tensors or without) start from it instead of typing the graph again.
+    typed: Mutex<Option<Typed>>,
     inputs: Vec<Input>,
     info: ModelInfo,
     with_logits: bool,
@@ -107,6 +114,14 @@ pub struct Model {
 struct Mixing {
     outlets: Vec<OutletId>,
     layers: Vec<LayerMixing>,
+}
+
+/// The graph typed for `batch` rows, its outputs the template's then, if `with_mixing`, the
+/// mixing tensors.
+struct Typed {
+    batch: usize,
+    with_mixing: bool,
+    model: TypedModel,
 }
 
 /// An optimised plan and the sink its attention taps write to.
@@ -183,11 +198,13 @@ impl Model {
             let outlets = names.map(|n| outlet(n).map_err(|e| e.to_string())).collect::<std::result::Result<_, _>>()?;
             Ok(Mixing { outlets, layers: found.layers })
         });
-        let typed = typed_for_batch(&model, &inputs, options.batch_size.max(1), &[])?;
-        let (heads, hidden_size) = check_output_shapes(&typed, anatomy.attention.len(), anatomy.hidden.len())?;
+        let batch = if options.batch_size > 0 { options.batch_size } else { options.first_batch.max(1) };
+        let typed = type_with_mixing(&model, &inputs, batch, mixing.as_ref().ok())?;
+        let (heads, hidden_size) = check_output_shapes(&typed.model, anatomy.attention.len(), anatomy.hidden.len())?;
         let mut plans = HashMap::new();
         if options.batch_size > 0 {
-            plans.insert((options.batch_size, false), optimise(typed, packed, anatomy.attention.len())?);
+            let plain = typed.without_mixing(outputs.len());
+            plans.insert((options.batch_size, false), optimise(plain, packed, anatomy.attention.len())?);
         }
 
         let info = ModelInfo {
@@ -202,7 +219,16 @@ impl Model {
             token_types,
             fill_mask: anatomy.logits.is_some(),
         };
-        Ok(Self { template: model, plans: Mutex::new(plans), inputs, info, with_logits, packed_matmul: packed, mixing })
+        Ok(Self {
+            template: model,
+            plans: Mutex::new(plans),
+            typed: Mutex::new(Some(typed)),
+            inputs,
+            info,
+            with_logits,
+            packed_matmul: packed,
+            mixing,
+        })
     }
 
     /// Optimises the plan for batches of `batch` sentences now rather than on their first run.
@@ -217,12 +243,32 @@ impl Model {
         if let Some(plan) = plans.get(&(batch, mixing)) {
             return Ok(plan.clone());
         }
-        let extra =
-            if mixing { self.mixing().map_err(|e| Error::Mixing(e.to_string()))?.outlets.as_slice() } else { &[] };
-        let typed = typed_for_batch(&self.template, &self.inputs, batch, extra)?;
+        let typed = self.typed(batch, mixing)?;
         let plan = optimise(typed, self.packed_matmul, self.info.layers)?;
         plans.insert((batch, mixing), plan.clone());
         Ok(plan)
+    }
+
+    /// The graph typed for `batch` rows, with the mixing tensors as outputs if `mixing`: from
+    /// the last typing when it was for `batch` (and has them, if asked), else typed now (with
+    /// them, when the model has them) and kept.
+    fn typed(&self, batch: usize, mixing: bool) -> Result<TypedModel> {
+        let mut kept = self.typed.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let reusable = kept.as_ref().is_some_and(|t| t.batch == batch && (t.with_mixing || !mixing));
+        if !reusable {
+            *kept = Some(match self.mixing() {
+                Ok(found) if mixing => Typed {
+                    batch,
+                    with_mixing: true,
+                    model: typed_for_batch(&self.template, &self.inputs, batch, &found.outlets)?,
+                },
+                Err(why) if mixing => return Err(Error::Mixing(why.to_string())),
+                found => type_with_mixing(&self.template, &self.inputs, batch, found.ok())?,
+            });
+        }
+        let typed = kept.as_ref().expect("typed above");
+        let own_outputs = self.template.outputs.len();
+        Ok(if mixing { typed.model.clone() } else { typed.without_mixing(own_outputs) })
     }
 
     fn mixing(&self) -> std::result::Result<&Mixing, &str> {
@@ -327,6 +373,33 @@ fn type_table_rows(proto: &tract_onnx::pb::ModelProto, inputs: &[Input]) -> Opti
     let names = graph.input.iter().filter(|i| !initializers.contains(i.name.as_str()));
     let name = names.zip(inputs).find(|(_, (role, _))| *role == Role::TokenTypeIds).map(|(i, _)| i.name.as_str())?;
     crate::onnx::anatomy::rows_read_by(graph, name)
+}
+
+impl Typed {
+    /// A copy whose outputs are only the template's first `own_outputs`; the nodes only the
+    /// mixing outputs needed go when the plan is decluttered.
+    fn without_mixing(&self, own_outputs: usize) -> TypedModel {
+        let mut model = self.model.clone();
+        model.outputs.truncate(own_outputs);
+        model
+    }
+}
+
+/// Types the graph for `batch` rows with the mixing tensors as extra outputs when the model has
+/// them. Should that fail, the graph is typed without them, so a model that cannot give the
+/// mixing tensors still loads (and its mixing runs fail, saying why).
+fn type_with_mixing(
+    template: &InferenceModel,
+    inputs: &[Input],
+    batch: usize,
+    mixing: Option<&Mixing>,
+) -> Result<Typed> {
+    if let Some(mixing) = mixing {
+        if let Ok(model) = typed_for_batch(template, inputs, batch, &mixing.outlets) {
+            return Ok(Typed { batch, with_mixing: true, model });
+        }
+    }
+    Ok(Typed { batch, with_mixing: false, model: typed_for_batch(template, inputs, batch, &[])? })
 }
 
 /// Fixes the batch size (the sequence length stays symbolic) and types the graph.

@@ -66,7 +66,20 @@ impl Engine {
     /// 67 MB less at the peak of loading than holding it through the load).
     #[wasm_bindgen(constructor)]
     pub fn new(model: Vec<u8>, tokenizer_json: &[u8], fill_mask: bool) -> Result<Engine, JsError> {
-        let options = LoadOptions { logits: fill_mask, ..Default::default() };
+        Self::with_first_batch(model, tokenizer_json, fill_mask, 1)
+    }
+
+    /// As the constructor, for a first run of `firstBatch` sentences: loading types the graph for
+    /// that batch size (it types it for one size anyway) and that run's plan reuses the typing
+    /// instead of typing the graph again.
+    #[wasm_bindgen(js_name = withFirstBatch)]
+    pub fn with_first_batch(
+        model: Vec<u8>,
+        tokenizer_json: &[u8],
+        fill_mask: bool,
+        first_batch: usize,
+    ) -> Result<Engine, JsError> {
+        let options = LoadOptions { logits: fill_mask, first_batch, ..Default::default() };
         let engine = bertscope_core::Engine::from_owned(model, tokenizer_json, options).map_err(js_error)?;
         Ok(Engine { engine })
     }

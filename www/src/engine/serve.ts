@@ -102,14 +102,14 @@ function trapInWords(trap: WebAssembly.RuntimeError): string {
 }
 
 /** Loads a model from the network (or the cache); its files are kept in the cache only once the engine has accepted them. */
-async function load(id: number, modelUrl: string, tokenizerUrl: string): Promise<void> {
+async function load(id: number, modelUrl: string, tokenizerUrl: string, firstBatch = 1): Promise<void> {
   const [, model, tokenizer] = await Promise.all([
     timed('start the wasm', ensureWasm()),
     timed('read the model file', download(modelUrl, 'model', (p) => post({ type: 'progress', id, ...p }))),
     timed('read the tokenizer file', download(tokenizerUrl, 'tokenizer', () => {})),
   ]);
   const fillMask = extension?.fillMask ?? false;
-  const info = await timed('load the model', install(() => new wasm.Engine(model.bytes, tokenizer.bytes, fillMask)));
+  const info = await timed('load the model', install(() => wasm.Engine.withFirstBatch(model.bytes, tokenizer.bytes, fillMask, firstBatch)));
   measureEnginePhases(wasm);
   await Promise.all([model.keep(), tokenizer.keep()]);
   const replaced = [model, tokenizer].filter((file) => file.source === 'replaced').map((file) => file.url);
@@ -203,7 +203,7 @@ function runBatch(id: number, texts: string[], analyses?: FocusAnalyses, need: M
 
 async function handle(request: Request): Promise<void> {
   try {
-    if (request.type === 'load') await load(request.id, request.modelUrl, request.tokenizerUrl);
+    if (request.type === 'load') await load(request.id, request.modelUrl, request.tokenizerUrl, request.firstBatch);
     else if (request.type === 'run') runBatch(request.id, request.texts, request.analyses, request.mixing ?? 'none');
     else if (request.type === 'find-word') {
       await ensureWasm();

@@ -147,7 +147,7 @@ export class SharedEngine {
       this.loading = job.modelUrl;
       const generation = this.generation;
       try {
-        this.loaded = { key, info: await this.client.load(job.modelUrl, job.tokenizerUrl) };
+        this.loaded = { key, info: await this.client.load(job.modelUrl, job.tokenizerUrl, job.texts.length) };
       } catch (e) {
         const error = e instanceof Error ? e : new Error(String(e));
         if (generation === this.generation) this.failed.set(key, error);

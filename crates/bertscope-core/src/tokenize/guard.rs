@@ -5,7 +5,8 @@
 //! template (those two panic at encode time). In wasm a panic aborts the whole instance, so
 //! those inputs are refused here first. Found by `scripts/fuzz` (target `tokenizer_json`).
 
-use serde_json::Value;
+use serde::de::{Deserialize, Deserializer, IgnoredAny, MapAccess, Visitor};
+use serde_json::{Map, Value};
 
 /// Decoder `type`s the `tokenizers` crate knows (0.23).
 const DECODERS: &[&str] = &[
@@ -24,8 +25,11 @@ const DECODERS: &[&str] = &[
 /// `Ok` if `json` is well-formed and free of the shapes that make `tokenizers` panic;
 /// otherwise the reason in words.
 pub fn check(json: &[u8]) -> Result<(), String> {
-    let value: Value = serde_json::from_slice(json).map_err(|e| format!("it is not a valid tokenizer.json ({e})"))?;
-    let object = value.as_object().ok_or("it is not a tokenizer.json (not a JSON object)")?;
+    let Checked(object) = serde_json::from_slice(json).map_err(|e| match e.classify() {
+        serde_json::error::Category::Data => "it is not a tokenizer.json (not a JSON object)".to_string(),
+        _ => format!("it is not a valid tokenizer.json ({e})"),
+    })?;
+    let object = &object;
     if let Some(decoder) = object.get("decoder").filter(|d| !d.is_null()) {
         check_decoder(decoder)?;
     }
@@ -40,6 +44,42 @@ pub fn check(json: &[u8]) -> Result<(), String> {
         check_templates(processor)?;
     }
     super::expansion::check(object)
+}
+
+/// The top-level keys the checks read.
+const CHECKED_KEYS: &[&str] = &["decoder", "normalizer", "pre_tokenizer", "post_processor"];
+
+/// The [`CHECKED_KEYS`] of a tokenizer.json object. The rest (the vocabulary above all) is only
+/// checked for syntax, not built into values: that took about as long as the `tokenizers`
+/// crate's own reading of the file.
+struct Checked(Map<String, Value>);
+
+impl<'de> Deserialize<'de> for Checked {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_map(CheckedVisitor)
+    }
+}
+
+struct CheckedVisitor;
+
+impl<'de> Visitor<'de> for CheckedVisitor {
+    type Value = Checked;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a JSON object")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Checked, A::Error> {
+        let mut kept = Map::new();
+        while let Some(key) = map.next_key::<String>()? {
+            if CHECKED_KEYS.contains(&key.as_str()) {
+                kept.insert(key, map.next_value()?);
+            } else {
+                map.next_value::<IgnoredAny>()?;
+            }
+        }
+        Ok(Checked(kept))
+    }
 }
 
 /// Every `SpecialToken` a template uses must be defined, with as many ids as tokens; the
@@ -111,7 +151,9 @@ mod tests {
         assert!(check(br#"{"decoder": {"type": "Sequence", "decoders": [{"type": "X"}]}}"#).is_err());
         assert!(check(br#"{"normalizer": {"type": "Sequence", "normalizers": [{"type": "Precompiled"}]}}"#).is_err());
         assert!(check(b"{\"decoder\":mu\"lnl").unwrap_err().contains("not a valid tokenizer.json"));
-        assert!(check(b"[]").is_err());
+        assert!(check(b"[]").unwrap_err().contains("not a JSON object"));
+        assert!(check(br#"{"model": {"vocab": {"a": 0}}, "decoder": 5}"#).is_err());
+        assert!(check(br#"{"model": {"vocab": {"a": 0,}}}"#).unwrap_err().contains("not a valid tokenizer.json"));
         let undefined = br#"{"post_processor": {"single": [{"SpecialToken": {"id": "[CLS]", "type_id": 0}}],
             "special_tokens": {"[SEP]": {"id": "[SEP]", "ids": [3], "tokens": ["[SEP]"]}}}}"#;
         assert!(check(undefined).unwrap_err().contains("[CLS]"));
@@ -125,5 +167,8 @@ mod tests {
     fn accepts_ordinary_shapes() {
         assert!(check(br#"{"decoder": null, "normalizer": {"type": "BertNormalizer"}}"#).is_ok());
         assert!(check(br###"{"decoder": {"type": "WordPiece", "prefix": "##"}}"###).is_ok());
+        assert!(
+            check(br#"{"model": {"type": "WordPiece", "vocab": {"[PAD]": 0, "a": 1}}, "added_tokens": []}"#).is_ok()
+        );
     }
 }
