@@ -21,12 +21,12 @@ export async function openDefaultModel(browser, { pkg } = {}) {
 }
 
 /**
- * Opens `config.page` (default `config.kind`.html: engine.html | ort.html) in a fresh context and
- * loads `config.model` there.
+ * Opens `config.page` (default `config.kind`.html: engine.html | ort.html) in a fresh context,
+ * from `config.baseUrl` if it names a server of its own, and loads `config.model` there.
  */
 async function openEngine(browser, baseUrl, config, log) {
   const page = watchPage(await browser.newPage(), (problem) => log(`${config.name}: ${problem}`));
-  await page.goto(`${baseUrl}bench/${config.page ?? (config.kind === 'bertscope' ? 'engine.html' : 'ort.html')}`);
+  await page.goto(`${config.baseUrl ?? baseUrl}bench/${config.page ?? (config.kind === 'bertscope' ? 'engine.html' : 'ort.html')}`);
   await page.waitForFunction(() => window.bench);
   const loaded = await page.evaluate((c) => window.bench.load(c), { model: config.model, tokenizer: config.tokenizer, measure: config.measure ?? null });
   log(`${config.name}: loaded in ${loaded.load_ms.toFixed(0)} ms`);

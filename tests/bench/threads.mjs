@@ -6,6 +6,10 @@
 //
 //   node tests/bench/threads.mjs [THREADS=2] [LENGTHS=7,32,128,512] [RUNS=20]
 //
+// With PKG_A=DIR PKG_B=DIR (copies of www/pkg-threads), an A/B of two threaded builds instead:
+// each build served from its own origin, both and onnxruntime-web on THREADS threads, alternating
+// in one session; prints B / A and each build's ratio to onnxruntime-web.
+//
 // Needs www/pkg (engine.html), www/pkg-threads (build_wasm_threads) and the bertscope release
 // binary (for the token ids; BERTSCOPE, else $CARGO_TARGET_DIR/release/bertscope). Models:
 // BERTSCOPE_MODELS, else ../shared/models.
@@ -58,6 +62,29 @@ if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.me
   const mounts = { '/models': modelsDir, '/bench': path.join(root, 'tests/bench'), '/node_modules': path.join(root, 'node_modules') };
   const load = os.loadavg()[0];
   const browser = await launchChromium();
+  const { PKG_A: pkgA, PKG_B: pkgB } = process.env;
+  const f = (v) => (v == null ? 'n/a' : v.toFixed(1));
+  const loads = () => `${os.cpus().length} cores, load average ${load.toFixed(1)} at the start, ${os.loadavg()[0].toFixed(1)} at the end; median ms`;
+  if (pkgA && pkgB) {
+    const servers = await Promise.all([pkgA, pkgB].map((pkg) => serve(path.join(root, 'www'), { mounts: { ...mounts, '/pkg-threads': pkg }, isolated: true })));
+    let result;
+    try {
+      const engine = (name, server) => ({ name, kind: 'bertscope', baseUrl: server.url, page: `engine-threads.html?threads=${threads}`, model: `/models/${model}`, tokenizer: `/models/${tokenizer}` });
+      const configs = [engine('a', servers[0]), engine('b', servers[1]), { name: 'ort', kind: 'ort', page: `ort.html?threads=${threads}`, model: `/models/${peer}` }];
+      result = await browserBench(browser, { baseUrl: servers[0].url, configs, ids, lengths, runs: Number(runsArg), rounds: 4, log });
+    } finally {
+      await browser.close();
+      for (const server of servers) await server.close();
+    }
+    const median = (name, n) => summarize(result.times[name]?.[n]).median_ms;
+    console.log(loads());
+    console.log(`tokens | A ${threads}t | B ${threads}t | ort-web ${threads}t | B / A | A / ort | B / ort`);
+    for (const n of lengths) {
+      const [a, b, o] = ['a', 'b', 'ort'].map((name) => median(name, n));
+      console.log([n, f(a), f(b), f(o), (b / a).toFixed(2), (a / o).toFixed(2), (b / o).toFixed(2)].join(' | '));
+    }
+    process.exit(0);
+  }
   let result;
   try {
     result = await threadedBench(browser, { mounts, model, tokenizer, peer, threads, ids, lengths, runs: Number(runsArg), rounds: 4, log, oneThread: true });
@@ -65,8 +92,7 @@ if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.me
     await browser.close();
   }
   const median = (name, n) => summarize(result.times[name]?.[n]).median_ms;
-  const f = (v) => (v == null ? 'n/a' : v.toFixed(1));
-  console.log(`${os.cpus().length} cores, load average ${load.toFixed(1)} at the start, ${os.loadavg()[0].toFixed(1)} at the end; median ms`);
+  console.log(loads());
   console.log(`tokens | bertscope ${threads}t | ort-web ${threads}t | ratio | bertscope 1t | ort-web 1t | ratio | bertscope speed-up | ort-web speed-up`);
   for (const n of lengths) {
     const [b, o, b1, o1] = ['bertscope', 'ort_web_int8', 'bertscope_1_thread', 'ort_web_int8_1_thread'].map((name) => median(name, n));

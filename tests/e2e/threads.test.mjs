@@ -9,6 +9,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { ISOLATION_HEADERS, serve } from '../../scripts/serve.mjs';
+import { textOfTokens } from '../bench/common.js';
 import { dist, downloadOf, modelsDir, READY_TIMEOUT_MS, useSession, waitReady } from './helpers.mjs';
 
 const SENTENCES = ['Apple is huge enterprise', 'I am eating an apple'];
@@ -121,6 +122,25 @@ describe('the engine on several threads', { concurrency: false, skip }, () => {
       assert.equal(worstDifference(threaded.weights, single.weights), 0, `${measure}: the threads changed the numbers`);
     }
     session.assertNoProblems();
+  });
+
+  it('a long sentence (attention products, softmax and tract’s row-wise ops split) gives the single-thread bits', { timeout: READY_TIMEOUT_MS + 120_000 }, async () => {
+    // 150 tokens: enough work for every split (kernels::split's and tract's thresholds), the
+    // attention tap's too (12 heads × 150² values).
+    const long = `?${new URLSearchParams([['s', textOfTokens(150)]])}`;
+    const page = await session.open(long);
+    assert.ok((await threadsShown(page)) > 1);
+    const [split] = await runTensor(page);
+    assert.equal(split[0][0].length, 150, 'the sentence is 150 tokens long');
+    await page.close();
+    const single = await session.newPage();
+    await single.goto(`${plain.url}${long}`);
+    await waitReady(single);
+    assert.equal(await threadsShown(single), 1);
+    const [want] = await runTensor(single);
+    assert.equal(worstDifference(split, want), 0);
+    session.assertNoProblems();
+    await single.close();
   });
 
   it('a dropped model runs on the threads too (its bytes are hashed out of the shared memory)', { timeout: READY_TIMEOUT_MS + 60_000 }, async () => {

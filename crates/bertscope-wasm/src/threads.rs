@@ -1,10 +1,13 @@
 //! The thread pool of the threaded build (`threads` feature): rayon's global pool, whose threads
-//! are Web Workers sharing this instance's memory. The engine's worker first starts one worker
-//! per thread; each instantiates the same module on the same memory and calls
-//! [`run_pool_thread`], which waits for a thread of the pool and then runs it for good. Then the
-//! engine's worker calls [`start_thread_pool`], which hands rayon's threads to those workers and
-//! returns once they all run (so it must not be called before the workers are up). The products
-//! then split over the pool (`bertscope_core::kernels::split`).
+//! are the engine's worker itself and Web Workers sharing this instance's memory. The engine's
+//! worker first starts one worker per other thread; each instantiates the same module on the same
+//! memory and calls [`run_pool_thread`], which waits for a thread of the pool and then runs it for
+//! good. Then the engine's worker calls [`start_thread_pool`], which makes itself the pool's first
+//! thread, hands the others to those workers and returns once they all run (so it must not be
+//! called before the workers are up). Being in the pool, the engine's worker takes its share of
+//! every split: bertscope's products (`bertscope_core::kernels::split`) and tract's own row-wise
+//! ops (softmax, element-wise maps, reductions, broadcast arithmetic), which split over rayon's
+//! global pool once it is tract's executor.
 
 use std::sync::{Condvar, Mutex, MutexGuard};
 
@@ -20,22 +23,26 @@ fn waiting() -> MutexGuard<'static, Vec<ThreadBuilder>> {
     WAITING.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-/// Makes the pool of `threads` threads and returns once `threads` workers in
-/// [`run_pool_thread`] have taken them. Refused if a pool exists already or `threads` is 0.
+/// Makes the pool of the calling thread and `others` more, and returns once `others` workers in
+/// [`run_pool_thread`] have taken those; then makes the pool tract's executor. Refused if a pool
+/// exists already or `others` is 0.
 #[wasm_bindgen(js_name = startThreadPool)]
-pub fn start_thread_pool(threads: usize) -> Result<(), JsError> {
-    if threads == 0 {
-        return Err(JsError::new("a thread pool needs at least one thread"));
+pub fn start_thread_pool(others: usize) -> Result<(), JsError> {
+    if others == 0 {
+        return Err(JsError::new("a thread pool needs at least one thread besides the engine's"));
     }
     rayon::ThreadPoolBuilder::new()
-        .num_threads(threads)
+        .num_threads(others + 1)
+        .use_current_thread()
         .spawn_handler(|thread| {
             waiting().push(thread);
             ARRIVED.notify_one();
             Ok(())
         })
         .build_global()
-        .map_err(|e| JsError::new(&format!("the thread pool could not start: {e}")))
+        .map_err(|e| JsError::new(&format!("the thread pool could not start: {e}")))?;
+    tract_linalg::multithread::set_default_executor(tract_linalg::multithread::Executor::RayonGlobal);
+    Ok(())
 }
 
 /// Waits for a thread of the pool ([`start_thread_pool`]) and runs it on the calling worker, for

@@ -16,11 +16,9 @@
 //! product at a time) and reduced to norms at once. Each sentence is measured over its real
 //! tokens only, so a padded batch gives the same numbers as the sentence alone.
 
-use std::ops::Range;
-
 use crate::kernels::gemm::{gemm, gemm_strided, PackedB};
 use crate::kernels::mixture::l1_from_mixtures;
-use crate::kernels::split::{threads, MIN_BAND_WORK};
+use crate::kernels::split::{in_parts, parts_for, threads};
 use crate::onnx::mixing::LayerMixing;
 use crate::output::{Attention, HiddenStates, MixingTaps};
 
@@ -248,8 +246,10 @@ impl Layer<'_> {
         }
         let start = out.norm_layer.len();
         out.norm_layer.resize(start + n * n, 0.0);
-        in_bands(n, pairs.len() * n, &mut out.norm_layer[start..], |queries, out| {
-            for (i, sums) in queries.zip(out.chunks_exact_mut(n)) {
+        // Query by query (each row on its own, so the queries can go to different threads).
+        let per_part = n.div_ceil(parts_for(n, n * n * pairs.len(), threads()));
+        in_parts(&mut out.norm_layer[start..], n, per_part, |first, out| {
+            for (i, sums) in (first..).zip(out.chunks_exact_mut(n)) {
                 for (&(a, b), g) in pairs.iter().zip(gram.chunks_exact(n)) {
                     for (((s, g), x), y) in sums.iter_mut().zip(g).zip(row(a, i)).zip(row(b, i)) {
                         *s += g * x * y;
@@ -303,9 +303,10 @@ impl Layer<'_> {
         let y_norm: Vec<f32> = y.chunks_exact(d).map(|r| r.iter().map(|v| v.abs()).sum()).collect();
         // Key by key (each key's column on its own, so the keys can go to different threads).
         let mut columns = vec![0.0f32; n * n];
-        in_bands(n, n * parts * d, &mut columns, |keys, out| {
+        let per_part = n.div_ceil(parts_for(n, n * n * parts * d, threads()));
+        in_parts(&mut columns, n, per_part, |first, out| {
             let mut weights = vec![0.0f32; n * parts];
-            for (j, column) in keys.zip(out.chunks_exact_mut(n)) {
+            for (j, column) in (first..).zip(out.chunks_exact_mut(n)) {
                 for i in 0..n {
                     let w = &mut weights[i * parts..(i + 1) * parts];
                     let a = &alphas[(i * n + j) * h_count..(i * n + j + 1) * h_count];
@@ -354,30 +355,4 @@ fn matmul(a: &[f32], b: &[f32], n: usize) -> Vec<f32> {
     let mut out = vec![0.0f32; n * n];
     gemm(a, n, &PackedB::pack(b, n, n), None, &mut out);
     out
-}
-
-/// Runs `work(items, out)` over the items `0..n` (queries or keys) cut into consecutive bands,
-/// `out` holding `n` values per item of the band (`all` is `n × n`, item by item). With the
-/// `threads` feature the bands go to rayon's pool (the calling thread takes the first), one per
-/// thread at most and each of at least [`MIN_BAND_WORK`] multiply-adds at `item_work` per item;
-/// every item's values are computed as on one thread.
-fn in_bands(n: usize, item_work: usize, all: &mut [f32], work: impl Fn(Range<usize>, &mut [f32]) + Sync) {
-    let bands = threads().min(n).min((n * item_work / MIN_BAND_WORK).max(1)).max(1);
-    let items = n.div_ceil(bands).max(1);
-    let pieces =
-        all.chunks_mut(items * n.max(1)).enumerate().map(|(b, out)| (b * items..(b * items + items).min(n), out));
-    #[cfg(feature = "threads")]
-    rayon::in_place_scope(|scope| {
-        let work = &work;
-        let mut pieces = pieces;
-        let first = pieces.next();
-        for (range, out) in pieces {
-            scope.spawn(move |_| work(range, out));
-        }
-        if let Some((range, out)) = first {
-            work(range, out);
-        }
-    });
-    #[cfg(not(feature = "threads"))]
-    pieces.for_each(|(range, out)| work(range, out));
 }

@@ -6,7 +6,8 @@
 //! With the `threads` feature the calling thread multiplies the first band itself while rayon's
 //! pool (in wasm, one Web Worker per thread sharing the memory) takes the others, so a product
 //! wakes only the pool's threads; without the feature, [`gemm_in_threads`] is one call of the
-//! kernel.
+//! kernel. [`in_parts`] is the same split for any work that writes disjoint parts of one
+//! buffer (the attention products, `ops::batched_matmul`).
 
 use super::gemm::MR;
 use super::Weights;
@@ -31,9 +32,7 @@ pub fn threads() -> usize {
 /// How many bands `m` rows of a `k × n` product are cut into for `threads` threads: at most one
 /// per thread, at least [`MR`] rows and [`MIN_BAND_WORK`] multiply-adds each.
 pub fn bands_for(m: usize, k: usize, n: usize, threads: usize) -> usize {
-    let by_rows = m.div_ceil(MR);
-    let by_work = (m * k * n / MIN_BAND_WORK).max(1);
-    threads.min(by_rows).min(by_work).max(1)
+    parts_for(m.div_ceil(MR), m * k * n, threads)
 }
 
 /// `c = a · W + bias` ([`Weights::gemm`]), split over the pool's threads when the product is big
@@ -53,21 +52,37 @@ pub fn gemm_in_bands(weights: &Weights, a: &[f32], m: usize, bias: Option<&[f32]
         return weights.gemm(a, m, bias, c);
     }
     let rows = m.div_ceil(bands).next_multiple_of(MR);
-    let band = |(a, c): (&[f32], &mut [f32])| weights.gemm(a, a.len() / k, bias, c);
-    let pieces = a.chunks(rows * k).zip(c.chunks_mut(rows * n));
+    in_parts(c, n, rows, |row0, c| weights.gemm(&a[row0 * k..][..c.len() / n * k], c.len() / n, bias, c));
+}
+
+/// Cuts `out` into parts of `per_part` units of `unit` elements each (the last one shorter) and
+/// calls `work(first unit, part)` on every part: in parallel with the `threads` feature (the
+/// calling thread takes the first part, the pool the others), else one after the other. For work
+/// whose parts write only their own elements, so the result is the same however it is split.
+pub fn in_parts<T: Send>(out: &mut [T], unit: usize, per_part: usize, work: impl Fn(usize, &mut [T]) + Sync) {
+    let size = (unit * per_part).max(1);
+    let work = &work;
+    let pieces = out.chunks_mut(size).enumerate().map(|(i, part)| (i * per_part, part));
     #[cfg(feature = "threads")]
     rayon::in_place_scope(|scope| {
         let mut pieces = pieces;
         let first = pieces.next();
-        for piece in pieces {
-            scope.spawn(move |_| band(piece));
+        for (unit0, part) in pieces {
+            scope.spawn(move |_| work(unit0, part));
         }
-        if let Some(first) = first {
-            band(first);
+        if let Some((unit0, part)) = first {
+            work(unit0, part);
         }
     });
     #[cfg(not(feature = "threads"))]
-    pieces.for_each(band);
+    pieces.for_each(|(unit0, part)| work(unit0, part));
+}
+
+/// How many parts work of `units` independent units, `work` multiply-adds in all, is cut into
+/// for `threads` threads: at most one per thread and unit, at least [`MIN_BAND_WORK`]
+/// multiply-adds each.
+pub fn parts_for(units: usize, work: usize, threads: usize) -> usize {
+    threads.min(units).min(work / MIN_BAND_WORK).max(1)
 }
 
 #[cfg(test)]

@@ -14,7 +14,8 @@ use tract_onnx::tract_core::ops::binary::TypedBinOp;
 use tract_onnx::tract_core::ops::einsum::EinSum;
 use tract_onnx::tract_core::ops::math::{Add, Mul};
 
-use crate::kernels::gemm::{gemm_strided, PackedB};
+use crate::kernels::gemm::{gemm_strided, PackedB, MR};
+use crate::kernels::split::{in_parts, parts_for, threads};
 
 /// What one axis of an operand or of the result is in the product.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -95,6 +96,26 @@ impl Layout {
     }
 }
 
+/// The outermost axis of the result with more than one element, along which the product is
+/// split over threads: rows ([`Role::M`]) or a batch axis; else the whole result as one unit.
+struct Outer {
+    role: Role,
+    size: usize,
+    stride: usize,
+}
+
+impl Outer {
+    fn of(roles: &[Role], shape: &[usize], layout: &Layout) -> Self {
+        let axis = shape.iter().position(|&size| size > 1);
+        match axis.map(|axis| roles[axis]) {
+            Some(role @ (Role::M | Role::Batch(_))) => {
+                Self { role, size: layout.size(role).unwrap_or(1), stride: layout.stride(role) }
+            }
+            _ => Self { role: Role::Unit, size: 1, stride: shape.iter().product() },
+        }
+    }
+}
+
 impl BatchedMatMul {
     fn batch_count(&self) -> usize {
         self.c.iter().filter(|r| matches!(r, Role::Batch(_))).count()
@@ -146,39 +167,71 @@ impl EvalOp for BatchedMatMul {
         }
         let (a_values, b_values) = (a.try_as_plain_ram()?, b.try_as_plain_ram()?);
         let (a_values, b_values) = (a_values.as_slice::<f32>()?, b_values.as_slice::<f32>()?);
+        // Where each batch index starts in A, B, C and the addend (the last batch axis varies
+        // fastest), and its coordinate along C's outermost axis.
+        let outer = Outer::of(&self.c, &c_shape, &c_layout);
+        let layouts = [Some(&a_layout), Some(&b_layout), Some(&c_layout), addend_layout.as_ref()];
+        let starts: Vec<([usize; 4], usize)> = (0..batches.iter().product())
+            .map(|index| {
+                let (mut rest, mut at, mut coordinate) = (index, [0usize; 4], 0);
+                for (i, &size) in batches.iter().enumerate().rev() {
+                    let x = rest % size;
+                    rest /= size;
+                    for (offset, layout) in at.iter_mut().zip(layouts) {
+                        *offset += x * layout.map_or(0, |l| l.stride(Role::Batch(i)));
+                    }
+                    if outer.role == Role::Batch(i) {
+                        coordinate = x;
+                    }
+                }
+                (at, coordinate)
+            })
+            .collect();
         // Written in place: a Vec turned into a tensor would be copied once more.
-        let mut out = Tensor::zero::<f32>(&c_shape)?;
+        // SAFETY: f32 has no invalid bit patterns, and every element is written below before
+        // anything reads it (each batch index's `m × n` products; the unit axes have size 1).
+        let mut out = unsafe { Tensor::uninitialized::<f32>(&c_shape)? };
         let mut c_view = out.try_as_plain_ram_mut()?;
         let c_values = c_view.as_slice_mut::<f32>()?;
         let (lda, ldc) = (a_layout.stride(Role::M), c_layout.stride(Role::M));
         let (b_k, b_n) = (b_layout.stride(Role::K), b_layout.stride(Role::N));
-        for index in 0..batches.iter().product() {
-            // Offsets of this batch index in each tensor (the last batch axis varies fastest).
-            let (mut rest, mut at) = (index, [0usize; 4]);
-            for (i, &size) in batches.iter().enumerate().rev() {
-                let coordinate = rest % size;
-                rest /= size;
-                let layouts = [Some(&a_layout), Some(&b_layout), Some(&c_layout), addend_layout.as_ref()];
-                for (offset, layout) in at.iter_mut().zip(layouts) {
-                    *offset += coordinate * layout.map_or(0, |l| l.stride(Role::Batch(i)));
-                }
-            }
+        let scale = self.scale.unwrap_or(1.0);
+        let addend = addend.zip(addend_layout.as_ref());
+        // The rows `rows` of batch index `at` into `c`, which starts at element `base` of C.
+        let product = |at: &[usize; 4], rows: std::ops::Range<usize>, c: &mut [f32], base: usize| {
             let packed = PackedB::pack_strided(&b_values[at[1]..], k, n, b_k, b_n);
-            let c = &mut c_values[at[2]..];
-            gemm_strided(&a_values[at[0]..], lda, m, &packed, None, c, ldc);
-            let scale = self.scale.unwrap_or(1.0);
-            if let Some((addend, layout)) = addend.zip(addend_layout.as_ref()) {
-                for i in 0..m {
-                    let (row, from) = (&mut c[i * ldc..][..n], &addend[at[3] + i * layout.stride(Role::M)..]);
+            let c = &mut c[at[2] + rows.start * ldc - base..];
+            gemm_strided(&a_values[at[0] + rows.start * lda..], lda, rows.len(), &packed, None, c, ldc);
+            for (r, i) in rows.enumerate() {
+                let row = &mut c[r * ldc..][..n];
+                if let Some((addend, layout)) = addend {
+                    let from = &addend[at[3] + i * layout.stride(Role::M)..];
                     match layout.stride(Role::N) {
                         1 => row.iter_mut().zip(&from[..n]).for_each(|(v, a)| *v = *v * scale + a),
                         step => row.iter_mut().enumerate().for_each(|(j, v)| *v = *v * scale + from[j * step]),
                     }
+                } else if scale != 1.0 {
+                    row.iter_mut().for_each(|v| *v *= scale);
                 }
-            } else if scale != 1.0 {
-                (0..m).for_each(|i| c[i * ldc..][..n].iter_mut().for_each(|v| *v *= scale));
             }
-        }
+        };
+        // C is cut along its outermost axis (of size > 1), into parts each written by the
+        // products of its own rows or batch indices alone: the same arithmetic per element
+        // however many parts there are.
+        let work = starts.len() * m * k * n;
+        let parts = parts_for(outer.size, work, threads());
+        let per_part =
+            if outer.role == Role::M { m.div_ceil(parts).next_multiple_of(MR) } else { outer.size.div_ceil(parts) };
+        in_parts(c_values, outer.stride, per_part, |first, c| {
+            let (base, count) = (first * outer.stride, c.len().div_ceil(outer.stride.max(1)));
+            for (at, coordinate) in &starts {
+                if outer.role == Role::M {
+                    product(at, first..first + count, c, base);
+                } else if (first..first + count).contains(coordinate) {
+                    product(at, 0..m, c, base);
+                }
+            }
+        });
         Ok(tvec!(out.into_tvalue()))
     }
 }
@@ -396,6 +449,59 @@ mod tests {
         assert_eq!(binary_ops, 0, "the Mul and the Add are folded");
         let got = ours.into_optimized()?.into_runnable()?.run(inputs)?;
         assert_eq!(got[0].clone().into_tensor(), want[0].clone().into_tensor());
+        Ok(())
+    }
+
+    /// The scores with their scale and mask (as the exports write them, `heads` heads of
+    /// `tokens` tokens), then the probabilities times V, with the rewrite; their two outputs.
+    fn attention(tokens: usize, heads: usize, inputs: &TVec<TValue>) -> TractResult<TVec<TValue>> {
+        let mut model = TypedModel::default();
+        let q = model.add_source("q", f32::fact([tokens, heads, 32]))?;
+        let k = model.add_source("k", f32::fact([tokens, heads, 32]))?;
+        let v = model.add_source("v", f32::fact([tokens, heads, 32]))?;
+        let mask = model.add_source("mask", f32::fact([1, 1, 1, tokens]))?;
+        let scores = model.wire_node("qk", EinSum::new("mbk,nbk->abmn".parse()?, f32::datum_type()), &[q, k])?[0];
+        let eighth = model.add_const("eighth", tensor4(&[[[[0.125f32]]]]))?;
+        let scaled = model.wire_node("scale", TypedBinOp(Box::new(Mul), None), &[scores, eighth])?[0];
+        let masked = model.wire_node("add", TypedBinOp(Box::new(Add), None), &[scaled, mask])?[0];
+        let copy = model.wire_node("copy", TypedBinOp(Box::new(Add), None), &[masked, eighth])?[0];
+        let context = model.wire_node("pv", EinSum::new("abmk,kbn->mbn".parse()?, f32::datum_type()), &[copy, v])?[0];
+        model.select_output_outlets(&[masked, context])?;
+        assert_eq!(replace_batched_matmuls(&mut model)?, 2);
+        model.into_optimized()?.into_runnable()?.run(inputs.clone())
+    }
+
+    #[test]
+    fn split_over_threads_gives_the_bits_of_one_thread() -> TractResult<()> {
+        // Rows that are and are not a multiple of the kernel's tile, enough work to split.
+        for (tokens, heads) in [(64, 12), (61, 12), (128, 4)] {
+            let values = |shape: &[usize], seed: usize| -> TractResult<TValue> {
+                let v: Vec<f32> =
+                    (0..shape.iter().product()).map(|i: usize| ((i * 7 + seed) % 13) as f32 / 6.0 - 1.0).collect();
+                Ok(Tensor::from_shape(shape, &v)?.into())
+            };
+            let mut mask = vec![0.0f32; tokens];
+            mask[tokens - 3..].fill(-10000.0);
+            let inputs = tvec![
+                values(&[tokens, heads, 32], 1)?,
+                values(&[tokens, heads, 32], 2)?,
+                values(&[tokens, heads, 32], 3)?,
+                Tensor::from_shape(&[1, 1, 1, tokens], &mask)?.into(),
+            ];
+            let one = attention(tokens, heads, &inputs)?;
+            for threads in [2, 3] {
+                let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build()?;
+                let (split, used) =
+                    pool.install(|| (attention(tokens, heads, &inputs), crate::kernels::split::threads()));
+                assert_eq!(used, if cfg!(feature = "threads") { threads } else { 1 });
+                for (got, want) in split?.iter().zip(&one) {
+                    assert_eq!(got.shape(), want.shape());
+                    let (got, want) = (got.to_plain_array_view::<f32>()?, want.to_plain_array_view::<f32>()?);
+                    let differ = got.iter().zip(want.iter()).position(|(g, w)| g.to_bits() != w.to_bits());
+                    assert_eq!(differ, None, "{tokens} tokens, {heads} heads, {threads} threads");
+                }
+            }
+        }
         Ok(())
     }
 

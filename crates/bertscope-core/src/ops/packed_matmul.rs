@@ -78,7 +78,9 @@ impl EvalOp for PackedMatMul {
         let a = input.try_as_plain_ram()?;
         let out_shape: TVec<usize> = lead.iter().copied().chain([n]).collect();
         // Written in place: a Vec turned into a tensor would be copied once more.
-        let mut out = Tensor::zero::<f32>(&out_shape)?;
+        // SAFETY: f32 has no invalid bit patterns, and the product writes every element (the
+        // kernels refuse an output of another length) before anything reads it.
+        let mut out = unsafe { Tensor::uninitialized::<f32>(&out_shape)? };
         let mut c = out.try_as_plain_ram_mut()?;
         gemm_in_threads(&self.weights, a.as_slice::<f32>()?, m, self.bias.as_deref(), c.as_slice_mut::<f32>()?);
         Ok(tvec!(out.into_tvalue()))

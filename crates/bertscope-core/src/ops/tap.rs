@@ -7,6 +7,8 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use tract_onnx::prelude::*;
 use tract_onnx::tract_core::internal::*;
 
+use crate::kernels::split::{in_parts, parts_for, threads};
+
 /// Where the taps of one plan write: one buffer per sentence, every layer's `[heads, seq, seq]`
 /// one after the other. [`crate::model::Model::run`] fills it with zeros before a run and takes
 /// it after.
@@ -63,7 +65,11 @@ impl EvalOp for AttentionTap {
             for (buffer, sentence) in buffers.iter_mut().zip(values.chunks_exact(per_layer.max(1))) {
                 let at = self.layer * per_layer;
                 ensure!(buffer.len() >= at + per_layer, "layer {} does not fit its buffer", self.layer);
-                buffer[at..at + per_layer].copy_from_slice(sentence);
+                // Split over the threads when the layer is large (many tokens).
+                let parts = parts_for(per_layer, per_layer, threads());
+                in_parts(&mut buffer[at..at + per_layer], 1, per_layer.div_ceil(parts), |first, part| {
+                    part.copy_from_slice(&sentence[first..first + part.len()]);
+                });
             }
         }
         Ok(tvec!(input))
