@@ -102,7 +102,7 @@ describe('the engine on several threads', { concurrency: false, skip }, () => {
   });
 
   it('ALTI and ALTI rollout split by keys over the threads give the single-thread numbers', { timeout: 2 * READY_TIMEOUT_MS }, async () => {
-    // Long enough for ALTI's keys to be shared out (analysis/mixing.rs in_key_bands).
+    // Long enough for ALTI's keys to be shared out (analysis/mixing.rs, split::in_parts).
     const sentence = 'The bank near the river bank flooded after the storm, so the people living along the water moved their cars to higher ground.';
     /** The run's `measure` for every layer, from the "All attention (JSON)" download, on the page at `base`. */
     const measured = async (base, measure) => {
