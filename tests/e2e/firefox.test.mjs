@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { ISOLATION_HEADERS, serve } from '../../scripts/serve.mjs';
 import { Firefox } from '../lib/webdriver.mjs';
-import { dist, engineAttention, lastLayerMean, READY_TIMEOUT_MS, referenceStory } from './helpers.mjs';
+import { dist, engineAttention, lastLayerMean, READY_TIMEOUT_MS, readCanvases, referenceStory } from './helpers.mjs';
 
 const DEMO_IDS = [
   [101, 6207, 2003, 4121, 6960, 102, 0],
@@ -20,18 +20,8 @@ function settledStatus() {
   return status && (status.textContent === 'ready' || status.dataset.kind === 'error') ? status.textContent : null;
 }
 
-/** What the page shows (in the page): ids, summaries, model line, and per heatmap its colours and a hash of its pixels. */
+/** What the page shows (in the page): ids, summaries, model line, and whether it is cross-origin isolated. */
 function pageReading() {
-  const heatmaps = Array.from(document.querySelectorAll('[data-testid="focus-heatmap"]'), (canvas) => {
-    const data = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
-    const colours = new Set();
-    let hash = 0x811c9dc5;
-    for (let i = 0; i < data.length; i += 4) {
-      colours.add((data[i] << 16) | (data[i + 1] << 8) | data[i + 2]);
-      for (let j = 0; j < 4; j++) hash = Math.imul(hash ^ data[i + j], 0x01000193) >>> 0;
-    }
-    return { width: canvas.width, height: canvas.height, colours: colours.size, hash };
-  });
   const ids = Array.from(document.querySelectorAll('[data-testid="token-table"] table'), (table) =>
     Array.from(table.querySelectorAll('tr[data-row="input_ids"] td'), (td) => Number(td.textContent)),
   );
@@ -39,9 +29,14 @@ function pageReading() {
     ids,
     summaries: Array.from(document.querySelectorAll('[data-testid="focus-summary"]'), (p) => p.textContent),
     model: document.querySelector('[data-testid="model-info"]')?.textContent ?? '',
-    heatmaps,
     isolated: self.crossOriginIsolated,
   };
+}
+
+/** `pageReading` and, per focus heatmap, its size, colours and a hash of its pixels (helpers.mjs `readCanvases`). */
+async function read(firefox) {
+  const heatmaps = await firefox.run(`(selector) => (${readCanvases})(Array.from(document.querySelectorAll(selector)))`, '[data-testid="focus-heatmap"]');
+  return { ...(await firefox.run(pageReading)), heatmaps };
 }
 
 /** Threads the model line names ("· 2 threads", "· 1 thread"). */
@@ -72,7 +67,7 @@ describe('the page in Firefox', { concurrency: false, timeout: 4 * READY_TIMEOUT
     await firefox.navigate(base);
     const status = await firefox.waitFor(settledStatus, { timeout: READY_TIMEOUT_MS, what: 'ready' });
     assert.equal(status, 'ready', `the page reported: ${status}`);
-    return firefox.run(pageReading);
+    return read(firefox);
   }
 
   /** Asserts the classic demo: its ids, and the summaries of the onnxruntime reference. */
@@ -116,7 +111,7 @@ describe('the page in Firefox', { concurrency: false, timeout: 4 * READY_TIMEOUT
     await firefox.type('[data-testid="sentence-input"]', typed, 1);
     await firefox.waitFor(() => document.querySelectorAll('[data-testid="token-table"] table')[1]?.textContent.includes('red'), { what: 'the new tokens' });
     assert.equal(await firefox.waitFor(settledStatus, { what: 'ready' }), 'ready');
-    const shown = await firefox.run(pageReading);
+    const shown = await read(firefox);
     // The native engine, given the same two sentences, as the reference for the ids and the summary.
     const native = engineAttention(['Apple is huge enterprise', typed]);
     assert.deepEqual(shown.ids, native.input_ids, 'the ids of the batch with the typed sentence');

@@ -97,7 +97,7 @@ export class Firefox {
     return this.command('POST', '/url', { url });
   }
 
-  /** Runs `fn` (a function, serialised) in the page with `args`; its JSON result. */
+  /** Runs `fn` (a function, or its source text) in the page with `args`; its JSON result. */
   run(fn, ...args) {
     return this.command('POST', '/execute/sync', { script: `return (${fn}).apply(null, arguments);`, args });
   }
