@@ -1,7 +1,11 @@
 // Cold start of the real page (www/dist): navigation start to the first drawn heatmap, i.e. the
 // moment the status element (data-testid="status") first reads "ready" (set right after the
 // heatmaps are drawn), timed in the page with performance.now() (0 = navigation start).
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { serve } from '../../scripts/serve.mjs';
+import { launchChromiumProfile } from '../lib/environment.mjs';
 import { summarize } from './common.js';
 
 /** Records in the page when the status first reads "ready" (or an error), and whether a heatmap canvas exists. */
@@ -27,7 +31,8 @@ function watchStatus() {
 async function workerPhases(page) {
   const pageOrigin = await page.evaluate(() => performance.timeOrigin);
   const phases = [];
-  for (const worker of page.workers()) {
+  // A pool thread of the threaded build is blocked in wasm for good: it cannot be asked anything.
+  for (const worker of page.workers().filter((w) => !w.url().includes('pool-thread'))) {
     const { origin, entries } = await worker.evaluate(() => ({
       origin: performance.timeOrigin,
       entries: performance.getEntriesByType('measure').filter((e) => e.name.startsWith('bertscope: '))
@@ -137,5 +142,45 @@ export async function coldStartSite(dist) {
       }
     },
     close: () => server.close(),
+  };
+}
+
+/**
+ * A returning visitor: one browser profile kept on disk (its HTTP cache and compiled-code cache
+ * persist, as in a user's browser, unlike the fresh contexts above) visits `dist` once, then
+ * `visits` more times, each in a new page after the last one closed. `isolated`: served
+ * cross-origin isolated, so the page runs the threaded build, as `scripts/run` serves it.
+ * Resolves to `{ isolated, first, returning }`: the visits, with their phases.
+ */
+export async function returningVisits(dist, { visits, isolated = false, log }) {
+  const requests = [];
+  const server = await serve(dist, { isolated, onRequest: (_, path, headers) => headers['if-none-match'] === undefined && requests.push(path) });
+  const dir = mkdtempSync(join(tmpdir(), 'bertscope-profile-'));
+  const context = await launchChromiumProfile(dir);
+  try {
+    await context.addInitScript(watchStatus);
+    const first = await visit(context, server.url, requests, 'first visit of a kept profile');
+    const returning = [];
+    for (let i = 0; i < visits; i++) {
+      returning.push(await visit(context, server.url, requests, 'returning visit'));
+      log(`returning visit${isolated ? ' (isolated)' : ''} ${i + 1}/${visits}: ${returning.at(-1).ms.toFixed(0)} ms`);
+    }
+    return { isolated, first, returning };
+  } finally {
+    await context.close();
+    await server.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** Medians over `runs` of `returningVisits` (one isolation): first and returning visits, the returning visits' phases, every visit. */
+export function returningResult(runs) {
+  const returning = runs.flatMap((r) => r.returning);
+  return {
+    isolated: runs[0].isolated,
+    first_ms: summarize(runs.map((r) => r.first.ms)).median_ms,
+    returning_ms: summarize(returning.map((v) => v.ms)).median_ms,
+    phases_returning: phaseSummary(returning),
+    returning: returning.map(({ phases: _, ...v }) => v),
   };
 }

@@ -17,7 +17,7 @@ import { promisify } from 'node:util';
 import { serve } from '../../scripts/serve.mjs';
 import { launchChromium, repoRoot as root } from '../lib/environment.mjs';
 import { browserBench } from './browser.mjs';
-import { coldStart } from './coldstart.mjs';
+import { coldStart, returningResult, returningVisits } from './coldstart.mjs';
 import { benchmarkInputs, nativeLatency } from './native.mjs';
 import { buildReport, formatReport } from './report.mjs';
 import { sizes } from './sizes.mjs';
@@ -106,6 +106,8 @@ let base = null;
 let threaded = null;
 try {
   cold = await coldStart(browser, { dist, trials: coldRuns, log });
+  cold.returning = returningResult([await returningVisits(dist, { visits: coldRuns, log })]);
+  cold.returning_isolated = returningResult([await returningVisits(dist, { visits: coldRuns, isolated: true, log })]);
   const mounts = { '/models': models, '/bench': path.join(root, 'tests/bench'), '/bench-models': path.join(outDir, 'models'), '/node_modules': path.join(root, 'node_modules') };
   const server = await serve(path.join(root, 'www'), { mounts });
   try {
@@ -168,7 +170,8 @@ const report = buildReport({
       'chromium_mixing: the same run through the mixing plan (runWithMixing) plus the measures, copied out to JS: norm = attention x value norm per head and per layer; alti = those and ALTI with ALTI rollout; ratio = that run / the plain run (bertscope_ms), timed alternating in the same session.',
       'onnxruntime(-web): 1 thread, default graph optimisation (all); onnxruntime-web wasm backend (SIMD build), not proxied; native onnxruntime from PyPI, CPU provider.',
       'fidelity: max / mean over every attention value of the reference sentences that carry full attentions (the short public ones), ids checked against the reference. details.fidelity.*.copy_vs_plain_hidden_max is how far the Softmax-exposed copy\'s last_hidden_state is from the timed file\'s.',
-      'cold start: performance.now() when data-testid="status" first reads "ready" (the heatmaps are drawn just before), from navigation start; medians of fresh contexts.',
+      'cold start: performance.now() when data-testid="status" first reads "ready" (the heatmaps are drawn just before), from navigation start; cached/first: medians of fresh (off-the-record) contexts, which keep no compiled code between visits, on a plain host (one thread).',
+      'cold_start_returning_ms: the same moment for a returning visitor, in a browser profile kept on disk (HTTP cache and compiled-code cache persist, as in a user\'s browser), median of new pages after one first visit; _isolated: the page served cross-origin isolated (the threaded build), as scripts/run serves it.',
       'peak_wasm_memory_bytes: WebAssembly.Memory buffer.byteLength of the bertscope instance (wasm-bindgen memory export) after loading and all runs incl. 512 tokens; linear memory never shrinks, so it is the peak. onnxruntime-web\'s: the Memory objects its wasm creates or exports (tests/bench/memory-probe.js).',
       'bytes: gzip level 9 of www/dist/assets (*.wasm; *.js = page + worker) and of onnxruntime-web\'s ort.wasm.min.mjs + ort-wasm-simd-threaded.{mjs,wasm}.',
     ],

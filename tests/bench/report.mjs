@@ -55,6 +55,8 @@ export function buildReport({ lengths, native, browser, base = null, threaded = 
     fidelity: { bertscope: maxMean(browser.fidelity.bertscope), ort_web_int8: maxMean(browser.fidelity.ort_web_int8) },
     cold_start_cached_ms: cold.cached_ms,
     cold_start_first_ms: cold.first_ms,
+    cold_start_returning_ms: cold.returning?.returning_ms ?? null,
+    cold_start_returning_isolated_ms: cold.returning_isolated?.returning_ms ?? null,
     wasm_gz_bytes: bytes.bertscope.wasm.gz,
     js_gz_bytes: bytes.bertscope.js.gz,
     peak_wasm_memory_bytes: peak,
@@ -138,6 +140,10 @@ export function formatReport(report, lengths) {
   out.push(`Cold start of www/dist to the first drawn heatmap (median of ${cs.first.length}): model in the Cache API ${f(report.cold_start_cached_ms, 0)} ms ` +
     `(model requests: ${cs.cached.map((v) => v.model_requests).join(',')}), first visit from localhost ${f(report.cold_start_first_ms, 0)} ms`);
   if (cs.phases_cached?.length) out.push('  model cached, phase by phase (median start and ms from navigation start):', ...formatPhases(cs.phases_cached).map((line) => `  ${line}`));
+  for (const r of [cs.returning, cs.returning_isolated].filter(Boolean)) {
+    out.push(`A returning visitor (a kept browser profile${r.isolated ? ', cross-origin isolated: the threaded build' : ', plain host'}, median of ${r.returning.length}): ${f(r.returning_ms, 0)} ms (its first visit ${f(r.first_ms, 0)} ms)`);
+    if (r.phases_returning?.length) out.push(...formatPhases(r.phases_returning).map((line) => `  ${line}`));
+  }
   const b = d.bytes;
   out.push(`Bytes: bertscope wasm ${mb(b.bertscope.wasm.raw)} raw / ${mb(b.bertscope.wasm.gz)} gzip, JS ${mb(b.bertscope.js.gz)} gzip; ` +
     `onnxruntime-web wasm ${mb(b.ort_web.wasm.raw)} / ${mb(b.ort_web.wasm.gz)} gzip, JS ${mb(b.ort_web.js.gz)} gzip; ` +

@@ -162,8 +162,9 @@ export async function download(url: string, kind: FileKind, onProgress: (p: Prog
   const cache = await openCache();
   const cached = await cache?.match(url);
   if (cached) {
-    const newer = await revalidate(url, kind, cached, onProgress);
-    const bytes = new Uint8Array(await cached.arrayBuffer());
+    // The cached copy is read while the server is asked: a returning visit waits for the longer of
+    // the two, not for a round trip and then the read.
+    const [newer, bytes] = await Promise.all([revalidate(url, kind, cached, onProgress), cached.arrayBuffer().then((buffer) => new Uint8Array(buffer))]);
     // The same bytes under new validators (a file copied again, say) replace nothing: only the validators are kept.
     if (newer) return { ...fresh(url, newer.bytes, newer.response, cache, 'replaced'), ...(sameBytes(bytes, newer.bytes) ? { source: 'cache' } : {}) };
     onProgress({ received: bytes.length, total: bytes.length, fromCache: true });

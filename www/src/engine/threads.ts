@@ -8,6 +8,7 @@
  */
 import { useBindings, type Bindings, type InitOutput } from './bindings';
 import { messageOf } from './errors';
+import { timed } from './timing';
 
 /** Most threads the engine uses (measured: 2 on a 2-core machine, see docs/BENCHMARKS.md). */
 export const MAX_THREADS = 4;
@@ -62,13 +63,13 @@ export async function startThreaded(): Promise<Threaded | null> {
   const glueUrl = new URL('bertscope_wasm.js', base).href;
   const [glue, module] = await Promise.all([
     import(/* @vite-ignore */ glueUrl) as Promise<ThreadedGlue>,
-    WebAssembly.compileStreaming(fetch(new URL('bertscope_wasm_bg.wasm', base))),
+    timed('compile the wasm', WebAssembly.compileStreaming(fetch(new URL('bertscope_wasm_bg.wasm', base)))),
   ]);
-  const output = await glue.default({ module_or_path: module });
+  const output = await timed('instantiate the wasm', glue.default({ module_or_path: module }));
   const memory = output.memory;
   // This worker is one of the threads (it multiplies a share of each product itself); the pool's
   // workers first (each waits for a thread), then the pool: making it waits until they run its threads.
-  await Promise.all(Array.from({ length: threads - 1 }, () => startPoolThread({ glueUrl, module, memory })));
+  await timed('start the pool threads', Promise.all(Array.from({ length: threads - 1 }, () => startPoolThread({ glueUrl, module, memory }))));
   glue.startThreadPool(threads - 1);
   useBindings(glue as unknown as Bindings);
   return { output, memory, threads: glue.poolThreads() };
