@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { assertDrawn, canvasPixels, fillAndWait, READY_TIMEOUT_MS, readCanvases, repoRoot, useSession, waitReady } from './helpers.mjs';
+import { assertDrawn, assertOnlyAllocationFailures, canvasPixels, crashWatchedPage, fillAndWait, READY_TIMEOUT_MS, readCanvases, repoRoot, useSession, waitReady } from './helpers.mjs';
 import { runCrashModel } from './onnx.mjs';
 
 const crashDir = mkdtempSync(join(tmpdir(), 'bertscope-crash-'));
@@ -29,29 +29,9 @@ const OUT_OF_MEMORY = 'it ran out of memory or hit an internal error';
 /** Time given to a looping page to show itself, in ms. */
 const LOOP_WATCH_MS = 5_000;
 
-/**
- * A page whose problems go to its own list (the engine's report of the failed allocation is
- * expected there) and whose crash warnings are counted.
- */
-async function watchedPage() {
-  const problems = [];
-  const page = await session.newPage({ into: problems });
-  const crashes = [];
-  page.on('console', (message) => {
-    if (message.type() === 'warning' && message.text().startsWith('bertscope: the engine stopped')) crashes.push(message.text());
-  });
-  return { page, problems, crashes };
-}
-
-/** Asserts `problems` are only the engine's own reports of failed allocations, `count` of them. */
-function assertOnlyAllocationFailures(problems, count) {
-  assert.equal(problems.length, count, problems.join('\n'));
-  for (const problem of problems) assert.match(problem, /^console: panicked at .*\nfailed to allocate|memory allocation of \d+ bytes failed/);
-}
-
 describe('a model that crashes the engine', { concurrency: false }, () => {
   it('from a ?model= link: one crash, a restart with the default model naming both, and no loop', { timeout: 2 * READY_TIMEOUT_MS }, async () => {
-    const { page, problems, crashes } = await watchedPage();
+    const { page, problems, crashes } = await crashWatchedPage(session);
     await page.goto(`${session.url}?model=${CRASHER}&tokenizer=/models/default/tokenizer.json&name=crasher`);
     const notice = page.locator('[data-testid="notices"] li[data-kind="crash"]');
     await notice.waitFor({ timeout: READY_TIMEOUT_MS });
@@ -74,7 +54,7 @@ describe('a model that crashes the engine', { concurrency: false }, () => {
   });
 
   it('in one of two widgets: that widget says so, the other draws, and the engine stops once', { timeout: 2 * READY_TIMEOUT_MS }, async () => {
-    const { page, problems, crashes } = await watchedPage();
+    const { page, problems, crashes } = await crashWatchedPage(session);
     await page.goto(`${session.url}fixtures/crash-widgets.html`);
     const states = () =>
       page.$$eval('bert-attention', (hosts) =>

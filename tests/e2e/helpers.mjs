@@ -30,6 +30,26 @@ export function useSession(options) {
   return session;
 }
 
+/**
+ * A page of `session` whose problems go to its own list (an engine crash's own reports are expected
+ * there) and whose crash warnings ("bertscope: the engine stopped: …", one per crash) are counted.
+ */
+export async function crashWatchedPage(session) {
+  const problems = [];
+  const page = await session.newPage({ into: problems });
+  const crashes = [];
+  page.on('console', (message) => {
+    if (message.type() === 'warning' && message.text().startsWith('bertscope: the engine stopped')) crashes.push(message.text());
+  });
+  return { page, problems, crashes };
+}
+
+/** Asserts `problems` are only the engine's own reports of failed allocations, `count` of them. */
+export function assertOnlyAllocationFailures(problems, count) {
+  assert.equal(problems.length, count, problems.join('\n'));
+  for (const problem of problems) assert.match(problem, /^console: panicked at .*\nfailed to allocate|memory allocation of \d+ bytes failed/);
+}
+
 /** Per sentence: the token table's rows and caption. */
 export function tokenTables(page) {
   return page.$$eval('[data-testid="token-table"] table', (tables) =>
@@ -151,6 +171,14 @@ export async function urlWith(page, params) {
     return Object.entries(wanted).every(([k, v]) => (v === null ? !search.has(k) : search.get(k) === v));
   }, params);
   return page.url();
+}
+
+/** Threads the page's model line names ("· 2 threads", "· 1 thread"): what the engine runs on. */
+export async function threadsShown(page) {
+  const text = await page.textContent('[data-testid="model-info"]');
+  const match = / · (\d+) threads?/.exec(text);
+  assert.ok(match, `the model line names no thread count: ${text}`);
+  return Number(match[1]);
 }
 
 /**

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { ISOLATION_HEADERS, serve } from '../../scripts/serve.mjs';
 import { textOfTokens } from '../bench/common.js';
-import { dist, downloadOf, modelsDir, READY_TIMEOUT_MS, useSession, waitReady } from './helpers.mjs';
+import { dist, downloadOf, modelsDir, READY_TIMEOUT_MS, threadsShown, useSession, waitReady } from './helpers.mjs';
 
 const SENTENCES = ['Apple is huge enterprise', 'I am eating an apple'];
 /** wasm against onnxruntime: raw attention agrees within 2e-4 (see mixing.test.mjs). */
@@ -47,14 +47,6 @@ function worstDifference(a, b) {
   if (typeof a === 'number') return Math.abs(a - b);
   assert.equal(a.length, b.length);
   return a.reduce((worst, x, i) => Math.max(worst, worstDifference(x, b[i])), 0);
-}
-
-/** Threads the model line names ("· 2 threads", "· 1 thread"). */
-async function threadsShown(page) {
-  const text = await page.textContent(MODEL_INFO);
-  const match = / · (\d+) threads?/.exec(text);
-  assert.ok(match, `the model line names no thread count: ${text}`);
-  return Number(match[1]);
 }
 
 /** Every sentence's `[layer][head][q][k]` from the page's "All attention (JSON)" download. */

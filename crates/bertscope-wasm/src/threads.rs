@@ -8,6 +8,10 @@
 //! every split: bertscope's products (`bertscope_core::kernels::split`) and tract's own row-wise
 //! ops (softmax, element-wise maps, reductions, broadcast arithmetic), which split over rayon's
 //! global pool once it is tract's executor.
+//!
+//! A pool thread that traps (a panic or a failed allocation: both abort) cannot be heard by the
+//! engine's worker, which waits for that thread's part for ever: the thread's worker tells the
+//! page itself (www/src/engine/pool-thread.ts), which ends the engine and starts a fresh one.
 
 use std::sync::{Condvar, Mutex, MutexGuard};
 
@@ -65,4 +69,21 @@ pub fn run_pool_thread() {
 #[wasm_bindgen(js_name = poolThreads)]
 pub fn pool_threads() -> usize {
     bertscope_core::kernels::split::threads()
+}
+
+/// Test-only fault, for tests/e2e/pool-crash.test.mjs and nothing else (neither the page nor the
+/// widget calls it): every pool thread but the calling one panics, and so traps, while the calling
+/// thread waits for them, as it waits for its parts of a product when a part's thread traps. Does
+/// nothing more; refused outside the pool (before [`start_thread_pool`]).
+#[wasm_bindgen(js_name = testPanicInPoolThreads)]
+pub fn test_panic_in_pool_threads() -> Result<(), JsError> {
+    if rayon::current_thread_index().is_none() {
+        return Err(JsError::new("no thread pool runs on this thread"));
+    }
+    rayon::broadcast(|thread| {
+        if thread.index() != 0 {
+            panic!("test fault: pool thread {} panics on purpose (testPanicInPoolThreads)", thread.index());
+        }
+    });
+    Ok(())
 }

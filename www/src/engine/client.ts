@@ -3,11 +3,14 @@
  * is computing waits, and is replaced by any newer one (replaced runs resolve to `null`). If the
  * worker dies, every open request fails, a fresh worker is started and `onCrash` is told which
  * model was in it and which one to restart with (see crash-ledger.ts): a model that stopped the
- * engine is not loaded again automatically, so a bad model cannot make the page loop.
+ * engine is not loaded again automatically, so a bad model cannot make the page loop. The threaded
+ * engine's pool threads report their own crashes here (the worker, waiting for them, cannot): the
+ * client then ends the worker, its pool with it, as if it had crashed itself.
  */
 import { CrashLedger, type ModelFiles } from './crash-ledger';
 import { InputError } from './errors';
 import type { BatchRun, Encoding, ModelInfo, Progress, Reply, Request, RunOptions, WordFocus } from './protocol';
+import type { PoolThreadAlarm } from './threads';
 
 export type { ModelFiles } from './crash-ledger';
 
@@ -64,6 +67,8 @@ interface QueuedRun {
 /** Talks to one engine worker at a time. */
 export class EngineClient {
   private worker: Worker | null = null;
+  /** The alarm ports of the worker's pool threads (threaded engine only), closed with it. */
+  private alarms: MessagePort[] = [];
   private nextId = 1;
   private readonly waiting = new Map<number, Waiter>();
   /** Interim replies (`flow-progress`, `mixing-progress`, `own-progress`) go to the request's listener. */
@@ -166,8 +171,14 @@ export class EngineClient {
   dispose(): void {
     this.deadReason = 'the engine was shut down';
     this.failAll(new Error(this.deadReason));
+    this.stopWorker();
+  }
+
+  /** Ends the worker (and its pool threads) and stops listening to them. */
+  private stopWorker(): void {
     this.worker?.terminate();
     this.worker = null;
+    for (const port of this.alarms.splice(0)) port.close();
   }
 
   private pump(): void {
@@ -219,13 +230,31 @@ export class EngineClient {
 
   private spawn(): void {
     const worker = this.createWorker();
-    worker.addEventListener('message', (event: MessageEvent<Reply>) => this.receive(event.data));
+    worker.addEventListener('message', (event: MessageEvent<Reply>) => {
+      if (event.data.type === 'pool-alarms') this.listenToPool(worker, event.data.ports);
+      else this.receive(event.data);
+    });
     worker.addEventListener('error', (event: ErrorEvent) => {
       event.preventDefault();
       this.crash(event.message || 'the engine stopped unexpectedly');
     });
     worker.addEventListener('messageerror', () => this.crash('the engine sent a message that could not be read'));
     this.worker = worker;
+  }
+
+  /** Listens to the pool threads of `worker`: one that stops leaves `worker` waiting for it for ever, so that is a crash. */
+  private listenToPool(worker: Worker, ports: MessagePort[]): void {
+    if (worker !== this.worker) {
+      for (const port of ports) port.close();
+      return;
+    }
+    for (const port of ports) {
+      port.addEventListener('message', (event: MessageEvent<PoolThreadAlarm>) => {
+        if (worker === this.worker) this.crash(event.data.stopped);
+      });
+      port.start();
+      this.alarms.push(port);
+    }
   }
 
   private receive(reply: Reply): void {
@@ -263,8 +292,7 @@ export class EngineClient {
 
   /** Fails what was asked of a dead worker, blames the model it held and, unless it keeps dying, starts a fresh one. */
   private crash(message: string): void {
-    this.worker?.terminate();
-    this.worker = null;
+    this.stopWorker();
     this.crashes++;
     const culprit = this.suspect;
     this.ledger.record(culprit, message);

@@ -20,3 +20,12 @@ export function runFailure(e: unknown): string {
   const message = messageOf(e);
   return isInputError(e) ? message.charAt(0).toUpperCase() + message.slice(1) : `Could not run the model: ${message}`;
 }
+
+/**
+ * What a WebAssembly trap means, in words, to follow what trapped ("it", "one of its threads"). Rust
+ * aborts with `unreachable` when an allocation fails (the 4 GB of a 32-bit memory are used up) or on
+ * an internal error; the details go to the console.
+ */
+export function trapInWords(trap: WebAssembly.RuntimeError): string {
+  return trap.message === 'unreachable' ? 'ran out of memory or hit an internal error' : `hit a WebAssembly fault (${trap.message})`;
+}

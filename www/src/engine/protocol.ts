@@ -98,4 +98,6 @@ export type Reply =
   | { type: 'find-word'; id: number; found: WordFocus[] }
   /** `input`: the sentences were refused, not the model (see `InputError`). */
   | { type: 'error'; id: number; error: string; fatal: boolean; input: boolean }
+  /** The threaded engine's pool workers' alarm ports (threads.ts `PoolThreadAlarm`): a message on one means the engine is stuck and must be ended. */
+  | { type: 'pool-alarms'; id: number; ports: MessagePort[] }
   | AnalysisReply;

@@ -7,7 +7,7 @@
 import * as wasm from './bindings';
 import type { RunAnalysis } from './analysis-protocol';
 import { download } from './download';
-import { isInputError, messageOf } from './errors';
+import { isInputError, messageOf, trapInWords } from './errors';
 import { mixingBuffers, runMixed } from './mixing-run';
 import { measure, measureEnginePhases, timed } from './timing';
 import { BufferPool } from './buffer-pool';
@@ -80,6 +80,8 @@ async function startWasm(): Promise<wasm.InitOutput> {
     if (started) {
       wasmMemory = started.memory;
       threads = started.threads;
+      // The page listens to the pool's threads itself: if one stops, this worker waits for it for ever.
+      post({ type: 'pool-alarms', id: 0, ports: started.alarms }, started.alarms);
       return started.output;
     }
   } catch (e) {
@@ -89,16 +91,6 @@ async function startWasm(): Promise<wasm.InitOutput> {
   wasmMemory = output.memory;
   threads = 1;
   return output;
-}
-
-/**
- * What a WebAssembly trap means, in words. Rust aborts with `unreachable` when an allocation fails
- * (the 4 GB of a 32-bit memory are used up) or on an internal error; the details go to the console.
- */
-function trapInWords(trap: WebAssembly.RuntimeError): string {
-  return trap.message === 'unreachable'
-    ? 'it ran out of memory or hit an internal error'
-    : `it hit a WebAssembly fault (${trap.message})`;
 }
 
 /** Loads a model from the network (or the cache); its files are kept in the cache only once the engine has accepted them. */
@@ -212,7 +204,7 @@ async function handle(request: Request): Promise<void> {
     else if (!(await extension?.handle(request, host))) throw new Error(`unknown request ${request.type}`);
   } catch (e) {
     // A trap (panic, out of memory) leaves the wasm instance unusable: the page must restart us.
-    if (e instanceof WebAssembly.RuntimeError) post({ type: 'error', id: request.id, error: trapInWords(e), fatal: true, input: false });
+    if (e instanceof WebAssembly.RuntimeError) post({ type: 'error', id: request.id, error: `it ${trapInWords(e)}`, fatal: true, input: false });
     else post({ type: 'error', id: request.id, error: messageOf(e), fatal: false, input: isInputError(e) });
   }
 }

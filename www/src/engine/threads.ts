@@ -5,6 +5,11 @@
  * at most `MAX_THREADS`: itself and a pool of workers (pool-thread.ts). The products then split
  * over them. Elsewhere (a plain static host, the widget), or if that build is missing or does not
  * start, the worker runs the single-thread build: `startThreaded` resolves to null.
+ *
+ * A pool thread that traps (a panic, a failed allocation) or throws leaves this worker waiting for
+ * its part for ever, deaf to everything: so each pool worker is given a port whose other end goes
+ * to the page (`Threaded.alarms`), on which it says that it stopped (`PoolThreadAlarm`), and the
+ * page ends this worker, its pool with it, and starts a fresh one (client.ts).
  */
 import { useBindings, type Bindings, type InitOutput } from './bindings';
 import { messageOf } from './errors';
@@ -30,6 +35,13 @@ export interface PoolThreadStart {
   glueUrl: string;
   module: WebAssembly.Module;
   memory: WebAssembly.Memory;
+  /** Where it tells the page that it stopped (the page holds the other end). */
+  alarm: MessagePort;
+}
+
+/** What a pool thread's worker tells the page on its alarm port: it stopped, and why, in words. */
+export interface PoolThreadAlarm {
+  stopped: string;
 }
 
 /** What a pool thread's worker answers once it runs, or why it cannot. */
@@ -40,6 +52,8 @@ export interface Threaded {
   output: InitOutput;
   memory: WebAssembly.Memory;
   threads: number;
+  /** The page's ends of the pool workers' alarm ports (see `PoolThreadAlarm`), to hand over to it. */
+  alarms: MessagePort[];
 }
 
 /** Pool workers, kept referenced while the engine lives (a worker nobody references may be collected). */
@@ -67,12 +81,20 @@ export async function startThreaded(): Promise<Threaded | null> {
   ]);
   const output = await timed('instantiate the wasm', glue.default({ module_or_path: module }));
   const memory = output.memory;
-  // This worker is one of the threads (it multiplies a share of each product itself); the pool's
-  // workers first (each waits for a thread), then the pool: making it waits until they run its threads.
-  await timed('start the pool threads', Promise.all(Array.from({ length: threads - 1 }, () => startPoolThread({ glueUrl, module, memory }))));
-  glue.startThreadPool(threads - 1);
+  const channels = Array.from({ length: threads - 1 }, () => new MessageChannel());
+  try {
+    // This worker is one of the threads (it multiplies a share of each product itself); the pool's
+    // workers first (each waits for a thread), then the pool: making it waits until they run its threads.
+    await timed('start the pool threads', Promise.all(channels.map((channel) => startPoolThread({ glueUrl, module, memory, alarm: channel.port2 }))));
+    glue.startThreadPool(threads - 1);
+  } catch (e) {
+    // The workers that did start wait for a thread that never comes: end them (the engine runs on one thread).
+    for (const worker of poolWorkers.splice(0)) worker.terminate();
+    for (const channel of channels) channel.port1.close();
+    throw e;
+  }
   useBindings(glue as unknown as Bindings);
-  return { output, memory, threads: glue.poolThreads() };
+  return { output, memory, threads: glue.poolThreads(), alarms: channels.map((channel) => channel.port1) };
 }
 
 /** Starts one pool thread's worker; resolves once it runs. */
@@ -84,7 +106,8 @@ function startPoolThread(start: PoolThreadStart): Promise<void> {
       if (event.data.ready) resolve();
       else reject(new Error(`a thread of the engine could not start: ${event.data.error}`));
     });
+    // Heard only until the pool runs (this worker then waits in its products); later the pool worker tells the page itself.
     worker.addEventListener('error', (event: ErrorEvent) => reject(new Error(`a thread of the engine could not start: ${messageOf(event.message)}`)));
-    worker.postMessage(start);
+    worker.postMessage(start, [start.alarm]);
   });
 }
