@@ -91,6 +91,32 @@ const methods = {
   time: (text, runs, warmup, warmupMs) => timeCalls(runOnce, text, runs, warmup, warmupMs),
 
   memory: () => memory?.buffer.byteLength ?? 0,
+
+  /**
+   * Per way of taking the attention ('fresh', 'copy', 'page': see `takeAttention`), `runs` runs of
+   * `text` with the ways taking turns: each run's ms (run and hand-over) and the hand-over's alone.
+   */
+  handoff(text, runs) {
+    const ways = ['fresh', 'copy', 'page'];
+    const times = Object.fromEntries(ways.map((way) => [way, { run_ms: [], handoff_ms: [] }]));
+    for (let i = 0; i < runs + 1; i++) {
+      for (let k = 0; k < ways.length; k++) {
+        const way = ways[(i + k) % ways.length];
+        const start = performance.now();
+        const result = engine.run([text]);
+        const ran = performance.now();
+        takeAttention(result, way);
+        const end = performance.now();
+        result.free();
+        // The first round warms every way up.
+        if (i > 0) {
+          times[way].run_ms.push(end - start);
+          times[way].handoff_ms.push(end - ran);
+        }
+      }
+    }
+    return times;
+  },
 };
 
 self.addEventListener('message', async ({ data: { id, method, args } }) => {

@@ -31,4 +31,5 @@ window.bench = {
   tokenize: (text) => call('tokenize', text),
   time: (text, runs, warmup = 1, warmupMs = 0) => call('time', text, runs, warmup, warmupMs),
   memory: () => call('memory'),
+  handoff: (text, runs) => call('handoff', text, runs),
 };
