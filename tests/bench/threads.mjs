@@ -88,6 +88,8 @@ if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.me
       const [a, b, o] = ['a', 'b', 'ort'].map((name) => median(name, n));
       console.log([n, f(a), f(b), f(o), (b / a).toFixed(2), (a / o).toFixed(2), (b / o).toFixed(2)].join(' | '));
     }
+    const mb = (name) => (result.memory[name]?.after_512_bytes / 2 ** 20).toFixed(0);
+    console.log(`wasm memory after the runs: A ${mb('a')} MB, B ${mb('b')} MB`);
     process.exit(0);
   }
   let result;
