@@ -204,13 +204,17 @@ describe('the engine on several threads', { concurrency: false, skip }, () => {
     await fresh.close();
 
     const page = await session.open(shownQuery);
-    // The next run (512 tokens, two sentences: several hundred ms on the threads) starts once the
-    // input's debounce (250 ms) is over; layer 1, never drawn on this page, is drawn meanwhile.
+    const [worker] = page.workers();
+    // The next run (512 tokens, two sentences: a few hundred ms on the threads) starts once the
+    // input's debounce (250 ms) is over: the engine's worker, busy running it, stops answering at
+    // once. Then layer 1, never drawn on this page, is drawn.
     await page.fill(`${INPUT} >> nth=0`, textOfTokens(512));
-    await page.waitForTimeout(450);
+    for (const started = Date.now(); Date.now() - started < 10_000; ) {
+      const answered = await Promise.race([worker.evaluate(() => true), new Promise((resolve) => setTimeout(() => resolve(false), 30))]);
+      if (!answered) break;
+    }
     const during = await layerOne(page);
     await waitReady(page);
-    const [worker] = page.workers();
     const run = await worker.evaluate(() => {
       const [last] = performance.getEntriesByName('bertscope: run').slice(-1);
       return { start: performance.timeOrigin + last.startTime, end: performance.timeOrigin + last.startTime + last.duration };
