@@ -10,6 +10,11 @@
 // each build served from its own origin, both and onnxruntime-web on THREADS threads, alternating
 // in one session; prints B / A and each build's ratio to onnxruntime-web.
 //
+// Each run is timed in the engine's worker, the attention handed over as the page's worker does it
+// (engine-threads-worker.js): lent in place by a build that can (`holdAttention`), else copied into
+// a buffer reused from run to run. HANDOFF_A / HANDOFF_B (page, copy, fresh) choose otherwise, e.g.
+// the same build twice with HANDOFF_A=copy to time the hand-off alone.
+//
 // Needs www/pkg (engine.html), www/pkg-threads (build_wasm_threads) and the bertscope release
 // binary (for the token ids; BERTSCOPE, else $CARGO_TARGET_DIR/release/bertscope). Models:
 // BERTSCOPE_MODELS, else ../shared/models.
@@ -69,8 +74,8 @@ if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.me
     const servers = await Promise.all([pkgA, pkgB].map((pkg) => serve(path.join(root, 'www'), { mounts: { ...mounts, '/pkg-threads': pkg }, isolated: true })));
     let result;
     try {
-      const engine = (name, server) => ({ name, kind: 'bertscope', baseUrl: server.url, page: `engine-threads.html?threads=${threads}`, model: `/models/${model}`, tokenizer: `/models/${tokenizer}` });
-      const configs = [engine('a', servers[0]), engine('b', servers[1]), { name: 'ort', kind: 'ort', page: `ort.html?threads=${threads}`, model: `/models/${peer}` }];
+      const engine = (name, server, handoff = 'page') => ({ name, kind: 'bertscope', baseUrl: server.url, page: `engine-threads.html?threads=${threads}&handoff=${handoff}`, model: `/models/${model}`, tokenizer: `/models/${tokenizer}` });
+      const configs = [engine('a', servers[0], process.env.HANDOFF_A), engine('b', servers[1], process.env.HANDOFF_B), { name: 'ort', kind: 'ort', page: `ort.html?threads=${threads}`, model: `/models/${peer}` }];
       result = await browserBench(browser, { baseUrl: servers[0].url, configs, ids, lengths, runs: Number(runsArg), rounds: 4, log });
     } finally {
       await browser.close();
@@ -83,6 +88,8 @@ if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.me
       const [a, b, o] = ['a', 'b', 'ort'].map((name) => median(name, n));
       console.log([n, f(a), f(b), f(o), (b / a).toFixed(2), (a / o).toFixed(2), (b / o).toFixed(2)].join(' | '));
     }
+    const mb = (name) => (result.memory[name]?.after_512_bytes / 2 ** 20).toFixed(0);
+    console.log(`wasm memory after the runs: A ${mb('a')} MB, B ${mb('b')} MB`);
     process.exit(0);
   }
   let result;

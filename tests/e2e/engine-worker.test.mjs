@@ -26,10 +26,14 @@ async function focusRows(page) {
   return rows;
 }
 
-/** Each run's "copy the attention out" measure in the engine worker: how many sentences, how many into reused buffers. */
+/**
+ * Each run's "copy the attention out" measure in the engine worker: how many sentences, how many
+ * into reused buffers, how many lent in place (none: this page is not cross-origin isolated, so
+ * its engine runs the single-thread build and copies; threads.test.mjs tests lending).
+ */
 function copies(page) {
   const [worker] = page.workers();
-  return worker.evaluate(() => performance.getEntriesByName('bertscope: copy the attention out').map((e) => e.detail));
+  return worker.evaluate(() => performance.getEntriesByName('bertscope: copy the attention out').map(({ detail: { sentences, reused, lent } }) => ({ sentences, reused, lent })));
 }
 
 /** Asserts "apple"'s row of each seed sentence is the onnxruntime reference's. */
@@ -61,7 +65,7 @@ describe('the engine worker', { concurrency: false }, () => {
     const page = await session.open();
     const first = await focusRows(page);
     assertReference(first, 'first run');
-    assert.deepEqual(await copies(page), [{ sentences: 2, reused: 0 }], 'the first run fills fresh buffers');
+    assert.deepEqual(await copies(page), [{ sentences: 2, reused: 0, lent: 0 }], 'the first run fills fresh buffers');
 
     // Another sentence (fresh buffers of another size), then the seed sentence again: that run
     // fills the first run's buffers, given back when the second result was drawn.
@@ -69,7 +73,7 @@ describe('the engine worker', { concurrency: false }, () => {
     await fillAndWait(page, `${INPUT} >> nth=0`, 'Apple is huge enterprise');
     const runs = await copies(page);
     assert.equal(runs.length, 3, `runs: ${JSON.stringify(runs)}`);
-    assert.deepEqual(runs.at(-1), { sentences: 2, reused: 2 }, 'the third run fills the first run’s buffers');
+    assert.deepEqual(runs.at(-1), { sentences: 2, reused: 2, lent: 0 }, 'the third run fills the first run’s buffers');
     const again = await focusRows(page);
     assert.deepEqual(again, first, 'the same numbers from reused buffers');
     assertReference(again, 'run into reused buffers');

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { ISOLATION_HEADERS, serve } from '../../scripts/serve.mjs';
 import { textOfTokens } from '../bench/common.js';
-import { dist, downloadOf, modelsDir, READY_TIMEOUT_MS, threadsShown, useSession, waitReady } from './helpers.mjs';
+import { canvasPixels, dist, downloadOf, fillAndWait, modelsDir, READY_TIMEOUT_MS, STATUS, threadsShown, useSession, waitReady } from './helpers.mjs';
 
 const SENTENCES = ['Apple is huge enterprise', 'I am eating an apple'];
 /** wasm against onnxruntime: raw attention agrees within 2e-4 (see mixing.test.mjs). */
@@ -18,6 +18,7 @@ const TOLERANCE = 2e-4;
 /** Most threads the page uses (MAX_THREADS in www/src/engine/threads.ts). */
 const MAX_THREADS = 4;
 const MODEL_INFO = '[data-testid="model-info"]';
+const INPUT = '[data-testid="sentence-input"]';
 const query = `?${new URLSearchParams([...SENTENCES.map((s) => ['s', s]), ['focus', 'apple']])}`;
 
 /** Paths asked of the isolated server. */
@@ -133,6 +134,89 @@ describe('the engine on several threads', { concurrency: false, skip }, () => {
     assert.equal(worstDifference(split, want), 0);
     session.assertNoProblems();
     await single.close();
+  });
+
+  it('runs in a row read their attention in place, given back once a newer one is drawn: the single-thread bits every time, at most two results held, memory flat', { timeout: 3 * READY_TIMEOUT_MS }, async () => {
+    // Each run's first sentence in turn (the second stays SENTENCES[1]): three lengths, so the
+    // engine's memory is reused by runs of other shapes; the 128-token one makes a held result big
+    // (2 × 6 layers × 12 heads × 128² floats, 9.4 MB) enough for a leak to grow the memory.
+    const firsts = [textOfTokens(128), 'The bank raised its interest rates again', SENTENCES[0]];
+    const single = await session.newPage();
+    await single.goto(`${plain.url}${query}`);
+    await waitReady(single);
+    const want = [];
+    for (const first of firsts) {
+      await fillAndWait(single, `${INPUT} >> nth=0`, first);
+      want.push(await runTensor(single));
+    }
+    await single.close();
+
+    const page = await session.open(query);
+    assert.ok((await threadsShown(page)) > 1);
+    const cycles = 3;
+    for (let i = 0; i < cycles * firsts.length; i++) {
+      await fillAndWait(page, `${INPUT} >> nth=0`, firsts[i % firsts.length]);
+      assert.equal(worstDifference(await runTensor(page), want[i % firsts.length]), 0, `run ${i + 2}`);
+      if (i % firsts.length === 0) {
+        // The worker works in its memory for the drawn result (rollout: layers × n² per sentence,
+        // computed and moved to the page): the attention lent for that result stays as it was.
+        await page.click('[data-testid="tab-rollout"]');
+        await waitReady(page);
+        await page.click('[data-testid="tab-focus"]');
+        await waitReady(page);
+        assert.equal(worstDifference(await runTensor(page), want[0]), 0, `run ${i + 2}, after its rollout`);
+      }
+    }
+    const [worker] = page.workers();
+    const runs = await worker.evaluate(() => performance.getEntriesByName('bertscope: copy the attention out').map((e) => e.detail));
+    assert.equal(runs.length, 1 + cycles * firsts.length, 'one hand-over per run');
+    runs.forEach((run, i) => {
+      assert.deepEqual([run.sentences, run.lent, run.reused], [2, 2, 0], `run ${i + 1} lends its attention in place, copying none`);
+      // The result drawn before and this one: the page gave every older one back.
+      assert.ok(run.lentResults <= 2, `run ${i + 1}: ${run.lentResults} results held`);
+    });
+    assert.equal(runs.at(-1).lentResults, 2);
+    // Once every shape has run (the first cycle), later cycles need no more memory.
+    const warm = runs[firsts.length].memoryBytes;
+    assert.deepEqual(runs.slice(firsts.length + 1).map((r) => r.memoryBytes), runs.slice(firsts.length + 1).map(() => warm), 'wasm memory grew after the first cycle');
+    session.assertNoProblems();
+    await page.close();
+  });
+
+  it('the result on screen, drawn again while the engine computes the next, reads the memory it was lent unchanged', { timeout: 2 * READY_TIMEOUT_MS }, async () => {
+    // 128 tokens: a lent result of 9.4 MB, which a release too early would leave to the next run.
+    const shownQuery = `?${new URLSearchParams([['s', textOfTokens(128)], ['s', SENTENCES[1]]])}`;
+    const layerOne = async (page) => {
+      await page.selectOption('[data-testid="layer-select"]', '0');
+      return { at: await page.evaluate(() => performance.timeOrigin + performance.now()), status: await page.textContent(STATUS), pixels: await canvasPixels(page, 'focus-heatmap') };
+    };
+    // What layer 1 of that result looks like, drawn on a page of its own.
+    const fresh = await session.open(shownQuery);
+    const want = (await layerOne(fresh)).pixels;
+    await fresh.close();
+
+    const page = await session.open(shownQuery);
+    const [worker] = page.workers();
+    // The next run (512 tokens, two sentences: a few hundred ms on the threads) starts once the
+    // input's debounce (250 ms) is over: the engine's worker, busy running it, stops answering at
+    // once. Then layer 1, never drawn on this page, is drawn.
+    await page.fill(`${INPUT} >> nth=0`, textOfTokens(512));
+    for (const started = Date.now(); Date.now() - started < 10_000; ) {
+      const answered = await Promise.race([worker.evaluate(() => true), new Promise((resolve) => setTimeout(() => resolve(false), 30))]);
+      if (!answered) break;
+    }
+    const during = await layerOne(page);
+    await waitReady(page);
+    const run = await worker.evaluate(() => {
+      const [last] = performance.getEntriesByName('bertscope: run').slice(-1);
+      return { start: performance.timeOrigin + last.startTime, end: performance.timeOrigin + last.startTime + last.duration };
+    });
+    assert.ok(run.start < during.at && during.at < run.end, `drawn ${(during.at - run.start).toFixed(0)} ms after the next run started (it took ${(run.end - run.start).toFixed(0)} ms): not during it`);
+    assert.notEqual(during.status, 'ready', 'the next result was already drawn');
+    assert.ok(want.length > 0 && want[0].colours > 20, 'layer 1 was drawn');
+    assert.deepEqual(during.pixels, want, 'the result on screen changed while the next run computed');
+    session.assertNoProblems();
+    await page.close();
   });
 
   it('a dropped model runs on the threads too (its bytes are hashed out of the shared memory)', { timeout: READY_TIMEOUT_MS + 60_000 }, async () => {

@@ -250,6 +250,8 @@ async function runNow(): Promise<void> {
     const output = await client.run(texts, { analyses: { focus: state.focusWord, occurrence: state.focusOccurrence }, mixing, onMixingProgress: showMixingProgress });
     ui.mixingProgress.hidden = true;
     if (!output) return; // a newer run replaced this one
+    // A result replaced before it was ever drawn (it waited for its focus word): nothing reads it.
+    if (shown && shown !== drawnOutput) client.recycle(shown);
     shown = output;
     stale = !sameTexts(texts, store.get().sentences);
     showNotices();

@@ -1,12 +1,15 @@
 //! What a run of the model gives back: per sentence, flat `f32` buffers with shapes; per batch,
 //! the tokenized batch beside them.
 
+use std::sync::Arc;
+
 use crate::tokenize::Batch;
 
-/// Attention probabilities of one sentence, `[layer][head][query][key]`, row-major.
+/// Attention probabilities of one sentence, `[layer][head][query][key]`, row-major. Never written
+/// once made; its buffer can be shared ([`Attention::shared`]) so it outlives the run.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Attention {
-    data: Vec<f32>,
+    data: Arc<Vec<f32>>,
     layers: usize,
     heads: usize,
     tokens: usize,
@@ -15,12 +18,12 @@ pub struct Attention {
 impl Attention {
     /// All-zero attention of the given shape.
     pub fn zeros(layers: usize, heads: usize, tokens: usize) -> Self {
-        Self { data: vec![0.0; layers * heads * tokens * tokens], layers, heads, tokens }
+        Self { data: Arc::new(vec![0.0; layers * heads * tokens * tokens]), layers, heads, tokens }
     }
 
     /// Wraps a flat `[layer][head][query][key]` buffer; `None` if the length does not match.
     pub fn from_vec(data: Vec<f32>, layers: usize, heads: usize, tokens: usize) -> Option<Self> {
-        (data.len() == layers * heads * tokens * tokens).then_some(Self { data, layers, heads, tokens })
+        (data.len() == layers * heads * tokens * tokens).then(|| Self { data: Arc::new(data), layers, heads, tokens })
     }
 
     /// `[layers, heads, tokens, tokens]`.
@@ -33,9 +36,16 @@ impl Attention {
         &self.data
     }
 
-    /// Consumes the attention, giving its buffer.
+    /// The buffer itself, shared (no copy): it stays as it is, and alive, for as long as the
+    /// holder keeps it, whatever happens to this attention or its run. The page's threaded engine
+    /// lends the attention to the page this way (a view of wasm memory instead of a copy).
+    pub fn shared(&self) -> Arc<Vec<f32>> {
+        Arc::clone(&self.data)
+    }
+
+    /// Consumes the attention, giving its buffer (a copy only if it is shared).
     pub fn into_vec(self) -> Vec<f32> {
-        self.data
+        Arc::try_unwrap(self.data).unwrap_or_else(|shared| shared.as_ref().clone())
     }
 
     /// One head's `tokens × tokens` matrix (query rows, key columns).
@@ -128,4 +138,22 @@ pub struct BatchRun {
     pub batch: Batch,
     /// One run per sentence, in order.
     pub runs: Vec<SentenceRun>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_shared_attention_buffer_outlives_its_attention_unchanged() {
+        let values: Vec<f32> = (0..2 * 3 * 3).map(|i| i as f32 / 7.0).collect();
+        let attention = Attention::from_vec(values.clone(), 1, 2, 3).unwrap();
+        let shared = attention.shared();
+        assert_eq!(shared.as_ptr(), attention.as_slice().as_ptr(), "shared, not copied");
+        let copy = attention.clone().into_vec();
+        assert_eq!(copy, values);
+        drop(attention);
+        assert_eq!(*shared, values);
+        assert_eq!(Attention::from_vec(values.clone(), 1, 2, 3).unwrap().into_vec(), values);
+    }
 }

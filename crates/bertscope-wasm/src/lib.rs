@@ -217,6 +217,13 @@ impl BatchRun {
         Ok(())
     }
 
+    /// Sentence `index`'s attention, held in wasm memory (not copied) for as long as the returned
+    /// object lives, whatever happens to this run: read it through `HeldAttention.view`.
+    #[wasm_bindgen(js_name = holdAttention)]
+    pub fn hold_attention(&self, index: usize) -> Result<HeldAttention, JsError> {
+        Ok(HeldAttention { data: self.sentence(index)?.attention.shared() })
+    }
+
     /// `[layers, heads, tokens, tokens]`.
     #[wasm_bindgen(js_name = attentionShape)]
     pub fn attention_shape(&self) -> Vec<u32> {
@@ -278,6 +285,33 @@ impl BatchRun {
     #[wasm_bindgen(js_name = tokenMap, unchecked_return_type = "TokenMap")]
     pub fn token_map(&self) -> Result<JsValue, JsError> {
         to_js(&analysis::token_map(&self.run))
+    }
+}
+
+/// One sentence's attention (as `BatchRun.attention` gives it), kept where the run left it in wasm
+/// memory until this object is freed: the threaded page reads it through a view instead of a copy.
+#[wasm_bindgen]
+pub struct HeldAttention {
+    data: std::sync::Arc<Vec<f32>>,
+}
+
+#[wasm_bindgen]
+impl HeldAttention {
+    /// A view of the attention in wasm memory, no copy; it reads the attention until this object is
+    /// freed, and nothing writes it meanwhile. Where wasm memory is shared (the threaded build) the
+    /// view stays valid when memory grows and is posted to another thread without a copy; on a
+    /// plain memory, growing it empties the view, so read it before the next call into wasm.
+    pub fn view(&self) -> Float32Array {
+        // SAFETY: the view aliases `self.data`, which is never written (attention is immutable once
+        // made, see `Attention::shared`) and lives until `self` is freed; the caller stops reading
+        // the view before freeing it.
+        unsafe { Float32Array::view(self.data.as_slice()) }
+    }
+
+    /// Values held.
+    #[wasm_bindgen(getter)]
+    pub fn length(&self) -> usize {
+        self.data.len()
     }
 }
 

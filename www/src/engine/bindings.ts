@@ -6,7 +6,7 @@
  */
 import * as single from '../../pkg/bertscope_wasm.js';
 
-export type { AttentionChange, BatchRun, InitOutput, Quantized, QuantizeReport } from '../../pkg/bertscope_wasm.js';
+export type { AttentionChange, BatchRun, HeldAttention, InitOutput, Quantized, QuantizeReport } from '../../pkg/bertscope_wasm.js';
 
 /** What a build of the bindings offers (the single-thread build's module). */
 export type Bindings = typeof single;

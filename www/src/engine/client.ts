@@ -157,14 +157,22 @@ export class EngineClient {
   }
 
   /**
-   * Moves the attention buffers of `output` back to the worker, which fills them again in the next
-   * runs instead of allocating fresh ones. Only for a result nothing reads any more: its
-   * `attentions` are empty afterwards.
+   * Gives the attention of `output` back to the worker: buffers it copied out are moved back to be
+   * filled again in the next runs instead of fresh ones; attention it lent (views of its shared
+   * memory, threaded build) is freed. Only for a result nothing reads any more: its `attentions`
+   * are empty afterwards either way.
    */
   recycle(output: BatchRun): void {
-    const buffers = [...new Set(output.attentions.map((a) => a.buffer as ArrayBuffer))].filter((b) => b.byteLength > 0);
-    if (!this.worker || buffers.length === 0) return;
-    this.worker.postMessage({ type: 'recycle', id: 0, buffers } satisfies Request, buffers);
+    const { lent } = output;
+    if (lent !== undefined) {
+      // The views would read whatever the engine writes there next: nothing may reach them now.
+      output.attentions = output.attentions.map(() => new Float32Array(0));
+      delete output.lent;
+    }
+    const buffers = [...new Set(output.attentions.map((a) => a.buffer))].filter((b): b is ArrayBuffer => b instanceof ArrayBuffer && b.byteLength > 0);
+    if (!this.worker || (buffers.length === 0 && lent === undefined)) return;
+    // A worker that replaced a crashed one never lent `lent` (ids are never reused): it ignores it.
+    this.worker.postMessage({ type: 'recycle', id: 0, buffers, ...(lent !== undefined ? { lent } : {}) } satisfies Request, buffers);
   }
 
   /** Stops the worker for good. */
@@ -199,11 +207,16 @@ export class EngineClient {
       (reply) => {
         const stale = settle();
         if (reply.type !== 'result') reject(new Error(`unexpected reply ${reply.type} to run`));
-        else if (stale) resolve(null);
         else {
-          if (this.loaded) this.ledger.worked(this.loaded);
           const { type: _type, id: _id, ...output } = reply;
-          resolve(output);
+          if (stale) {
+            // Nobody will see it: its attention goes back to the worker at once.
+            this.recycle(output);
+            resolve(null);
+          } else {
+            if (this.loaded) this.ledger.worked(this.loaded);
+            resolve(output);
+          }
         }
         this.pump();
       },

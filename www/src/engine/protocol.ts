@@ -63,6 +63,12 @@ export interface BatchRun {
   batch: Batch;
   attentionShape: AttentionShape;
   attentions: Float32Array[];
+  /**
+   * Set when `attentions` are views of the engine's shared memory (the threaded build), lent under
+   * this id: the engine keeps that memory as it is until the page gives the result back (`recycle`),
+   * and may write it after, so nothing reads the views then (see held-attention.ts).
+   */
+  lent?: number;
   /** Rollout, drift and token map, when the run asked for them (the page's analysis views). */
   analysis?: RunAnalysis;
   /** Per sentence, the context-mixing measures, when the run asked for them and the engine could compute them. */
@@ -77,8 +83,8 @@ export type Request =
   | { type: 'run'; id: number; texts: string[]; analyses?: FocusAnalyses; mixing?: MixingNeed }
   /** The engine's rule for what a word is (`analysis::find_word`): the `occurrence`-th `word` of each sentence, or why not. */
   | { type: 'find-word'; id: number; sentences: Encoding[]; word: string; occurrence: number }
-  /** Attention buffers of a result the page no longer shows, moved back for the next runs to fill (no reply). */
-  | { type: 'recycle'; id: number; buffers: ArrayBuffer[] }
+  /** A result the page no longer shows: its attention buffers, moved back for the next runs to fill, or the id its attention was lent under (no reply). */
+  | { type: 'recycle'; id: number; buffers: ArrayBuffer[]; lent?: number }
   | AnalysisRequest;
 
 /** Download progress of the model file; `total` is 0 when the server does not say. */

@@ -11,6 +11,7 @@ import { isInputError, messageOf, trapInWords } from './errors';
 import { mixingBuffers, runMixed } from './mixing-run';
 import { measure, measureEnginePhases, timed } from './timing';
 import { BufferPool } from './buffer-pool';
+import { LentAttention } from './held-attention';
 import type { MixingNeed } from '../measure';
 import type { AttentionShape, FocusAnalyses, MixingProgress, ModelInfo, Reply, Request } from './protocol';
 import type { Threaded } from './threads';
@@ -54,6 +55,8 @@ let engine: wasm.Engine | null = null;
 let queue: Promise<void> = Promise.resolve();
 /** Attention buffers the page gave back, filled again by the next runs. */
 const pool = new BufferPool();
+/** Attention the page reads in place, through views of the engine's shared memory (threaded build). */
+const lent = new LentAttention();
 
 /** Where replies go: the worker's global scope once `serveEngine` has run. */
 let scope: DedicatedWorkerGlobalScope | null = null;
@@ -151,20 +154,32 @@ function runBatch(id: number, texts: string[], analyses?: FocusAnalyses, need: M
   measure('run', start);
   measureEnginePhases(wasm);
   let kept = false;
+  let posted = false;
   try {
     start = performance.now();
     const batch = run.batch();
     const attentionShape = Array.from(run.attentionShape()) as AttentionShape;
-    const attentions: Float32Array[] = [];
     const size = attentionShape.reduce((a, b) => a * b, 1);
     const reusedBefore = pool.reuses;
-    for (let i = 0; i < run.count(); i++) {
-      const attention = pool.take(size);
-      run.copyAttention(i, attention);
-      attentions.push(attention);
+    // Lent in place where memory is shared, else copied out (into buffers the page gave back, if any).
+    const views = lent.lend(id, run, wasmMemory);
+    const attentions: Float32Array[] = views ?? [];
+    if (!views) {
+      for (let i = 0; i < run.count(); i++) {
+        const attention = pool.take(size);
+        run.copyAttention(i, attention);
+        attentions.push(attention);
+      }
     }
-    const transfer: Transferable[] = attentions.map((a) => a.buffer);
-    measure('copy the attention out', start, performance.now(), { sentences: attentions.length, reused: pool.reuses - reusedBefore });
+    // Copies move to the page; views of shared memory are shared when posted (and cannot be moved).
+    const transfer: Transferable[] = views ? [] : attentions.map((a) => a.buffer);
+    measure('copy the attention out', start, performance.now(), {
+      sentences: attentions.length,
+      reused: pool.reuses - reusedBefore,
+      lent: views?.length ?? 0,
+      lentResults: lent.count,
+      memoryBytes: host.memoryBytes(),
+    });
     let analysis: RunAnalysis | undefined;
     if (extension && analyses) {
       kept = true;
@@ -181,14 +196,18 @@ function runBatch(id: number, texts: string[], analyses?: FocusAnalyses, need: M
       batch,
       attentionShape,
       attentions,
+      ...(views ? { lent: id } : {}),
       ...(analysis ? { analysis } : {}),
       ...(mixing ? { mixing } : {}),
       ...(mixingError !== undefined ? { mixingError } : {}),
     };
     start = performance.now();
     post(reply, transfer);
+    posted = true;
     measure('post the result', start);
   } finally {
+    // A result that never reached the page is never given back: its loan ends here.
+    if (!posted) lent.giveBack(id);
     if (!kept) run.free();
   }
 }
@@ -220,8 +239,10 @@ export function serveEngine(worker: DedicatedWorkerGlobalScope, extra?: EngineEx
   startThreaded = threaded ?? null;
   worker.addEventListener('message', (event: MessageEvent<Request>) => {
     const request = event.data;
-    // Given back at once (not queued), so the run queued next can fill them.
-    if (request.type === 'recycle') pool.give(request.buffers);
-    else queue = queue.then(() => handle(request));
+    // Given back at once (not queued), so the run queued next can fill them (or use the memory lent).
+    if (request.type === 'recycle') {
+      pool.give(request.buffers);
+      if (request.lent !== undefined) lent.giveBack(request.lent);
+    } else queue = queue.then(() => handle(request));
   });
 }
