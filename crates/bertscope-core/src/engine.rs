@@ -2,7 +2,6 @@
 
 use crate::contain::contain;
 use crate::error::{Error, Result};
-use crate::kernels::split;
 use crate::model::{LoadOptions, Model, ModelInfo};
 use crate::onnx::mixing::LayerMixing;
 use crate::output::BatchRun;
@@ -19,22 +18,19 @@ impl Engine {
     /// Loads both halves and checks that every token id has an embedding row. Natively, a panic
     /// while loading is returned as [`Error::Internal`].
     pub fn new(model_bytes: &[u8], tokenizer_json: &[u8], options: LoadOptions) -> Result<Self> {
-        contain("loading the model", || Self::load(|| Model::from_bytes(model_bytes, options), tokenizer_json))
+        contain("loading the model", || Self::with_model(Model::from_bytes(model_bytes, options)?, tokenizer_json))
     }
 
     /// As [`Engine::new`], taking the model file: it is freed as soon as it is decoded, so a big
     /// model is not held twice while it loads (see [`Model::from_owned`]).
     pub fn from_owned(model_bytes: Vec<u8>, tokenizer_json: &[u8], options: LoadOptions) -> Result<Self> {
-        contain("loading the model", || Self::load(|| Model::from_owned(model_bytes, options), tokenizer_json))
+        contain("loading the model", || Self::with_model(Model::from_owned(model_bytes, options)?, tokenizer_json))
     }
 
-    /// Loads the model and parses the tokenizer, on two threads where there are (the tokenizer
-    /// does not need the model until it is told the model's longest input).
-    fn load(model: impl FnOnce() -> Result<Model> + Send, tokenizer_json: &[u8]) -> Result<Self> {
-        let (model, tokenizer) =
-            split::join(model, || crate::timing::phase("parse the tokenizer", || Tokenizer::parse(tokenizer_json)));
-        let (model, mut tokenizer) = (model?, tokenizer?);
-        tokenizer.truncate_at(model.info().max_tokens)?;
+    fn with_model(model: Model, tokenizer_json: &[u8]) -> Result<Self> {
+        let tokenizer = crate::timing::phase("parse the tokenizer", || {
+            Tokenizer::from_json(tokenizer_json, model.info().max_tokens)
+        })?;
         if let Some(rows) = model.info().vocab_size {
             if tokenizer.vocab_size() > rows {
                 return Err(Error::VocabMismatch { tokenizer: tokenizer.vocab_size(), model: rows });

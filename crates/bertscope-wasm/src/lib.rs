@@ -14,45 +14,21 @@ mod threads;
 #[wasm_bindgen(start)]
 pub fn start() {
     console_error_panic_hook::set_once();
-    bertscope_core::timing::set_clock(epoch_ms);
+    bertscope_core::timing::set_clock(performance_now);
 }
 
 #[wasm_bindgen]
 extern "C" {
-    /// The page's (or worker's) clock, in milliseconds since its time origin.
+    /// The page's (or worker's) clock, in milliseconds.
     #[wasm_bindgen(js_namespace = performance, js_name = now)]
     fn performance_now() -> f64;
 }
 
-thread_local! {
-    /// This thread's `performance.timeOrigin`: each worker (a pool thread too) has its own.
-    static TIME_ORIGIN: f64 = js_sys::Reflect::get(&js_sys::global(), &"performance".into())
-        .and_then(|performance| js_sys::Reflect::get(&performance, &"timeOrigin".into()))
-        .ok()
-        .and_then(|origin| origin.as_f64())
-        .unwrap_or(0.0);
-}
-
-/// Milliseconds since the epoch by `performance`: one clock for phases timed on any thread (the
-/// tokenizer is parsed on a pool thread while the model loads).
-fn epoch_ms() -> f64 {
-    TIME_ORIGIN.with(|origin| origin + performance_now())
-}
-
-/// What loading and preparing models did since the last call, phase by phase, in the calling
-/// worker's `performance.now()` time: for User Timing measures and the cold-start benchmark.
+/// What loading and preparing models did since the last call, phase by phase (timed with
+/// `performance.now()`): for User Timing measures and the cold-start benchmark.
 #[wasm_bindgen(js_name = takePhases, unchecked_return_type = "Phase[]")]
 pub fn take_phases() -> Result<JsValue, JsError> {
-    let origin = TIME_ORIGIN.with(|origin| *origin);
-    let phases: Vec<_> = bertscope_core::timing::take_phases()
-        .into_iter()
-        .map(|phase| bertscope_core::timing::Phase {
-            start_ms: phase.start_ms - origin,
-            end_ms: phase.end_ms - origin,
-            ..phase
-        })
-        .collect();
-    to_js(&phases)
+    to_js(&bertscope_core::timing::take_phases())
 }
 
 fn js_error(e: bertscope_core::Error) -> JsError {

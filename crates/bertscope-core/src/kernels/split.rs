@@ -29,24 +29,6 @@ pub fn threads() -> usize {
     }
 }
 
-/// Runs `a` and `b`, with the `threads` feature in parallel (the calling thread runs `a`, a thread
-/// of the pool `b` if one is free), else one after the other; for independent work such as
-/// parsing the tokenizer while the model loads.
-pub fn join<A, B>(a: impl FnOnce() -> A + Send, b: impl FnOnce() -> B + Send) -> (A, B)
-where
-    A: Send,
-    B: Send,
-{
-    #[cfg(feature = "threads")]
-    {
-        rayon::join(a, b)
-    }
-    #[cfg(not(feature = "threads"))]
-    {
-        (a(), b())
-    }
-}
-
 /// How many bands `m` rows of a `k × n` product are cut into for `threads` threads: at most one
 /// per thread, at least [`MR`] rows and [`MIN_BAND_WORK`] multiply-adds each.
 pub fn bands_for(m: usize, k: usize, n: usize, threads: usize) -> usize {

@@ -74,31 +74,11 @@ pub struct Batch {
 impl Tokenizer {
     /// Reads a `tokenizer.json`, truncating inputs at `max_tokens` (clamped to at least 2).
     pub fn from_json(json: &[u8], max_tokens: usize) -> Result<Self> {
-        let mut tokenizer = Self::parse(json)?;
-        tokenizer.truncate_at(max_tokens)?;
-        Ok(tokenizer)
-    }
-
-    /// Reads a `tokenizer.json` before the model's longest input is known (so it can be parsed
-    /// while the model loads); [`Tokenizer::truncate_at`] must follow. Until then inputs are
-    /// truncated at BERT's usual 512 tokens.
-    pub fn parse(json: &[u8]) -> Result<Self> {
         guard::check(json).map_err(Error::Tokenizer)?;
         let mut inner = tokenizers::Tokenizer::from_bytes(json).map_err(|e| Error::Tokenizer(plain(&e.to_string())))?;
-        inner.with_padding(None);
-        let pad_token = "[PAD]".to_string();
-        let pad_id = inner
-            .token_to_id(&pad_token)
-            .ok_or_else(|| Error::Tokenizer("it has no [PAD] token, so it is not a BERT WordPiece tokenizer".into()))?;
-        let mut tokenizer = Self { inner, pad_id, pad_token, max_tokens: 0 };
-        tokenizer.truncate_at(DEFAULT_MAX_TOKENS)?;
-        Ok(tokenizer)
-    }
-
-    /// Truncates inputs at `max_tokens` (clamped to at least 2): the model's longest input.
-    pub fn truncate_at(&mut self, max_tokens: usize) -> Result<()> {
         let max_tokens = max_tokens.max(2);
-        self.inner
+        inner.with_padding(None);
+        inner
             .with_truncation(Some(TruncationParams {
                 max_length: max_tokens,
                 strategy: TruncationStrategy::LongestFirst,
@@ -106,8 +86,11 @@ impl Tokenizer {
                 direction: TruncationDirection::Right,
             }))
             .map_err(|e| Error::Tokenizer(e.to_string()))?;
-        self.max_tokens = max_tokens;
-        Ok(())
+        let pad_token = "[PAD]".to_string();
+        let pad_id = inner
+            .token_to_id(&pad_token)
+            .ok_or_else(|| Error::Tokenizer("it has no [PAD] token, so it is not a BERT WordPiece tokenizer".into()))?;
+        Ok(Self { inner, pad_id, pad_token, max_tokens })
     }
 
     /// Number of ids the tokenizer can produce: one more than its largest id.
