@@ -1,5 +1,7 @@
 // Headless Chromium side: one page per engine configuration, alternating runs, memory, fidelity.
-import { watchPage } from '../lib/environment.mjs';
+import path from 'node:path';
+import { serve } from '../../scripts/serve.mjs';
+import { launchChromium, modelsDir, repoRoot, watchPage } from '../lib/environment.mjs';
 import { engineBenchOptions, openEngineBench, Session } from '../lib/session.mjs';
 import { textOfTokens } from './common.js';
 
@@ -16,6 +18,33 @@ export async function openDefaultModel(browser, { pkg } = {}) {
     return { session, ...(await openEngineBench(session)) };
   } catch (error) {
     await session.close();
+    throw error;
+  }
+}
+
+/**
+ * For the threaded build's tools (profile-threads.mjs, handoff-threads.mjs): www/pkg-threads, or
+ * the copy $PKG names, in one cross-origin isolated headless Chromium page (engine-threads.html,
+ * the engine in a worker with a pool of `threads` threads) with MiniLM loaded; its problems are
+ * printed on stderr. Resolves to `{ browser, page, loaded, close }`.
+ */
+export async function openThreadedMiniLM(threads) {
+  const mounts = { '/models': modelsDir, '/bench': path.join(repoRoot, 'tests/bench'), ...(process.env.PKG ? { '/pkg-threads': process.env.PKG } : {}) };
+  const server = await serve(path.join(repoRoot, 'www'), { mounts, isolated: true });
+  const browser = await launchChromium();
+  const close = async () => {
+    await browser.close();
+    await server.close();
+  };
+  try {
+    const page = watchPage(await browser.newPage(), (problem) => console.error(problem));
+    await page.goto(`${server.url}bench/engine-threads.html?threads=${threads}`);
+    await page.waitForFunction(() => window.bench);
+    const files = { model: '/models/minilm-l6/model_weights_int8.onnx', tokenizer: '/models/minilm-l6/tokenizer.json' };
+    const loaded = await page.evaluate((f) => window.bench.load(f), files);
+    return { browser, page, loaded, close };
+  } catch (error) {
+    await close();
     throw error;
   }
 }

@@ -8,22 +8,14 @@
 //   node tests/bench/handoff-threads.mjs [THREADS=2] [LENGTHS=7,128,512] [RUNS=20]
 //
 // PKG=DIR times a copy of www/pkg-threads instead. Models: BERTSCOPE_MODELS, else ../shared/models.
-import path from 'node:path';
 import os from 'node:os';
-import { serve } from '../../scripts/serve.mjs';
-import { launchChromium, modelsDir, repoRoot, watchPage } from '../lib/environment.mjs';
+import { openThreadedMiniLM } from './browser.mjs';
 import { summarize, textOfTokens } from './common.js';
 
 const [threads = 2, lengthList = '7,128,512', runs = 20] = process.argv.slice(2).map((a, i) => (i === 1 ? a : Number(a)));
 const lengths = String(lengthList).split(',').map(Number);
-const mounts = { '/models': modelsDir, '/bench': path.join(repoRoot, 'tests/bench'), ...(process.env.PKG ? { '/pkg-threads': process.env.PKG } : {}) };
-const server = await serve(path.join(repoRoot, 'www'), { mounts, isolated: true });
-const browser = await launchChromium();
+const { page, close } = await openThreadedMiniLM(threads);
 try {
-  const page = watchPage(await browser.newPage(), (problem) => console.error(problem));
-  await page.goto(`${server.url}bench/engine-threads.html?threads=${threads}`);
-  await page.waitForFunction(() => window.bench);
-  await page.evaluate((c) => window.bench.load(c), { model: '/models/minilm-l6/model_weights_int8.onnx', tokenizer: '/models/minilm-l6/tokenizer.json' });
   const load = os.loadavg()[0];
   const table = [];
   for (const n of lengths) {
@@ -35,6 +27,5 @@ try {
   console.log('tokens | run, fresh copy | hand-over | run, reused buffer | hand-over | run, lent | hand-over | lent / reused (run)');
   for (const [n, rf, hf, rc, hc, rl, hl] of table) console.log([n, rf, hf, rc, hc, rl, hl].map((v) => (typeof v === 'number' && !Number.isInteger(v) ? v.toFixed(1) : v)).join(' | ') + ` | ${(rl / rc).toFixed(2)}`);
 } finally {
-  await browser.close();
-  await server.close();
+  await close();
 }

@@ -9,9 +9,7 @@
 // PKG=DIR profiles a copy of www/pkg-threads instead. Needs a threaded build with function names
 // (BERTSCOPE_WASM_NAMES=1 when running build_wasm_threads) and the models folder (BERTSCOPE_MODELS,
 // else ../shared/models).
-import path from 'node:path';
-import { serve } from '../../scripts/serve.mjs';
-import { launchChromium, modelsDir, repoRoot, watchPage } from '../lib/environment.mjs';
+import { openThreadedMiniLM } from './browser.mjs';
 import { textOfTokens } from './common.js';
 
 const [tokens = 512, runs = 10, threads = 2, top = 25] = process.argv.slice(2).map(Number);
@@ -43,19 +41,8 @@ function samplesByThread(events) {
   return threadsSeen;
 }
 
-const mounts = {
-  '/models': modelsDir,
-  '/bench': path.join(repoRoot, 'tests/bench'),
-  ...(process.env.PKG ? { '/pkg-threads': process.env.PKG } : {}),
-};
-const server = await serve(path.join(repoRoot, 'www'), { mounts, isolated: true });
-const browser = await launchChromium();
+const { browser, page, loaded, close } = await openThreadedMiniLM(threads);
 try {
-  const page = watchPage(await browser.newPage(), (problem) => console.error(problem));
-  await page.goto(`${server.url}bench/engine-threads.html?threads=${threads}`);
-  await page.waitForFunction(() => window.bench);
-  const files = { model: '/models/minilm-l6/model_weights_int8.onnx', tokenizer: '/models/minilm-l6/tokenizer.json' };
-  const loaded = await page.evaluate((f) => window.bench.load(f), files);
   const text = textOfTokens(tokens);
   await page.evaluate((t) => window.bench.time(t, 0, 3, 1500), text);
   await browser.startTracing(page, { categories: ['disabled-by-default-v8.cpu_profiler', '__metadata'] });
@@ -73,6 +60,5 @@ try {
     }
   }
 } finally {
-  await browser.close();
-  await server.close();
+  await close();
 }
