@@ -9,12 +9,12 @@
 // trap every time. A model that exhausts memory on the engine's own thread (crash.test.mjs) is
 // contained on the threaded page too. Needs build_wasm_threads before build_page; BERTSCOPE_THREADS=0 skips.
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { ISOLATION_HEADERS } from '../../scripts/serve.mjs';
-import { assertOnlyAllocationFailures, canvasPixels, crashWatchedPage, READY_TIMEOUT_MS, threadsShown, tokenTables, useSession, waitReady } from './helpers.mjs';
+import { assertDrawn, assertOnlyAllocationFailures, canvasPixels, crashWatchedPage, dist, READY_TIMEOUT_MS, threadsShown, tokenTables, useSession, waitReady } from './helpers.mjs';
 import { runCrashModel } from './onnx.mjs';
 
 const crashDir = mkdtempSync(join(tmpdir(), 'bertscope-pool-crash-'));
@@ -115,5 +115,57 @@ describe('crashes of the threaded engine', { concurrency: false, skip }, () => {
     assert.equal(await page.textContent('[data-testid="status"]'), 'ready');
     assertOnlyAllocationFailures(problems, 1);
     await page.close();
+  });
+});
+
+/**
+ * The built page's assets with the pool thread's script replaceable (`poolScript`): every other
+ * asset is a link to the real one. Routing cannot stand in for it: Playwright does not see the
+ * requests of workers started by a worker.
+ */
+const assetsDir = mkdtempSync(join(tmpdir(), 'bertscope-pool-start-'));
+after(() => rmSync(assetsDir, { recursive: true, force: true }));
+const realAssets = join(dist, 'assets');
+const poolScriptName = readdirSync(realAssets).find((name) => name.startsWith('pool-thread-'));
+for (const name of readdirSync(realAssets)) if (name !== poolScriptName) symlinkSync(join(realAssets, name), join(assetsDir, name));
+const unstartable = useSession({ headers: ISOLATION_HEADERS, mounts: { '/assets': assetsDir } });
+
+/** A fresh page of `unstartable` whose pool-thread script is `body`, with its console warnings. */
+async function pageWithPoolScript(body) {
+  writeFileSync(join(assetsDir, poolScriptName ?? 'pool-thread-missing.js'), body);
+  const page = await unstartable.freshPage();
+  const warnings = [];
+  page.on('console', (message) => {
+    if (message.type() === 'warning') warnings.push(message.text());
+  });
+  return { page, warnings };
+}
+
+describe('pool threads that do not start', { concurrency: false, skip }, () => {
+  it('a pool worker that never answers: after the time-out the engine runs on one thread', { timeout: 3 * READY_TIMEOUT_MS }, async () => {
+    const { page, warnings } = await pageWithPoolScript('// this thread never says it runs\n');
+    const started = Date.now();
+    await page.goto(unstartable.url);
+    await waitReady(page);
+    console.log(`  ready on one thread after ${Date.now() - started} ms; the page warned: ${warnings.join(' | ')}`);
+    assert.equal(await threadsShown(page), 1);
+    assert.ok(warnings.some((w) => /^bertscope: the engine runs on one thread \(a thread of the engine did not start in time \(10 s\)\)$/.test(w)), warnings.join('\n'));
+    const heatmaps = await canvasPixels(page, 'focus-heatmap');
+    assert.equal(heatmaps.length, 2, 'both heatmaps drawn');
+    for (const [i, heatmap] of heatmaps.entries()) assertDrawn(heatmap, `heatmap ${i + 1}`);
+    await page.context().close();
+  });
+
+  it('a pool worker whose script fails: the engine runs on one thread at once', { timeout: 2 * READY_TIMEOUT_MS }, async () => {
+    const { page, warnings } = await pageWithPoolScript('throw new Error("this thread\'s script is broken");\n');
+    await page.goto(unstartable.url);
+    await waitReady(page);
+    assert.equal(await threadsShown(page), 1);
+    assert.ok(warnings.some((w) => /^bertscope: the engine runs on one thread \(a thread of the engine could not start: /.test(w)), warnings.join('\n'));
+    await page.context().close();
+  });
+
+  it('logged no console errors', () => {
+    unstartable.assertNoProblems();
   });
 });

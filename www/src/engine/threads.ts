@@ -15,6 +15,13 @@ import { useBindings, type Bindings, type InitOutput } from './bindings';
 import { messageOf } from './errors';
 import { timed } from './timing';
 
+/**
+ * How long the pool's workers may take to start, in ms (30-90 ms here): a worker whose script never
+ * arrives (a stalled request, a script a proxy rewrote) neither answers nor fails, and the engine
+ * would wait for it for ever. After that the engine runs on one thread.
+ */
+export const POOL_START_TIMEOUT_MS = 10_000;
+
 /** Most threads the engine uses (measured: 2 on a 2-core machine, see docs/BENCHMARKS.md). */
 export const MAX_THREADS = 4;
 
@@ -67,7 +74,8 @@ export function threadsAllowed(): number {
 
 /**
  * Starts the threaded build and its pool and makes it the bindings in use; null where threads
- * are not allowed. Rejects if the build is missing or a thread does not start.
+ * are not allowed. Rejects if the build is missing or a thread does not start (or not within
+ * `POOL_START_TIMEOUT_MS`).
  */
 export async function startThreaded(): Promise<Threaded | null> {
   const threads = threadsAllowed();
@@ -85,7 +93,8 @@ export async function startThreaded(): Promise<Threaded | null> {
   try {
     // This worker is one of the threads (it multiplies a share of each product itself); the pool's
     // workers first (each waits for a thread), then the pool: making it waits until they run its threads.
-    await timed('start the pool threads', Promise.all(channels.map((channel) => startPoolThread({ glueUrl, module, memory, alarm: channel.port2 }))));
+    const started = Promise.all(channels.map((channel) => startPoolThread({ glueUrl, module, memory, alarm: channel.port2 })));
+    await timed('start the pool threads', withinTime(started, POOL_START_TIMEOUT_MS, 'a thread of the engine did not start in time'));
     glue.startThreadPool(threads - 1);
   } catch (e) {
     // The workers that did start wait for a thread that never comes: end them (the engine runs on one thread).
@@ -95,6 +104,15 @@ export async function startThreaded(): Promise<Threaded | null> {
   }
   useBindings(glue as unknown as Bindings);
   return { output, memory, threads: glue.poolThreads(), alarms: channels.map((channel) => channel.port1) };
+}
+
+/** `promise`, or a rejection with `message` if it has not settled within `ms`. */
+function withinTime<T>(promise: Promise<T>, ms: number, message: string): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${message} (${ms / 1000} s)`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
 /** Starts one pool thread's worker; resolves once it runs. */
@@ -107,7 +125,12 @@ function startPoolThread(start: PoolThreadStart): Promise<void> {
       else reject(new Error(`a thread of the engine could not start: ${event.data.error}`));
     });
     // Heard only until the pool runs (this worker then waits in its products); later the pool worker tells the page itself.
-    worker.addEventListener('error', (event: ErrorEvent) => reject(new Error(`a thread of the engine could not start: ${messageOf(event.message)}`)));
+    worker.addEventListener('error', (event: ErrorEvent) => {
+      // Handled here: unprevented, the error would go on to this worker's own scope and on to the
+      // page, which would take it for a crash of the engine instead of a start on one thread.
+      event.preventDefault();
+      reject(new Error(`a thread of the engine could not start: ${messageOf(event.message)}`));
+    });
     worker.postMessage(start, [start.alarm]);
   });
 }
