@@ -45,6 +45,9 @@ async function workerPhases(page) {
   return phases.sort((a, b) => a.start_ms - b.start_ms);
 }
 
+/** How long each visit stays on the page once it is ready. */
+const STAY_MS = 2500;
+
 async function visit(context, url, requests, label) {
   requests.length = 0;
   const page = await context.newPage();
@@ -53,6 +56,9 @@ async function visit(context, url, requests, label) {
   const { ready, error, canvases } = await page.evaluate(() => ({
     ready: window.__bench_ready_ms, error: window.__bench_error, canvases: window.__bench_canvases,
   }));
+  // A visitor looks at the heatmap for a moment: time enough for the page to keep its prepared
+  // engine for the next visit (1 s after the first run, www/src/engine/serve.ts).
+  if (!error) await page.waitForTimeout(STAY_MS);
   const phases = error ? [] : await workerPhases(page);
   await page.close();
   if (error) throw new Error(`the page (${label}) says: ${error}`);

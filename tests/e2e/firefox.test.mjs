@@ -1,7 +1,8 @@
 // The page and the widget in Firefox (Debian's firefox-esr through geckodriver; the other e2e files
 // drive Chromium): the classic demo's ids, the focus summaries against the onnxruntime reference,
 // heatmaps drawn, a typed sentence run again; cross-origin isolated (the threaded build) and on a
-// plain static host (one thread) with identical pixels; the example post's widgets. Firefox is
+// plain static host (one thread) with identical pixels, the engine kept there restored on a
+// returning visit; the example post's widgets. Firefox is
 // found as /usr/bin/firefox-esr (or FIREFOX), geckodriver in cargo's bin folder (or GECKODRIVER).
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
@@ -31,6 +32,16 @@ function pageReading() {
     model: document.querySelector('[data-testid="model-info"]')?.textContent ?? '',
     isolated: self.crossOriginIsolated,
   };
+}
+
+/** Whether the engine worker has kept its prepared engine in the origin private file system (in the page; see prepared-engine.test.mjs). */
+async function keptEngineWritten() {
+  try {
+    const file = await (await (await navigator.storage.getDirectory()).getFileHandle('bertscope-prepared-engine.bin')).getFile();
+    return file.size > 64 * 1024 && new DataView(await file.slice(0, 4).arrayBuffer()).getUint32(0, true) !== 0;
+  } catch {
+    return false;
+  }
 }
 
 /** `pageReading` and, per focus heatmap, its size, colours and a hash of its pixels (helpers.mjs `readCanvases`). */
@@ -103,6 +114,18 @@ describe('the page in Firefox', { concurrency: false, timeout: 4 * READY_TIMEOUT
       single.heatmaps.map((h) => h.hash),
       threaded.heatmaps.map((h) => h.hash),
       'the threaded and single-thread engines drew different heatmaps',
+    );
+  });
+
+  it('a returning visit on the plain host restores the engine the first visit kept, drawing the same pixels', async () => {
+    await firefox.waitFor(keptEngineWritten, { what: 'the prepared engine to be kept' });
+    const again = await open(plain.url);
+    assertDemo(again, 'returning visit');
+    assert.equal(await firefox.run(() => performance.getEntriesByName('bertscope: engine restored').length), 1, 'the engine was restored, not loaded');
+    assert.deepEqual(
+      again.heatmaps.map((h) => h.hash),
+      threaded.heatmaps.map((h) => h.hash),
+      'the restored engine drew different heatmaps',
     );
   });
 

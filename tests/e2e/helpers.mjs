@@ -136,6 +136,30 @@ export function referenceStory() {
   });
 }
 
+/** The onnxruntime reference of the default model on `sentences` (the seed's): per sentence `[layer][head][q][k]` over its real tokens. */
+export function referenceAttention(sentences) {
+  const file = JSON.parse(readFileSync(join(modelsDir, 'references', 'minilm-l6.weights_int8.ort.json'), 'utf8'));
+  const { texts, attention_mask: masks, attentions } = file.batch;
+  assert.deepEqual(texts, sentences, 'the reference is of other sentences');
+  return attentions.map((sentence, s) => {
+    const len = masks[s].filter(Boolean).length;
+    return sentence.map((layer) => layer.map((head) => head.slice(0, len).map((row) => row.slice(0, len))));
+  });
+}
+
+/** The largest difference between two nested arrays of numbers of the same shape. */
+export function worstDifference(a, b) {
+  if (typeof a === 'number') return Math.abs(a - b);
+  assert.equal(a.length, b.length);
+  return a.reduce((worst, x, i) => Math.max(worst, worstDifference(x, b[i])), 0);
+}
+
+/** Every sentence's `[layer][head][q][k]` from the page's "All attention (JSON)" download. */
+export async function runTensor(page) {
+  const file = JSON.parse((await downloadOf(page, 'export-run')).bytes.toString('utf8'));
+  return file.sentences.map((sentence) => sentence.weights);
+}
+
 /** Clicks `testId` and returns the download's file name and bytes. */
 export async function downloadOf(page, testId) {
   const [download] = await Promise.all([page.waitForEvent('download'), page.click(`[data-testid="${testId}"]`)]);

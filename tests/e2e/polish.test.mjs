@@ -83,6 +83,9 @@ describe('the explorer’s smaller promises', { concurrency: false }, () => {
 
   it('Back steps through focus words and views, within the page', { timeout: READY_TIMEOUT_MS }, async () => {
     const page = await open([...SENTENCES.map((s) => ['s', s]), ['focus', 'apple']]);
+    // The page writes its whole state into the address a moment after it settles (which a fast
+    // start, the engine restored from this browser, reaches before the page says ready).
+    await urlWith(page, { view: 'focus', focus: 'apple' });
     const first = page.url();
     await page.click('[data-testid="tab-head"]');
     await urlWith(page, { view: 'head' });

@@ -5,12 +5,12 @@
 // engine on a plain host. The widget on the isolated page keeps to one thread. Needs
 // build_wasm_threads before build_page (scripts/lib/common.sh); BERTSCOPE_THREADS=0 skips it.
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { ISOLATION_HEADERS, serve } from '../../scripts/serve.mjs';
 import { textOfTokens } from '../bench/common.js';
-import { canvasPixels, dist, downloadOf, fillAndWait, modelsDir, READY_TIMEOUT_MS, STATUS, threadsShown, useSession, waitReady } from './helpers.mjs';
+import { canvasPixels, dist, downloadOf, fillAndWait, modelsDir, READY_TIMEOUT_MS, referenceAttention, runTensor, STATUS, threadsShown, useSession, waitReady, worstDifference } from './helpers.mjs';
 
 const SENTENCES = ['Apple is huge enterprise', 'I am eating an apple'];
 /** wasm against onnxruntime: raw attention agrees within 2e-4 (see mixing.test.mjs). */
@@ -32,30 +32,6 @@ before(async () => {
 });
 after(() => plain?.close());
 
-/** The onnxruntime reference of the default model on `SENTENCES`: per sentence `[layer][head][q][k]` over its real tokens. */
-function reference() {
-  const file = JSON.parse(readFileSync(join(modelsDir, 'references', 'minilm-l6.weights_int8.ort.json'), 'utf8'));
-  const { texts, attention_mask: masks, attentions } = file.batch;
-  assert.deepEqual(texts, SENTENCES, 'the reference is of other sentences');
-  return attentions.map((sentence, s) => {
-    const len = masks[s].filter(Boolean).length;
-    return sentence.map((layer) => layer.map((head) => head.slice(0, len).map((row) => row.slice(0, len))));
-  });
-}
-
-/** The largest difference between two nested arrays of numbers of the same shape. */
-function worstDifference(a, b) {
-  if (typeof a === 'number') return Math.abs(a - b);
-  assert.equal(a.length, b.length);
-  return a.reduce((worst, x, i) => Math.max(worst, worstDifference(x, b[i])), 0);
-}
-
-/** Every sentence's `[layer][head][q][k]` from the page's "All attention (JSON)" download. */
-async function runTensor(page) {
-  const file = JSON.parse((await downloadOf(page, 'export-run')).bytes.toString('utf8'));
-  return file.sentences.map((sentence) => sentence.weights);
-}
-
 /** `BERTSCOPE_THREADS=0 scripts/test` builds no threaded engine, and these tests skip, saying so. */
 const skip = process.env.BERTSCOPE_THREADS === '0' ? 'BERTSCOPE_THREADS=0: no threaded engine was built' : false;
 
@@ -72,7 +48,7 @@ describe('the engine on several threads', { concurrency: false, skip }, () => {
     assert.ok(threads > 1, `the engine runs on ${threads} thread(s); this test needs a machine with 2 cores or more`);
     assert.ok(requests.includes('/threads/bertscope_wasm_bg.wasm'), 'the threaded build was fetched');
     threaded = await runTensor(page);
-    reference().forEach((want, s) => {
+    referenceAttention(SENTENCES).forEach((want, s) => {
       const worst = worstDifference(threaded[s], want);
       assert.ok(worst <= TOLERANCE, `sentence ${s + 1}: the threaded engine differs from onnxruntime by up to ${worst}`);
     });

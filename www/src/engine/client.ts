@@ -111,6 +111,8 @@ export class EngineClient {
     const reply = await this.loading(files, () => this.request({ type: 'load', modelUrl, tokenizerUrl, ...(firstBatch ? { firstBatch } : {}) }));
     if (reply.type !== 'loaded') throw new Error(`unexpected reply ${reply.type} to load`);
     this.threads = reply.threads;
+    // For DevTools' timeline (and the tests): how the engine got its model.
+    performance.mark(reply.restored ? 'bertscope: engine restored' : 'bertscope: model loaded');
     if (reply.replaced.length > 0) this.events.onReplaced?.(reply.replaced);
     return reply.info;
   }

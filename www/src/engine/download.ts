@@ -7,6 +7,7 @@
  */
 import { messageOf } from './errors';
 import type { Progress } from './protocol';
+import type { FileIdentity } from './snapshot';
 
 /** What a file should be: an ONNX model or a tokenizer.json. */
 export type FileKind = 'model' | 'tokenizer';
@@ -25,6 +26,8 @@ export interface Download {
 const CACHE_NAME = 'bertscope-models-v2';
 /** Buckets of earlier versions, which kept any answer (web pages included): deleted. */
 const OLD_CACHES = ['bertscope-models-v1'];
+/** Header of a kept file: a stamp of when it was kept, so that its identity changes whenever it does. */
+const KEPT_HEADER = 'X-Bertscope-Kept';
 /** Least time between two progress reports, in ms. */
 const PROGRESS_INTERVAL_MS = 100;
 
@@ -140,7 +143,10 @@ function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
 
 /** The response's bytes as a `Download` that `keep` stores with the validators the server sent. */
 function fresh(url: string, bytes: Uint8Array, response: Response, cache: Cache | null, source: 'network' | 'replaced'): Download {
-  const headers: Record<string, string> = { 'Content-Type': response.headers.get('Content-Type') ?? 'application/octet-stream' };
+  const headers: Record<string, string> = {
+    'Content-Type': response.headers.get('Content-Type') ?? 'application/octet-stream',
+    [KEPT_HEADER]: `${Date.now()}-${Math.random().toString(36).slice(2)}`,
+  };
   for (const name of ['ETag', 'Last-Modified']) {
     const value = response.headers.get(name);
     if (value) headers[name] = value;
@@ -157,19 +163,63 @@ function fresh(url: string, bytes: Uint8Array, response: Response, cache: Cache 
   };
 }
 
-/** Downloads `url` (checked as `kind`), or reads the cached copy the server says is still current. */
-export async function download(url: string, kind: FileKind, onProgress: (p: Progress) => void): Promise<Download> {
+/** A file the cache holds. */
+export interface CachedFile {
+  /** Which copy it is: it changes whenever the cache keeps another. */
+  identity: FileIdentity;
+  /** Asks the server whether it is current: null if so, else the server's newer file (checked). */
+  newer(kind: FileKind, onProgress: (p: Progress) => void): Promise<Download | null>;
+  /** Its bytes (once). */
+  read(): Promise<Uint8Array>;
+}
+
+/** The cached copy of `url`, if the cache holds one. */
+export async function openCached(url: string): Promise<CachedFile | null> {
   const cache = await openCache();
   const cached = await cache?.match(url);
+  if (!cache || !cached) return null;
+  return {
+    identity: { url, kept: cached.headers.get(KEPT_HEADER), etag: cached.headers.get('ETag'), lastModified: cached.headers.get('Last-Modified') },
+    newer: async (kind, onProgress) => {
+      const newer = await revalidate(url, kind, cached, onProgress);
+      if (!newer) return null;
+      const replaced = fresh(url, newer.bytes, newer.response, cache, 'replaced');
+      // The same bytes under new validators (a file copied again, say) replace nothing: only the validators are kept.
+      const current = await cache.match(url).catch(() => undefined);
+      const kept = await current?.arrayBuffer().catch(() => undefined);
+      return kept && sameBytes(new Uint8Array(kept), newer.bytes) ? { ...replaced, source: 'cache' } : replaced;
+    },
+    read: async () => new Uint8Array(await cached.arrayBuffer()),
+  };
+}
+
+/** A file to load: its cached copy, if any, and the server's answer about that copy, asked at once. */
+export interface Asked {
+  url: string;
+  kind: FileKind;
+  cached: CachedFile | null;
+  /** The server's newer file, or null (the cached copy is current, or nothing is cached). */
+  newer: Promise<Download | null>;
+}
+
+/** Opens the cached copy of `url` and asks the server whether it is current (nothing is asked when nothing is cached). */
+export async function ask(url: string, kind: FileKind, onProgress: (p: Progress) => void): Promise<Asked> {
+  const cached = await openCached(url);
+  return { url, kind, cached, newer: cached ? cached.newer(kind, onProgress) : Promise.resolve(null) };
+}
+
+/** The file `asked` is about: the server's newer one, else the cached copy, else downloaded (checked as its kind). */
+export async function download(asked: Asked, onProgress: (p: Progress) => void): Promise<Download> {
+  const { url, kind, cached } = asked;
   if (cached) {
     // The cached copy is read while the server is asked: a returning visit waits for the longer of
     // the two, not for a round trip and then the read.
-    const [newer, bytes] = await Promise.all([revalidate(url, kind, cached, onProgress), cached.arrayBuffer().then((buffer) => new Uint8Array(buffer))]);
-    // The same bytes under new validators (a file copied again, say) replace nothing: only the validators are kept.
-    if (newer) return { ...fresh(url, newer.bytes, newer.response, cache, 'replaced'), ...(sameBytes(bytes, newer.bytes) ? { source: 'cache' } : {}) };
+    const [newer, bytes] = await Promise.all([asked.newer, cached.read()]);
+    if (newer) return newer;
     onProgress({ received: bytes.length, total: bytes.length, fromCache: true });
     return { url, bytes, source: 'cache', keep: async () => {} };
   }
+  const cache = await openCache();
   let response: Response;
   try {
     // The Cache API keeps the file: not the HTTP cache too.

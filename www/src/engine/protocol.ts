@@ -98,8 +98,11 @@ export interface Progress {
 export type Reply =
   | ({ type: 'progress'; id: number } & Progress)
   | ({ type: 'mixing-progress'; id: number } & MixingProgress)
-  /** `replaced`: files whose cached copy the server's newer one replaced; `threads`: how many threads the engine runs on. */
-  | { type: 'loaded'; id: number; info: ModelInfo; replaced: string[]; threads: number }
+  /**
+   * `replaced`: files whose cached copy the server's newer one replaced; `threads`: how many threads
+   * the engine runs on; `restored`: the engine this browser kept was restored, not loaded (snapshot.ts).
+   */
+  | { type: 'loaded'; id: number; info: ModelInfo; replaced: string[]; threads: number; restored: boolean }
   | ({ type: 'result'; id: number } & BatchRun)
   | { type: 'find-word'; id: number; found: WordFocus[] }
   /** `input`: the sentences were refused, not the model (see `InputError`). */

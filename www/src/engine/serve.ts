@@ -6,14 +6,15 @@
  */
 import * as wasm from './bindings';
 import type { RunAnalysis } from './analysis-protocol';
-import { download } from './download';
+import { ask, download, openCached, type Asked, type CachedFile } from './download';
 import { isInputError, messageOf, trapInWords } from './errors';
 import { mixingBuffers, runMixed } from './mixing-run';
 import { measure, measureEnginePhases, timed } from './timing';
 import { BufferPool } from './buffer-pool';
 import { LentAttention } from './held-attention';
+import { forgetSnapshot, madeFrom, readSnapshot, restoreSnapshot, writeSnapshot, type Snapshot, type SnapshotKey } from './snapshot';
 import type { MixingNeed } from '../measure';
-import type { AttentionShape, FocusAnalyses, MixingProgress, ModelInfo, Reply, Request } from './protocol';
+import type { AttentionShape, FocusAnalyses, MixingProgress, ModelInfo, Progress, Reply, Request } from './protocol';
 import type { Threaded } from './threads';
 
 /** What the engine offers an extension (analysis-serve.ts). */
@@ -58,6 +59,26 @@ const pool = new BufferPool();
 /** Attention the page reads in place, through views of the engine's shared memory (threaded build). */
 const lent = new LentAttention();
 
+/**
+ * Whether nothing the wasm instance holds matters yet (no model loaded, no file given to it): an
+ * engine kept by an earlier visit can then be written over its memory (snapshot.ts).
+ */
+let pristine = true;
+/** The model loaded from these files, kept for the next visit once its first run is done (single-thread build). */
+interface ToKeep {
+  engine: wasm.Engine;
+  modelUrl: string;
+  tokenizerUrl: string;
+  fillMask: boolean;
+  firstBatch: number;
+}
+let toKeep: ToKeep | null = null;
+/**
+ * How long after the first run the engine is kept: writing its memory (60 MB for the default
+ * model, 0.1-0.4 s) must not compete with the page drawing that run on a 2-core machine.
+ */
+const KEEP_DELAY_MS = 1000;
+
 /** Where replies go: the worker's global scope once `serveEngine` has run. */
 let scope: DedicatedWorkerGlobalScope | null = null;
 
@@ -96,24 +117,81 @@ async function startWasm(): Promise<wasm.InitOutput> {
   return output;
 }
 
-/** Loads a model from the network (or the cache); its files are kept in the cache only once the engine has accepted them. */
+/**
+ * Loads a model from the network (or the cache); its files are kept in the cache only once the
+ * engine has accepted them. A returning visitor's engine, kept by this browser for the same files
+ * and options, is restored instead of loaded, if the server says the files did not change.
+ */
 async function load(id: number, modelUrl: string, tokenizerUrl: string, firstBatch = 1): Promise<void> {
-  const [, model, tokenizer] = await Promise.all([
-    timed('start the wasm', ensureWasm()),
-    timed('read the model file', download(modelUrl, 'model', (p) => post({ type: 'progress', id, ...p }))),
-    timed('read the tokenizer file', download(tokenizerUrl, 'tokenizer', () => {})),
-  ]);
   const fillMask = extension?.fillMask ?? false;
-  const info = await timed('load the model', install(() => wasm.Engine.withFirstBatch(model.bytes, tokenizer.bytes, fillMask, firstBatch)));
+  const progress = (p: Progress): void => post({ type: 'progress', id, ...p });
+  const wasmStarted = timed('start the wasm', ensureWasm());
+  // The threaded build keeps no engine (its memory is shared with its pool's threads).
+  const mayRestore = pristine && !(startThreaded && self.crossOriginIsolated);
+  const kept = mayRestore ? timed('read the prepared engine', readSnapshot()) : Promise.resolve(null);
+  // The server is asked about both cached copies at once: its answers decide the restore and the load.
+  const [model, tokenizer] = await Promise.all([ask(modelUrl, 'model', progress), ask(tokenizerUrl, 'tokenizer', () => {})]);
+  const files = { modelUrl, tokenizerUrl, fillMask, firstBatch };
+  if (await restoreKept(id, files, await kept, model, tokenizer, wasmStarted)) return;
+  const [, modelFile, tokenizerFile] = await Promise.all([
+    wasmStarted,
+    timed('read the model file', download(model, progress)),
+    timed('read the tokenizer file', download(tokenizer, () => {})),
+  ]);
+  const info = await timed('load the model', install(() => wasm.Engine.withFirstBatch(modelFile.bytes, tokenizerFile.bytes, fillMask, firstBatch)));
   measureEnginePhases(wasm);
-  await Promise.all([model.keep(), tokenizer.keep()]);
-  const replaced = [model, tokenizer].filter((file) => file.source === 'replaced').map((file) => file.url);
-  post({ type: 'loaded', id, info, replaced, threads });
+  await Promise.all([modelFile.keep(), tokenizerFile.keep()]);
+  if (threads === 1 && engine) toKeep = { engine, ...files };
+  const replaced = [modelFile, tokenizerFile].filter((file) => file.source === 'replaced').map((file) => file.url);
+  post({ type: 'loaded', id, info, replaced, threads, restored: false });
+}
+
+/** What the engine loaded from `files` is made from, given their cached copies. */
+function keyOf(files: Omit<ToKeep, 'engine'>, model: CachedFile, tokenizer: CachedFile): SnapshotKey {
+  return { wasm: wasmUrl.href, model: model.identity, tokenizer: tokenizer.identity, fillMask: files.fillMask, firstBatch: files.firstBatch };
+}
+
+/**
+ * Restores `snapshot` (the engine this browser kept) into the fresh wasm instance if it was made
+ * from `files` as cached, and the server says neither changed; the page is told. False otherwise
+ * (a kept engine of files that changed is deleted).
+ */
+async function restoreKept(id: number, files: Omit<ToKeep, 'engine'>, snapshot: Snapshot | null, model: Asked, tokenizer: Asked, wasmStarted: Promise<wasm.InitOutput>): Promise<boolean> {
+  if (!snapshot || !model.cached || !tokenizer.cached || !madeFrom(snapshot, keyOf(files, model.cached, tokenizer.cached))) return false;
+  const [output, newerModel, newerTokenizer] = await Promise.all([wasmStarted, model.newer, tokenizer.newer]);
+  if (newerModel || newerTokenizer) await forgetSnapshot();
+  if (newerModel || newerTokenizer || threads !== 1 || !pristine) return false;
+  const start = performance.now();
+  pristine = false;
+  try {
+    engine = restoreSnapshot<wasm.Engine>(snapshot, output, wasm.Engine);
+  } catch (e) {
+    engine = null;
+    await forgetSnapshot();
+    // The instance's memory is overwritten: only a new worker can load the model now.
+    throw new WebAssembly.RuntimeError(`the copy of the prepared engine this browser kept was damaged (${messageOf(e)})`);
+  }
+  measure('restore the prepared engine', start, performance.now(), { bytes: snapshot.header.imageBytes });
+  const bytes = snapshot.header.info.file_bytes;
+  post({ type: 'progress', id, received: bytes, total: bytes, fromCache: true });
+  post({ type: 'loaded', id, info: engine.info(), replaced: [], threads, restored: true });
+  return true;
+}
+
+/** Keeps the engine loaded from `files` for the next visit, if it is still the loaded one. */
+async function keepEngine(files: ToKeep): Promise<void> {
+  const output = await ensureWasm();
+  const [model, tokenizer] = await Promise.all([openCached(files.modelUrl), openCached(files.tokenizerUrl)]);
+  if (!model || !tokenizer || engine !== files.engine) return;
+  const start = performance.now();
+  if (await writeSnapshot(keyOf(files, model, tokenizer), engine, output)) measure('keep the prepared engine', start, performance.now(), { bytes: host.memoryBytes() });
 }
 
 /** Makes the engine `create` returns the loaded one; if it cannot be loaded, the previous one stays. */
 async function install(create: () => wasm.Engine): Promise<ModelInfo> {
   await ensureWasm();
+  pristine = false;
+  toKeep = null;
   const next = create();
   unload();
   engine = next;
@@ -213,9 +291,22 @@ function runBatch(id: number, texts: string[], analyses?: FocusAnalyses, need: M
 }
 
 async function handle(request: Request): Promise<void> {
+  // Anything but a load or a word look-up may leave objects in wasm memory that a restore would overwrite.
+  if (request.type !== 'load' && request.type !== 'find-word') pristine = false;
   try {
     if (request.type === 'load') await load(request.id, request.modelUrl, request.tokenizerUrl, request.firstBatch);
-    else if (request.type === 'run') runBatch(request.id, request.texts, request.analyses, request.mixing ?? 'none');
+    else if (request.type === 'run') {
+      runBatch(request.id, request.texts, request.analyses, request.mixing ?? 'none');
+      // Kept once its first run has built the plan, a moment after the page has drawn it.
+      if (toKeep?.engine === engine && engine) {
+        const files = toKeep;
+        toKeep = null;
+        setTimeout(() => {
+          // A failure only costs the next visit its head start; the queue must go on.
+          queue = queue.then(() => keepEngine(files)).catch((e: unknown) => console.warn(`bertscope: could not keep the prepared engine (${messageOf(e)})`));
+        }, KEEP_DELAY_MS);
+      }
+    }
     else if (request.type === 'find-word') {
       await ensureWasm();
       post({ type: 'find-word', id: request.id, found: request.sentences.map((s) => wasm.findWord(s, request.word, request.occurrence)) });
