@@ -73,6 +73,8 @@ interface ToKeep {
   firstBatch: number;
 }
 let toKeep: ToKeep | null = null;
+/** Whether this worker keeps and restores its prepared engine at all (`ServeOptions.keepEngine`). */
+let keeping = false;
 /**
  * How long after the first run the engine is kept: writing its memory (60 MB for the default
  * model, 0.1-0.4 s) must not compete with the page drawing that run on a 2-core machine.
@@ -127,7 +129,7 @@ async function load(id: number, modelUrl: string, tokenizerUrl: string, firstBat
   const progress = (p: Progress): void => post({ type: 'progress', id, ...p });
   const wasmStarted = timed('start the wasm', ensureWasm());
   // The threaded build keeps no engine (its memory is shared with its pool's threads).
-  const mayRestore = pristine && !(startThreaded && self.crossOriginIsolated);
+  const mayRestore = keeping && pristine && !(startThreaded && self.crossOriginIsolated);
   const kept = mayRestore ? timed('read the prepared engine', readSnapshot()) : Promise.resolve(null);
   // The server is asked about both cached copies at once: its answers decide the restore and the load.
   const [model, tokenizer] = await Promise.all([ask(modelUrl, 'model', progress), ask(tokenizerUrl, 'tokenizer', () => {})]);
@@ -141,7 +143,7 @@ async function load(id: number, modelUrl: string, tokenizerUrl: string, firstBat
   const info = await timed('load the model', install(() => wasm.Engine.withFirstBatch(modelFile.bytes, tokenizerFile.bytes, fillMask, firstBatch)));
   measureEnginePhases(wasm);
   await Promise.all([modelFile.keep(), tokenizerFile.keep()]);
-  if (threads === 1 && engine) toKeep = { engine, ...files };
+  if (keeping && threads === 1 && engine) toKeep = { engine, ...files };
   const replaced = [modelFile, tokenizerFile].filter((file) => file.source === 'replaced').map((file) => file.url);
   post({ type: 'loaded', id, info, replaced, threads, restored: false });
 }
@@ -319,15 +321,26 @@ async function handle(request: Request): Promise<void> {
   }
 }
 
-/**
- * Answers the requests `worker` receives (call once, in the worker). `threaded` starts the
- * threaded build where the page allows it (threads.ts); without it the engine runs on one thread.
- */
-export function serveEngine(worker: DedicatedWorkerGlobalScope, extra?: EngineExtension, threaded?: () => Promise<Threaded | null>): void {
+/** What a worker's engine does beyond loading and running. */
+export interface ServeOptions {
+  /** The page's analyses. */
+  extension?: EngineExtension;
+  /** Starts the threaded build where the page allows it (threads.ts); without it the engine runs on one thread. */
+  threaded?: () => Promise<Threaded | null>;
+  /**
+   * Keep the prepared engine for the next visit, and restore it (snapshot.ts): the page does; the
+   * widget does not, since it would take 60 MB of its host's storage that the host never asked for.
+   */
+  keepEngine?: boolean;
+}
+
+/** Answers the requests `worker` receives (call once, in the worker). */
+export function serveEngine(worker: DedicatedWorkerGlobalScope, options: ServeOptions = {}): void {
   if (scope) return;
   scope = worker;
-  extension = extra ?? null;
-  startThreaded = threaded ?? null;
+  extension = options.extension ?? null;
+  startThreaded = options.threaded ?? null;
+  keeping = options.keepEngine ?? false;
   worker.addEventListener('message', (event: MessageEvent<Request>) => {
     const request = event.data;
     // Given back at once (not queued), so the run queued next can fill them (or use the memory lent).
