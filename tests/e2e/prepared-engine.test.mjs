@@ -195,6 +195,39 @@ describe('the prepared engine kept between visits', { concurrency: false }, () =
     await watched.close();
   });
 
+  it('the footer says what this browser keeps, by keyboard, and forgets it all on request', { timeout: 2 * READY_TIMEOUT_MS }, async () => {
+    const page = await session.open(query);
+    await kept(page);
+    await page.focus('[data-testid="kept-files"] summary');
+    await page.keyboard.press('Enter');
+    const items = page.locator('[data-testid="kept-list"] li');
+    await items.first().waitFor();
+    const lines = await items.allTextContents();
+    assert.equal(lines.length, 2, lines.join(' | '));
+    const size = (line) => Number(/: ([\d.]+) MB$/.exec(line)?.[1]);
+    assert.match(lines[0], /^Model and tokenizer files it downloaded/);
+    assert.ok(size(lines[0]) > 23, lines[0]);
+    assert.match(lines[1], /^The prepared engine/);
+    const { size: bytes } = await keptHeader(page);
+    assert.equal(size(lines[1]), Number((bytes / 1e6).toFixed(1)));
+    await page.click('[data-testid="forget-kept"]');
+    await page.waitForFunction(() => document.querySelector('[data-testid="kept-list"]')?.textContent?.includes('Nothing: the next visit downloads the model again.'));
+    const left = await page.evaluate(async (name) => {
+      const root = await navigator.storage.getDirectory();
+      const file = await root.getFileHandle(name).then(() => true, () => false);
+      return { file, caches: await caches.keys() };
+    }, FILE);
+    assert.deepEqual(left, { file: false, caches: [] });
+    // The model in use still runs.
+    await fillAndWait(page, `${INPUT} >> nth=0`, 'Apples are red');
+    await page.goto(`${session.url}${query}`);
+    await waitReady(page);
+    const names = await measures(page);
+    assert.ok(names.includes(LOAD) && !names.includes(RESTORE), names.join(', '));
+    assert.equal(worstDifference(await runTensor(page), loaded), 0);
+    await page.close();
+  });
+
   it('logged no console errors', () => {
     session.assertNoProblems();
   });

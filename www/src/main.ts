@@ -16,6 +16,7 @@ import { el } from './views/dom';
 import { FocusView } from './views/focus';
 import { MeasureNote } from './views/measure-note';
 import { HeadView } from './views/head';
+import { bindKeptFiles } from './views/kept-files';
 import { ModelView } from './views/model';
 import { openOwnModelPanel, renderModelNote } from './views/model-note';
 import { batchNotices, renderNotices } from './views/notices';
@@ -508,6 +509,7 @@ ui.compare.addEventListener('change', () => store.set({ compare: ui.compare.chec
 ui.hideSpecial.addEventListener('change', () => store.set({ hideSpecial: ui.hideSpecial.checked }));
 ui.sharedScale.addEventListener('change', () => store.set({ sharedScale: ui.sharedScale.checked }));
 ui.pieces.addEventListener('change', () => store.set({ pieces: ui.pieces.checked }));
+bindKeptFiles(query<HTMLDetailsElement>('[data-testid="kept-files"]'));
 bindTokenPicking(ui.tokenView, pickToken);
 bindTabs(ui.tabs, (name) => {
   if ((VIEWS as readonly string[]).includes(name)) store.set({ view: name as ViewName });

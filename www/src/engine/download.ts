@@ -23,7 +23,7 @@ export interface Download {
 }
 
 /** Cache API bucket of checked model and tokenizer files. */
-const CACHE_NAME = 'bertscope-models-v2';
+export const MODEL_CACHE = 'bertscope-models-v2';
 /** Buckets of earlier versions, which kept any answer (web pages included): deleted. */
 const OLD_CACHES = ['bertscope-models-v1'];
 /** Header of a kept file: a stamp of when it was kept, so that its identity changes whenever it does. */
@@ -39,7 +39,7 @@ function openCache(): Promise<Cache | null> {
     if (typeof caches === 'undefined') return null;
     try {
       await Promise.all(OLD_CACHES.map((name) => caches.delete(name)));
-      return await caches.open(CACHE_NAME);
+      return await caches.open(MODEL_CACHE);
     } catch {
       return null;
     }

@@ -8,6 +8,9 @@ import type { AttentionChange, ModelInfo, QuantizeReport } from '../../pkg/berts
 
 export type { AttentionChange, QuantizeReport } from '../../pkg/bertscope_wasm.js';
 
+/** Cache API bucket holding the int8 copies of dropped files and their records. */
+export const QUANTIZED_CACHE = 'bertscope-quantized-v1';
+
 /** What was done to one file, kept beside its int8 copy in the browser's cache. */
 export interface QuantizedRecord {
   /** The dropped file's name. */

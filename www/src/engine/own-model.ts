@@ -11,12 +11,10 @@
  */
 import * as wasm from './bindings';
 import { messageOf } from './errors';
-import type { OwnModelReply, OwnModelRequest, OwnModelStage, QuantizedRecord } from './own-model-protocol';
+import { QUANTIZED_CACHE, type OwnModelReply, type OwnModelRequest, type OwnModelStage, type QuantizedRecord } from './own-model-protocol';
 import type { EngineHost } from './serve';
 import type { ModelInfo } from './protocol';
 
-/** Cache API bucket holding the int8 copies and their records. */
-const CACHE_NAME = 'bertscope-quantized-v1';
 /** Least time between two progress replies while reading a file, in ms. */
 const PROGRESS_INTERVAL_MS = 100;
 
@@ -113,7 +111,7 @@ async function sha256(held: wasm.FileBytes): Promise<string | null> {
 async function openCache(): Promise<Cache | null> {
   if (typeof caches === 'undefined') return null;
   try {
-    return await caches.open(CACHE_NAME);
+    return await caches.open(QUANTIZED_CACHE);
   } catch {
     return null;
   }

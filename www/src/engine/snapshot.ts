@@ -125,7 +125,17 @@ async function file(create: boolean): Promise<FileSystemFileHandle | null> {
   }
 }
 
-/** Deletes the kept engine (it failed a check, or its model changed). */
+/** The kept engine's size in bytes (0 if none). */
+export async function keptEngineBytes(): Promise<number> {
+  try {
+    const root = await navigator.storage.getDirectory();
+    return (await (await root.getFileHandle(FILE_NAME)).getFile()).size;
+  } catch {
+    return 0;
+  }
+}
+
+/** Deletes the kept engine (it failed a check, its model changed, or the visitor asked). */
 export async function forgetSnapshot(): Promise<void> {
   try {
     const root = await navigator.storage.getDirectory();
