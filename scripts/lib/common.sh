@@ -126,6 +126,9 @@ build_page() {
   if [ -f "$ROOT/www/pkg-threads/bertscope_wasm_bg.wasm" ]; then
     mkdir -p "$ROOT/www/dist/threads"
     cp "$ROOT/www/pkg-threads/bertscope_wasm.js" "$ROOT/www/pkg-threads/bertscope_wasm_bg.wasm" "$ROOT/www/dist/threads/"
+    # Names this build (its file name has no hash) in the key of the engine the page keeps between
+    # visits (www/src/engine/snapshot.ts): a kept engine of another build is never restored into it.
+    sha256sum "$ROOT/www/dist/threads/bertscope_wasm_bg.wasm" | cut -d' ' -f1 >"$ROOT/www/dist/threads/build-id.txt"
   fi
   mkdir -p "$ROOT/www/dist/models/default"
   ln -sf "$models/$model" "$ROOT/www/dist/models/default/model.onnx"

@@ -6,7 +6,9 @@
 // restored: cache.test.mjs, whose visits now restore.)
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { crashWatchedPage, fillAndWait, READY_TIMEOUT_MS, referenceAttention, runTensor, STATUS, useSession, waitReady, worstDifference } from './helpers.mjs';
+import { ISOLATION_HEADERS } from '../../scripts/serve.mjs';
+import { textOfTokens } from '../bench/common.js';
+import { crashWatchedPage, fillAndWait, READY_TIMEOUT_MS, referenceAttention, runTensor, STATUS, threadsShown, useSession, waitReady, worstDifference } from './helpers.mjs';
 
 const SENTENCES = ['Apple is huge enterprise', 'I am eating an apple'];
 /** wasm against onnxruntime: raw attention agrees within 2e-4 (see mixing.test.mjs). */
@@ -230,5 +232,57 @@ describe('the prepared engine kept between visits', { concurrency: false }, () =
 
   it('logged no console errors', () => {
     session.assertNoProblems();
+  });
+});
+
+/** The same page served cross-origin isolated: the threaded build, kept as it was before its pool started. */
+const isolated = useSession({ headers: ISOLATION_HEADERS });
+/** `BERTSCOPE_THREADS=0 scripts/test` builds no threaded engine, and these tests skip, saying so. */
+const noThreads = process.env.BERTSCOPE_THREADS === '0' ? 'BERTSCOPE_THREADS=0: no threaded engine was built' : false;
+
+describe('the threaded engine kept between visits', { concurrency: false, skip: noThreads }, () => {
+  let page;
+  let loaded;
+
+  it('a first visit of the isolated page keeps the engine as it was before its pool started', { timeout: READY_TIMEOUT_MS + 30_000 }, async () => {
+    page = await isolated.open(query);
+    assert.ok((await threadsShown(page)) > 1, 'this test needs the threaded build and 2 cores');
+    await kept(page);
+    const names = await measures(page);
+    // Taken after the load and the first plan, before the pool's threads started.
+    const order = ['load the model', 'take the prepared engine', 'start the pool threads'].map((name) => names.indexOf(`bertscope: ${name}`));
+    assert.ok(order.every((at, i) => at >= 0 && (i === 0 || at > order[i - 1])), names.join(', '));
+    loaded = await runTensor(page);
+    referenceAttention(SENTENCES).forEach((want, s) => {
+      const worst = worstDifference(loaded[s], want);
+      assert.ok(worst <= TOLERANCE, `sentence ${s + 1}: differs from onnxruntime by up to ${worst}`);
+    });
+  });
+
+  it('the next visit restores it, starts the pool, and draws the same numbers on the threads, the first plan already made', { timeout: READY_TIMEOUT_MS }, async () => {
+    await page.reload();
+    await waitReady(page);
+    const names = await measures(page);
+    assert.ok(names.includes(RESTORE) && !names.includes(LOAD) && !names.includes('bertscope: declutter'), names.join(', '));
+    assert.ok(names.indexOf(RESTORE) < names.indexOf('bertscope: start the pool threads'), names.join(', '));
+    assert.ok((await threadsShown(page)) > 1);
+    assert.equal(worstDifference(await runTensor(page), loaded), 0);
+  });
+
+  it('a long sentence on the restored engine’s threads gives the bits of a fresh single-thread load', { timeout: 2 * READY_TIMEOUT_MS }, async () => {
+    // 150 tokens: every split of the products and of tract's row-wise ops is used.
+    const long = textOfTokens(150);
+    await fillAndWait(page, `${INPUT} >> nth=0`, long);
+    const [split] = await runTensor(page);
+    assert.equal(split[0][0].length, 150);
+    const fresh = await session.freshPage();
+    await fresh.goto(`${session.url}?${new URLSearchParams([['s', long], ['s', SENTENCES[1]]])}`);
+    await waitReady(fresh);
+    assert.equal(await threadsShown(fresh), 1);
+    const [want] = await runTensor(fresh);
+    await fresh.context().close();
+    assert.equal(worstDifference(split, want), 0);
+    isolated.assertNoProblems();
+    await page.close();
   });
 });

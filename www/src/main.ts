@@ -483,7 +483,7 @@ async function start(): Promise<void> {
   setStatus('loading model…', 'busy');
   cacheNotes = [];
   try {
-    info = await client.load(pageModel.modelUrl, pageModel.tokenizerUrl, store.get().sentences.length);
+    info = await client.load(pageModel.modelUrl, pageModel.tokenizerUrl, store.get().sentences.length, stateMixingNeed(store.get()) !== 'none');
   } catch (e) {
     ui.modelInfo.textContent = `Model: ${modelName} (not loaded)`;
     setStatus(`Could not load the model: ${messageOf(e)}`, 'error');

@@ -10,11 +10,17 @@ use wasm_bindgen::prelude::*;
 #[cfg(feature = "threads")]
 mod threads;
 
-/// Sets up readable panic messages in the browser console (once per instance).
+/// Sets up readable panic messages in the browser console (once per instance), the engine's clock,
+/// and the tokenizer on the calling thread: a batch is a few sentences, and `tokenizers` asking
+/// rayon for its global pool would make a default one of this thread alone, after which the
+/// threaded build's real pool could never be made (the page loads a model, or restores a kept one,
+/// before it starts the pool).
 #[wasm_bindgen(start)]
 pub fn start() {
     console_error_panic_hook::set_once();
     bertscope_core::timing::set_clock(performance_now);
+    #[cfg(target_arch = "wasm32")]
+    tokenizers::utils::parallelism::set_parallelism(false);
 }
 
 #[wasm_bindgen]

@@ -1,6 +1,9 @@
 //! The thread pool of the threaded build (`threads` feature): rayon's global pool, whose threads
-//! are the engine's worker itself and Web Workers sharing this instance's memory. The engine's
-//! worker first starts one worker per other thread; each instantiates the same module on the same
+//! are the engine's worker itself and Web Workers sharing this instance's memory. The pool starts
+//! once the model is loaded (or a kept engine restored, www/src/engine/snapshot.ts): until then
+//! nothing here asks rayon for a pool, which would make a default one of one thread
+//! (`bertscope_core::kernels::split::global_pool_made`). The engine's worker first starts one
+//! worker per other thread; each instantiates the same module on the same
 //! memory and calls [`run_pool_thread`], which waits for a thread of the pool and then runs it for
 //! good. Then the engine's worker calls [`start_thread_pool`], which makes itself the pool's first
 //! thread, hands the others to those workers and returns once they all run (so it must not be
@@ -46,6 +49,7 @@ pub fn start_thread_pool(others: usize) -> Result<(), JsError> {
         .build_global()
         .map_err(|e| JsError::new(&format!("the thread pool could not start: {e}")))?;
     tract_linalg::multithread::set_default_executor(tract_linalg::multithread::Executor::RayonGlobal);
+    bertscope_core::kernels::split::global_pool_made();
     Ok(())
 }
 

@@ -102,13 +102,14 @@ export class EngineClient {
   /**
    * Downloads (or reads from the cache) and prepares a model; resolves with what it is. A model that
    * stopped the engine before is refused at once, in words. `firstBatch`, the number of sentences
-   * the first run will have, lets the engine prepare for that run while it loads.
+   * the first run will have, and `firstMixing`, whether it reads the context-mixing measures, let
+   * the engine prepare for that run while it loads.
    */
-  async load(modelUrl: string, tokenizerUrl: string, firstBatch?: number): Promise<ModelInfo> {
+  async load(modelUrl: string, tokenizerUrl: string, firstBatch?: number, firstMixing?: boolean): Promise<ModelInfo> {
     const files = { modelUrl, tokenizerUrl };
     const refusal = this.ledger.refusal(files);
     if (refusal !== null) throw new Error(refusal);
-    const reply = await this.loading(files, () => this.request({ type: 'load', modelUrl, tokenizerUrl, ...(firstBatch ? { firstBatch } : {}) }));
+    const reply = await this.loading(files, () => this.request({ type: 'load', modelUrl, tokenizerUrl, ...(firstBatch ? { firstBatch } : {}), ...(firstMixing ? { firstMixing } : {}) }));
     if (reply.type !== 'loaded') throw new Error(`unexpected reply ${reply.type} to load`);
     this.threads = reply.threads;
     // For DevTools' timeline (and the tests): how the engine got its model.

@@ -79,7 +79,7 @@ export interface BatchRun {
 
 /** Requests the page sends to the worker. */
 export type Request =
-  | { type: 'load'; id: number; modelUrl: string; tokenizerUrl: string; firstBatch?: number }
+  | { type: 'load'; id: number; modelUrl: string; tokenizerUrl: string; firstBatch?: number; firstMixing?: boolean }
   | { type: 'run'; id: number; texts: string[]; analyses?: FocusAnalyses; mixing?: MixingNeed }
   /** The engine's rule for what a word is (`analysis::find_word`): the `occurrence`-th `word` of each sentence, or why not. */
   | { type: 'find-word'; id: number; sentences: Encoding[]; word: string; occurrence: number }

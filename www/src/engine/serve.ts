@@ -12,7 +12,7 @@ import { mixingBuffers, runMixed } from './mixing-run';
 import { measure, measureEnginePhases, timed } from './timing';
 import { BufferPool } from './buffer-pool';
 import { LentAttention } from './held-attention';
-import { forgetSnapshot, madeFrom, readSnapshot, restoreSnapshot, writeSnapshot, type Snapshot, type SnapshotKey } from './snapshot';
+import { forgetSnapshot, madeFrom, readSnapshot, restoreSnapshot, takeSnapshot, writeSnapshot, type Snapshot, type SnapshotKey, type Taken } from './snapshot';
 import type { MixingNeed } from '../measure';
 import type { AttentionShape, FocusAnalyses, MixingProgress, ModelInfo, Progress, Reply, Request } from './protocol';
 import type { Threaded } from './threads';
@@ -47,6 +47,12 @@ let extension: EngineExtension | null = null;
 let startThreaded: (() => Promise<Threaded | null>) | null = null;
 /** Threads the engine runs on. */
 let threads = 1;
+/** Starts the threaded build's pool, once the engine's memory holds its model (null: no pool to start). */
+let startPool: Threaded['startPool'] | null = null;
+/** What names the wasm build in use in the kept engine's key; null where nothing may be kept (a threaded build without its digest). */
+let build: string | null = null;
+/** How `build` names the threaded build: this, then its digest. */
+const THREADED = 'threads ';
 
 const wasmUrl = new URL('../../pkg/bertscope_wasm_bg.wasm', import.meta.url);
 
@@ -64,14 +70,18 @@ const lent = new LentAttention();
  * engine kept by an earlier visit can then be written over its memory (snapshot.ts).
  */
 let pristine = true;
-/** The model loaded from these files, kept for the next visit once its first run is done (single-thread build). */
+/** The model loaded from these files, kept for the next visit once its first run is done. */
 interface ToKeep {
   engine: wasm.Engine;
   modelUrl: string;
   tokenizerUrl: string;
   fillMask: boolean;
   firstBatch: number;
+  /** The threaded build's image, taken before its pool started; null: the single-thread build's, taken when kept. */
+  taken: Taken | null;
 }
+/** What the files of a model and its load options are: all but the engine. */
+type ModelFiles = Omit<ToKeep, 'engine' | 'taken'>;
 let toKeep: ToKeep | null = null;
 /** Whether this worker keeps and restores its prepared engine at all (`ServeOptions.keepEngine`). */
 let keeping = false;
@@ -105,9 +115,8 @@ async function startWasm(): Promise<wasm.InitOutput> {
     const started = await startThreaded?.();
     if (started) {
       wasmMemory = started.memory;
-      threads = started.threads;
-      // The page listens to the pool's threads itself: if one stops, this worker waits for it for ever.
-      post({ type: 'pool-alarms', id: 0, ports: started.alarms }, started.alarms);
+      startPool = started.startPool;
+      build = started.build === null ? null : `${THREADED}${started.build}`;
       return started.output;
     }
   } catch (e) {
@@ -116,7 +125,27 @@ async function startWasm(): Promise<wasm.InitOutput> {
   const output = await wasm.initSingle(wasmUrl);
   wasmMemory = output.memory;
   threads = 1;
+  build = wasmUrl.href;
   return output;
+}
+
+/**
+ * Starts the threaded build's pool, if it has one not started yet: once its memory holds the
+ * model (loaded or restored), since the pool's workers put their stacks and thread-locals into it.
+ * If the pool does not start, the engine runs on this thread.
+ */
+async function ensurePool(): Promise<void> {
+  const start = startPool;
+  if (!start) return;
+  startPool = null;
+  try {
+    const started = await start();
+    threads = started.threads;
+    // The page listens to the pool's threads itself: if one stops, this worker waits for it for ever.
+    post({ type: 'pool-alarms', id: 0, ports: started.alarms }, started.alarms);
+  } catch (e) {
+    console.warn(`bertscope: the engine runs on one thread (${messageOf(e)})`);
+  }
 }
 
 /**
@@ -124,18 +153,22 @@ async function startWasm(): Promise<wasm.InitOutput> {
  * engine has accepted them. A returning visitor's engine, kept by this browser for the same files
  * and options, is restored instead of loaded, if the server says the files did not change.
  */
-async function load(id: number, modelUrl: string, tokenizerUrl: string, firstBatch = 1): Promise<void> {
+async function load(id: number, modelUrl: string, tokenizerUrl: string, firstBatch = 1, firstMixing = false): Promise<void> {
   const fillMask = extension?.fillMask ?? false;
   const progress = (p: Progress): void => post({ type: 'progress', id, ...p });
   const wasmStarted = timed('start the wasm', ensureWasm());
-  // The threaded build keeps no engine (its memory is shared with its pool's threads).
-  const mayRestore = keeping && pristine && !(startThreaded && self.crossOriginIsolated);
-  const kept = mayRestore ? timed('read the prepared engine', readSnapshot()) : Promise.resolve(null);
+  const kept = keeping && pristine ? timed('read the prepared engine', readSnapshot()) : Promise.resolve(null);
   // The server is asked about both cached copies at once: its answers decide the restore and the load.
   const [model, tokenizer] = await Promise.all([ask(modelUrl, 'model', progress), ask(tokenizerUrl, 'tokenizer', () => {})]);
   const files = { modelUrl, tokenizerUrl, fillMask, firstBatch };
-  if (await restoreKept(id, files, await kept, model, tokenizer, wasmStarted)) return;
-  const [, modelFile, tokenizerFile] = await Promise.all([
+  const restored = await restoreKept(files, await kept, model, tokenizer, wasmStarted);
+  if (restored) {
+    post({ type: 'progress', id, received: restored.file_bytes, total: restored.file_bytes, fromCache: true });
+    await ensurePool();
+    post({ type: 'loaded', id, info: restored, replaced: [], threads, restored: true });
+    return;
+  }
+  const [output, modelFile, tokenizerFile] = await Promise.all([
     wasmStarted,
     timed('read the model file', download(model, progress)),
     timed('read the tokenizer file', download(tokenizer, () => {})),
@@ -143,26 +176,31 @@ async function load(id: number, modelUrl: string, tokenizerUrl: string, firstBat
   const info = await timed('load the model', install(() => wasm.Engine.withFirstBatch(modelFile.bytes, tokenizerFile.bytes, fillMask, firstBatch)));
   measureEnginePhases(wasm);
   await Promise.all([modelFile.keep(), tokenizerFile.keep()]);
-  if (keeping && threads === 1 && engine) toKeep = { engine, ...files };
+  // The threaded build can only be kept as it is before its pool starts (the single-thread build's is taken later).
+  const threaded = build?.startsWith(THREADED) ?? false;
+  if (keeping && engine && build && (!threaded || startPool)) toKeep = { engine, ...files, taken: threaded ? await takeBeforePool(files, firstMixing, output) : null };
+  await ensurePool();
   const replaced = [modelFile, tokenizerFile].filter((file) => file.source === 'replaced').map((file) => file.url);
   post({ type: 'loaded', id, info, replaced, threads, restored: false });
 }
 
-/** What the engine loaded from `files` is made from, given their cached copies. */
-function keyOf(files: Omit<ToKeep, 'engine'>, model: CachedFile, tokenizer: CachedFile): SnapshotKey {
-  return { wasm: wasmUrl.href, model: model.identity, tokenizer: tokenizer.identity, fillMask: files.fillMask, firstBatch: files.firstBatch };
+/** What the engine loaded from `files` is made from, given their cached copies; null if the build cannot be named. */
+function keyOf(files: ModelFiles, model: CachedFile, tokenizer: CachedFile): SnapshotKey | null {
+  return build === null ? null : { wasm: build, model: model.identity, tokenizer: tokenizer.identity, fillMask: files.fillMask, firstBatch: files.firstBatch };
 }
 
 /**
  * Restores `snapshot` (the engine this browser kept) into the fresh wasm instance if it was made
- * from `files` as cached, and the server says neither changed; the page is told. False otherwise
- * (a kept engine of files that changed is deleted).
+ * from `files` as cached, and the server says neither changed: what the engine says it is. Null
+ * otherwise (a kept engine of files that changed is deleted).
  */
-async function restoreKept(id: number, files: Omit<ToKeep, 'engine'>, snapshot: Snapshot | null, model: Asked, tokenizer: Asked, wasmStarted: Promise<wasm.InitOutput>): Promise<boolean> {
-  if (!snapshot || !model.cached || !tokenizer.cached || !madeFrom(snapshot, keyOf(files, model.cached, tokenizer.cached))) return false;
+async function restoreKept(files: ModelFiles, snapshot: Snapshot | null, model: Asked, tokenizer: Asked, wasmStarted: Promise<wasm.InitOutput>): Promise<ModelInfo | null> {
+  if (!snapshot || !model.cached || !tokenizer.cached) return null;
   const [output, newerModel, newerTokenizer] = await Promise.all([wasmStarted, model.newer, tokenizer.newer]);
+  const key = keyOf(files, model.cached, tokenizer.cached);
+  if (!key || !madeFrom(snapshot, key)) return null;
   if (newerModel || newerTokenizer) await forgetSnapshot();
-  if (newerModel || newerTokenizer || threads !== 1 || !pristine) return false;
+  if (newerModel || newerTokenizer || threads !== 1 || !pristine) return null;
   const start = performance.now();
   pristine = false;
   try {
@@ -174,19 +212,49 @@ async function restoreKept(id: number, files: Omit<ToKeep, 'engine'>, snapshot: 
     throw new WebAssembly.RuntimeError(`the copy of the prepared engine this browser kept was damaged (${messageOf(e)})`);
   }
   measure('restore the prepared engine', start, performance.now(), { bytes: snapshot.header.imageBytes });
-  const bytes = snapshot.header.info.file_bytes;
-  post({ type: 'progress', id, received: bytes, total: bytes, fromCache: true });
-  post({ type: 'loaded', id, info: engine.info(), replaced: [], threads, restored: true });
-  return true;
+  return engine.info();
+}
+
+/**
+ * The threaded engine's image, for keeping once its first run is done, taken now, before its pool
+ * starts (the pool's threads would be in it). Its first plan is made first, by a run of
+ * `firstBatch` placeholder sentences, with the mixing tensors if `firstMixing` (the page's first
+ * run then finds that plan made). Null if it cannot be kept.
+ */
+async function takeBeforePool(files: ModelFiles, firstMixing: boolean, output: wasm.InitOutput): Promise<Taken | null> {
+  const [model, tokenizer] = await Promise.all([openCached(files.modelUrl), openCached(files.tokenizerUrl)]);
+  const key = model && tokenizer && keyOf(files, model, tokenizer);
+  if (!engine || !key) return null;
+  const start = performance.now();
+  try {
+    const placeholders = Array.from({ length: files.firstBatch }, () => 'a');
+    (firstMixing ? engine.runWithMixing(placeholders) : engine.run(placeholders)).free();
+  } catch (e) {
+    console.warn(`bertscope: the prepared engine is not kept (${messageOf(e)})`);
+    return null;
+  }
+  measureEnginePhases(wasm);
+  const taken = takeSnapshot(key, engine, output, true);
+  measure('take the prepared engine', start, performance.now(), { bytes: taken?.image.length ?? 0 });
+  return taken;
 }
 
 /** Keeps the engine loaded from `files` for the next visit, if it is still the loaded one. */
 async function keepEngine(files: ToKeep): Promise<void> {
   const output = await ensureWasm();
-  const [model, tokenizer] = await Promise.all([openCached(files.modelUrl), openCached(files.tokenizerUrl)]);
-  if (!model || !tokenizer || engine !== files.engine) return;
+  let take: () => Taken | null;
+  if (files.taken) {
+    const taken = files.taken;
+    take = () => taken;
+  } else {
+    const [model, tokenizer] = await Promise.all([openCached(files.modelUrl), openCached(files.tokenizerUrl)]);
+    const key = model && tokenizer && keyOf(files, model, tokenizer);
+    if (!key) return;
+    take = () => (engine === files.engine ? takeSnapshot(key, files.engine, output, false) : null);
+  }
+  if (engine !== files.engine) return;
   const start = performance.now();
-  if (await writeSnapshot(keyOf(files, model, tokenizer), engine, output)) measure('keep the prepared engine', start, performance.now(), { bytes: host.memoryBytes() });
+  if (await writeSnapshot(take)) measure('keep the prepared engine', start, performance.now(), { bytes: host.memoryBytes() });
 }
 
 /** Makes the engine `create` returns the loaded one; if it cannot be loaded, the previous one stays. */
@@ -296,8 +364,10 @@ async function handle(request: Request): Promise<void> {
   // Anything but a load or a word look-up may leave objects in wasm memory that a restore would overwrite.
   if (request.type !== 'load' && request.type !== 'find-word') pristine = false;
   try {
-    if (request.type === 'load') await load(request.id, request.modelUrl, request.tokenizerUrl, request.firstBatch);
+    if (request.type === 'load') await load(request.id, request.modelUrl, request.tokenizerUrl, request.firstBatch, request.firstMixing);
     else if (request.type === 'run') {
+      // A model loaded through an extension (the user's own file) starts the pool here.
+      await ensurePool();
       runBatch(request.id, request.texts, request.analyses, request.mixing ?? 'none');
       // Kept once its first run has built the plan, a moment after the page has drawn it.
       if (toKeep?.engine === engine && engine) {

@@ -1,12 +1,14 @@
 /**
- * The prepared engine, kept between visits (single-thread build only). Loading a model is mostly
- * tract's graph work (parse, typing, declutter, optimise) and the packing of its weights; a
- * returning visitor would do it all again on the same files. Instead, once the first run of a
- * model read from the network or the cache is done, the worker writes its whole wasm memory (the
- * model with its packed weights, the tokenizer, the first run's optimised plan) to the origin's
- * private file system. A later visit with the same wasm build, the same files (as their cached
- * copies' validators say) and the same load options reads it back into a fresh instance and goes
- * straight to running.
+ * The prepared engine, kept between visits. Loading a model is mostly tract's graph work (parse,
+ * typing, declutter, optimise) and the packing of its weights; a returning visitor would do it all
+ * again on the same files. Instead the worker writes its whole wasm memory (the model with its
+ * packed weights, the tokenizer, the first plan) to the origin's private file system, a second
+ * after the model's first run: the single-thread build as it is then; the threaded build as it
+ * was taken just before its pool's threads started (their stacks and rayon's pool would be in the
+ * image otherwise), with the first plan made by a run of placeholder sentences. A later visit with
+ * the same wasm build, the same files (as their cached copies' validators say) and the same load
+ * options reads it back into a fresh instance (before any pool thread starts) and goes straight
+ * to running.
  *
  * The image is the heap of the same code, so it holds every pointer and table index the engine
  * needs; what it cannot hold is JavaScript objects, and the engine keeps none between calls (its
@@ -215,28 +217,43 @@ export function restoreSnapshot<T extends { info(): ModelInfo }>(snapshot: Snaps
   return engine;
 }
 
-/** Keeps `engine` (made from `key`) and the rest of `instance`'s memory for the next visit; false if not kept. */
-export async function writeSnapshot(key: SnapshotKey, engine: { info(): ModelInfo }, instance: Instance): Promise<boolean> {
-  if (instance.memory.buffer.byteLength > MAX_IMAGE_BYTES) return false;
+/** An engine's image taken from its instance, and what the header will say of it (all but the checksum). */
+export interface Taken {
+  said: Omit<Header, 'checksum'>;
+  image: Uint8Array;
+}
+
+/**
+ * Takes `engine` (made from `key`) and the rest of `instance`'s memory as they are now: a view of
+ * the memory, valid until the next call into wasm, or with `copy` a copy (the threaded build's,
+ * taken before its pool's threads start). Null if it cannot be kept (too big, or the engine holds
+ * a JavaScript object).
+ */
+export function takeSnapshot(key: SnapshotKey, engine: { info(): ModelInfo }, instance: Instance, copy: boolean): Taken | null {
+  if (instance.memory.buffer.byteLength > MAX_IMAGE_BYTES) return null;
+  // The last call into wasm before the image is taken: from here on its memory does not change.
+  const info = engine.info();
+  const values = tableValues(instance.__wbindgen_externrefs);
+  if (!values) return null;
+  const memory = new Uint8Array(instance.memory.buffer);
+  const image = copy ? memory.slice() : memory;
+  return {
+    said: { key: keyText(key), engine: (engine as unknown as Wrapped).__wbg_ptr, imageBytes: image.length, externrefs: instance.__wbindgen_externrefs.length, values, info },
+    image,
+  };
+}
+
+/** Keeps the image `take` gives (called once the file is open, see `takeSnapshot`) for the next visit; false if not kept. */
+export async function writeSnapshot(take: () => Taken | null): Promise<boolean> {
   const handle = await file(true);
   if (!handle) return false;
   let access: FileSystemSyncAccessHandle | null = null;
   let written = false;
   try {
     access = await handle.createSyncAccessHandle();
-    // The last call into wasm before the image is taken: from here on its memory does not change.
-    const info = engine.info();
-    const values = tableValues(instance.__wbindgen_externrefs);
-    if (!values) return false;
-    const image = new Uint8Array(instance.memory.buffer);
-    const said = {
-      key: keyText(key),
-      engine: (engine as unknown as Wrapped).__wbg_ptr,
-      imageBytes: image.length,
-      externrefs: instance.__wbindgen_externrefs.length,
-      values,
-      info,
-    };
+    const taken = take();
+    if (!taken) return false;
+    const { said, image } = taken;
     const header: Header = { ...said, checksum: checksum(image, said) };
     const json = new TextEncoder().encode(JSON.stringify(header));
     if (json.length > HEADER_BYTES - 8) return false;

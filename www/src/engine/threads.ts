@@ -2,9 +2,11 @@
  * The page's engine on several threads. Where the page is cross-origin isolated (so wasm memory
  * can be shared between workers), the engine worker runs the threaded build (www/pkg-threads,
  * which build_page copies to dist/threads/) with a pool of `navigator.hardwareConcurrency` threads,
- * at most `MAX_THREADS`: itself and a pool of workers (pool-thread.ts). The products then split
- * over them. Elsewhere (a plain static host, the widget), or if that build is missing or does not
- * start, the worker runs the single-thread build: `startThreaded` resolves to null.
+ * at most `MAX_THREADS`: itself and a pool of workers (pool-thread.ts), started once the model is
+ * loaded (or a kept engine restored, snapshot.ts). The products then split over them. Elsewhere (a
+ * plain static host, the widget), or if that build is missing, the worker runs the single-thread
+ * build: `startThreaded` resolves to null; if the pool does not start, the threaded build runs on
+ * this worker's thread alone.
  *
  * A pool thread that traps (a panic, a failed allocation) or throws leaves this worker waiting for
  * its part for ever, deaf to everything: so each pool worker is given a port whose other end goes
@@ -54,13 +56,20 @@ export interface PoolThreadAlarm {
 /** What a pool thread's worker answers once it runs, or why it cannot. */
 export type PoolThreadReply = { ready: true } | { ready: false; error: string };
 
-/** The threaded engine, started. */
+/** The threaded engine, started: its instance, and its pool, to start once the engine's memory is in place. */
 export interface Threaded {
   output: InitOutput;
   memory: WebAssembly.Memory;
-  threads: number;
-  /** The page's ends of the pool workers' alarm ports (see `PoolThreadAlarm`), to hand over to it. */
-  alarms: MessagePort[];
+  /** What identifies this build (the digest build_page writes beside it), for the kept engine's key; null if unknown. */
+  build: string | null;
+  /**
+   * Starts the pool. Its workers instantiate the build on the shared memory (their stacks and
+   * thread-locals go into it), so only once that memory is final for now: a model loaded, or a kept
+   * engine restored. Resolves to the threads the products split over, with the page's ends of the
+   * pool workers' alarm ports (see `PoolThreadAlarm`); rejects if a thread does not start (or not
+   * within `POOL_START_TIMEOUT_MS`), and the engine then runs on this one.
+   */
+  startPool(): Promise<{ threads: number; alarms: MessagePort[] }>;
 }
 
 /** Pool workers, kept referenced while the engine lives (a worker nobody references may be collected). */
@@ -73,9 +82,8 @@ export function threadsAllowed(): number {
 }
 
 /**
- * Starts the threaded build and its pool and makes it the bindings in use; null where threads
- * are not allowed. Rejects if the build is missing or a thread does not start (or not within
- * `POOL_START_TIMEOUT_MS`).
+ * Starts the threaded build (its pool comes later: `Threaded.startPool`) and makes it the bindings
+ * in use; null where threads are not allowed. Rejects if the build is missing.
  */
 export async function startThreaded(): Promise<Threaded | null> {
   const threads = threadsAllowed();
@@ -83,27 +91,42 @@ export async function startThreaded(): Promise<Threaded | null> {
   // The worker's script is in dist/assets/; the threaded build beside it, in dist/threads/.
   const base = new URL('../threads/', self.location.href);
   const glueUrl = new URL('bertscope_wasm.js', base).href;
-  const [glue, module] = await Promise.all([
+  const [glue, module, build] = await Promise.all([
     import(/* @vite-ignore */ glueUrl) as Promise<ThreadedGlue>,
     timed('compile the wasm', WebAssembly.compileStreaming(fetch(new URL('bertscope_wasm_bg.wasm', base)))),
+    buildId(new URL('build-id.txt', base)),
   ]);
   const output = await timed('instantiate the wasm', glue.default({ module_or_path: module }));
-  const memory = output.memory;
-  const channels = Array.from({ length: threads - 1 }, () => new MessageChannel());
-  try {
-    // This worker is one of the threads (it multiplies a share of each product itself); the pool's
-    // workers first (each waits for a thread), then the pool: making it waits until they run its threads.
-    const started = Promise.all(channels.map((channel) => startPoolThread({ glueUrl, module, memory, alarm: channel.port2 })));
-    await timed('start the pool threads', withinTime(started, POOL_START_TIMEOUT_MS, 'a thread of the engine did not start in time'));
-    glue.startThreadPool(threads - 1);
-  } catch (e) {
-    // The workers that did start wait for a thread that never comes: end them (the engine runs on one thread).
-    for (const worker of poolWorkers.splice(0)) worker.terminate();
-    for (const channel of channels) channel.port1.close();
-    throw e;
-  }
   useBindings(glue as unknown as Bindings);
-  return { output, memory, threads: glue.poolThreads(), alarms: channels.map((channel) => channel.port1) };
+  const memory = output.memory;
+  const startPool = async (): Promise<{ threads: number; alarms: MessagePort[] }> => {
+    const channels = Array.from({ length: threads - 1 }, () => new MessageChannel());
+    try {
+      // This worker is one of the threads (it multiplies a share of each product itself); the pool's
+      // workers first (each waits for a thread), then the pool: making it waits until they run its threads.
+      const started = Promise.all(channels.map((channel) => startPoolThread({ glueUrl, module, memory, alarm: channel.port2 })));
+      await timed('start the pool threads', withinTime(started, POOL_START_TIMEOUT_MS, 'a thread of the engine did not start in time'));
+      glue.startThreadPool(threads - 1);
+    } catch (e) {
+      // The workers that did start wait for a thread that never comes: end them (the engine runs on one thread).
+      for (const worker of poolWorkers.splice(0)) worker.terminate();
+      for (const channel of channels) channel.port1.close();
+      throw e;
+    }
+    return { threads: glue.poolThreads(), alarms: channels.map((channel) => channel.port1) };
+  };
+  return { output, memory, build, startPool };
+}
+
+/** The build's digest from `url` (written by build_page); null if there is none. */
+async function buildId(url: URL): Promise<string | null> {
+  try {
+    const response = await fetch(url);
+    const text = response.ok ? (await response.text()).trim() : '';
+    return /^[0-9a-f]{64}$/.test(text) ? text : null;
+  } catch {
+    return null;
+  }
 }
 
 /** `promise`, or a rejection with `message` if it has not settled within `ms`. */

@@ -16,12 +16,32 @@ use super::Weights;
 /// costs tens of microseconds in wasm, the time of about this much work.
 pub const MIN_BAND_WORK: usize = 1 << 18;
 
+/// Whether rayon's global pool was made on purpose ([`global_pool_made`]). In wasm, asking rayon
+/// about its global pool before that would make a default one, of the calling thread alone (a
+/// wasm instance cannot spawn threads), and the real pool could then never be made: the page
+/// loads a model, and restores a kept one, before it starts the pool.
+#[cfg(feature = "threads")]
+static GLOBAL_POOL: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Records that rayon's global pool exists (the wasm build calls it once it has made the pool).
+pub fn global_pool_made() {
+    #[cfg(feature = "threads")]
+    GLOBAL_POOL.store(true, std::sync::atomic::Ordering::Release);
+}
+
 /// How many threads the products may use: with the `threads` feature, rayon's pool plus the
-/// calling thread when it is not one of the pool's; else 1.
+/// calling thread when it is not one of the pool's (in wasm, 1 until the global pool is made);
+/// else 1.
 pub fn threads() -> usize {
     #[cfg(feature = "threads")]
     {
-        rayon::current_num_threads() + usize::from(rayon::current_thread_index().is_none())
+        if rayon::current_thread_index().is_some() {
+            return rayon::current_num_threads();
+        }
+        if cfg!(target_arch = "wasm32") && !GLOBAL_POOL.load(std::sync::atomic::Ordering::Acquire) {
+            return 1;
+        }
+        rayon::current_num_threads() + 1
     }
     #[cfg(not(feature = "threads"))]
     {
@@ -62,19 +82,24 @@ pub fn gemm_in_bands(weights: &Weights, a: &[f32], m: usize, bias: Option<&[f32]
 pub fn in_parts<T: Send>(out: &mut [T], unit: usize, per_part: usize, work: impl Fn(usize, &mut [T]) + Sync) {
     let size = (unit * per_part).max(1);
     let work = &work;
+    // One part is done here without asking rayon for a pool (see `GLOBAL_POOL`).
+    #[cfg(feature = "threads")]
+    let several = out.len() > size;
     let pieces = out.chunks_mut(size).enumerate().map(|(i, part)| (i * per_part, part));
     #[cfg(feature = "threads")]
-    rayon::in_place_scope(|scope| {
-        let mut pieces = pieces;
-        let first = pieces.next();
-        for (unit0, part) in pieces {
-            scope.spawn(move |_| work(unit0, part));
-        }
-        if let Some((unit0, part)) = first {
-            work(unit0, part);
-        }
-    });
-    #[cfg(not(feature = "threads"))]
+    if several {
+        rayon::in_place_scope(|scope| {
+            let mut pieces = pieces;
+            let first = pieces.next();
+            for (unit0, part) in pieces {
+                scope.spawn(move |_| work(unit0, part));
+            }
+            if let Some((unit0, part)) = first {
+                work(unit0, part);
+            }
+        });
+        return;
+    }
     pieces.for_each(|(unit0, part)| work(unit0, part));
 }
 
