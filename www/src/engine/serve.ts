@@ -177,8 +177,11 @@ async function load(id: number, modelUrl: string, tokenizerUrl: string, firstBat
   measureEnginePhases(wasm);
   await Promise.all([modelFile.keep(), tokenizerFile.keep()]);
   // The threaded build can only be kept as it is before its pool starts (the single-thread build's is taken later).
-  const threaded = build?.startsWith(THREADED) ?? false;
-  if (keeping && engine && build && (!threaded || startPool)) toKeep = { engine, ...files, taken: threaded ? await takeBeforePool(files, firstMixing, output) : null };
+  if (keeping && engine && build) {
+    const threaded = build.startsWith(THREADED);
+    const taken = threaded && startPool ? await takeBeforePool(files, firstMixing, output) : null;
+    if (!threaded || taken) toKeep = { engine, ...files, taken };
+  }
   await ensurePool();
   const replaced = [modelFile, tokenizerFile].filter((file) => file.source === 'replaced').map((file) => file.url);
   post({ type: 'loaded', id, info, replaced, threads, restored: false });
