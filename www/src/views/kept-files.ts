@@ -5,6 +5,7 @@
  * next visit downloads it again.
  */
 import { MODEL_CACHE } from '../engine/download';
+import { messageOf } from '../engine/errors';
 import { QUANTIZED_CACHE } from '../engine/own-model-protocol';
 import { forgetSnapshot, keptEngineBytes } from '../engine/snapshot';
 import { el } from './dom';
@@ -42,7 +43,7 @@ export function bindKeptFiles(details: HTMLDetailsElement): void {
     try {
       kept = await keptFiles();
     } catch (e) {
-      body.replaceChildren(el('p', { text: `What this browser keeps cannot be read here (${e instanceof Error ? e.message : String(e)}).` }));
+      body.replaceChildren(el('p', { text: `What this browser keeps cannot be read here (${messageOf(e)}).` }));
       return;
     }
     const note = said ? [el('p', { text: said })] : [];
@@ -56,7 +57,10 @@ export function bindKeptFiles(details: HTMLDetailsElement): void {
       forget.disabled = true;
       void Promise.all([MODEL_CACHE, QUANTIZED_CACHE].map((name) => caches.delete(name)))
         .then(() => forgetSnapshot())
-        .then(() => show('Forgotten. The model in use keeps running until the page is closed.'));
+        .then(
+          () => show('Forgotten. The model in use keeps running until the page is closed.'),
+          (e: unknown) => show(`Not all of it could be forgotten (${messageOf(e)}); the browser's settings for this site can clear it.`),
+        );
     });
     body.replaceChildren(...note, el('ul', {}, kept.map(([what, bytes]) => el('li', { text: `${what}: ${megabytes(bytes)}` }))), forget);
   };
