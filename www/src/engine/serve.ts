@@ -192,6 +192,12 @@ function keyOf(files: ModelFiles, model: CachedFile, tokenizer: CachedFile): Sna
   return build === null ? null : { wasm: build, model: model.identity, tokenizer: tokenizer.identity, fillMask: files.fillMask, firstBatch: files.firstBatch };
 }
 
+/** `keyOf` the copies of `files` the cache holds now (after they were kept); null unless both are cached. */
+async function keptKey(files: ModelFiles): Promise<SnapshotKey | null> {
+  const [model, tokenizer] = await Promise.all([openCached(files.modelUrl), openCached(files.tokenizerUrl)]);
+  return model && tokenizer && keyOf(files, model, tokenizer);
+}
+
 /**
  * Restores `snapshot` (the engine this browser kept) into the fresh wasm instance if it was made
  * from `files` as cached, and the server says neither changed: what the engine says it is. Null
@@ -225,8 +231,7 @@ async function restoreKept(files: ModelFiles, snapshot: Snapshot | null, model: 
  * run then finds that plan made). Null if it cannot be kept.
  */
 async function takeBeforePool(files: ModelFiles, firstMixing: boolean, output: wasm.InitOutput): Promise<Taken | null> {
-  const [model, tokenizer] = await Promise.all([openCached(files.modelUrl), openCached(files.tokenizerUrl)]);
-  const key = model && tokenizer && keyOf(files, model, tokenizer);
+  const key = await keptKey(files);
   if (!engine || !key) return null;
   const start = performance.now();
   try {
@@ -250,8 +255,7 @@ async function keepEngine(files: ToKeep): Promise<void> {
     const taken = files.taken;
     take = () => taken;
   } else {
-    const [model, tokenizer] = await Promise.all([openCached(files.modelUrl), openCached(files.tokenizerUrl)]);
-    const key = model && tokenizer && keyOf(files, model, tokenizer);
+    const key = await keptKey(files);
     if (!key) return;
     take = () => (engine === files.engine ? takeSnapshot(key, files.engine, output, false) : null);
   }

@@ -9,6 +9,7 @@ import { messageOf } from '../engine/errors';
 import { QUANTIZED_CACHE } from '../engine/own-model-protocol';
 import { forgetSnapshot, keptEngineBytes } from '../engine/snapshot';
 import { el } from './dom';
+import { megabytes } from './units';
 
 /** Bytes of every response in the Cache API bucket `name` (0 if there is none). */
 async function cachedBytes(name: string): Promise<number> {
@@ -17,10 +18,6 @@ async function cachedBytes(name: string): Promise<number> {
   let bytes = 0;
   for (const request of await cache.keys()) bytes += (await (await cache.match(request))?.blob())?.size ?? 0;
   return bytes;
-}
-
-function megabytes(bytes: number): string {
-  return `${(bytes / 1e6).toFixed(1)} MB`;
 }
 
 /** What is kept, by what it is for. */

@@ -7,6 +7,7 @@
 import type { ModelInfo } from '../engine/protocol';
 import type { OwnModelStage, QuantizedRecord } from '../engine/own-model-protocol';
 import { el } from './dom';
+import { megabytes } from './units';
 
 /** What quantizing a file gave. */
 export interface QuantizeOutcome {
@@ -18,10 +19,6 @@ export interface QuantizeOutcome {
   reused: boolean;
   /** The engine's wasm memory afterwards, in bytes (its peak so far). */
   wasmBytes: number;
-}
-
-function megabytes(bytes: number): string {
-  return `${(bytes / 1e6).toFixed(1)} MB`;
 }
 
 /** An attention difference for people: scientific notation below 0.01, with its size in words. */
