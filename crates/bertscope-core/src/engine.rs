@@ -2,6 +2,7 @@
 
 use crate::contain::contain;
 use crate::error::{Error, Result};
+use crate::kernels::split::with_pool_awake;
 use crate::model::{LoadOptions, Model, ModelInfo};
 use crate::onnx::mixing::LayerMixing;
 use crate::output::BatchRun;
@@ -70,7 +71,7 @@ impl Engine {
     fn run_batch<S: AsRef<str>>(&self, texts: &[S], mixing: bool) -> Result<BatchRun> {
         contain("running the model", || {
             let batch = self.tokenizer.encode_batch(texts)?;
-            let runs = self.model.run(&batch, mixing)?;
+            let runs = with_pool_awake(|| self.model.run(&batch, mixing))?;
             Ok(BatchRun { batch, runs })
         })
     }

@@ -68,3 +68,96 @@ fn the_products_use_the_pool_they_run_in() {
     assert_eq!(bands_for(m, k, n, pool_threads), pool_threads);
     assert!(got.iter().zip(&want).all(|(g, w)| g.to_bits() == w.to_bits()));
 }
+
+/// The scheduler's state letter of each thread of this process named `name` ('R' runnable, 'S'
+/// asleep), from /proc.
+#[cfg(all(feature = "threads", target_os = "linux"))]
+fn thread_states(name: &str) -> Vec<char> {
+    let mut states = Vec::new();
+    for task in std::fs::read_dir("/proc/self/task").unwrap().flatten() {
+        let comm = std::fs::read_to_string(task.path().join("comm")).unwrap_or_default();
+        if comm.trim_end() == name {
+            let stat = std::fs::read_to_string(task.path().join("stat")).unwrap_or_default();
+            // The state follows the name, which is in parentheses.
+            if let Some(state) = stat.rsplit_once(") ").and_then(|(_, rest)| rest.chars().next()) {
+                states.push(state);
+            }
+        }
+    }
+    states
+}
+
+#[test]
+#[cfg(all(feature = "threads", target_os = "linux"))]
+fn a_run_keeps_the_pool_awake_and_lets_it_sleep_after() {
+    use bertscope_core::kernels::split::with_pool_awake;
+    use std::time::{Duration, Instant};
+
+    let name = "awake-test";
+    // As in the page: the calling thread is the pool's first thread.
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(2)
+        .use_current_thread()
+        .thread_name(move |_| name.into())
+        .build()
+        .unwrap();
+    let wait_for = |want: char| {
+        let start = Instant::now();
+        while thread_states(name) != [want] {
+            assert!(
+                start.elapsed() < Duration::from_secs(20),
+                "the pool's thread is {:?}, not {want}",
+                thread_states(name)
+            );
+            std::thread::sleep(Duration::from_millis(5));
+        }
+    };
+    wait_for('S');
+    let (m, k, n) = (33, 385, 387);
+    let a = gemm_values(m * k, 21);
+    for weights in weights_of_both_kinds(k, n, 22) {
+        let want = whole(&weights, &a, m, None);
+        let got = pool.install(|| {
+            with_pool_awake(|| {
+                // Between splits the other thread stays runnable, looking for work.
+                wait_for('R');
+                let mut c = vec![f32::NAN; m * n];
+                gemm_in_bands(&weights, &a, m, None, &mut c, 2);
+                wait_for('R');
+                c
+            })
+        });
+        assert!(got.iter().zip(&want).all(|(g, w)| g.to_bits() == w.to_bits()));
+        // Once the run is over it goes back to sleep.
+        wait_for('S');
+    }
+    // A run that panics lets it sleep too.
+    let panicked = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        pool.install(|| with_pool_awake(|| panic!("a run that fails")))
+    }));
+    assert!(panicked.is_err());
+    wait_for('S');
+}
+
+#[test]
+#[cfg(feature = "threads")]
+fn runs_of_nested_splits_with_the_pool_awake_all_finish() {
+    use bertscope_core::kernels::split::with_pool_awake;
+    use rayon::prelude::*;
+
+    // tract's row-wise ops split by halving (rayon's `join`), so a thread that took a half waits
+    // inside it for the quarter it handed out. Back to back, as the page runs sentences. A hang
+    // fails the test rather than stopping it.
+    let (done, finished) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let pool = rayon::ThreadPoolBuilder::new().num_threads(3).use_current_thread().build().unwrap();
+        let values: Vec<u64> = (0..4096).collect();
+        for run in 0..1000u64 {
+            let sum =
+                pool.install(|| with_pool_awake(|| values.par_iter().with_max_len(16).map(|v| v * run).sum::<u64>()));
+            assert_eq!(sum, run * 4095 * 4096 / 2);
+        }
+        done.send(()).unwrap();
+    });
+    finished.recv_timeout(std::time::Duration::from_secs(120)).expect("1000 runs did not finish within 2 minutes");
+}

@@ -49,6 +49,70 @@ pub fn threads() -> usize {
     }
 }
 
+/// Runs `work` with the other threads of the caller's pool kept awake: each waits for parts by
+/// looking for them (`rayon::yield_now`) instead of going to sleep, until `work` returns. A run
+/// hands the pool dozens of small splits a few tens of microseconds apart, and a thread asleep
+/// takes longer than that to wake in a browser; onnxruntime-web's threads wait the same way.
+/// Without the `threads` feature, or outside a pool of two threads or more, just `work()`.
+pub fn with_pool_awake<R>(work: impl FnOnce() -> R) -> R {
+    #[cfg(feature = "threads")]
+    let _awake = Awake::start();
+    work()
+}
+
+/// The other threads of the caller's pool, looking for work until this is dropped.
+#[cfg(feature = "threads")]
+struct Awake(std::sync::Arc<AwakeState>);
+
+#[cfg(feature = "threads")]
+#[derive(Default)]
+struct AwakeState {
+    /// Cleared when the run is over.
+    running: std::sync::atomic::AtomicBool,
+    /// How many of the other threads are looking for work.
+    started: std::sync::atomic::AtomicUsize,
+}
+
+#[cfg(feature = "threads")]
+impl Awake {
+    fn start() -> Option<Self> {
+        use std::sync::atomic::Ordering;
+        // Only from inside a pool: the page's engine worker is its pool's first thread. Elsewhere
+        // (native callers outside the pool) the pool's threads sleep between splits as before.
+        let caller = rayon::current_thread_index()?;
+        let others = rayon::current_num_threads().checked_sub(1).filter(|&n| n > 0)?;
+        let state = std::sync::Arc::new(AwakeState::default());
+        state.running.store(true, Ordering::Release);
+        let shared = state.clone();
+        rayon::spawn_broadcast(move |thread| {
+            if thread.index() == caller {
+                return;
+            }
+            shared.started.fetch_add(1, Ordering::AcqRel);
+            while shared.running.load(Ordering::Acquire) {
+                if rayon::yield_now() != Some(rayon::Yield::Executed) {
+                    std::hint::spin_loop();
+                }
+            }
+        });
+        // Nothing of the run may be handed out before every other thread is in this loop. A thread
+        // that took a part first would find the loop among its jobs while it waits inside that part
+        // (for a nested split's half), and the loop, which only the run's end stops, would never
+        // let the part finish.
+        while state.started.load(Ordering::Acquire) < others {
+            std::hint::spin_loop();
+        }
+        Some(Self(state))
+    }
+}
+
+#[cfg(feature = "threads")]
+impl Drop for Awake {
+    fn drop(&mut self) {
+        self.0.running.store(false, std::sync::atomic::Ordering::Release);
+    }
+}
+
 /// How many bands `m` rows of a `k × n` product are cut into for `threads` threads: at most one
 /// per thread, at least [`MR`] rows and [`MIN_BAND_WORK`] multiply-adds each.
 pub fn bands_for(m: usize, k: usize, n: usize, threads: usize) -> usize {
