@@ -2,7 +2,6 @@
 
 use crate::contain::contain;
 use crate::error::{Error, Result};
-use crate::kernels::split::with_pool_awake;
 use crate::model::{LoadOptions, Model, ModelInfo};
 use crate::onnx::mixing::LayerMixing;
 use crate::output::BatchRun;
@@ -71,7 +70,7 @@ impl Engine {
     fn run_batch<S: AsRef<str>>(&self, texts: &[S], mixing: bool) -> Result<BatchRun> {
         contain("running the model", || {
             let batch = self.tokenizer.encode_batch(texts)?;
-            let runs = with_pool_awake(|| self.model.run(&batch, mixing))?;
+            let runs = self.model.run(&batch, mixing)?;
             Ok(BatchRun { batch, runs })
         })
     }

@@ -11,6 +11,7 @@ use tract_onnx::tract_hir::internal::InferenceFact;
 use tract_onnx::tract_hir::internal::{ensure, DimLike};
 
 use crate::error::{root_cause, Error, Result};
+use crate::kernels::split::with_pool_awake;
 use crate::onnx::inputs::{Input, Role};
 use crate::onnx::mixing::LayerMixing;
 use crate::ops::{
@@ -331,7 +332,8 @@ impl Model {
         let (l, h) = (self.info.layers, self.info.heads);
         let _running = plan.running.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
         *tap::lock(&plan.sink) = (0..batch.sentences.len()).map(|_| vec![0.0; l * h * s * s]).collect();
-        let outputs = plan.runnable.run(inputs);
+        // The graph alone: a plan made above for a new batch size would keep the pool busy for nothing.
+        let outputs = with_pool_awake(|| plan.runnable.run(inputs));
         let attention = std::mem::take(&mut *tap::lock(&plan.sink));
         let outputs = outputs.map_err(|e| Error::Run(root_cause(&e)))?;
         let mut runs = split_outputs(&outputs, attention, &self.info, s, self.with_logits)
