@@ -1,6 +1,7 @@
 //! A product split into bands of rows (kernels::split) against one call of the whole kernel: the
 //! same bits, for both kernels, on odd and model-sized shapes. With `--features threads` the bands
-//! run on rayon's threads (the page's threaded wasm splits its products this way).
+//! run on rayon's threads (the page's threaded wasm splits its products this way), and a run keeps
+//! the pool's threads awake without ever stopping them from finishing a part.
 
 use bertscope_core::kernels::split::{bands_for, gemm_in_bands, gemm_in_threads, threads};
 use bertscope_core::kernels::Weights;
