@@ -65,7 +65,6 @@ pub fn with_pool_awake<R>(work: impl FnOnce() -> R) -> R {
 struct Awake(std::sync::Arc<AwakeState>);
 
 #[cfg(feature = "threads")]
-#[derive(Default)]
 struct AwakeState {
     /// Cleared when the run is over.
     running: std::sync::atomic::AtomicBool,
@@ -81,8 +80,10 @@ impl Awake {
         // (native callers outside the pool) the pool's threads sleep between splits as before.
         let caller = rayon::current_thread_index()?;
         let others = rayon::current_num_threads().checked_sub(1).filter(|&n| n > 0)?;
-        let state = std::sync::Arc::new(AwakeState::default());
-        state.running.store(true, Ordering::Release);
+        let state = std::sync::Arc::new(AwakeState {
+            running: std::sync::atomic::AtomicBool::new(true),
+            started: std::sync::atomic::AtomicUsize::new(0),
+        });
         let shared = state.clone();
         rayon::spawn_broadcast(move |thread| {
             if thread.index() == caller {
