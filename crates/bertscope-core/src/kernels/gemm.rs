@@ -12,6 +12,22 @@ pub const NR: usize = 8;
 /// Rows of `A` worked on at once, so that they stay in cache while every panel passes by.
 const MC: usize = 64;
 
+/// Calls `kernel::<R>(args)` with `R` the number of rows of `A` in the tile (1 to [`MR`]), so
+/// that the last tile of a product whose rows are not a multiple of [`MR`] multiplies only the
+/// rows it has (7 tokens: 7 rows, not 8).
+macro_rules! for_rows {
+    ($rows:expr, $kernel:ident($($arg:expr),*)) => {{
+        const { assert!($crate::kernels::gemm::MR == 4, "one arm per tile height") };
+        match $rows {
+            1 => $kernel::<1>($($arg),*),
+            2 => $kernel::<2>($($arg),*),
+            3 => $kernel::<3>($($arg),*),
+            _ => $kernel::<4>($($arg),*),
+        }
+    }};
+}
+pub(super) use for_rows;
+
 /// A `k × n` weight matrix packed into `⌈n / NR⌉` panels of `k × NR` floats.
 #[derive(Debug, Clone, PartialEq)]
 pub struct PackedB {
@@ -78,9 +94,8 @@ pub fn gemm(a: &[f32], m: usize, b: &PackedB, bias: Option<&[f32]>, c: &mut [f32
 pub fn gemm_strided(a: &[f32], lda: usize, m: usize, b: &PackedB, bias: Option<&[f32]>, c: &mut [f32], ldc: usize) {
     let k = b.k;
     for_each_tile(m, b.n, bias, c, ldc, |row0, rows, p| {
-        // Rows past the end repeat the first row; their results are dropped.
-        let a_rows: [&[f32]; MR] = std::array::from_fn(|r| &a[(row0 + if r < rows { r } else { 0 }) * lda..][..k]);
-        tile(a_rows, b.panel(p), k)
+        let a_rows: [&[f32]; MR] = std::array::from_fn(|r| if r < rows { &a[(row0 + r) * lda..][..k] } else { &[] });
+        tile(&a_rows[..rows], b.panel(p), k)
     });
 }
 
@@ -95,8 +110,8 @@ pub(super) fn check_lengths(a_len: usize, m: usize, k: usize, n: usize, bias: Op
 
 /// Walks `c` (`m × n`, row `i` at `c[i * ldc]`) in `MR × NR` tiles, in chunks of [`MC`] rows so
 /// that those rows stay in cache while every panel passes by. `tile(row0, rows, p)` computes
-/// the tile of rows `row0..row0 + rows` (`rows ≤ MR`; rows past them are dropped) and panel
-/// `p`; the tile is written to `c` plus `bias` (if any, `n` entries added to every row).
+/// the tile of rows `row0..row0 + rows` (`1 ≤ rows ≤ MR`; rows past them are dropped) and
+/// panel `p`; the tile is written to `c` plus `bias` (if any, `n` entries added to every row).
 pub(super) fn for_each_tile(
     m: usize,
     n: usize,
@@ -126,23 +141,22 @@ pub(super) fn for_each_tile(
     }
 }
 
-/// One `MR × NR` tile: `Σ_k a_rows[r][k] · panel[k][j]`.
-fn tile(a_rows: [&[f32]; MR], panel: &[f32], k: usize) -> [[f32; NR]; MR] {
+/// One tile of `a_rows.len()` (1 to [`MR`]) rows: `Σ_k a_rows[r][k] · panel[k][j]`; the rows
+/// past them are zeros.
+fn tile(a_rows: &[&[f32]], panel: &[f32], k: usize) -> [[f32; NR]; MR] {
     #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
-    {
-        super::simd128::tile(a_rows, panel, k)
-    }
+    use super::simd128::tile as kernel;
     #[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
-    {
-        tile_portable(a_rows, panel, k)
-    }
+    use tile_portable as kernel;
+    for_rows!(a_rows.len(), kernel(a_rows, panel, k))
 }
 
-/// The tile as plain loops; the fixed-size inner loop over `NR` columns vectorises.
+/// The tile of the first `R` rows as plain loops; the fixed-size inner loop over `NR` columns
+/// vectorises.
 #[cfg_attr(all(target_arch = "wasm32", target_feature = "simd128"), allow(dead_code))]
-pub(crate) fn tile_portable(a_rows: [&[f32]; MR], panel: &[f32], k: usize) -> [[f32; NR]; MR] {
+fn tile_portable<const R: usize>(a_rows: &[&[f32]], panel: &[f32], k: usize) -> [[f32; NR]; MR] {
     let mut acc = [[0.0f32; NR]; MR];
-    let a_rows = a_rows.map(|row| &row[..k]);
+    let a_rows: [&[f32]; R] = std::array::from_fn(|r| &a_rows[r][..k]);
     for (kk, b) in panel[..k * NR].chunks_exact(NR).enumerate() {
         for (acc_row, a_row) in acc.iter_mut().zip(&a_rows) {
             let av = a_row[kk];

@@ -16,7 +16,7 @@
 //! a slice of whole rows of `a` and `c`) and run the parts on different threads.
 
 use super::aligned::Aligned;
-use super::gemm::{check_lengths, for_each_tile, MR, NR};
+use super::gemm::{check_lengths, for_each_tile, for_rows, MR, NR};
 
 /// The largest weight magnitude: int8 or uint8 codes minus a zero point.
 const MAX_WEIGHT: f32 = 255.0;
@@ -231,9 +231,9 @@ pub fn qgemm(a: &[f32], m: usize, b: &QuantizedB, bias: Option<&[f32]>, c: &mut 
             widen(b.panel(p), zero_points, &mut wide);
             wide_panel = Some(p);
         }
-        // Rows past the end repeat the first row; their results are dropped.
+        // Rows from `count` on are filler (the first row), never read.
         let a_rows: [RowBlocks; MR] = std::array::from_fn(|r| rows.row(row0 + if r < count { r } else { 0 }));
-        let mut sums = qtile(a_rows, &wide);
+        let mut sums = qtile(&a_rows[..count], &wide);
         let steps = &b.steps[p * NR..][..NR];
         for sum_row in &mut sums {
             for (sum, step) in sum_row.iter_mut().zip(steps) {
@@ -259,28 +259,25 @@ fn widen(codes: &[u8], zero_points: &[i32; NR], wide: &mut [i16]) {
     }
 }
 
-/// One `MR × NR` tile of `Σ_blocks scale · Σ_k a·w` over the pairs of `k` the panel holds
-/// (`pairs · 2 · NR` weights, codes minus zero points, from [`widen`]; each row has
-/// `2 · pairs` values and a scale per block of [`KB`]).
-fn qtile(a_rows: [RowBlocks; MR], panel: &[i16]) -> [[f32; NR]; MR] {
+/// One tile of `a_rows.len()` (1 to [`MR`]) rows of `Σ_blocks scale · Σ_k a·w` over the pairs
+/// of `k` the panel holds (`pairs · 2 · NR` weights, codes minus zero points, from [`widen`];
+/// each row has `2 · pairs` values and a scale per block of [`KB`]); the rows past them are zeros.
+fn qtile(a_rows: &[RowBlocks], panel: &[i16]) -> [[f32; NR]; MR] {
     #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
-    {
-        super::simd128::qtile(a_rows, panel)
-    }
+    use super::simd128::qtile as kernel;
     #[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
-    {
-        qtile_portable(a_rows, panel)
-    }
+    use qtile_portable as kernel;
+    for_rows!(a_rows.len(), kernel(a_rows, panel))
 }
 
-/// The integer tile as plain loops.
+/// The integer tile of the first `R` rows as plain loops.
 #[cfg_attr(all(target_arch = "wasm32", target_feature = "simd128"), allow(dead_code))]
-fn qtile_portable(a_rows: [RowBlocks; MR], panel: &[i16]) -> [[f32; NR]; MR] {
+fn qtile_portable<const R: usize>(a_rows: &[RowBlocks], panel: &[i16]) -> [[f32; NR]; MR] {
     let mut out = [[0.0f32; NR]; MR];
     let pairs_per_block = KB / 2;
     for (block, b_block) in panel.chunks(pairs_per_block * 2 * NR).enumerate() {
         let start = block * pairs_per_block;
-        for (out_row, a) in out.iter_mut().zip(&a_rows) {
+        for (out_row, a) in out.iter_mut().zip(&a_rows[..R]) {
             let mut acc = [0i32; NR];
             for (pair, b) in b_block.chunks_exact(2 * NR).enumerate() {
                 let (x0, x1) = (i32::from(a.values[2 * (start + pair)]), i32::from(a.values[2 * (start + pair) + 1]));

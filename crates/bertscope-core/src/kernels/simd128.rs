@@ -1,6 +1,6 @@
-//! The GEMM micro-kernels with wasm simd128: an `MR × NR` tile held in `MR × 2` accumulators
-//! (8 of V8's 16 vector registers), one broadcast of `A` per row and two loads of the packed
-//! panel per step: `f32x4` for one value of `k` ([`tile`]), `i32x4.dot_i16x8_s` for two
+//! The GEMM micro-kernels with wasm simd128: a tile of `R ≤ MR` rows and `NR` columns held in
+//! `R × 2` accumulators (at most 8 of V8's 16 vector registers), one broadcast of `A` per row and
+//! two loads of the packed panel per step: `f32x4` for one value of `k` ([`tile`]), `i32x4.dot_i16x8_s` for two
 //! ([`qtile`], on byte codes widened to `i16` minus their zero point by [`widen`]).
 
 use core::arch::wasm32::{
@@ -14,13 +14,14 @@ use super::qgemm::{RowBlocks, KB};
 
 const _: () = assert!(NR == 8, "the kernel holds a row of the tile in two f32x4");
 
-/// One tile of `C`; see [`super::gemm`]. Panics unless `a_rows[r].len() >= k` and
+/// The tile of `C` for the first `R` rows of `a_rows` (the rows past them are zeros); see
+/// [`super::gemm`]. Panics unless there are `R` rows, each `a_rows[r].len() >= k`, and
 /// `panel.len() >= k * NR`.
-pub(crate) fn tile(a_rows: [&[f32]; MR], panel: &[f32], k: usize) -> [[f32; NR]; MR] {
-    let a_rows = a_rows.map(|row| &row[..k]);
+pub(crate) fn tile<const R: usize>(a_rows: &[&[f32]], panel: &[f32], k: usize) -> [[f32; NR]; MR] {
+    let a_rows: [&[f32]; R] = std::array::from_fn(|r| &a_rows[r][..k]);
     let zero = f32x4_splat(0.0);
-    let mut lo = [zero; MR];
-    let mut hi = [zero; MR];
+    let mut lo = [zero; R];
+    let mut hi = [zero; R];
     let b_ptr = panel[..k * NR].as_ptr();
     // Indexed loops: this is the form measured at ~55 GFLOP/s in Chrome; a zipped-iterator
     // form (tried together with MR = 6) was 5x slower.
@@ -32,7 +33,7 @@ pub(crate) fn tile(a_rows: [&[f32]; MR], panel: &[f32], k: usize) -> [[f32; NR];
             let at = b_ptr.add(kk * NR);
             (v128_load(at as *const v128), v128_load(at.add(4) as *const v128))
         };
-        for r in 0..MR {
+        for r in 0..R {
             let a = f32x4_splat(a_rows[r][kk]);
             lo[r] = f32x4_add(lo[r], f32x4_mul(a, b_lo));
             hi[r] = f32x4_add(hi[r], f32x4_mul(a, b_hi));
@@ -41,24 +42,25 @@ pub(crate) fn tile(a_rows: [&[f32]; MR], panel: &[f32], k: usize) -> [[f32; NR];
     tile_from(&lo, &hi)
 }
 
-/// One tile of [`super::qgemm`]: per block of [`KB`] values, the integer sums `Σ a·w`, scaled
-/// by the block's scale and added up in `f32`. Each row holds `2 · pairs` values and `panel`
-/// `pairs · 2 · NR` weights; panics otherwise.
-pub(crate) fn qtile(a_rows: [RowBlocks; MR], panel: &[i16]) -> [[f32; NR]; MR] {
+/// One tile of [`super::qgemm`] for the first `R` rows of `a_rows` (the rows past them are
+/// zeros): per block of [`KB`] values, the integer sums `Σ a·w`, scaled by the block's scale and
+/// added up in `f32`. Each row holds `2 · pairs` values and `panel` `pairs · 2 · NR` weights;
+/// panics otherwise, or if there are fewer than `R` rows.
+pub(crate) fn qtile<const R: usize>(a_rows: &[RowBlocks], panel: &[i16]) -> [[f32; NR]; MR] {
     let pairs = panel.len() / (2 * NR);
     let blocks = pairs.div_ceil(KB / 2);
-    let a_ptrs = a_rows.map(|row| row.values[..2 * pairs].as_ptr());
-    let scales = a_rows.map(|row| &row.scales[..blocks]);
+    let a_ptrs: [*const i16; R] = std::array::from_fn(|r| a_rows[r].values[..2 * pairs].as_ptr());
+    let scales: [&[f32]; R] = std::array::from_fn(|r| &a_rows[r].scales[..blocks]);
     let b_ptr = panel[..pairs * 2 * NR].as_ptr();
-    let mut out_lo = [f32x4_splat(0.0); MR];
-    let mut out_hi = [f32x4_splat(0.0); MR];
+    let mut out_lo = [f32x4_splat(0.0); R];
+    let mut out_hi = [f32x4_splat(0.0); R];
     // Indexed loops, as in `tile`: the block indexes every row's scales at once.
     #[allow(clippy::needless_range_loop)]
     for block in 0..blocks {
         let (start, end) = (block * KB / 2, pairs.min((block + 1) * KB / 2));
         let zero = i32x4_splat(0);
-        let mut lo = [zero; MR];
-        let mut hi = [zero; MR];
+        let mut lo = [zero; R];
+        let mut hi = [zero; R];
         for pair in start..end {
             // SAFETY: pair < pairs, the panel holds pairs * 2 * NR values and each row 2 * pairs
             // (sliced above), so every load reads inside them; loads have no alignment
@@ -67,14 +69,14 @@ pub(crate) fn qtile(a_rows: [RowBlocks; MR], panel: &[i16]) -> [[f32; NR]; MR] {
                 let at = b_ptr.add(pair * 2 * NR);
                 (v128_load(at as *const v128), v128_load(at.add(NR) as *const v128))
             };
-            for r in 0..MR {
+            for r in 0..R {
                 // Both values of row r at this pair, in every 32-bit lane.
                 let a = unsafe { v128_load32_splat(a_ptrs[r].add(2 * pair) as *const u32) };
                 lo[r] = i32x4_add(lo[r], i32x4_dot_i16x8(a, b_lo));
                 hi[r] = i32x4_add(hi[r], i32x4_dot_i16x8(a, b_hi));
             }
         }
-        for r in 0..MR {
+        for r in 0..R {
             let scale = f32x4_splat(scales[r][block]);
             out_lo[r] = f32x4_add(out_lo[r], f32x4_mul(f32x4_convert_i32x4(lo[r]), scale));
             out_hi[r] = f32x4_add(out_hi[r], f32x4_mul(f32x4_convert_i32x4(hi[r]), scale));
@@ -190,9 +192,9 @@ pub(crate) fn l1_from_mixtures_block(
     })
 }
 
-/// The tile held in `MR` pairs of vectors (left and right halves of each row) as an array of
-/// 4-byte lanes (`f32` or `i32`).
-fn tile_from<T: Copy + Default>(lo: &[v128; MR], hi: &[v128; MR]) -> [[T; NR]; MR] {
+/// The tile's first `R` rows, held in `R` pairs of vectors (left and right halves of each row),
+/// as an array of 4-byte lanes (`f32` or `i32`) whose rows past them are zeros.
+fn tile_from<T: Copy + Default, const R: usize>(lo: &[v128; R], hi: &[v128; R]) -> [[T; NR]; MR] {
     const { assert!(size_of::<T>() == 4, "a lane is 4 bytes") };
     let mut out = [[T::default(); NR]; MR];
     for (row, (lo, hi)) in out.iter_mut().zip(lo.iter().zip(hi)) {
