@@ -14,8 +14,10 @@ pub mod qgemm;
 mod simd128;
 pub mod split;
 
-use gemm::PackedB;
-use qgemm::QuantizedB;
+use std::ops::Range;
+
+use gemm::{PackedB, NR};
+use qgemm::{QuantizedB, QuantizedRows};
 
 /// A constant `k × n` weight matrix, packed for the kernel that suits it.
 #[derive(Debug, Clone, PartialEq)]
@@ -49,6 +51,11 @@ impl Weights {
         }
     }
 
+    /// Column panels of the packed weights, [`NR`] columns each (the last one may be narrower).
+    pub fn panels(&self) -> usize {
+        self.n().div_ceil(NR)
+    }
+
     /// `c = a · B + bias` with the matching kernel; see [`gemm::gemm`].
     pub fn gemm(&self, a: &[f32], m: usize, bias: Option<&[f32]>, c: &mut [f32]) {
         match self {
@@ -56,4 +63,43 @@ impl Weights {
             Self::Float(b) => gemm::gemm(a, m, b, bias, c),
         }
     }
+
+    /// The row-major `m × k` activations `a` as this matrix's kernel reads them, for
+    /// [`Weights::gemm_panels`]: rounded once for the integer kernel, as they are for the other.
+    /// Panics unless `a.len() == m * k`.
+    pub fn activations<'a>(&self, a: &'a [f32], m: usize) -> Activations<'a> {
+        match self {
+            Self::Quantized(b) => Activations::Rounded(QuantizedRows::new(a, m, b.k())),
+            Self::Float(b) => {
+                assert_eq!(a.len(), m * b.k(), "activations are not {m} x {}", b.k());
+                Activations::Plain { a, m }
+            }
+        }
+    }
+
+    /// The columns of panels `panels` of `c = a · B + bias`, with the same bits as those
+    /// columns of [`Weights::gemm`], into `rows`: the `m` rows of `c`, each from the first of
+    /// those columns on and at least as wide as they are ([`gemm::panel_columns`]). Panics on
+    /// mismatched lengths, or if `a` was made for weights of the other kind.
+    pub fn gemm_panels(&self, a: &Activations, bias: Option<&[f32]>, panels: Range<usize>, rows: &mut [&mut [f32]]) {
+        match (self, a) {
+            (Self::Quantized(b), Activations::Rounded(a)) => qgemm::qgemm_panels(a, b, bias, panels, rows),
+            (Self::Float(b), &Activations::Plain { a, m }) => gemm::gemm_panels(a, m, b, bias, panels, rows),
+            _ => panic!("activations made for the other kind of weights"),
+        }
+    }
+}
+
+/// Activations made ready once ([`Weights::activations`]) for several column parts of one
+/// product ([`Weights::gemm_panels`]).
+pub enum Activations<'a> {
+    /// Rounded to `i16` blocks for the integer kernel.
+    Rounded(QuantizedRows),
+    /// As given, for the f32 kernel.
+    Plain {
+        /// The rows, row-major.
+        a: &'a [f32],
+        /// How many rows.
+        m: usize,
+    },
 }

@@ -16,7 +16,9 @@
 //! a slice of whole rows of `a` and `c`) and run the parts on different threads.
 
 use super::aligned::Aligned;
-use super::gemm::{check_lengths, for_each_tile, for_rows, MR, NR};
+use std::ops::Range;
+
+use super::gemm::{check_lengths, check_panel_lengths, for_each_tile_of, for_rows, panel_columns, MR, NR};
 
 /// The largest weight magnitude: int8 or uint8 codes minus a zero point.
 const MAX_WEIGHT: f32 = 255.0;
@@ -169,7 +171,8 @@ fn code_of(w: f32, step: f32) -> Option<i16> {
 
 /// Rows of `A` rounded to `i16`, each block of [`KB`] values scaled to ±32767 on its own (so
 /// that one large value costs precision only in its block); rows padded to an even length.
-struct QuantizedRows {
+pub struct QuantizedRows {
+    m: usize,
     values: Aligned<i16>,
     /// What one unit is worth, per row and block.
     scales: Vec<f32>,
@@ -178,7 +181,9 @@ struct QuantizedRows {
 }
 
 impl QuantizedRows {
-    fn new(a: &[f32], m: usize, k: usize) -> Self {
+    /// Rounds the row-major `m × k` activations `a`. Panics unless `a.len() == m * k`.
+    pub fn new(a: &[f32], m: usize, k: usize) -> Self {
+        assert_eq!(a.len(), m * k, "activations are not {m} x {k}");
         let stride = k.div_ceil(2) * 2;
         let blocks = k.div_ceil(KB);
         let mut values = Aligned::zeroed(m * stride);
@@ -195,7 +200,7 @@ impl QuantizedRows {
                 }
             }
         }
-        Self { values, scales, stride, blocks }
+        Self { m, values, scales, stride, blocks }
     }
 
     /// Row `i`'s values and scales.
@@ -218,14 +223,33 @@ pub(crate) struct RowBlocks<'a> {
 /// Computes `c = a · b + bias` where `a` is row-major `m × k`, `c` row-major `m × n` and
 /// `bias` (if any) has `n` entries added to every row. Panics on mismatched lengths.
 pub fn qgemm(a: &[f32], m: usize, b: &QuantizedB, bias: Option<&[f32]>, c: &mut [f32]) {
-    let (k, n) = (b.k, b.n);
-    check_lengths(a.len(), m, k, n, bias, c);
-    let rows = QuantizedRows::new(a, m, k);
+    check_lengths(a.len(), m, b.k, b.n, bias, c);
+    if b.n == 0 {
+        return;
+    }
+    let mut rows: Vec<&mut [f32]> = c.chunks_mut(b.n).collect();
+    qgemm_panels(&QuantizedRows::new(a, m, b.k), b, bias, 0..b.n.div_ceil(NR), &mut rows);
+}
+
+/// Like [`qgemm`] for the columns of panels `panels` alone, on rows already rounded
+/// ([`QuantizedRows::new`], shared by the parts of a product split by columns): `out` holds the
+/// `m` rows of the result, each from the first of those columns on and at least as wide as they
+/// are ([`panel_columns`]). Panics on mismatched lengths.
+pub fn qgemm_panels(
+    rows: &QuantizedRows,
+    b: &QuantizedB,
+    bias: Option<&[f32]>,
+    panels: Range<usize>,
+    out: &mut [&mut [f32]],
+) {
+    let (k, n, m) = (b.k, b.n, rows.m);
+    assert_eq!(rows.stride, k.div_ceil(2) * 2, "rows of {} values for k = {k}", rows.stride);
+    check_panel_lengths(m * k, m, k, n, bias, out, &panel_columns(n, &panels));
     // The panel in use as `code - zero point` in i16, widened once for all the row tiles that
     // pass it (it stays in cache), so the inner loop loads i16 pairs as they are multiplied.
     let mut wide: Aligned<i16> = Aligned::zeroed(k.div_ceil(2) * 2 * NR);
     let mut wide_panel = None;
-    for_each_tile(m, n, bias, c, n, |row0, count, p| {
+    for_each_tile_of(m, panels, n, bias, out, |row0, count, p| {
         if wide_panel != Some(p) {
             let zero_points: &[i32; NR] = b.zero_points[p * NR..][..NR].try_into().expect("NR zero points");
             widen(b.panel(p), zero_points, &mut wide);

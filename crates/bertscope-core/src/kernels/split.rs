@@ -1,15 +1,16 @@
 //! One product split over threads: the rows of the activations and of the result are cut into
 //! bands, and each band is multiplied by the unchanged kernel ([`Weights::gemm`]). A row's result
 //! depends on that row alone (the integer kernel scales each row's blocks on their own), so bands
-//! give exactly what one call gives.
+//! give exactly what one call gives. A product of few rows is cut into parts of whole column
+//! panels instead ([`gemm_in_columns`]), which compute each element as one call does too.
 //!
-//! With the `threads` feature the calling thread multiplies the first band itself while rayon's
+//! With the `threads` feature the calling thread multiplies the first part itself while rayon's
 //! pool (in wasm, one Web Worker per thread sharing the memory) takes the others, so a product
 //! wakes only the pool's threads; without the feature, [`gemm_in_threads`] is one call of the
 //! kernel. [`in_parts`] is the same split for any work that writes disjoint parts of one
 //! buffer (the attention products, `ops::batched_matmul`).
 
-use super::gemm::MR;
+use super::gemm::{MR, NR};
 use super::Weights;
 
 /// Fewest multiply-adds per band worth handing to another thread: waking a thread and joining it
@@ -120,11 +121,60 @@ pub fn bands_for(m: usize, k: usize, n: usize, threads: usize) -> usize {
     parts_for(m.div_ceil(MR), m * k * n, threads)
 }
 
+/// How many column parts a product of few rows is cut into for `threads` threads: more than one
+/// only where cutting its rows would give each thread fewer than [`MIN_TILES_PER_BAND`] row
+/// tiles; at most one part per thread and panel, each [`MIN_BAND_WORK`] multiply-adds or more.
+pub fn column_parts_for(m: usize, k: usize, n: usize, threads: usize) -> usize {
+    if m.div_ceil(MR) >= MIN_TILES_PER_BAND * threads {
+        return 1;
+    }
+    parts_for(n.div_ceil(NR), m * k * n, threads)
+}
+
+/// Row tiles per thread below which a product is cut by columns instead of rows. Each band of
+/// rows widens every panel of int8 weights to `i16` again (about a quarter of one 4-row tile's
+/// work on that panel) and the last band may have fewer rows than the others, where column parts
+/// share the rows and widen only their own panels (at 7 tokens on 2 threads: 23 against 29 units
+/// of work on the longer thread, by the kernel's instruction counts; measured, 6-13% faster up
+/// to 13 tokens and no gain from 20 on: docs/BENCHMARKS.md, "Short inputs").
+const MIN_TILES_PER_BAND: usize = 4;
+
 /// `c = a · W + bias` ([`Weights::gemm`]), split over the pool's threads when the product is big
-/// enough (see [`bands_for`]).
+/// enough: by columns when it has few rows ([`column_parts_for`]), else by rows ([`bands_for`]).
 pub fn gemm_in_threads(weights: &Weights, a: &[f32], m: usize, bias: Option<&[f32]>, c: &mut [f32]) {
-    let bands = bands_for(m, weights.k(), weights.n(), threads());
-    gemm_in_bands(weights, a, m, bias, c, bands);
+    let (k, n, threads) = (weights.k(), weights.n(), threads());
+    match column_parts_for(m, k, n, threads) {
+        1 => gemm_in_bands(weights, a, m, bias, c, bands_for(m, k, n, threads)),
+        parts => gemm_in_columns(weights, a, m, bias, c, parts),
+    }
+}
+
+/// `c = a · W + bias` computed as `parts` parts of whole column panels (the last one narrower),
+/// in parallel with the `threads` feature: the activations are made ready once
+/// ([`Weights::activations`]) and each part writes its columns of every row of `c`. The same
+/// bits as one call. Panics on mismatched lengths, as [`Weights::gemm`] does.
+pub fn gemm_in_columns(weights: &Weights, a: &[f32], m: usize, bias: Option<&[f32]>, c: &mut [f32], parts: usize) {
+    let (k, n, panels) = (weights.k(), weights.n(), weights.panels());
+    if parts <= 1 || k == 0 || n == 0 || a.len() != m * k || c.len() != m * n {
+        // One call, which also refuses mismatched lengths in its own words.
+        return weights.gemm(a, m, bias, c);
+    }
+    let activations = weights.activations(a, m);
+    let per_part = panels.div_ceil(parts);
+    // Each part's pieces of the rows of `c`: row by row, cut where the parts' columns meet.
+    let mut pieces: Vec<Vec<&mut [f32]>> = (0..panels.div_ceil(per_part)).map(|_| Vec::with_capacity(m)).collect();
+    for row in c.chunks_exact_mut(n) {
+        let mut rest = row;
+        for part in &mut pieces {
+            let (piece, after) = rest.split_at_mut((per_part * NR).min(rest.len()));
+            part.push(piece);
+            rest = after;
+        }
+    }
+    in_parts(&mut pieces, 1, 1, |part, rows| {
+        let panels = part * per_part..panels.min((part + 1) * per_part);
+        weights.gemm_panels(&activations, bias, panels, &mut rows[0]);
+    });
 }
 
 /// `c = a · W + bias` computed as `bands` bands of whole rows (a multiple of [`MR`] each, the
