@@ -137,7 +137,7 @@ pub fn column_parts_for(m: usize, k: usize, n: usize, threads: usize) -> usize {
 /// share the rows and widen only their own panels (at 7 tokens on 2 threads: 23 against 29 units
 /// of work on the longer thread, by the kernel's instruction counts; measured, 6-13% faster up
 /// to 13 tokens and no gain from 20 on: docs/BENCHMARKS.md, "Short inputs").
-const MIN_TILES_PER_BAND: usize = 4;
+pub const MIN_TILES_PER_BAND: usize = 4;
 
 /// `c = a · W + bias` ([`Weights::gemm`]), split over the pool's threads when the product is big
 /// enough: by columns when it has few rows ([`column_parts_for`]), else by rows ([`bands_for`]).
