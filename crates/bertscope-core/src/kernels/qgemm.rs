@@ -13,11 +13,12 @@
 //! one `i32x4.dot_i16x8_s` does eight multiply-adds, where f32 needs two instructions for four.
 //!
 //! [`qgemm`] works on any rows of `A` and `C`: a caller may split a product by rows (each part
-//! a slice of whole rows of `a` and `c`) and run the parts on different threads.
+//! a slice of whole rows of `a` and `c`) and run the parts on different threads. [`qgemm_panels`]
+//! does the same for whole panels of columns, on rows rounded once for all the parts.
 
-use super::aligned::Aligned;
 use std::ops::Range;
 
+use super::aligned::Aligned;
 use super::gemm::{check_lengths, check_panel_lengths, for_each_tile_of, for_rows, panel_columns, MR, NR};
 
 /// The largest weight magnitude: int8 or uint8 codes minus a zero point.
