@@ -135,7 +135,7 @@ pub fn column_parts_for(m: usize, k: usize, n: usize, threads: usize) -> usize {
 /// rows widens every panel of int8 weights to `i16` again (about a quarter of one 4-row tile's
 /// work on that panel) and the last band may have fewer rows than the others, where column parts
 /// share the rows and widen only their own panels (at 7 tokens on 2 threads: 23 against 29 units
-/// of work on the longer thread, by the kernel's instruction counts; measured, 6-13% faster up
+/// of work on the longer thread, by the kernel's instruction counts; measured, 5-13% faster up
 /// to 13 tokens and no gain from 20 on: docs/BENCHMARKS.md, "Short inputs").
 pub const MIN_TILES_PER_BAND: usize = 4;
 
