@@ -3,9 +3,7 @@
 //! run on rayon's threads (the page's threaded wasm splits its products this way), and a run keeps
 //! the pool's threads awake without ever stopping them from finishing a part.
 
-use bertscope_core::kernels::split::{
-    bands_for, column_parts_for, gemm_in_bands, gemm_in_columns, gemm_in_threads, threads,
-};
+use bertscope_core::kernels::split::{bands_for, gemm_in_bands, gemm_in_columns, gemm_in_threads, threads};
 use bertscope_core::kernels::Weights;
 use bertscope_testkit::{gemm_values, step_weights};
 
@@ -27,58 +25,40 @@ fn whole(weights: &Weights, a: &[f32], m: usize, bias: Option<&[f32]>) -> Vec<f3
     c
 }
 
-#[test]
-fn bands_give_the_bits_of_one_call() {
+/// Checks that `split(weights, a, m, bias, c, parts)` gives the bits of one call on every shape,
+/// for both kernels, with and without a bias, cut into 1 to 5 parts (more than the narrowest
+/// shape has row tiles or panels). `what` names the parts in a failure.
+fn assert_split_gives_the_bits_of_one_call(
+    what: &str,
+    seed_step: u32,
+    split: impl Fn(&Weights, &[f32], usize, Option<&[f32]>, &mut [f32], usize),
+) {
     for (case, &(m, k, n)) in SHAPES.iter().enumerate() {
-        let seed = case as u32 * 5;
+        let seed = case as u32 * seed_step;
         let a = gemm_values(m * k, seed + 1);
         let bias = gemm_values(n, seed + 2);
         for weights in weights_of_both_kinds(k, n, seed + 3) {
             for bias in [None, Some(bias.as_slice())] {
                 let want = whole(&weights, &a, m, bias);
-                for bands in 1..=5 {
+                for parts in 1..=5 {
                     let mut got = vec![f32::NAN; m * n];
-                    gemm_in_bands(&weights, &a, m, bias, &mut got, bands);
+                    split(&weights, &a, m, bias, &mut got, parts);
                     let differ = got.iter().zip(&want).position(|(g, w)| g.to_bits() != w.to_bits());
-                    assert_eq!(differ, None, "{m}×{k}×{n}, {bands} bands, bias {}", bias.is_some());
+                    assert_eq!(differ, None, "{m}×{k}×{n}, {parts} {what}, bias {}", bias.is_some());
                 }
             }
         }
     }
+}
+
+#[test]
+fn bands_give_the_bits_of_one_call() {
+    assert_split_gives_the_bits_of_one_call("bands", 5, gemm_in_bands);
 }
 
 #[test]
 fn column_parts_give_the_bits_of_one_call() {
-    for (case, &(m, k, n)) in SHAPES.iter().enumerate() {
-        let seed = case as u32 * 7;
-        let a = gemm_values(m * k, seed + 1);
-        let bias = gemm_values(n, seed + 2);
-        for weights in weights_of_both_kinds(k, n, seed + 3) {
-            for bias in [None, Some(bias.as_slice())] {
-                let want = whole(&weights, &a, m, bias);
-                // Up to more parts than the narrowest shape has panels.
-                for parts in 1..=5 {
-                    let mut got = vec![f32::NAN; m * n];
-                    gemm_in_columns(&weights, &a, m, bias, &mut got, parts);
-                    let differ = got.iter().zip(&want).position(|(g, w)| g.to_bits() != w.to_bits());
-                    assert_eq!(differ, None, "{m}×{k}×{n}, {parts} column parts, bias {}", bias.is_some());
-                }
-            }
-        }
-    }
-}
-
-#[test]
-fn few_rows_are_cut_by_columns_and_many_by_rows() {
-    // 7 tokens of MiniLM's products: two parts of columns on 2 threads, none on 1.
-    assert_eq!(column_parts_for(7, 384, 384, 2), 2);
-    assert_eq!(column_parts_for(7, 384, 1536, 4), 4);
-    assert_eq!(column_parts_for(7, 384, 384, 1), 1);
-    // 32 rows are 8 row tiles, 4 per thread on 2: cut by rows.
-    assert_eq!(column_parts_for(32, 384, 384, 2), 1);
-    assert_eq!(bands_for(32, 384, 384, 2), 2);
-    // Too little work to share: one part either way.
-    assert_eq!(column_parts_for(2, 16, 64, 2), 1);
+    assert_split_gives_the_bits_of_one_call("column parts", 7, gemm_in_columns);
 }
 
 #[test]

@@ -240,4 +240,17 @@ mod tests {
         assert_eq!(bands_for(512, 384, 384, 1), 1);
         assert_eq!(bands_for(0, 384, 384, 4), 1);
     }
+
+    #[test]
+    fn few_rows_are_cut_by_columns_and_many_by_rows() {
+        // 7 tokens of MiniLM's products: two parts of columns on 2 threads, none on 1.
+        assert_eq!(column_parts_for(7, 384, 384, 2), 2);
+        assert_eq!(column_parts_for(7, 384, 1536, 4), 4);
+        assert_eq!(column_parts_for(7, 384, 384, 1), 1);
+        // 32 rows are 8 row tiles, 4 per thread on 2: cut by rows.
+        assert_eq!(column_parts_for(32, 384, 384, 2), 1);
+        assert_eq!(bands_for(32, 384, 384, 2), 2);
+        // Too little work to share: one part either way.
+        assert_eq!(column_parts_for(2, 16, 64, 2), 1);
+    }
 }
