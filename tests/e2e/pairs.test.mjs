@@ -2,8 +2,9 @@
 // sentences ([CLS] A [SEP] B [SEP], token_type_ids 0 then 1). The ids and type ids the page shows
 // are compared with the Python `tokenizers` library's own pair encoding (the reference that
 // tests/reference/pair_reference.py writes into $BERTSCOPE_PAIR_REFS; scripts/test makes it, and
-// without it these tests fail); the link carries the pair; the widget takes a `pair` attribute;
-// a bad pair is a plain error after which the page keeps working.
+// without it these tests fail); the link carries the pair; the widget takes a `pair` attribute,
+// and the page's embed snippet carries its pair and its bars written `\|`; a bad pair is a plain
+// error after which the page keeps working.
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -192,6 +193,50 @@ describe('sentence pairs', { concurrency: false }, () => {
     assert.ok(single.typeIds.every((t) => t === 0) && single.bStart === -1, 'a single sentence is all segment 0');
     await page.locator('bert-attention').nth(1).screenshot({ path: join(artifacts, 'pairs-widget.png') });
     await page.close();
+  });
+
+  it('"copy embed snippet" keeps a pair and a bar inside a sentence: the pasted widget shows the page\'s token tables', { timeout: READY_TIMEOUT_MS }, async () => {
+    const page = await session.open();
+    const withBar = 'Split the columns at each \\| sign';
+    await page.fill(`${INPUT} >> nth=0`, line(catPair.input));
+    await waitReady(page);
+    await page.fill(`${INPUT} >> nth=1`, withBar);
+    await waitReady(page);
+    const shown = await page.evaluate(`(${readTables})(document)`);
+    assert.equal(shown[1].bStart, -1, 'a bar written \\| leaves sentence 2 one sentence');
+    assert.ok(shown[1].tokens.includes('|'), 'the bar is text: one of its tokens');
+
+    await page.click('[data-testid="copy-embed"]');
+    const snippet = await page.inputValue('[data-testid="embed-snippet"]');
+    const attribute = (name) => snippet.match(new RegExp(` ${name}="([^"]*)"`))?.[1];
+    assert.equal(attribute('sentences'), withBar, 'the sentence as typed, its bar still written \\|');
+    assert.equal(attribute('pair'), line(catPair.input), 'the pair in the widget\'s pair attribute');
+    // The note is written once the clipboard has answered.
+    const noteSays = (text) => page.locator('[data-testid="export-note"]', { hasText: text }).waitFor({ timeout: 10_000 });
+    await noteSays(/Unlike the page, the widget shows its sentence pair after the other sentences\.$/);
+
+    // Two pairs: the widget shows one, and the note names the other.
+    await page.click('[data-testid="add-sentence"]');
+    await page.fill(`${INPUT} >> nth=2`, line(ref.pairs[1].input));
+    await waitReady(page);
+    await page.click('[data-testid="copy-embed"]');
+    assert.equal((await page.inputValue('[data-testid="embed-snippet"]')).match(/ pair="([^"]*)"/)?.[1], line(catPair.input));
+    await noteSays(new RegExp(`the widget shows one sentence pair, so “${line(ref.pairs[1].input).replace(/[.?|\\]/g, '\\$&')}” is left out\\.$`));
+    await page.close();
+
+    // The first snippet pasted into a page, its view switched to the token tables.
+    const host = await session.newPage();
+    await host.goto(`${session.url}fixtures/embed.html`);
+    await host.evaluate((html) => (document.querySelector('main').innerHTML = html.replace(/ view="[a-z]+"/, ' view="tokens"')), snippet);
+    await host.waitForFunction(
+      () => /^(ready|error)$/.test(document.querySelector('bert-attention')?.shadowRoot?.querySelector('[data-testid="widget"]')?.dataset.state ?? ''),
+      null,
+      { timeout: READY_TIMEOUT_MS, polling: 100 },
+    );
+    const widget = await host.evaluate(`(${readTables})(document.querySelector('bert-attention').shadowRoot)`);
+    const rows = ({ caption, ...rest }) => rest;
+    assert.deepEqual(widget.map(rows), [shown[1], shown[0]].map(rows), 'the same tokens, ids, type ids and mask as the page, the pair last');
+    await host.close();
   });
 
   it('logged no console errors', () => {

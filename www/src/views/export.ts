@@ -7,6 +7,7 @@
 import { headMatrix, type HeadChoice } from '../attention';
 import { canvasFigurePainter } from '../draw/painter';
 import type { BatchRun } from '../engine/protocol';
+import { isPairLine } from '../lines';
 import { MEASURE_INFO, type Measure } from '../measure';
 import { measuredMatrix } from '../mixing';
 import { isSpecial, withoutSpecials } from '../specials';
@@ -231,10 +232,33 @@ export interface EmbedState {
   sharedScale: boolean;
 }
 
-/** `<bert-attention …></bert-attention>` for the state (layers and heads counted from 1). */
-export function embedSnippet(state: EmbedState): string {
+/** The embed markup, and where the figure it makes differs from the page (none: the same). */
+export interface EmbedSnippet {
+  html: string;
+  /** Each difference in words, to follow “Unlike the page,”. */
+  differences: string[];
+}
+
+/**
+ * `<bert-attention …></bert-attention>` for the state (layers and heads counted from 1). Sentences
+ * keep the page's line syntax (`\|` a bar inside a sentence); a sentence pair goes into the
+ * widget's one `pair` attribute, which it shows after the other sentences.
+ */
+export function embedSnippet(state: EmbedState): EmbedSnippet {
+  const lines = state.sentences.filter((s) => s.trim() !== '');
+  const singles = lines.filter((s) => !isPairLine(s));
+  const [pair, ...leftOut] = lines.filter(isPairLine);
+  const differences: string[] = [];
+  if (pair !== undefined && lines.slice(lines.indexOf(pair) + 1).some((s) => !isPairLine(s))) {
+    differences.push('the widget shows its sentence pair after the other sentences');
+  }
+  if (leftOut.length > 0) {
+    const which = leftOut.map((s) => `“${s}”`).join(', ');
+    differences.push(`the widget shows one sentence pair, so ${which} ${leftOut.length === 1 ? 'is' : 'are'} left out`);
+  }
   const attrs: [string, string][] = [
-    ['sentences', state.sentences.map((s) => s.replace(/\|/g, ' ')).join('|')],
+    ...(singles.length > 0 || pair === undefined ? [['sentences', singles.join('|')] as [string, string]] : []),
+    ...(pair !== undefined ? [['pair', pair] as [string, string]] : []),
     ['focus', state.focusWord],
     ...((state.focusOccurrence ?? 1) > 1 ? [['focus-nth', String(state.focusOccurrence)] as [string, string]] : []),
     ['layer', String(state.layer + 1)],
@@ -245,5 +269,6 @@ export function embedSnippet(state: EmbedState): string {
   if (state.hideSpecial) attrs.push(['hide-special', '']);
   if (state.sharedScale) attrs.push(['shared-scale', '']);
   if (state.pieces) attrs.push(['pieces', '']);
-  return `<bert-attention ${attrs.map(([k, v]) => `${k}="${escapeAttribute(v)}"`).join(' ')}></bert-attention>`;
+  const html = `<bert-attention ${attrs.map(([k, v]) => `${k}="${escapeAttribute(v)}"`).join(' ')}></bert-attention>`;
+  return { html, differences };
 }

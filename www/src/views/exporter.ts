@@ -355,7 +355,7 @@ export class Exporter {
     const layers = output?.attentionShape[0] ?? this.host.info()?.layers ?? 1;
     const heads = output?.attentionShape[1] ?? this.host.info()?.heads ?? 1;
     const { layer, head } = resolveView(state, { layers, heads });
-    const text = embedSnippet({
+    const { html, differences } = embedSnippet({
       sentences: state.sentences,
       focusWord: state.focusWord,
       focusOccurrence: state.focusOccurrence,
@@ -367,14 +367,15 @@ export class Exporter {
       hideSpecial: state.hideSpecial,
       sharedScale: state.sharedScale,
     });
-    this.snippet.value = text;
+    this.snippet.value = html;
     this.snippet.hidden = false;
+    const unlike = differences.length > 0 ? ` Unlike the page, ${differences.join('; ')}.` : '';
     try {
-      await navigator.clipboard.writeText(text);
-      this.note.textContent = 'Embed snippet copied: paste it after the bert-attention.js script tag (see the README).';
+      await navigator.clipboard.writeText(html);
+      this.note.textContent = `Embed snippet copied: paste it after the bert-attention.js script tag (see the README).${unlike}`;
     } catch (e) {
       this.snippet.select();
-      this.note.textContent = `Copy the snippet below (the clipboard refused: ${messageOf(e)}).`;
+      this.note.textContent = `Copy the snippet below (the clipboard refused: ${messageOf(e)}).${unlike}`;
     }
   }
 }

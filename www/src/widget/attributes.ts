@@ -4,6 +4,7 @@
  */
 import { type HeadChoice } from '../attention';
 import { findWord } from '../words';
+import { isPairLine, splitSentenceList } from '../lines';
 import { shorten } from '../draw/canvas';
 import type { Batch } from '../engine/protocol';
 import { MEASURES, parseMeasure, type Measure } from '../measure';
@@ -94,7 +95,8 @@ export function readSettings(attr: (name: string) => string | null, pageUrl: str
 
   let sentences = [...INITIAL_STATE.sentences];
   const sentencesText = attr('sentences');
-  const given = sentencesText?.split('|').map((s) => s.trim()).filter(Boolean) ?? [];
+  // Sentences separated by `|`; `\|` is a bar inside a sentence, as in the page's fields.
+  const given = sentencesText === null ? [] : splitSentenceList(sentencesText).map((s) => s.trim()).filter(Boolean);
   if (sentencesText !== null) {
     if (given.length === 0) messages.push('sentences="" has no sentence: showing the default sentences.');
     else if (given.length > MAX_SENTENCES) {
@@ -106,7 +108,7 @@ export function readSettings(attr: (name: string) => string | null, pageUrl: str
   // inside a sentence), shown after the `sentences` given (instead of the default ones).
   const pairText = text('pair');
   if (pairText) {
-    if (!/(^|[^\\])\|/.test(pairText)) messages.push(`${quote('pair', pairText)} has no “|” between two sentences: showing it as one sentence.`);
+    if (!isPairLine(pairText)) messages.push(`${quote('pair', pairText)} has no “|” between two sentences: showing it as one sentence.`);
     sentences = [...given.slice(0, MAX_SENTENCES - 1), pairText];
   }
 
