@@ -195,21 +195,26 @@ describe('sentence pairs', { concurrency: false }, () => {
     await page.close();
   });
 
-  it('"copy embed snippet" keeps a pair and a bar inside a sentence: the pasted widget shows the page\'s token tables', { timeout: READY_TIMEOUT_MS }, async () => {
+  it('"copy embed snippet" keeps a pair and bars inside sentences: the pasted widget shows the page\'s token tables', { timeout: READY_TIMEOUT_MS }, async () => {
     const page = await session.open();
-    const withBar = 'Split the columns at each \\| sign';
+    // A bar that is text, and a backslash just before the bar between two sentences of the snippet.
+    const withBar = 'Split the columns at each \\| sign, not at \\';
+    const after = 'I am eating an apple';
     await page.fill(`${INPUT} >> nth=0`, line(catPair.input));
     await waitReady(page);
     await page.fill(`${INPUT} >> nth=1`, withBar);
+    await page.click('[data-testid="add-sentence"]');
+    await page.fill(`${INPUT} >> nth=2`, after);
     await waitReady(page);
     const shown = await page.evaluate(`(${readTables})(document)`);
+    assert.equal(shown.length, 3);
     assert.equal(shown[1].bStart, -1, 'a bar written \\| leaves sentence 2 one sentence');
-    assert.ok(shown[1].tokens.includes('|'), 'the bar is text: one of its tokens');
+    assert.ok(shown[1].tokens.includes('|') && shown[1].tokens.includes('\\'), 'the bar and the backslash are text: tokens of their own');
 
     await page.click('[data-testid="copy-embed"]');
     const snippet = await page.inputValue('[data-testid="embed-snippet"]');
     const attribute = (name) => snippet.match(new RegExp(` ${name}="([^"]*)"`))?.[1];
-    assert.equal(attribute('sentences'), withBar, 'the sentence as typed, its bar still written \\|');
+    assert.equal(attribute('sentences'), `${withBar} |${after}`, 'the sentences as typed, the bar inside one still written \\|, a space between the backslash and the next bar');
     assert.equal(attribute('pair'), line(catPair.input), 'the pair in the widget\'s pair attribute');
     // The note is written once the clipboard has answered.
     const noteSays = (text) => page.locator('[data-testid="export-note"]', { hasText: text }).waitFor({ timeout: 10_000 });
@@ -217,7 +222,7 @@ describe('sentence pairs', { concurrency: false }, () => {
 
     // Two pairs: the widget shows one, and the note names the other.
     await page.click('[data-testid="add-sentence"]');
-    await page.fill(`${INPUT} >> nth=2`, line(ref.pairs[1].input));
+    await page.fill(`${INPUT} >> nth=3`, line(ref.pairs[1].input));
     await waitReady(page);
     await page.click('[data-testid="copy-embed"]');
     assert.equal((await page.inputValue('[data-testid="embed-snippet"]')).match(/ pair="([^"]*)"/)?.[1], line(catPair.input));
@@ -235,7 +240,7 @@ describe('sentence pairs', { concurrency: false }, () => {
     );
     const widget = await host.evaluate(`(${readTables})(document.querySelector('bert-attention').shadowRoot)`);
     const rows = ({ caption, ...rest }) => rest;
-    assert.deepEqual(widget.map(rows), [shown[1], shown[0]].map(rows), 'the same tokens, ids, type ids and mask as the page, the pair last');
+    assert.deepEqual(widget.map(rows), [shown[1], shown[2], shown[0]].map(rows), 'the same tokens, ids, type ids and mask as the page, the pair last');
     await host.close();
   });
 

@@ -24,3 +24,12 @@ export function splitSentenceList(list: string): string[] {
   }
   return sentences;
 }
+
+/**
+ * `sentences` as one `|`-separated list that {@link splitSentenceList} reads back (each sentence
+ * trimmed): a sentence ending in a backslash gets a space before the next bar, which would
+ * otherwise read as `\|`, a bar inside the sentence.
+ */
+export function joinSentenceList(sentences: readonly string[]): string {
+  return sentences.map((s, i) => (s.endsWith('\\') && i < sentences.length - 1 ? `${s} ` : s)).join('|');
+}

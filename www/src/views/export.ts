@@ -7,7 +7,7 @@
 import { headMatrix, type HeadChoice } from '../attention';
 import { canvasFigurePainter } from '../draw/painter';
 import type { BatchRun } from '../engine/protocol';
-import { isPairLine } from '../lines';
+import { isPairLine, joinSentenceList } from '../lines';
 import { MEASURE_INFO, type Measure } from '../measure';
 import { measuredMatrix } from '../mixing';
 import { isSpecial, withoutSpecials } from '../specials';
@@ -257,7 +257,7 @@ export function embedSnippet(state: EmbedState): EmbedSnippet {
     differences.push(`the widget shows one sentence pair, so ${which} ${leftOut.length === 1 ? 'is' : 'are'} left out`);
   }
   const attrs: [string, string][] = [
-    ...(singles.length > 0 || pair === undefined ? [['sentences', singles.join('|')] as [string, string]] : []),
+    ...(singles.length > 0 || pair === undefined ? [['sentences', joinSentenceList(singles)] as [string, string]] : []),
     ...(pair !== undefined ? [['pair', pair] as [string, string]] : []),
     ['focus', state.focusWord],
     ...((state.focusOccurrence ?? 1) > 1 ? [['focus-nth', String(state.focusOccurrence)] as [string, string]] : []),
